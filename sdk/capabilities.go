@@ -1,0 +1,119 @@
+package sdk
+
+// Auth kinds a driver can declare in its Description.
+const (
+	AuthOAuth2Code        = "oauth2_code"
+	AuthClientCredentials = "client_credentials"
+	AuthForm              = "form"
+)
+
+// Description is a driver's Describe answer: everything the host knows of a
+// provider comes from here.
+type Description struct {
+	Slug             string            `json:"slug"`
+	DisplayName      string            `json:"display_name"`
+	DriverVersion    string            `json:"driver_version"`
+	ProtocolVersions []int             `json:"protocol_versions"`
+	Auth             Auth              `json:"auth"`
+	CredentialFields []CredentialField `json:"credential_fields"`
+	Objects          []ObjectInfo      `json:"objects"`
+	// Capabilities are derived by Serve from the interfaces the driver
+	// implements; whatever the driver puts here is overwritten.
+	Capabilities Capabilities `json:"capabilities"`
+	Webhook      Webhook      `json:"webhook"`
+	RateLimits   []RateLimit  `json:"rate_limits,omitempty"`
+}
+
+// Auth says how a connection gets its secret. URLs may be templates over
+// the connection's config, e.g. "https://accounts.zoho.{{.dc}}/oauth/v2/auth".
+type Auth struct {
+	Kind         string   `json:"kind"`
+	AuthorizeURL string   `json:"authorize_url,omitempty"`
+	TokenURL     string   `json:"token_url,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+}
+
+// CredentialField is one field of the connect form. Secret fields are
+// stored encrypted; the others become the connection's config.
+type CredentialField struct {
+	Name     string   `json:"name"`
+	Label    string   `json:"label"`
+	Type     string   `json:"type"`
+	Required bool     `json:"required"`
+	Secret   bool     `json:"secret"`
+	Options  []string `json:"options,omitempty"`
+	Default  string   `json:"default,omitempty"`
+	Help     string   `json:"help,omitempty"`
+}
+
+// ObjectInfo is one object the driver serves, with its default mapping
+// from canonical keys ("customer.phone") to provider fields ("phone").
+type ObjectInfo struct {
+	Name          string            `json:"name"`
+	Canonical     string            `json:"canonical,omitempty"`
+	Label         string            `json:"label,omitempty"`
+	DefaultFields map[string]string `json:"default_fields,omitempty"`
+}
+
+// Capabilities lists the optional verbs a driver implements.
+type Capabilities struct {
+	Delete         bool `json:"delete"`
+	Erase          bool `json:"erase"`
+	DescribeObject bool `json:"describe_object"`
+	Authorize      bool `json:"authorize"`
+	Refresh        bool `json:"refresh"`
+	VerifyWebhook  bool `json:"verify_webhook"`
+}
+
+// Webhook describes the provider's inbound webhooks; Scheme is empty when
+// it sends none.
+type Webhook struct {
+	Scheme string   `json:"scheme,omitempty"`
+	Events []string `json:"events,omitempty"`
+}
+
+// RateLimit is a provider limit the host should respect before hitting it.
+type RateLimit struct {
+	Name     string `json:"name"`
+	Limit    int64  `json:"limit"`
+	WindowMS int64  `json:"window_ms"`
+}
+
+// ObjectSchema is DescribeObject's answer: the object's live fields.
+type ObjectSchema struct {
+	Object string  `json:"object"`
+	Fields []Field `json:"fields"`
+}
+
+// Field is one live field of a provider object.
+type Field struct {
+	Name     string   `json:"name"`
+	Label    string   `json:"label,omitempty"`
+	Type     string   `json:"type"`
+	Required bool     `json:"required,omitempty"`
+	ReadOnly bool     `json:"read_only,omitempty"`
+	Unique   bool     `json:"unique,omitempty"`
+	Options  []string `json:"options,omitempty"`
+}
+
+// CapabilitiesOf derives a driver's capabilities from the optional
+// interfaces it implements.
+func CapabilitiesOf(d Driver) Capabilities {
+	_, del := d.(Deleter)
+	_, erase := d.(Eraser)
+	_, desc := d.(ObjectDescriber)
+	_, auth := d.(Authorizer)
+	_, ref := d.(Refresher)
+	_, hook := d.(WebhookVerifier)
+	return Capabilities{Delete: del, Erase: erase, DescribeObject: desc, Authorize: auth, Refresh: ref, VerifyWebhook: hook}
+}
+
+// Object returns the ObjectInfo named name (provider name), if any.
+func (d Description) Object(name string) (ObjectInfo, bool) {
+	for _, o := range d.Objects {
+		if o.Name == name {
+			return o, true
+		}
+	}
+	return ObjectInfo{}, false
+}

@@ -1,0 +1,247 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"time"
+
+	pb "crmhost.dev/sdk/internal/driverv1"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+)
+
+// ClientOptions configures how the host launches a driver binary.
+type ClientOptions struct {
+	// SHA256 is the expected checksum of the binary; launch is refused on a
+	// mismatch. Empty disables the check (tests only).
+	SHA256 []byte
+	// Logger receives the driver's stderr under its name.
+	Logger hclog.Logger
+	// StartTimeout bounds the handshake (default 10s).
+	StartTimeout time.Duration
+	// Reattach connects to an already running driver instead of launching
+	// one (in-process tests); Cmd is then ignored.
+	Reattach *plugin.ReattachConfig
+}
+
+// NewClientConfig returns the go-plugin client configuration for launching
+// cmd as a driver: gRPC only, AutoMTLS, versioned protocols, checksum
+// verification and raised message limits.
+func NewClientConfig(cmd *exec.Cmd, o ClientOptions) *plugin.ClientConfig {
+	cfg := &plugin.ClientConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: versionedPlugins(nil, nil),
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		Logger:           o.Logger,
+		StartTimeout:     o.StartTimeout,
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize))},
+	}
+	if o.Reattach != nil {
+		cfg.Reattach = o.Reattach
+	} else {
+		cfg.Cmd = cmd
+		cfg.AutoMTLS = true
+		if len(o.SHA256) > 0 {
+			cfg.SecureConfig = &plugin.SecureConfig{Checksum: o.SHA256, Hash: newSHA256()}
+		}
+	}
+	return cfg
+}
+
+// Dispense starts (or attaches to) the driver behind c and returns it as a
+// *Client. It returns an error when the binary fails its checksum, the
+// handshake fails or no protocol version is shared.
+func Dispense(c *plugin.Client) (*Client, error) {
+	rpc, err := c.Client()
+	if err != nil {
+		return nil, fmt.Errorf("start driver: %w", err)
+	}
+	raw, err := rpc.Dispense(PluginName)
+	if err != nil {
+		return nil, fmt.Errorf("dispense driver: %w", err)
+	}
+	cl, ok := raw.(*Client)
+	if !ok {
+		return nil, fmt.Errorf("dispense driver: unexpected type %T", raw)
+	}
+	cl.version = c.NegotiatedVersion()
+	if gc, ok := rpc.(*plugin.GRPCClient); ok {
+		cl.ping = gc.Ping
+	}
+	return cl, nil
+}
+
+// Client is the host's view of a running driver: a Driver (and every
+// optional interface) backed by gRPC. Context deadlines and cancellation
+// cross to the driver. Errors are *Error; when the driver process itself
+// is unreachable the error has CodeUnavailable and wraps
+// ErrDriverUnavailable.
+type Client struct {
+	rpc     pb.DriverClient
+	conn    *grpc.ClientConn
+	version int
+	ping    func() error
+}
+
+// ProtocolVersion is the negotiated protocol version.
+func (c *Client) ProtocolVersion() int { return c.version }
+
+// Ping checks the driver process answers its health service.
+func (c *Client) Ping() error {
+	if c.ping == nil {
+		return nil
+	}
+	if err := c.ping(); err != nil {
+		return &Error{Code: CodeUnavailable, Message: "driver does not answer: " + err.Error(), Cause: ErrDriverUnavailable}
+	}
+	return nil
+}
+
+func call(ctx context.Context, conn Connection) *pb.Call { return toPBCall(conn, RequestID(ctx)) }
+
+// Describe returns the driver's description.
+func (c *Client) Describe(ctx context.Context) (Description, error) {
+	r, err := c.rpc.Describe(ctx, &pb.DescribeRequest{})
+	if err != nil {
+		return Description{}, fromStatus(ctx, err)
+	}
+	return fromPBDescription(r), nil
+}
+
+// DescribeObject returns an object's live fields (CodeUnsupported when the
+// driver cannot).
+func (c *Client) DescribeObject(ctx context.Context, conn Connection, object string) (ObjectSchema, error) {
+	r, err := c.rpc.DescribeObject(ctx, &pb.DescribeObjectRequest{Call: call(ctx, conn), Object: object})
+	if err != nil {
+		return ObjectSchema{}, fromStatus(ctx, err)
+	}
+	return fromPBSchema(r), nil
+}
+
+// TestConnection runs the driver's connection test.
+func (c *Client) TestConnection(ctx context.Context, conn Connection) (TestResult, error) {
+	r, err := c.rpc.TestConnection(ctx, &pb.TestConnectionRequest{Call: call(ctx, conn)})
+	if err != nil {
+		return TestResult{}, fromStatus(ctx, err)
+	}
+	return TestResult{OK: r.Ok, Reason: r.Reason}, nil
+}
+
+// LookupCustomer finds a customer by phone, email or external id.
+func (c *Client) LookupCustomer(ctx context.Context, conn Connection, q LookupQuery) (LookupResult, error) {
+	r, err := c.rpc.LookupCustomer(ctx, &pb.LookupCustomerRequest{Call: call(ctx, conn), Phone: q.Phone, Email: q.Email, ExternalId: q.ExternalID})
+	if err != nil {
+		return LookupResult{}, fromStatus(ctx, err)
+	}
+	out := LookupResult{MatchCount: int(r.MatchCount)}
+	if r.Customer != nil {
+		rec := fromPBRecord(r.Customer)
+		out.Customer = &rec
+	}
+	return out, nil
+}
+
+// SearchRecords runs a provider-native search.
+func (c *Client) SearchRecords(ctx context.Context, conn Connection, q SearchQuery) ([]Record, error) {
+	r, err := c.rpc.SearchRecords(ctx, &pb.SearchRecordsRequest{Call: call(ctx, conn), Object: q.Object, Query: q.Query, Limit: int32(q.Limit)})
+	if err != nil {
+		return nil, fromStatus(ctx, err)
+	}
+	return fromPBRecords(r.Matches), nil
+}
+
+// CreateRecord creates a record idempotently.
+func (c *Client) CreateRecord(ctx context.Context, conn Connection, in CreateInput) (CreateResult, error) {
+	f, err := toPBFields(in.Fields)
+	if err != nil {
+		return CreateResult{}, err
+	}
+	r, err := c.rpc.CreateRecord(ctx, &pb.CreateRecordRequest{Call: call(ctx, conn), Object: in.Object, Fields: f, IdempotencyKey: in.IdempotencyKey})
+	if err != nil {
+		return CreateResult{}, fromStatus(ctx, err)
+	}
+	return CreateResult{ExternalID: r.ExternalId, RecordURL: r.RecordUrl}, nil
+}
+
+// UpdateRecord updates only the given fields.
+func (c *Client) UpdateRecord(ctx context.Context, conn Connection, in UpdateInput) (UpdateResult, error) {
+	f, err := toPBFields(in.Fields)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	r, err := c.rpc.UpdateRecord(ctx, &pb.UpdateRecordRequest{Call: call(ctx, conn), Object: in.Object, ExternalId: in.ExternalID, Fields: f})
+	if err != nil {
+		return UpdateResult{}, fromStatus(ctx, err)
+	}
+	return UpdateResult{Updated: r.Updated, RecordURL: r.RecordUrl}, nil
+}
+
+// ListRecent lists records modified at or after q.Since, oldest first.
+func (c *Client) ListRecent(ctx context.Context, conn Connection, q ListQuery) ([]Record, error) {
+	r, err := c.rpc.ListRecent(ctx, &pb.ListRecentRequest{Call: call(ctx, conn), Object: q.Object, Since: toPBTime(q.Since), Limit: int32(q.Limit)})
+	if err != nil {
+		return nil, fromStatus(ctx, err)
+	}
+	return fromPBRecords(r.Records), nil
+}
+
+func (c *Client) deleteRecord(ctx context.Context, conn Connection, ref RecordRef, erase bool) (DeleteResult, error) {
+	r, err := c.rpc.DeleteRecord(ctx, &pb.DeleteRecordRequest{Call: call(ctx, conn), Object: ref.Object, ExternalId: ref.ExternalID, Erase: erase})
+	if err != nil {
+		return DeleteResult{}, fromStatus(ctx, err)
+	}
+	return DeleteResult{Deleted: r.Deleted, HardDeleted: r.HardDeleted}, nil
+}
+
+// DeleteRecord deletes or archives (CodeDeleteUnsupported when the
+// provider cannot).
+func (c *Client) DeleteRecord(ctx context.Context, conn Connection, ref RecordRef) (DeleteResult, error) {
+	return c.deleteRecord(ctx, conn, ref, false)
+}
+
+// EraseRecord deletes irreversibly (CodeDeleteUnsupported when the
+// provider cannot).
+func (c *Client) EraseRecord(ctx context.Context, conn Connection, ref RecordRef) (DeleteResult, error) {
+	return c.deleteRecord(ctx, conn, ref, true)
+}
+
+// Authorize exchanges an OAuth code or form credentials for a secret.
+func (c *Client) Authorize(ctx context.Context, conn Connection, g Grant) (Authorization, error) {
+	r, err := c.rpc.Authorize(ctx, &pb.AuthorizeRequest{Call: call(ctx, conn), Code: g.Code, RedirectUri: g.RedirectURI, CodeVerifier: g.CodeVerifier})
+	if err != nil {
+		return Authorization{}, fromStatus(ctx, err)
+	}
+	return Authorization{Secret: r.Secret, ExpiresAt: fromPBTime(r.ExpiresAt), Config: r.Config}, nil
+}
+
+// Refresh renews the connection's secret.
+func (c *Client) Refresh(ctx context.Context, conn Connection) (Authorization, error) {
+	r, err := c.rpc.Refresh(ctx, &pb.RefreshRequest{Call: call(ctx, conn)})
+	if err != nil {
+		return Authorization{}, fromStatus(ctx, err)
+	}
+	return Authorization{Secret: r.Secret, ExpiresAt: fromPBTime(r.ExpiresAt)}, nil
+}
+
+// VerifyWebhook verifies and normalises an inbound webhook.
+func (c *Client) VerifyWebhook(ctx context.Context, conn Connection, req WebhookRequest) ([]WebhookEvent, error) {
+	r, err := c.rpc.VerifyWebhook(ctx, &pb.VerifyWebhookRequest{Call: call(ctx, conn), Method: req.Method, Url: req.URL,
+		Headers: toPBHeaders(req.Headers), Body: req.Body, Now: toPBTime(req.Now)})
+	if err != nil {
+		return nil, fromStatus(ctx, err)
+	}
+	return fromPBEvents(r.Events), nil
+}
+
+var (
+	_ Driver          = (*Client)(nil)
+	_ Deleter         = (*Client)(nil)
+	_ Eraser          = (*Client)(nil)
+	_ ObjectDescriber = (*Client)(nil)
+	_ Authorizer      = (*Client)(nil)
+	_ Refresher       = (*Client)(nil)
+	_ WebhookVerifier = (*Client)(nil)
+)

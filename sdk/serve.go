@@ -1,0 +1,78 @@
+package sdk
+
+import (
+	"context"
+	"os"
+
+	pb "crmhost.dev/sdk/internal/driverv1"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+)
+
+// PluginName is the name a driver is dispensed under.
+const PluginName = "driver"
+
+// Handshake is the go-plugin handshake between the host and every driver.
+// It is a UX guard (a driver binary run by hand says so), not security:
+// launch-time checksums and AutoMTLS are.
+var Handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  ProtocolVersion,
+	MagicCookieKey:   "CRMHOST_DRIVER_PLUGIN",
+	MagicCookieValue: "8c1e6a2f4b7d49e3a05c9f2d6e1b3a7c",
+}
+
+// grpcPlugin is the go-plugin Plugin for protocol version 1.
+type grpcPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	impl Driver
+	log  hclog.Logger
+}
+
+func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	pb.RegisterDriverServer(s, newGRPCServer(p.impl, p.log))
+	return nil
+}
+
+func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return &Client{rpc: pb.NewDriverClient(c), conn: c}, nil
+}
+
+// versionedPlugins lists the protocol versions this sdk speaks; the host
+// and driver pick the highest one both know.
+func versionedPlugins(d Driver, log hclog.Logger) map[int]plugin.PluginSet {
+	return map[int]plugin.PluginSet{
+		1: {PluginName: &grpcPlugin{impl: d, log: log}},
+	}
+}
+
+// ServeConfig returns the go-plugin configuration Serve uses. It is
+// exported for tests that serve a driver in-process (with its Test field
+// set); drivers call Serve.
+func ServeConfig(d Driver, log hclog.Logger) *plugin.ServeConfig {
+	if log == nil {
+		log = hclog.New(&hclog.LoggerOptions{Output: os.Stderr, JSONFormat: true, Level: hclog.Info})
+	}
+	return &plugin.ServeConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: versionedPlugins(d, log),
+		Logger:           log,
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			opts = append(opts,
+				grpc.MaxRecvMsgSize(MaxMessageSize),
+				grpc.MaxSendMsgSize(MaxMessageSize),
+				grpc.ChainUnaryInterceptor(recoverUnary(log)),
+			)
+			return grpc.NewServer(opts...)
+		},
+	}
+}
+
+// Serve serves d as a plugin over gRPC and returns when the host ends the
+// process. It owns the handshake: nothing but the handshake line may be
+// written to stdout, so drivers log through hclog (to stderr, which the
+// host collects under the driver's name). Run directly rather than by the
+// host, it prints a message and exits with status 1.
+func Serve(d Driver) {
+	plugin.Serve(ServeConfig(d, nil))
+}
