@@ -40,7 +40,14 @@ func NewClientConfig(cmd *exec.Cmd, o ClientOptions) *plugin.ClientConfig {
 			grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize))},
 	}
 	if o.Reattach != nil {
+		// go-plugin negotiates nothing on reattach: use the plugin set of the
+		// version the running driver reported.
+		v := o.Reattach.ProtocolVersion
+		if v == 0 {
+			v = ProtocolVersion
+		}
 		cfg.Reattach = o.Reattach
+		cfg.Plugins = versionedPlugins(nil, nil)[v]
 	} else {
 		cfg.Cmd = cmd
 		cfg.AutoMTLS = true

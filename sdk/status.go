@@ -62,7 +62,7 @@ func fromStatus(ctx context.Context, err error) error {
 		for _, d := range st.Details() {
 			if ed, ok := d.(*pb.ErrorDetail); ok {
 				return &Error{Code: Code(ed.Code), Message: ed.Message, Field: ed.Field,
-					RetryAfter: time.Duration(ed.RetryAfterMs) * time.Millisecond}
+					RetryAfter: msDuration(ed.RetryAfterMs)}
 			}
 		}
 	}
@@ -84,3 +84,5 @@ func fromStatus(ctx context.Context, err error) error {
 	}
 	return &Error{Code: CodeUnavailable, Message: "driver unavailable: " + err.Error(), Cause: ErrDriverUnavailable}
 }
+
+func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }

@@ -1,0 +1,85 @@
+package host
+
+import (
+	"context"
+	"time"
+)
+
+// ActorType says who performed an audited action.
+type ActorType string
+
+// Actor types.
+const (
+	ActorTool     ActorType = "tool"     // the AI agent calling a CRM tool
+	ActorOperator ActorType = "operator" // a person on the operator routes/CLI
+	ActorSystem   ActorType = "system"   // the host itself (refresh, rotation, jobs)
+	ActorAPIKey   ActorType = "api_key"  // a public API consumer
+)
+
+// Valid reports whether a is one of the actor types.
+func (a ActorType) Valid() bool {
+	switch a {
+	case ActorTool, ActorOperator, ActorSystem, ActorAPIKey:
+		return true
+	}
+	return false
+}
+
+// Audit outcomes; others may be recorded.
+const (
+	OutcomeOK    = "ok"
+	OutcomeError = "error"
+)
+
+// AuditEntry is one row of the append-only audit log. It must never hold a
+// secret: Detail is for ids, error codes and counts.
+type AuditEntry struct {
+	// ID is assigned by the store, increasing with insertion order.
+	ID int64
+	At time.Time
+	// TenantID is empty for host-wide actions.
+	TenantID       string
+	ActorType      ActorType
+	ActorID        string
+	Action         string // e.g. "credential.decrypt"
+	RequestID      string
+	ConversationID string
+	Outcome        string
+	Detail         string
+}
+
+// Validate returns a CodeInvalid error when e cannot be stored.
+func (e AuditEntry) Validate() error {
+	switch {
+	case !e.ActorType.Valid():
+		return invalid("actor_type", "%q is not an actor type", e.ActorType)
+	case e.Action == "":
+		return invalid("action", "is required")
+	case e.Outcome == "":
+		return invalid("outcome", "is required")
+	}
+	return nil
+}
+
+// AuditFilter selects audit entries; zero fields do not filter.
+type AuditFilter struct {
+	TenantID string
+	Action   string
+	// Since and Until bound At: Since <= At < Until.
+	Since, Until time.Time
+	// BeforeID is the paging cursor: only entries with ID < BeforeID. Pass
+	// the last ID of a page to get the next one.
+	BeforeID int64
+	// Limit caps the page (ListLimit applies).
+	Limit int
+}
+
+// AuditStore keeps the audit log. Entries are not removed with their
+// tenant.
+type AuditStore interface {
+	// AppendAudit stores e and returns it with its ID (and At, when zero,
+	// set to now). Errors: CodeInvalid.
+	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)
+	// ListAudit returns the entries matching f, newest (highest ID) first.
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+}

@@ -1,0 +1,9 @@
+// Package host holds crmhost's domain types and the interfaces of the
+// services and stores built around them. It knows nothing of any provider:
+// everything provider-specific comes from a driver's Describe answer.
+//
+// Implementations live in subpackages: sqlite and postgres (stores),
+// secrets (envelope encryption), drivers (plugin catalog and supervisor),
+// mapping (field mappings), http (the Gin server, the only code that maps
+// error codes to HTTP statuses).
+package host

@@ -1,0 +1,207 @@
+package hubspot
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+
+	"crmhost.dev/sdk"
+)
+
+// idempotencyProperty is the custom unique contact/deal/ticket property the
+// driver upserts on when a create carries an idempotency key.
+const idempotencyProperty = "crmhost_idempotency_key"
+
+// Config keys the driver reads besides the sdk's base_url and
+// default_region.
+const (
+	configPortalID        = "portal_id"
+	configHubID           = "hub_id"
+	configClientID        = "client_id"
+	configExtraProperties = "extra_properties"
+)
+
+// objectType is one HubSpot object the driver serves.
+type objectType struct {
+	name      string // API name: contacts, deals, tickets
+	canonical string // crmhost canonical object
+	label     string
+	typeID    string // HubSpot objectTypeId, for app links
+	modified  string // the last-modified date property searches filter on
+	defaults  map[string]string
+	extra     []string // read besides the default-mapped properties
+}
+
+var objectTypes = []objectType{
+	{
+		name: "contacts", canonical: "customer", label: "Contacts", typeID: "0-1", modified: "lastmodifieddate",
+		defaults: map[string]string{
+			"customer.first_name": "firstname",
+			"customer.last_name":  "lastname",
+			"customer.email":      "email",
+			"customer.phone":      "phone",
+			"customer.company":    "company",
+		},
+		extra: []string{"mobilephone", "createdate"},
+	},
+	{
+		name: "deals", canonical: "deal", label: "Deals", typeID: "0-3", modified: "hs_lastmodifieddate",
+		defaults: map[string]string{
+			"deal.name":       "dealname",
+			"deal.amount":     "amount",
+			"deal.stage":      "dealstage",
+			"deal.close_date": "closedate",
+			"deal.pipeline":   "pipeline",
+		},
+		extra: []string{"createdate"},
+	},
+	{
+		name: "tickets", canonical: "case", label: "Tickets", typeID: "0-5", modified: "hs_lastmodifieddate",
+		defaults: map[string]string{
+			"case.subject":     "subject",
+			"case.description": "content",
+			"case.status":      "hs_pipeline_stage",
+			"case.priority":    "hs_ticket_priority",
+		},
+		extra: []string{"hs_pipeline", "createdate"},
+	},
+}
+
+// lookupObject returns the object named name, or CodeInvalid naming
+// "object". (The sdk's server checks names already; direct callers get the
+// same answer.)
+func lookupObject(name string) (objectType, error) {
+	for _, o := range objectTypes {
+		if o.name == name {
+			return o, nil
+		}
+	}
+	return objectType{}, sdk.Invalid("object", "%q is not a HubSpot object this driver serves (contacts, deals, tickets)", name)
+}
+
+// readProperties lists the properties the driver asks HubSpot for on every
+// read of o: the default-mapped ones, the modified date and the
+// connection's extra_properties (comma-separated).
+func readProperties(conn sdk.Connection, o objectType) []string {
+	props := []string{o.modified}
+	for _, p := range o.defaults {
+		props = append(props, p)
+	}
+	props = append(props, o.extra...)
+	for p := range strings.SplitSeq(conn.Config[configExtraProperties], ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			props = append(props, p)
+		}
+	}
+	slices.Sort(props)
+	return slices.Compact(props)
+}
+
+// Describe reports the driver: OAuth (or private-app token) auth, the
+// connect form, contacts/deals/tickets with their default mappings, the
+// hubspot-v3 webhook scheme and HubSpot's rate limits. It never fails.
+func (d *Driver) Describe(context.Context) (sdk.Description, error) {
+	objs := make([]sdk.ObjectInfo, 0, len(objectTypes))
+	for _, o := range objectTypes {
+		objs = append(objs, sdk.ObjectInfo{Name: o.name, Canonical: o.canonical, Label: o.label, DefaultFields: maps.Clone(o.defaults)})
+	}
+	return sdk.Description{
+		Slug:             "hubspot",
+		DisplayName:      "HubSpot",
+		DriverVersion:    Version,
+		ProtocolVersions: []int{sdk.ProtocolVersion},
+		Auth: sdk.Auth{
+			Kind:         sdk.AuthOAuth2Code,
+			AuthorizeURL: "https://app.hubspot.com/oauth/authorize",
+			TokenURL:     DefaultBaseURL + "/oauth/v1/token",
+			Scopes: []string{
+				"oauth",
+				"crm.objects.contacts.read", "crm.objects.contacts.write",
+				"crm.objects.deals.read", "crm.objects.deals.write",
+				"tickets",
+				"crm.schemas.contacts.read", "crm.schemas.deals.read",
+			},
+		},
+		CredentialFields: []sdk.CredentialField{
+			{Name: "access_token", Label: "Private app access token", Type: "password", Secret: true,
+				Help: "A private-app token (pat-…). Leave empty when connecting with OAuth."},
+			{Name: configClientID, Label: "OAuth client ID", Type: "text",
+				Help: "Your HubSpot app's client ID, for OAuth."},
+			{Name: "client_secret", Label: "OAuth client secret", Type: "password", Secret: true,
+				Help: "Your HubSpot app's client secret: needed to refresh OAuth tokens and to verify webhooks."},
+			{Name: sdk.ConfigDefaultRegion, Label: "Default phone region", Type: "text", Default: "US",
+				Help: "ISO 3166 country used to read phone numbers written without a country code."},
+			{Name: configPortalID, Label: "Portal (Hub) ID", Type: "text",
+				Help: "Used for links to records in HubSpot; filled in by OAuth."},
+			{Name: configExtraProperties, Label: "Extra properties to read", Type: "text",
+				Help: "Comma-separated HubSpot property names to read besides the mapped defaults (e.g. custom properties)."},
+		},
+		Objects: objs,
+		Webhook: sdk.Webhook{Scheme: "hubspot-v3", Events: []string{
+			"contact.creation", "contact.deletion", "contact.propertyChange", "contact.privacyDeletion",
+			"deal.creation", "deal.deletion", "deal.propertyChange",
+			"ticket.creation", "ticket.deletion", "ticket.propertyChange",
+		}},
+		RateLimits: []sdk.RateLimit{
+			{Name: "ten_secondly_rolling", Limit: 190, WindowMS: 10000},
+			{Name: "search", Limit: 5, WindowMS: 1000},
+		},
+	}, nil
+}
+
+// property is one entry of GET /crm/v3/properties/{objectType}.
+type property struct {
+	Name           string `json:"name"`
+	Label          string `json:"label"`
+	Type           string `json:"type"`
+	FieldType      string `json:"fieldType"`
+	HasUniqueValue bool   `json:"hasUniqueValue"`
+	Calculated     bool   `json:"calculated"`
+	Hidden         bool   `json:"hidden"`
+	Options        []struct {
+		Label  string `json:"label"`
+		Value  string `json:"value"`
+		Hidden bool   `json:"hidden"`
+	} `json:"options"`
+	ModificationMetadata struct {
+		ReadOnlyValue bool `json:"readOnlyValue"`
+	} `json:"modificationMetadata"`
+}
+
+// DescribeObject lists the live properties of object from GET
+// /crm/v3/properties/{object}: name, label, HubSpot type, enumeration
+// option values, unique (hasUniqueValue) and read-only (read-only value or
+// calculated). Errors: CodeAuth (e.g. a missing crm.schemas scope),
+// CodeInvalid, CodeRateLimited, CodeUnavailable.
+func (d *Driver) DescribeObject(ctx context.Context, conn sdk.Connection, object string) (sdk.ObjectSchema, error) {
+	o, err := lookupObject(object)
+	if err != nil {
+		return sdk.ObjectSchema{}, err
+	}
+	var resp struct {
+		Results []property `json:"results"`
+	}
+	if err := d.do(ctx, conn, call{method: http.MethodGet, path: "/crm/v3/properties/" + o.name, out: &resp}); err != nil {
+		return sdk.ObjectSchema{}, err
+	}
+	out := sdk.ObjectSchema{Object: o.name, Fields: make([]sdk.Field, 0, len(resp.Results))}
+	for _, p := range resp.Results {
+		f := sdk.Field{Name: p.Name, Label: p.Label, Type: p.Type, Unique: p.HasUniqueValue,
+			ReadOnly: p.ModificationMetadata.ReadOnlyValue || p.Calculated}
+		for _, opt := range p.Options {
+			if !opt.Hidden {
+				f.Options = append(f.Options, opt.Value)
+			}
+		}
+		out.Fields = append(out.Fields, f)
+	}
+	slices.SortFunc(out.Fields, func(a, b sdk.Field) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+var (
+	_ sdk.Driver          = (*Driver)(nil)
+	_ sdk.ObjectDescriber = (*Driver)(nil)
+)

@@ -1,0 +1,217 @@
+package hubspot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"crmhost.dev/sdk"
+	"golang.org/x/oauth2"
+)
+
+// TestConnection reads one contact (GET /crm/v3/objects/contacts?limit=1).
+// A rejected or under-scoped token is OK false with HubSpot's category and
+// message as the reason; other failures are errors (CodeRateLimited,
+// CodeUnavailable).
+func (d *Driver) TestConnection(ctx context.Context, conn sdk.Connection) (sdk.TestResult, error) {
+	if conn.Secret["access_token"] == "" {
+		return sdk.TestResult{Reason: "no access_token: connect with OAuth or enter a private-app token"}, nil
+	}
+	err := d.probe(ctx, conn)
+	if err == nil {
+		return sdk.TestResult{OK: true}, nil
+	}
+	var e *sdk.Error
+	if errors.As(err, &e) && e.Code == sdk.CodeAuth {
+		return sdk.TestResult{Reason: e.Message}, nil
+	}
+	return sdk.TestResult{}, err
+}
+
+// probe is the cheapest call that proves a token.
+func (d *Driver) probe(ctx context.Context, conn sdk.Connection) error {
+	return d.do(ctx, conn, call{method: http.MethodGet, path: "/crm/v3/objects/contacts", query: url.Values{"limit": {"1"}}})
+}
+
+// Authorize turns a grant into the secret to store.
+//
+// With grant.Code it runs the OAuth authorization-code exchange at
+// {base_url}/oauth/v1/token (client_id from config, client_secret from the
+// secret, redirect_uri and PKCE code_verifier from the grant) and answers
+// access_token, refresh_token and client_secret, the expiry, and hub_id /
+// portal_id for the config. Without a code it checks the private-app token
+// in conn.Secret["access_token"] with one cheap call and answers the secret
+// unchanged, without expiry.
+//
+// Errors: CodeAuth for a bad code, client or token; CodeInvalid naming
+// client_id, client_secret or access_token when one is missing;
+// CodeRateLimited, CodeUnavailable.
+func (d *Driver) Authorize(ctx context.Context, conn sdk.Connection, grant sdk.Grant) (sdk.Authorization, error) {
+	if grant.Code == "" {
+		if conn.Secret["access_token"] == "" {
+			return sdk.Authorization{}, sdk.Invalid("access_token", "is required without an OAuth code: enter a private-app token (pat-…) or connect with OAuth")
+		}
+		if err := d.probe(ctx, conn); err != nil {
+			return sdk.Authorization{}, err
+		}
+		return sdk.Authorization{Secret: maps.Clone(conn.Secret)}, nil
+	}
+	cfg, err := oauthConfig(conn, grant.RedirectURI)
+	if err != nil {
+		return sdk.Authorization{}, err
+	}
+	var opts []oauth2.AuthCodeOption
+	if grant.CodeVerifier != "" {
+		opts = append(opts, oauth2.VerifierOption(grant.CodeVerifier))
+	}
+	tok, err := cfg.Exchange(d.oauthContext(ctx), grant.Code, opts...)
+	if err != nil {
+		return sdk.Authorization{}, oauthError(ctx, err, cfg.ClientSecret, grant.Code)
+	}
+	out := sdk.Authorization{
+		Secret:    map[string]string{"access_token": tok.AccessToken, "client_secret": cfg.ClientSecret},
+		ExpiresAt: tok.Expiry,
+		Config:    map[string]string{},
+	}
+	if tok.RefreshToken != "" {
+		out.Secret["refresh_token"] = tok.RefreshToken
+	}
+	hub := extraString(tok, "hub_id")
+	if hub == "" {
+		hub = d.tokenHub(ctx, conn, tok.AccessToken)
+	}
+	if hub != "" {
+		out.Config[configHubID] = hub
+		out.Config[configPortalID] = hub
+	}
+	return out, nil
+}
+
+// Refresh runs the refresh-token grant and answers the new access token
+// (and refresh token, when HubSpot rotates it), keeping the rest of the
+// secret (client_secret). Errors: CodeUnsupported when the connection has
+// no refresh_token (private-app tokens do not expire); CodeAuth for a
+// revoked refresh token or bad client; CodeInvalid naming client_id or
+// client_secret when missing; CodeRateLimited, CodeUnavailable.
+func (d *Driver) Refresh(ctx context.Context, conn sdk.Connection) (sdk.Authorization, error) {
+	rt := conn.Secret["refresh_token"]
+	if rt == "" {
+		return sdk.Authorization{}, sdk.Errorf(sdk.CodeUnsupported,
+			"the connection has no refresh_token (private-app tokens do not expire); reconnect with OAuth to get one")
+	}
+	cfg, err := oauthConfig(conn, "")
+	if err != nil {
+		return sdk.Authorization{}, err
+	}
+	tok, err := cfg.TokenSource(d.oauthContext(ctx), &oauth2.Token{RefreshToken: rt}).Token()
+	if err != nil {
+		return sdk.Authorization{}, oauthError(ctx, err, cfg.ClientSecret, rt)
+	}
+	secret := maps.Clone(conn.Secret)
+	secret["access_token"] = tok.AccessToken
+	if tok.RefreshToken != "" {
+		secret["refresh_token"] = tok.RefreshToken
+	}
+	return sdk.Authorization{Secret: secret, ExpiresAt: tok.Expiry}, nil
+}
+
+func oauthConfig(conn sdk.Connection, redirectURI string) (*oauth2.Config, error) {
+	id := strings.TrimSpace(conn.Config[configClientID])
+	if id == "" {
+		return nil, sdk.Invalid(configClientID, "is required for OAuth: your HubSpot app's client ID")
+	}
+	secret := conn.Secret["client_secret"]
+	if secret == "" {
+		return nil, sdk.Invalid("client_secret", "is required for OAuth: your HubSpot app's client secret")
+	}
+	return &oauth2.Config{
+		ClientID:     id,
+		ClientSecret: secret,
+		RedirectURL:  redirectURI,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   "https://app.hubspot.com/oauth/authorize",
+			TokenURL:  baseURL(conn) + "/oauth/v1/token",
+			AuthStyle: oauth2.AuthStyleInParams,
+		},
+	}, nil
+}
+
+// oauthContext makes x/oauth2 use the driver's HTTP client.
+func (d *Driver) oauthContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, d.http)
+}
+
+// oauthError classifies a token-endpoint failure. HubSpot answers a bad
+// code, refresh token, client or redirect URI with 400 and a status such as
+// BAD_AUTH_CODE or BAD_REFRESH_TOKEN: CodeAuth. Secrets are redacted.
+func oauthError(ctx context.Context, err error, secrets ...string) *sdk.Error {
+	if cerr := ctx.Err(); cerr != nil {
+		return &sdk.Error{Code: sdk.CodeUnavailable, Message: "HubSpot token call ended: " + cerr.Error(), Cause: cerr}
+	}
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.Response == nil {
+		e := transportError(ctx, err, "")
+		for _, s := range secrets {
+			e.Message = redact(e.Message, s)
+		}
+		return e
+	}
+	status := re.Response.StatusCode
+	e := classify(status, re.Response.Header, re.Body)
+	if status < 500 && status != http.StatusTooManyRequests {
+		var ae apiError
+		_ = json.Unmarshal(re.Body, &ae)
+		msg := strings.TrimSpace(ae.Message)
+		for _, alt := range []string{re.ErrorDescription, re.ErrorCode, e.Message} {
+			if msg == "" {
+				msg = alt
+			}
+		}
+		if ae.Status != "" && ae.Status != "error" {
+			msg = ae.Status + ": " + msg
+		}
+		e = &sdk.Error{Code: sdk.CodeAuth, Message: "HubSpot refused the token request: " + truncate(msg)}
+	}
+	for _, s := range secrets {
+		e.Message = redact(e.Message, s)
+	}
+	return e
+}
+
+func extraString(tok *oauth2.Token, key string) string {
+	switch v := tok.Extra(key).(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return ""
+}
+
+// tokenHub asks GET /oauth/v1/access-tokens/{token} for the token's hub
+// id; it is best effort and answers "" on any failure.
+func (d *Driver) tokenHub(ctx context.Context, conn sdk.Connection, token string) string {
+	var info struct {
+		HubID any `json:"hub_id"`
+	}
+	if err := d.send(ctx, conn, token, call{method: http.MethodGet, path: "/oauth/v1/access-tokens/" + url.PathEscape(token), out: &info}); err != nil {
+		return ""
+	}
+	switch v := info.HubID.(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return ""
+}
+
+var (
+	_ sdk.Authorizer = (*Driver)(nil)
+	_ sdk.Refresher  = (*Driver)(nil)
+)

@@ -1,0 +1,217 @@
+package hubspot
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"crmhost.dev/sdk"
+)
+
+// webhookMaxSkew is how far a v3 request timestamp may be from now, in
+// either direction.
+const webhookMaxSkew = 5 * time.Minute
+
+// Webhook signature headers.
+const (
+	headerSignatureV3 = "X-HubSpot-Signature-v3"
+	headerTimestamp   = "X-HubSpot-Request-Timestamp"
+	headerSignature   = "X-HubSpot-Signature"
+	headerVersion     = "X-HubSpot-Signature-Version"
+)
+
+// uriDecoder undoes the percent-encodings HubSpot decodes in the URI it
+// signs for v3.
+var uriDecoder = func() *strings.Replacer {
+	pairs := []string{"%3A", ":", "%2F", "/", "%3F", "?", "%40", "@", "%21", "!", "%24", "$",
+		"%27", "'", "%28", "(", "%29", ")", "%2A", "*", "%2C", ",", "%3B", ";"}
+	all := append([]string(nil), pairs...)
+	for i := 0; i < len(pairs); i += 2 {
+		if lower := strings.ToLower(pairs[i]); lower != pairs[i] {
+			all = append(all, lower, pairs[i+1])
+		}
+	}
+	return strings.NewReplacer(all...)
+}()
+
+// VerifyWebhook checks a HubSpot webhook's signature with the app's
+// client_secret and normalises its events.
+//
+// v3 (X-HubSpot-Signature-v3): base64 HMAC-SHA256 of method + URI (with
+// HubSpot's percent-decoding) + body + X-HubSpot-Request-Timestamp; the
+// timestamp (ms) must be within 5 minutes of req.Now. v1 and v2
+// (X-HubSpot-Signature, by X-HubSpot-Signature-Version): hex SHA-256 of
+// secret + body, or secret + method + URI + body; they carry no timestamp.
+// Signatures are compared in constant time.
+//
+// Errors: CodeAuth for a missing, wrong, stale or future signature (the
+// message never holds the secret or the expected signature); CodeInvalid
+// naming client_secret when the connection has none, or "body" when a
+// verified body is not HubSpot's event array.
+func (d *Driver) VerifyWebhook(_ context.Context, conn sdk.Connection, req sdk.WebhookRequest) ([]sdk.WebhookEvent, error) {
+	secret := conn.Secret["client_secret"]
+	if secret == "" {
+		return nil, sdk.Invalid("client_secret", "is required to verify HubSpot webhooks")
+	}
+	now := req.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if err := verifySignature(req, secret, now); err != nil {
+		return nil, err
+	}
+	return parseEvents(req.Body)
+}
+
+func verifySignature(req sdk.WebhookRequest, secret string, now time.Time) error {
+	if sig := header(req.Headers, headerSignatureV3); sig != "" {
+		ts := header(req.Headers, headerTimestamp)
+		ms, err := strconv.ParseInt(ts, 10, 64)
+		if err != nil {
+			return sdk.Errorf(sdk.CodeAuth, "webhook has no valid %s header", headerTimestamp)
+		}
+		// Compare in milliseconds so absurd timestamps cannot overflow.
+		age := now.UnixMilli() - ms
+		switch {
+		case age > webhookMaxSkew.Milliseconds():
+			return sdk.Errorf(sdk.CodeAuth, "webhook timestamp is more than 5 minutes old")
+		case -age > webhookMaxSkew.Milliseconds():
+			return sdk.Errorf(sdk.CodeAuth, "webhook timestamp is more than 5 minutes in the future")
+		}
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte(req.Method))
+		mac.Write([]byte(uriDecoder.Replace(req.URL)))
+		mac.Write(req.Body)
+		mac.Write([]byte(ts))
+		got, err := base64.StdEncoding.DecodeString(sig)
+		if err != nil || !hmac.Equal(got, mac.Sum(nil)) {
+			return sdk.Errorf(sdk.CodeAuth, "webhook %s signature does not match", headerSignatureV3)
+		}
+		return nil
+	}
+	sig := header(req.Headers, headerSignature)
+	if sig == "" {
+		return sdk.Errorf(sdk.CodeAuth, "webhook carries no HubSpot signature (%s or %s)", headerSignatureV3, headerSignature)
+	}
+	h := sha256.New()
+	h.Write([]byte(secret))
+	switch v := strings.ToLower(header(req.Headers, headerVersion)); v {
+	case "", "v1":
+	case "v2":
+		h.Write([]byte(req.Method))
+		h.Write([]byte(req.URL))
+	default:
+		return sdk.Errorf(sdk.CodeAuth, "webhook has an unsupported %s", headerVersion)
+	}
+	h.Write(req.Body)
+	got, err := hex.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, h.Sum(nil)) {
+		return sdk.Errorf(sdk.CodeAuth, "webhook %s signature does not match", headerSignature)
+	}
+	return nil
+}
+
+// header returns the first value of a header, matching its name
+// case-insensitively (the host may or may not canonicalise names).
+func header(h map[string][]string, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return strings.TrimSpace(v[0])
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, name) && len(v) > 0 {
+			return strings.TrimSpace(v[0])
+		}
+	}
+	return ""
+}
+
+// flexID reads an id HubSpot sends as a JSON number (or, tolerated, a
+// string) without losing digits.
+type flexID string
+
+func (f *flexID) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, []byte("null")):
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexID(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	*f = flexID(n.String())
+	return nil
+}
+
+// event is one entry of HubSpot's webhook payload.
+type event struct {
+	EventID          flexID `json:"eventId"`
+	SubscriptionType string `json:"subscriptionType"`
+	ObjectID         flexID `json:"objectId"`
+	ObjectTypeID     string `json:"objectTypeId"`
+	OccurredAt       flexID `json:"occurredAt"`
+}
+
+// eventObjects maps a subscription type's prefix ("contact.creation") and
+// generic objectTypeIds to the driver's object names.
+var eventObjects = map[string]string{
+	"contact": "contacts", "deal": "deals", "ticket": "tickets", "company": "companies",
+	"product": "products", "line_item": "line_items", "conversation": "conversations",
+	"0-1": "contacts", "0-2": "companies", "0-3": "deals", "0-5": "tickets",
+}
+
+// parseEvents normalises a verified body: a JSON array of events (a single
+// event object is tolerated).
+func parseEvents(body []byte) ([]sdk.WebhookEvent, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return []sdk.WebhookEvent{}, nil
+	}
+	var raws []json.RawMessage
+	if body[0] == '{' {
+		raws = []json.RawMessage{body}
+	} else if err := json.Unmarshal(body, &raws); err != nil {
+		return nil, sdk.Invalid("body", "is not a JSON array of HubSpot webhook events")
+	}
+	out := make([]sdk.WebhookEvent, 0, len(raws))
+	for i, raw := range raws {
+		var ev event
+		var data map[string]any
+		if json.Unmarshal(raw, &ev) != nil || json.Unmarshal(raw, &data) != nil || data == nil {
+			return nil, sdk.Invalid("body", "event %d is not a HubSpot webhook event", i)
+		}
+		prefix, _, _ := strings.Cut(ev.SubscriptionType, ".")
+		obj := eventObjects[prefix]
+		if prefix == "object" {
+			obj = eventObjects[ev.ObjectTypeID]
+			if obj == "" {
+				obj = ev.ObjectTypeID
+			}
+		} else if obj == "" {
+			obj = prefix
+		}
+		we := sdk.WebhookEvent{ID: string(ev.EventID), Type: ev.SubscriptionType, Object: obj,
+			ExternalID: string(ev.ObjectID), Data: data}
+		if ms, err := strconv.ParseInt(string(ev.OccurredAt), 10, 64); err == nil && ms > 0 {
+			we.OccurredAt = time.UnixMilli(ms).UTC()
+		}
+		out = append(out, we)
+	}
+	return out, nil
+}
+
+var _ sdk.WebhookVerifier = (*Driver)(nil)
