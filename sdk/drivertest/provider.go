@@ -69,4 +69,3 @@ type Options struct {
 	// it larger than the fake's page size so paging happens (default 7).
 	Records int
 }
-

@@ -1,0 +1,62 @@
+# crmhost: build the host and every driver, run it in dev mode, test it.
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/bin
+PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
+MODULES = $(shell $(GO) list -m -f '{{.Path}}/...')
+PROTO_TOOLS := $(BIN)/tools
+
+.PHONY: all build host plugins run test test-unit bench proto proto-check lint clean
+
+all: build
+
+build: host plugins
+
+host:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/crmhost ./host/cmd/crmhost
+
+# Every plugins/<slug>/main.go becomes bin/plugins/crm-driver-<slug>.
+plugins:
+	@mkdir -p $(BIN)/plugins
+	@for p in $(PLUGINS); do \
+		echo "build driver $$p"; \
+		(cd plugins/$$p && $(GO) build -trimpath -o $(BIN)/plugins/crm-driver-$$p .) || exit 1; \
+	done
+
+# Dev mode: build everything, start the drivers' fake providers, register
+# the drivers and serve on 127.0.0.1:8080 with SQLite under .crmhost/.
+run: build
+	$(GO) build -o $(BIN)/crmhost-dev ./dev/cmd/crmhost-dev
+	$(BIN)/crmhost-dev -host $(BIN)/crmhost -plugins $(BIN)/plugins -dir .crmhost
+
+# Tests need the plugins built: host tests launch the real binaries.
+test: build lint proto-check
+	CRMHOST_PLUGIN_DIR=$(BIN)/plugins $(GO) test -race -count=1 $(MODULES)
+
+bench: build
+	CRMHOST_PLUGIN_DIR=$(BIN)/plugins $(GO) test -run='^$$' -bench=. -benchmem $(MODULES)
+
+lint:
+	@out=$$(gofmt -l sdk host plugins $(wildcard dev)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(MODULES)
+
+$(PROTO_TOOLS)/protoc-gen-go $(PROTO_TOOLS)/protoc-gen-go-grpc:
+	@mkdir -p $(PROTO_TOOLS)
+	cd sdk && $(GO) build -o $(PROTO_TOOLS)/ google.golang.org/protobuf/cmd/protoc-gen-go google.golang.org/grpc/cmd/protoc-gen-go-grpc
+
+# Regenerate sdk/internal/driverv1 from sdk/proto (needs protoc: apt-get install protobuf-compiler).
+proto: $(PROTO_TOOLS)/protoc-gen-go $(PROTO_TOOLS)/protoc-gen-go-grpc
+	cd sdk && protoc --plugin=protoc-gen-go=$(PROTO_TOOLS)/protoc-gen-go --plugin=protoc-gen-go-grpc=$(PROTO_TOOLS)/protoc-gen-go-grpc \
+		-I proto --go_out=internal/driverv1 --go_opt=module=crmhost.dev/sdk/internal/driverv1 \
+		--go-grpc_out=internal/driverv1 --go-grpc_opt=module=crmhost.dev/sdk/internal/driverv1 \
+		crm/driver/v1/driver.proto
+
+# Fails when the checked-in generated code is not what `make proto` makes.
+proto-check:
+	@if ! command -v protoc >/dev/null; then echo "proto-check: protoc not installed (apt-get install protobuf-compiler)"; exit 1; fi
+	@$(MAKE) -s proto
+	@git diff --exit-code -- sdk/internal/driverv1 || { echo "sdk/internal/driverv1 is stale: run make proto and commit"; exit 1; }
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,260 @@
+package drivers
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"sync"
+	"time"
+
+	"crmhost.dev/host"
+	"crmhost.dev/sdk"
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Catalog is the part of the store the Manager reads.
+type Catalog interface {
+	GetDriver(ctx context.Context, slug string) (host.DriverEntry, error)
+}
+
+// Options configure a Manager. Zero values take the defaults.
+type Options struct {
+	Logger hclog.Logger
+	// Registerer receives the driver metrics (nil: not registered).
+	Registerer prometheus.Registerer
+	// CallTimeout bounds each call that has no earlier deadline (30s).
+	CallTimeout time.Duration
+	// StartTimeout bounds a driver's launch handshake (10s).
+	StartTimeout time.Duration
+	// MaxConcurrent bounds each driver's calls in flight (64).
+	MaxConcurrent int
+	// Backoff is the first restart delay, doubled per consecutive failure
+	// up to MaxBackoff (100ms, 30s).
+	Backoff, MaxBackoff time.Duration
+	// WatchInterval is how often a running process is checked for exit (250ms).
+	WatchInterval time.Duration
+	// Aliases maps reserved slugs to the driver that serves them.
+	Aliases map[string]string
+	// Now is the clock (time.Now).
+	Now func() time.Time
+}
+
+// DefaultAliases are the reserved slugs served by another driver: a
+// restaurant booking platform that only pushes webhooks is served by the
+// generic webhook bridge.
+var DefaultAliases = map[string]string{"opentable": "webhook"}
+
+// Manager supervises one driver process per slug. It is safe for
+// concurrent use.
+type Manager struct {
+	catalog Catalog
+	opts    Options
+	log     hclog.Logger
+	metrics *metrics
+	done    chan struct{}
+
+	mu    sync.Mutex
+	procs map[string]*process
+	shut  bool
+}
+
+// NewManager returns a Manager reading entries from catalog.
+func NewManager(catalog Catalog, o Options) *Manager {
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = 30 * time.Second
+	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 10 * time.Second
+	}
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = 64
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = 100 * time.Millisecond
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 30 * time.Second
+	}
+	if o.WatchInterval <= 0 {
+		o.WatchInterval = 250 * time.Millisecond
+	}
+	if o.Aliases == nil {
+		o.Aliases = DefaultAliases
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Manager{catalog: catalog, opts: o, log: o.Logger, metrics: newMetrics(o.Registerer),
+		done: make(chan struct{}), procs: map[string]*process{}}
+}
+
+func (m *Manager) now() time.Time { return m.opts.Now() }
+
+func (m *Manager) backoff(failures int) time.Duration {
+	d := m.opts.Backoff
+	for i := 1; i < failures && d < m.opts.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, m.opts.MaxBackoff)
+}
+
+// Resolve maps a reserved alias to the slug of the driver serving it.
+func (m *Manager) Resolve(slug string) string {
+	if s, ok := m.opts.Aliases[slug]; ok {
+		return s
+	}
+	return slug
+}
+
+func (m *Manager) process(slug string) (*process, error) {
+	slug = m.Resolve(slug)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.shut {
+		return nil, unavailable(slug, "the driver manager is shut down", nil)
+	}
+	p, ok := m.procs[slug]
+	if !ok {
+		p = &process{slug: slug, m: m, log: m.log.Named(slug), sem: make(chan struct{}, m.opts.MaxConcurrent)}
+		m.procs[slug] = p
+	}
+	return p, nil
+}
+
+// Call runs fn against the driver for slug, starting it if needed, within
+// the driver's concurrency bound and the call deadline. fn's error is
+// returned as is, except that a driver process that could not be reached
+// becomes a *host.Error with CodeDriverUnavailable (and the process is
+// checked and restarted). Errors: CodeNotFound for an unregistered slug,
+// CodeDriverUnavailable, and whatever fn returns.
+func (m *Manager) Call(ctx context.Context, slug, verb string, fn func(ctx context.Context, d *sdk.Client) error) error {
+	p, err := m.process(slug)
+	if err != nil {
+		return err
+	}
+	start := m.now()
+	err = m.call(ctx, p, fn)
+	code := "ok"
+	if err != nil {
+		code = string(host.CodeOf(err))
+	}
+	m.metrics.observe(p.slug, verb, code, m.now().Sub(start))
+	return err
+}
+
+func (m *Manager) call(ctx context.Context, p *process, fn func(ctx context.Context, d *sdk.Client) error) error {
+	select {
+	case p.sem <- struct{}{}:
+		defer func() { <-p.sem }()
+	case <-ctx.Done():
+		return unavailable(p.slug, "too many calls in flight; gave up waiting", ctx.Err())
+	}
+	cl, err := p.client(ctx)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.opts.CallTimeout)
+	defer cancel()
+	err = fn(ctx, cl)
+	if err != nil && errors.Is(err, sdk.ErrDriverUnavailable) {
+		p.markSuspect(cl)
+		return unavailable(p.slug, "the driver process stopped answering during the call", err)
+	}
+	return err
+}
+
+// Describe returns the driver's cached Describe answer, starting the
+// driver if it has not run yet.
+func (m *Manager) Describe(ctx context.Context, slug string) (sdk.Description, error) {
+	p, err := m.process(slug)
+	if err != nil {
+		return sdk.Description{}, err
+	}
+	if d := p.description(); d != nil {
+		return *d, nil
+	}
+	if _, err := p.client(ctx); err != nil {
+		return sdk.Description{}, err
+	}
+	return *p.description(), nil
+}
+
+// Forget stops the driver for slug (after its catalog entry changed or was
+// removed); the next call starts the binary now registered.
+func (m *Manager) Forget(slug string) {
+	slug = m.Resolve(slug)
+	m.mu.Lock()
+	p := m.procs[slug]
+	delete(m.procs, slug)
+	m.mu.Unlock()
+	if p != nil {
+		p.close()
+	}
+}
+
+// Health pings every running driver and returns the failures by slug.
+func (m *Manager) Health() map[string]error {
+	m.mu.Lock()
+	procs := make([]*process, 0, len(m.procs))
+	for _, p := range m.procs {
+		procs = append(procs, p)
+	}
+	m.mu.Unlock()
+	out := map[string]error{}
+	for _, p := range procs {
+		p.mu.Lock()
+		cl, pc := p.cl, p.pc
+		p.mu.Unlock()
+		if cl == nil || pc == nil {
+			continue
+		}
+		if err := cl.Ping(); err != nil {
+			out[p.slug] = err
+		}
+	}
+	return out
+}
+
+// PID returns the process id of the running driver for slug, or 0. Tests
+// use it to kill a driver.
+func (m *Manager) PID(slug string) int {
+	m.mu.Lock()
+	p := m.procs[m.Resolve(slug)]
+	m.mu.Unlock()
+	if p == nil {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pc == nil || p.pc.Exited() {
+		return 0
+	}
+	if rc := p.pc.ReattachConfig(); rc != nil {
+		return rc.Pid
+	}
+	return 0
+}
+
+// Close kills every driver process and stops restarts. Calls made after
+// Close fail with CodeDriverUnavailable.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	if m.shut {
+		m.mu.Unlock()
+		return
+	}
+	m.shut = true
+	close(m.done)
+	procs := m.procs
+	m.procs = map[string]*process{}
+	m.mu.Unlock()
+	for _, p := range procs {
+		p.close()
+	}
+}
+
+func hexBytes(s string) ([]byte, error) { return hex.DecodeString(s) }

@@ -1,0 +1,203 @@
+package drivers_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"crmhost.dev/host"
+	"crmhost.dev/host/drivers"
+	"crmhost.dev/sdk"
+)
+
+var testBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "crmhost-drivers-test")
+	if err != nil {
+		panic(err)
+	}
+	testBinary = filepath.Join(dir, "crm-driver-testdriver")
+	out, err := exec.Command("go", "build", "-o", testBinary, "crmhost.dev/host/drivers/internal/testdriver").CombinedOutput()
+	if err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type catalog struct {
+	mu      sync.Mutex
+	entries map[string]host.DriverEntry
+}
+
+func (c *catalog) GetDriver(_ context.Context, slug string) (host.DriverEntry, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[slug]
+	if !ok {
+		return host.DriverEntry{}, host.NotFound("driver %q not found", slug)
+	}
+	return e, nil
+}
+
+func newManager(t *testing.T, o drivers.Options, sum string) *drivers.Manager {
+	t.Helper()
+	if sum == "" {
+		var err error
+		if sum, err = sdk.FileSHA256(testBinary); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &catalog{entries: map[string]host.DriverEntry{"testdriver": {Slug: "testdriver", Command: testBinary, SHA256: sum}}}
+	o.Aliases = map[string]string{"alias": "testdriver"}
+	m := drivers.NewManager(c, o)
+	t.Cleanup(m.Close)
+	return m
+}
+
+func lookup(m *drivers.Manager, ctx context.Context, slug, email string) error {
+	return m.Call(ctx, slug, "lookup_customer", func(ctx context.Context, d *sdk.Client) error {
+		_, err := d.LookupCustomer(ctx, sdk.Connection{}, sdk.LookupQuery{Email: email})
+		return err
+	})
+}
+
+func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
+
+func TestLazyStartDescribeAndAlias(t *testing.T) {
+	m := newManager(t, drivers.Options{}, "")
+	if pid := m.PID("testdriver"); pid != 0 {
+		t.Fatalf("driver running before first use (pid %d)", pid)
+	}
+	d, err := m.Describe(t.Context(), "alias")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Slug != "testdriver" || d.DriverVersion != "1.2.3" {
+		t.Fatalf("describe = %+v", d)
+	}
+	if err := lookup(m, t.Context(), "testdriver", "a@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := lookup(m, t.Context(), "nope", "a@example.com"); host.CodeOf(err) != host.CodeNotFound {
+		t.Fatalf("unregistered slug: %v", err)
+	}
+}
+
+func TestChecksumMismatchRefused(t *testing.T) {
+	m := newManager(t, drivers.Options{}, strings.Repeat("ab", 32))
+	err := lookup(m, t.Context(), "testdriver", "a@example.com")
+	if host.CodeOf(err) != host.CodeDriverUnavailable || !strings.Contains(err.Error(), "sha256") || !strings.Contains(err.Error(), "refusing") {
+		t.Fatalf("mismatched checksum: %v", err)
+	}
+	if m.PID("testdriver") != 0 {
+		t.Fatal("a driver with a bad checksum was launched")
+	}
+}
+
+func TestKilledMidRequestThenRestarts(t *testing.T) {
+	m := newManager(t, drivers.Options{Backoff: 50 * time.Millisecond, WatchInterval: 20 * time.Millisecond}, "")
+	if err := lookup(m, t.Context(), "testdriver", "a@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	pid := m.PID("testdriver")
+	errc := make(chan error, 1)
+	go func() { errc <- lookup(m, t.Context(), "testdriver", "sleep@example.com") }()
+	time.Sleep(200 * time.Millisecond)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errc:
+		if host.CodeOf(err) != host.CodeDriverUnavailable {
+			t.Fatalf("in-flight call got %v, want driver_unavailable", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("in-flight call did not return after SIGKILL")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if np := m.PID("testdriver"); np != 0 && np != pid {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("driver was not restarted")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := lookup(m, t.Context(), "testdriver", "a@example.com"); err != nil {
+		t.Fatalf("call after restart: %v", err)
+	}
+}
+
+func TestExitAndPanic(t *testing.T) {
+	m := newManager(t, drivers.Options{Backoff: 20 * time.Millisecond, WatchInterval: 20 * time.Millisecond}, "")
+	if err := lookup(m, t.Context(), "testdriver", "panic@example.com"); sdk.CodeOf(err) != sdk.CodeInternal {
+		t.Fatalf("panic: %v", err)
+	}
+	if err := lookup(m, t.Context(), "testdriver", "a@example.com"); err != nil {
+		t.Fatalf("after panic: %v", err)
+	}
+	if err := lookup(m, t.Context(), "testdriver", "exit@example.com"); host.CodeOf(err) != host.CodeDriverUnavailable {
+		t.Fatalf("exit: %v", err)
+	}
+	var err error
+	for i := 0; i < 100; i++ {
+		if err = lookup(m, t.Context(), "testdriver", "a@example.com"); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("never recovered after exit: %v", err)
+}
+
+func TestConcurrencyBoundAndDeadline(t *testing.T) {
+	m := newManager(t, drivers.Options{MaxConcurrent: 1, CallTimeout: 2 * time.Second}, "")
+	start := time.Now()
+	err := lookup(m, t.Context(), "testdriver", "sleep@example.com")
+	if err == nil || time.Since(start) > 6*time.Second {
+		t.Fatalf("call past CallTimeout: %v after %v", err, time.Since(start))
+	}
+	go lookup(m, t.Context(), "testdriver", "sleep@example.com")
+	time.Sleep(300 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	err = lookup(m, ctx, "testdriver", "a@example.com")
+	if host.CodeOf(err) != host.CodeDriverUnavailable || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("over the concurrency bound: %v", err)
+	}
+}
+
+func TestCloseLeavesNoProcess(t *testing.T) {
+	m := newManager(t, drivers.Options{}, "")
+	if err := lookup(m, t.Context(), "testdriver", "a@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	pid := m.PID("testdriver")
+	if !alive(pid) {
+		t.Fatalf("pid %d not alive", pid)
+	}
+	m.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for alive(pid) {
+		var ws syscall.WaitStatus
+		syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+		if time.Now().After(deadline) {
+			t.Fatalf("driver pid %d still running after Close", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := lookup(m, t.Context(), "testdriver", "a@example.com"); host.CodeOf(err) != host.CodeDriverUnavailable {
+		t.Fatalf("call after Close: %v", err)
+	}
+}
