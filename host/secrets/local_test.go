@@ -47,7 +47,7 @@ func TestNewLocalKEKParsing(t *testing.T) {
 		{"repeated byte", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x5a}, 32)), false},
 		{"short pattern", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1, 2, 3, 4}, 8)), false},
 		{"hex", hex.EncodeToString(raw[:]), false},
-		{"mixed alphabets", std[:10] + "-_" + std[12:], false},
+		{"mixed alphabets", std[:10] + "+-" + std[12:], false},
 		{"not base64", "!!!!" + std[4:], false},
 	}
 	for _, tt := range tests {
