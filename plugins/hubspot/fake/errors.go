@@ -71,12 +71,12 @@ func unknownType(name string) *apiError {
 // invalidProperty is one entry of HubSpot's "Property values were not
 // valid" list.
 type invalidProperty struct {
-	IsValid                bool   `json:"isValid"`
-	Message                string `json:"message"`
-	Error                  string `json:"error"`
-	Name                   string `json:"name"`
-	LocalizedErrorMessage  string `json:"localizedErrorMessage"`
-	PortalID               int    `json:"portalId"`
+	IsValid               bool   `json:"isValid"`
+	Message               string `json:"message"`
+	Error                 string `json:"error"`
+	Name                  string `json:"name"`
+	LocalizedErrorMessage string `json:"localizedErrorMessage"`
+	PortalID              int    `json:"portalId"`
 }
 
 // propertyErrors renders invalid property values the way HubSpot does: a

@@ -17,11 +17,11 @@ const (
 // propertyDef is one property of an object type.
 type propertyDef struct {
 	Name, Label, Type, FieldType, Group string
-	Options                            []string // enumeration values
-	Unique                             bool     // hasUniqueValue
-	ReadOnly                           bool     // value set by HubSpot only
-	Calculated                         bool
-	Custom                             bool // not hubspotDefined
+	Options                             []string // enumeration values
+	Unique                              bool     // hasUniqueValue
+	ReadOnly                            bool     // value set by HubSpot only
+	Calculated                          bool
+	Custom                              bool // not hubspotDefined
 }
 
 // objectType is one CRM object type the fake serves.

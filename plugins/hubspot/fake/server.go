@@ -2,6 +2,7 @@ package fake
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"log"
 	"maps"
@@ -291,7 +292,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, invalid error) {
 			s.rateHeaders(w.Header(), token)
 		}
 	}
-	if invalid != nil {
+	var unknown unknownOperation
+	if invalid != nil && !errors.As(invalid, &unknown) {
 		writeError(w, validationError("Invalid input JSON on line 1: %v", invalid))
 		return
 	}

@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -106,7 +107,7 @@ func (s *Server) indexed(rec *record) (Object, bool) {
 // sorted returns the records of a type ordered by id. Callers hold s.mu.
 func (s *Server) sorted(t *objectType) []*record {
 	out := slices.Collect(maps.Values(s.objects[t.Name]))
-	slices.SortFunc(out, func(a, b *record) int { return int(idNumber(a.ID) - idNumber(b.ID)) })
+	slices.SortFunc(out, func(a, b *record) int { return cmp.Compare(idNumber(a.ID), idNumber(b.ID)) })
 	return out
 }
 
@@ -176,9 +177,10 @@ func writeValues(t *objectType, raw map[string]any) (map[string]string, *apiErro
 			v = x.String()
 		case bool:
 			v = strconv.FormatBool(x)
+		case []any:
+			return nil, notAString("Array", name)
 		default:
-			return nil, validationError("Invalid input JSON on line 1: Cannot deserialize value of type `java.lang.String` from %s value for property %q",
-				map[bool]string{true: "Array", false: "Object"}[isArray(x)], name)
+			return nil, notAString("Object", name)
 		}
 		p, ok := t.prop(name)
 		switch {
@@ -207,7 +209,11 @@ func writeValues(t *objectType, raw map[string]any) (map[string]string, *apiErro
 	return out, nil
 }
 
-func isArray(v any) bool { _, ok := v.([]any); return ok }
+// notAString is HubSpot's (Jackson's) answer to an object or array where
+// a property value belongs.
+func notAString(kind, name string) *apiError {
+	return validationError("Invalid input JSON on line 1: Cannot deserialize value of type `java.lang.String` from %s value for property %q", kind, name)
+}
 
 // checkValue validates one non-empty value; it returns a message and an
 // error code, or "" when the value is fine.
