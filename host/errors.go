@@ -23,6 +23,12 @@ const (
 	CodeDriverUnavailable ErrorCode = "driver_unavailable"
 	CodeNotConnected      ErrorCode = "not_connected"
 	CodeTooLarge          ErrorCode = "too_large"
+	// CodeIdempotencyReused: the idempotency key was used with a different
+	// request body.
+	CodeIdempotencyReused ErrorCode = "idempotency_key_reused"
+	// CodeIdempotencyInFlight: the first request with this key is still
+	// running.
+	CodeIdempotencyInFlight ErrorCode = "idempotency_in_flight"
 )
 
 // Error is a host error with a code and a message safe to show a caller

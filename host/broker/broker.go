@@ -1,0 +1,240 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"crmhost.dev/host"
+	"crmhost.dev/host/drivers"
+	"crmhost.dev/host/mapping"
+	"crmhost.dev/host/secrets"
+	"crmhost.dev/sdk"
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/sync/singleflight"
+)
+
+// Actor is who performs an operation, recorded in the audit log.
+type Actor struct {
+	Type           host.ActorType
+	ID             string
+	RequestID      string
+	ConversationID string
+}
+
+// Options configure a Broker.
+type Options struct {
+	Store   host.Store
+	Keyring *secrets.Keyring
+	Drivers *drivers.Manager
+	// Audit receives audit rows (default: Store). A failing audit sink is
+	// logged and counted, never fails the operation.
+	Audit  host.AuditStore
+	Logger hclog.Logger
+	// IdempotencyTTL is how long a create's idempotency key is kept (24h).
+	IdempotencyTTL time.Duration
+	// OnAuditFailure is called once per failed audit write (metrics).
+	OnAuditFailure func()
+	Now            func() time.Time
+}
+
+// Broker runs tenant operations. It is safe for concurrent use.
+type Broker struct {
+	store   host.Store
+	keyring *secrets.Keyring
+	drivers *drivers.Manager
+	audit   host.AuditStore
+	log     hclog.Logger
+	ttl     time.Duration
+	onFail  func()
+	now     func() time.Time
+
+	refresh       singleflight.Group
+	auditFailures atomic.Uint64
+}
+
+// New returns a Broker.
+func New(o Options) *Broker {
+	b := &Broker{store: o.Store, keyring: o.Keyring, drivers: o.Drivers, audit: o.Audit, log: o.Logger,
+		ttl: o.IdempotencyTTL, onFail: o.OnAuditFailure, now: o.Now}
+	if b.audit == nil {
+		b.audit = o.Store
+	}
+	if b.log == nil {
+		b.log = hclog.NewNullLogger()
+	}
+	if b.ttl <= 0 {
+		b.ttl = 24 * time.Hour
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	return b
+}
+
+// AuditFailures counts audit writes that failed.
+func (b *Broker) AuditFailures() uint64 { return b.auditFailures.Load() }
+
+// record appends an audit row; failures are logged and counted only.
+func (b *Broker) record(ctx context.Context, a Actor, tenantID, action, outcome, detail string) {
+	_, err := b.audit.AppendAudit(context.WithoutCancel(ctx), host.AuditEntry{At: b.now().UTC(), TenantID: tenantID,
+		ActorType: a.Type, ActorID: a.ID, Action: action, RequestID: a.RequestID, ConversationID: a.ConversationID,
+		Outcome: outcome, Detail: detail})
+	if err != nil {
+		b.auditFailures.Add(1)
+		if b.onFail != nil {
+			b.onFail()
+		}
+		b.log.Error("audit write failed", "action", action, "tenant", tenantID, "request_id", a.RequestID, "error", err)
+	}
+}
+
+// credentialAAD binds a tenant's sealed secret to its row.
+func credentialAAD(tenantID string) secrets.AAD {
+	return secrets.AAD{TenantID: tenantID, Table: "tenant_credentials", Column: "secret", RowID: tenantID}
+}
+
+// session is a tenant's connection, ready for driver calls.
+type session struct {
+	conn    host.Connection
+	cred    host.Credential
+	secret  map[string]string
+	desc    sdk.Description
+	mapping *mapping.Mapping
+}
+
+func (s *session) sdkConn() sdk.Connection {
+	return sdk.Connection{Config: s.conn.Config, Secret: s.secret}
+}
+
+// open loads the tenant's connection, decrypts its credential (audited)
+// and resolves its mapping. Errors: CodeNotFound (tenant), CodeNotConnected,
+// CodeDriverUnavailable, CodeInternal.
+func (b *Broker) open(ctx context.Context, a Actor, tenantID string) (*session, error) {
+	conn, err := b.store.GetConnection(ctx, tenantID)
+	if err != nil {
+		if host.CodeOf(err) == host.CodeNotFound {
+			if _, terr := b.store.GetTenant(ctx, tenantID); terr != nil {
+				return nil, terr
+			}
+			return nil, host.Errorf(host.CodeNotConnected, "tenant %s has no CRM connection", tenantID)
+		}
+		return nil, err
+	}
+	if conn.Status == host.ConnectionNeedsReauth {
+		return nil, host.Errorf(host.CodeNotConnected, "tenant %s must reconnect its CRM: %s", tenantID, conn.StatusReason)
+	}
+	s := &session{conn: conn}
+	if s.cred, s.secret, err = b.decrypt(ctx, a, tenantID); err != nil {
+		return nil, err
+	}
+	if s.desc, err = b.drivers.Describe(ctx, conn.Provider); err != nil {
+		return nil, err
+	}
+	overrides, err := b.store.ListMappings(ctx, tenantID, "")
+	if err != nil {
+		return nil, err
+	}
+	s.mapping = mapping.Resolve(s.desc, overrides)
+	return s, nil
+}
+
+// decrypt opens the tenant's credential and writes the audit row.
+func (b *Broker) decrypt(ctx context.Context, a Actor, tenantID string) (host.Credential, map[string]string, error) {
+	cred, err := b.store.GetCredential(ctx, tenantID)
+	if err != nil {
+		if host.CodeOf(err) == host.CodeNotFound {
+			return cred, nil, host.Errorf(host.CodeNotConnected, "tenant %s has no stored credential", tenantID)
+		}
+		return cred, nil, err
+	}
+	var secret map[string]string
+	err = secrets.OpenJSON(ctx, b.keyring, secrets.Sealed{Ciphertext: cred.Ciphertext, WrappedDEK: cred.WrappedDEK, KEKID: cred.KEKID}, credentialAAD(tenantID), &secret)
+	if err != nil {
+		b.record(ctx, a, tenantID, "credential.decrypt", host.OutcomeError, "decrypt failed")
+		return cred, nil, &host.Error{Code: host.CodeInternal, Message: "the tenant's credential could not be decrypted", Cause: err}
+	}
+	b.record(ctx, a, tenantID, "credential.decrypt", host.OutcomeOK, fmt.Sprintf("version %d", cred.Version))
+	return cred, secret, nil
+}
+
+// seal stores secret as the tenant's credential, replacing version expect.
+func (b *Broker) seal(ctx context.Context, tenantID string, secret map[string]string, expires time.Time, expect int) (host.Credential, error) {
+	s, err := secrets.SealJSON(ctx, b.keyring, secret, credentialAAD(tenantID))
+	if err != nil {
+		return host.Credential{}, err
+	}
+	c := host.Credential{TenantID: tenantID, Ciphertext: s.Ciphertext, WrappedDEK: s.WrappedDEK, KEKID: s.KEKID}
+	if !expires.IsZero() {
+		e := expires.UTC()
+		c.ExpiresAt = &e
+	}
+	return b.store.PutCredential(ctx, c, expect)
+}
+
+// call runs fn on the session's driver; on auth_error for a connection
+// that can refresh, it refreshes once (single-flight per tenant), stores
+// the new secret and retries once.
+func (b *Broker) call(ctx context.Context, a Actor, s *session, verb string, fn func(ctx context.Context, d *sdk.Client, conn sdk.Connection) error) error {
+	run := func() error {
+		return b.drivers.Call(ctx, s.conn.Provider, verb, func(ctx context.Context, d *sdk.Client) error {
+			return fn(ctx, d, s.sdkConn())
+		})
+	}
+	err := run()
+	if sdk.CodeOf(err) != sdk.CodeAuth || !s.desc.Capabilities.Refresh || s.secret["refresh_token"] == "" {
+		return err
+	}
+	if rerr := b.refreshSession(ctx, a, s); rerr != nil {
+		b.log.Warn("refresh after auth_error failed", "tenant", s.conn.TenantID, "request_id", a.RequestID, "error", rerr)
+		return err
+	}
+	return run()
+}
+
+type refreshed struct {
+	cred   host.Credential
+	secret map[string]string
+}
+
+// refreshSession renews the session's secret once per tenant at a time.
+func (b *Broker) refreshSession(ctx context.Context, a Actor, s *session) error {
+	v, err, _ := b.refresh.Do(s.conn.TenantID, func() (any, error) {
+		// Another replica may have refreshed already: reload first.
+		cred, secret, err := b.decrypt(ctx, a, s.conn.TenantID)
+		if err != nil {
+			return nil, err
+		}
+		if cred.Version != s.cred.Version {
+			return refreshed{cred, secret}, nil
+		}
+		var auth sdk.Authorization
+		err = b.drivers.Call(ctx, s.conn.Provider, "refresh", func(ctx context.Context, d *sdk.Client) error {
+			var err error
+			auth, err = d.Refresh(ctx, sdk.Connection{Config: s.conn.Config, Secret: secret})
+			return err
+		})
+		if err != nil {
+			b.record(ctx, a, s.conn.TenantID, "credential.refresh", host.OutcomeError, string(host.CodeOf(err)))
+			if sdk.CodeOf(err) == sdk.CodeAuth {
+				_ = b.store.SetConnectionStatus(context.WithoutCancel(ctx), s.conn.TenantID, host.ConnectionNeedsReauth, "the CRM refused to refresh the credential")
+			}
+			return nil, err
+		}
+		nc, err := b.seal(ctx, s.conn.TenantID, auth.Secret, auth.ExpiresAt, cred.Version)
+		if err != nil {
+			return nil, err
+		}
+		b.record(ctx, a, s.conn.TenantID, "credential.refresh", host.OutcomeOK, fmt.Sprintf("version %d", nc.Version))
+		return refreshed{nc, auth.Secret}, nil
+	})
+	if err != nil {
+		return err
+	}
+	r := v.(refreshed)
+	s.cred, s.secret = r.cred, r.secret
+	return nil
+}
+
+var zeroTime time.Time

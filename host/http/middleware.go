@@ -1,0 +1,169 @@
+package http
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	nethttp "net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"crmhost.dev/host"
+	"github.com/gin-gonic/gin"
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+const (
+	ctxRequestID = "crmhost.request_id"
+	ctxError     = "crmhost.error"
+	ctxTenant    = "crmhost.tenant"
+)
+
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// requestIDs reuses a sane X-Request-ID from the caller or makes one, and
+// echoes it.
+func requestIDs(c *gin.Context) {
+	id := c.GetHeader("X-Request-ID")
+	if !validRequestID.MatchString(id) {
+		id = "req_" + strings.ToLower(rand.Text())
+	}
+	c.Set(ctxRequestID, id)
+	c.Header("X-Request-ID", id)
+	c.Next()
+}
+
+func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
+
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crmhost_http_requests_total",
+			Help: "HTTP requests by route, method and status."}, []string{"route", "method", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "crmhost_http_request_seconds",
+			Help:    "HTTP request latency by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"route", "method"}),
+	}
+	reg.MustRegister(m.requests, m.latency)
+	return m
+}
+
+// observe logs each request (no bodies, no secrets) and records metrics.
+func observe(log hclog.Logger, m *httpMetrics) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		status := c.Writer.Status()
+		el := time.Since(start)
+		m.requests.WithLabelValues(route, c.Request.Method, fmt.Sprint(status)).Inc()
+		m.latency.WithLabelValues(route, c.Request.Method).Observe(el.Seconds())
+		args := []any{"method", c.Request.Method, "route", route, "status", status, "duration_ms", float64(el.Microseconds()) / 1000, "request_id", requestID(c)}
+		if t := c.GetString(ctxTenant); t != "" {
+			args = append(args, "tenant", t)
+		}
+		if v, ok := c.Get(ctxError); ok {
+			args = append(args, "code", string(host.CodeOf(v.(error))))
+			if host.CodeOf(v.(error)) == host.CodeInternal {
+				args = append(args, "error", v.(error).Error())
+			}
+		}
+		switch {
+		case status >= 500:
+			log.Error("request", args...)
+		case route == "/healthz" || route == "/metrics":
+			log.Trace("request", args...)
+		default:
+			log.Info("request", args...)
+		}
+	}
+}
+
+// recovery turns a handler panic into a 500 problem without killing the
+// server.
+func recovery(log hclog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("handler panic", "request_id", requestID(c), "panic", fmt.Sprint(p))
+				fail(c, errors.New("panic"))
+			}
+		}()
+		c.Next()
+	}
+}
+
+// bind decodes a JSON body strictly: size-limited, unknown fields and
+// trailing data refused, with the offending field named.
+func bind(c *gin.Context, limit int64, dst any) error {
+	if ct := c.ContentType(); ct != "" && ct != "application/json" {
+		return invalid("body", "Content-Type must be application/json")
+	}
+	body := nethttp.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err, limit)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *nethttp.MaxBytesError
+		if errors.As(err, &mbe) {
+			return decodeError(err, limit)
+		}
+		return invalid("body", "has data after the JSON object")
+	}
+	return nil
+}
+
+func decodeError(err error, limit int64) error {
+	var mbe *nethttp.MaxBytesError
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &mbe):
+		return &host.Error{Code: host.CodeTooLarge, Field: "body", Message: fmt.Sprintf("is larger than %d bytes", limit)}
+	case errors.Is(err, io.EOF):
+		return invalid("body", "is empty; a JSON object is required")
+	case errors.As(err, &se):
+		return invalid("body", fmt.Sprintf("is not valid JSON (at byte %d)", se.Offset))
+	case errors.As(err, &te):
+		f := te.Field
+		if f == "" {
+			f = "body"
+		}
+		return invalid(f, fmt.Sprintf("must be %s, not a JSON %s", jsonKind(te.Type.Kind().String()), te.Value))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return invalid(name, "is not a known field")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return invalid("body", "is truncated JSON")
+	}
+	return invalid("body", "cannot be decoded: "+err.Error())
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "int", "int32", "int64", "float64":
+		return "a number"
+	case "bool":
+		return "a boolean"
+	case "map", "struct":
+		return "an object"
+	case "slice":
+		return "an array"
+	}
+	return k
+}

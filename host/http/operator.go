@@ -1,0 +1,319 @@
+package http
+
+import (
+	"encoding/hex"
+	nethttp "net/http"
+	"strconv"
+	"time"
+
+	"crmhost.dev/host"
+	"crmhost.dev/host/broker"
+	"github.com/gin-gonic/gin"
+)
+
+func operatorActor(c *gin.Context) broker.Actor {
+	return broker.Actor{Type: host.ActorOperator, ID: "operator", RequestID: requestID(c)}
+}
+
+func (s *Server) listDrivers(c *gin.Context) {
+	ds, err := s.cfg.Store.ListDrivers(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	out := make([]driverJSON, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, toDriverJSON(d))
+	}
+	c.JSON(nethttp.StatusOK, gin.H{"drivers": out})
+}
+
+type driverJSON struct {
+	Slug             string    `json:"slug"`
+	Version          string    `json:"version"`
+	Command          string    `json:"command"`
+	Args             []string  `json:"args"`
+	SHA256           string    `json:"sha256"`
+	ProtocolVersions []int     `json:"protocol_versions"`
+	RegisteredAt     time.Time `json:"registered_at,omitzero"`
+}
+
+func toDriverJSON(d host.DriverEntry) driverJSON {
+	if d.Args == nil {
+		d.Args = []string{}
+	}
+	if d.ProtocolVersions == nil {
+		d.ProtocolVersions = []int{}
+	}
+	return driverJSON{d.Slug, d.Version, d.Command, d.Args, d.SHA256, d.ProtocolVersions, d.RegisteredAt}
+}
+
+func (s *Server) registerDriver(c *gin.Context) {
+	var in driverJSON
+	if err := bind(c, s.cfg.MaxBodyBytes, &in); err != nil {
+		fail(c, err)
+		return
+	}
+	if b, err := hex.DecodeString(in.SHA256); err != nil || len(b) != 32 {
+		fail(c, invalid("sha256", "must be 64 hex characters"))
+		return
+	}
+	e, err := s.cfg.Store.RegisterDriver(c, host.DriverEntry{Slug: in.Slug, Version: in.Version, Command: in.Command,
+		Args: in.Args, SHA256: in.SHA256, ProtocolVersions: in.ProtocolVersions})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.cfg.Drivers.Forget(e.Slug)
+	c.JSON(nethttp.StatusCreated, toDriverJSON(e))
+}
+
+func (s *Server) describeDriver(c *gin.Context) {
+	d, err := s.cfg.Drivers.Describe(c, c.Param("slug"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusOK, d)
+}
+
+func (s *Server) removeDriver(c *gin.Context) {
+	if err := s.cfg.Store.RemoveDriver(c, c.Param("slug")); err != nil {
+		fail(c, err)
+		return
+	}
+	s.cfg.Drivers.Forget(c.Param("slug"))
+	c.Status(nethttp.StatusNoContent)
+}
+
+type tenantJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (s *Server) listTenants(c *gin.Context) {
+	ts, err := s.cfg.Store.ListTenants(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	out := make([]tenantJSON, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, tenantJSON{t.ID, t.Name, t.CreatedAt})
+	}
+	c.JSON(nethttp.StatusOK, gin.H{"tenants": out})
+}
+
+func (s *Server) createTenant(c *gin.Context) {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := bind(c, s.cfg.MaxBodyBytes, &in); err != nil {
+		fail(c, err)
+		return
+	}
+	if in.Name == "" || len(in.Name) > 200 {
+		fail(c, invalid("name", "is required, at most 200 characters"))
+		return
+	}
+	t, err := s.cfg.Store.CreateTenant(c, host.Tenant{Name: in.Name})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusCreated, tenantJSON{t.ID, t.Name, t.CreatedAt})
+}
+
+func (s *Server) getTenant(c *gin.Context) {
+	t, err := s.cfg.Store.GetTenant(c, c.Param("tenant_id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusOK, tenantJSON{t.ID, t.Name, t.CreatedAt})
+}
+
+func (s *Server) deleteTenant(c *gin.Context) {
+	if err := s.cfg.Store.DeleteTenant(c, c.Param("tenant_id")); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(nethttp.StatusNoContent)
+}
+
+type connectionJSON struct {
+	TenantID     string            `json:"tenant_id"`
+	Provider     string            `json:"provider"`
+	Status       string            `json:"status"`
+	StatusReason string            `json:"status_reason,omitempty"`
+	Config       map[string]string `json:"config"`
+	CreatedAt    time.Time         `json:"created_at"`
+	UpdatedAt    time.Time         `json:"updated_at"`
+}
+
+func toConnectionJSON(x host.Connection) connectionJSON {
+	if x.Config == nil {
+		x.Config = map[string]string{}
+	}
+	return connectionJSON{x.TenantID, x.Provider, string(x.Status), x.StatusReason, x.Config, x.CreatedAt, x.UpdatedAt}
+}
+
+func (s *Server) connect(c *gin.Context) {
+	var in struct {
+		Provider    string            `json:"provider"`
+		Credentials map[string]string `json:"credentials"`
+	}
+	if err := bind(c, s.cfg.MaxBodyBytes, &in); err != nil {
+		fail(c, err)
+		return
+	}
+	conn, res, err := s.cfg.Broker.Connect(c, operatorActor(c), c.Param("tenant_id"), broker.ConnectInput{Provider: in.Provider, Credentials: in.Credentials})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusOK, gin.H{"connection": toConnectionJSON(conn), "test": res})
+}
+
+func (s *Server) getConnection(c *gin.Context) {
+	conn, err := s.cfg.Broker.Connection(c, c.Param("tenant_id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusOK, toConnectionJSON(conn))
+}
+
+func (s *Server) testConnection(c *gin.Context) {
+	conn, res, err := s.cfg.Broker.Test(c, operatorActor(c), c.Param("tenant_id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusOK, gin.H{"connection": toConnectionJSON(conn), "test": res})
+}
+
+type mappingJSON struct {
+	Kind      string    `json:"kind"`
+	Key       string    `json:"key"`
+	Target    string    `json:"target"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
+func toMappingsJSON(ms []host.FieldMapping) []mappingJSON {
+	out := make([]mappingJSON, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, mappingJSON{string(m.Kind), m.Key, m.Target, m.UpdatedAt})
+	}
+	return out
+}
+
+func (s *Server) listMappings(c *gin.Context) {
+	m, err := s.cfg.Broker.ListMappings(c, c.Param("tenant_id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusOK, gin.H{"overrides": toMappingsJSON(m.Overrides), "effective": toMappingsJSON(m.Effective)})
+}
+
+func (s *Server) setMapping(c *gin.Context) {
+	var in struct {
+		Target string `json:"target"`
+	}
+	if err := bind(c, s.cfg.MaxBodyBytes, &in); err != nil {
+		fail(c, err)
+		return
+	}
+	m, err := s.cfg.Broker.SetMapping(c, operatorActor(c), host.FieldMapping{TenantID: c.Param("tenant_id"),
+		Kind: host.MappingKind(c.Param("kind")), Key: c.Param("key"), Target: in.Target})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusOK, toMappingsJSON([]host.FieldMapping{m})[0])
+}
+
+func (s *Server) deleteMapping(c *gin.Context) {
+	kind := host.MappingKind(c.Param("kind"))
+	if !kind.Valid() {
+		fail(c, invalid("kind", "must be read, write, object or trigger"))
+		return
+	}
+	if err := s.cfg.Broker.DeleteMapping(c, operatorActor(c), c.Param("tenant_id"), kind, c.Param("key")); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(nethttp.StatusNoContent)
+}
+
+func (s *Server) fields(c *gin.Context) {
+	out, err := s.cfg.Broker.Fields(c, operatorActor(c), c.Param("tenant_id"), c.Param("object"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusOK, out)
+}
+
+func (s *Server) audit(c *gin.Context) {
+	f := host.AuditFilter{TenantID: c.Param("tenant_id"), Action: c.Query("action")}
+	if _, err := s.cfg.Store.GetTenant(c, f.TenantID); err != nil {
+		fail(c, err)
+		return
+	}
+	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
+		if v := c.Query(name); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				fail(c, invalid(name, "must be an RFC 3339 time"))
+				return
+			}
+			*dst = t
+		}
+	}
+	for name, dst := range map[string]*int64{"before": &f.BeforeID} {
+		if v := c.Query(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				fail(c, invalid(name, "must be a positive audit entry id"))
+				return
+			}
+			*dst = n
+		}
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > host.MaxListLimit {
+			fail(c, invalid("limit", "must be between 1 and 1000"))
+			return
+		}
+		f.Limit = n
+	}
+	entries, err := s.cfg.Store.ListAudit(c, f)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	type entryJSON struct {
+		ID             int64     `json:"id"`
+		At             time.Time `json:"at"`
+		ActorType      string    `json:"actor_type"`
+		ActorID        string    `json:"actor_id"`
+		Action         string    `json:"action"`
+		RequestID      string    `json:"request_id,omitempty"`
+		ConversationID string    `json:"conversation_id,omitempty"`
+		Outcome        string    `json:"outcome"`
+		Detail         string    `json:"detail,omitempty"`
+	}
+	out := make([]entryJSON, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, entryJSON{e.ID, e.At, string(e.ActorType), e.ActorID, e.Action, e.RequestID, e.ConversationID, e.Outcome, e.Detail})
+	}
+	resp := gin.H{"entries": out}
+	if n := len(entries); n > 0 && n == host.ListLimit(f.Limit) {
+		resp["next_before"] = entries[n-1].ID
+	}
+	c.JSON(nethttp.StatusOK, resp)
+}

@@ -1,0 +1,108 @@
+package http
+
+import (
+	"errors"
+	nethttp "net/http"
+	"strconv"
+	"time"
+
+	"crmhost.dev/host"
+	"crmhost.dev/sdk"
+	"github.com/gin-gonic/gin"
+)
+
+// Problem is an RFC 9457 problem detail with crmhost's extensions.
+type Problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail,omitempty"`
+	Instance  string `json:"instance,omitempty"`
+	Code      string `json:"code"`
+	Field     string `json:"field,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+	// RetryAfter is in seconds, as in the Retry-After header.
+	RetryAfter int `json:"retry_after,omitempty"`
+}
+
+// statusOf is the one map from error codes to HTTP statuses.
+var statusOf = map[host.ErrorCode]int{
+	host.CodeInvalid:                          nethttp.StatusBadRequest,
+	host.CodeNotFound:                         nethttp.StatusNotFound,
+	host.CodeConflict:                         nethttp.StatusConflict,
+	host.CodeInternal:                         nethttp.StatusInternalServerError,
+	host.CodeUnauthenticated:                  nethttp.StatusUnauthorized,
+	host.CodeForbidden:                        nethttp.StatusForbidden,
+	host.CodeDriverUnavailable:                nethttp.StatusServiceUnavailable,
+	host.CodeNotConnected:                     nethttp.StatusConflict,
+	host.CodeTooLarge:                         nethttp.StatusRequestEntityTooLarge,
+	host.CodeIdempotencyReused:                nethttp.StatusUnprocessableEntity,
+	host.CodeIdempotencyInFlight:              nethttp.StatusConflict,
+	host.ErrorCode(sdk.CodeAuth):              nethttp.StatusBadGateway,
+	host.ErrorCode(sdk.CodeRateLimited):       nethttp.StatusTooManyRequests,
+	host.ErrorCode(sdk.CodeDeleteUnsupported): nethttp.StatusMethodNotAllowed,
+	host.ErrorCode(sdk.CodeUnsupported):       nethttp.StatusNotImplemented,
+	host.ErrorCode(sdk.CodeUnavailable):       nethttp.StatusBadGateway,
+}
+
+var titles = map[host.ErrorCode]string{
+	host.CodeInvalid:                          "Invalid request",
+	host.CodeNotFound:                         "Not found",
+	host.CodeConflict:                         "Conflict",
+	host.CodeInternal:                         "Internal error",
+	host.CodeUnauthenticated:                  "Unauthenticated",
+	host.CodeForbidden:                        "Forbidden",
+	host.CodeDriverUnavailable:                "Driver unavailable",
+	host.CodeNotConnected:                     "Tenant not connected",
+	host.CodeTooLarge:                         "Request too large",
+	host.CodeIdempotencyReused:                "Idempotency key reused",
+	host.CodeIdempotencyInFlight:              "Request in progress",
+	host.ErrorCode(sdk.CodeAuth):              "CRM rejected the tenant's credentials",
+	host.ErrorCode(sdk.CodeRateLimited):       "Rate limited",
+	host.ErrorCode(sdk.CodeDeleteUnsupported): "Delete unsupported",
+	host.ErrorCode(sdk.CodeUnsupported):       "Unsupported",
+	host.ErrorCode(sdk.CodeUnavailable):       "CRM unavailable",
+}
+
+// problemFor builds the problem for err. Internal errors keep their
+// details in the log, not the response.
+func problemFor(err error) Problem {
+	code := host.CodeOf(err)
+	status, ok := statusOf[code]
+	if !ok {
+		code, status = host.CodeInternal, nethttp.StatusInternalServerError
+	}
+	p := Problem{Type: "https://crmhost.dev/problems/" + string(code), Title: titles[code], Status: status, Code: string(code)}
+	var he *host.Error
+	var se *sdk.Error
+	switch {
+	case errors.As(err, &he):
+		p.Detail, p.Field = he.Message, he.Field
+	case errors.As(err, &se):
+		p.Detail, p.Field = se.Message, se.Field
+		if se.RetryAfter > 0 {
+			p.RetryAfter = int((se.RetryAfter + time.Second - 1) / time.Second)
+		}
+	}
+	if code == host.CodeInternal {
+		p.Detail = "an internal error occurred; the request id locates it in the host's log"
+	}
+	return p
+}
+
+// fail writes err as problem+json and aborts the request.
+func fail(c *gin.Context, err error) {
+	p := problemFor(err)
+	p.Instance = c.Request.URL.Path
+	p.RequestID = requestID(c)
+	if p.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(p.RetryAfter))
+	}
+	c.Set(ctxError, err)
+	c.Header("Content-Type", "application/problem+json")
+	c.AbortWithStatusJSON(p.Status, p)
+}
+
+func invalid(field, msg string) error {
+	return &host.Error{Code: host.CodeInvalid, Field: field, Message: msg}
+}

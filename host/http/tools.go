@@ -1,0 +1,114 @@
+package http
+
+import (
+	nethttp "net/http"
+	"time"
+
+	"crmhost.dev/host"
+	"crmhost.dev/host/broker"
+	"crmhost.dev/sdk"
+	"github.com/gin-gonic/gin"
+)
+
+// toolActor is the agent behind a tool call.
+func toolActor(c *gin.Context) (broker.Actor, string) {
+	cl := c.MustGet(ctxClaims).(*AgentClaims)
+	return broker.Actor{Type: host.ActorTool, ID: cl.Subject, RequestID: requestID(c), ConversationID: cl.ConversationID}, cl.TenantID
+}
+
+func (s *Server) lookupCustomer(c *gin.Context) {
+	var in sdk.LookupQuery
+	if err := bind(c, s.cfg.MaxBodyBytes, &in); err != nil {
+		fail(c, err)
+		return
+	}
+	a, tenant := toolActor(c)
+	out, err := s.cfg.Broker.LookupCustomer(c, a, tenant, in)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusOK, out)
+}
+
+func (s *Server) searchRecords(c *gin.Context) {
+	var in broker.SearchInput
+	if err := bind(c, s.cfg.MaxBodyBytes, &in); err != nil {
+		fail(c, err)
+		return
+	}
+	a, tenant := toolActor(c)
+	out, err := s.cfg.Broker.SearchRecords(c, a, tenant, in)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusOK, gin.H{"matches": out})
+}
+
+// listInput is ListRecent's body: since is RFC 3339.
+type listInput struct {
+	Object string `json:"object"`
+	Since  string `json:"since"`
+	Limit  int    `json:"limit"`
+}
+
+func (s *Server) listRecent(c *gin.Context) {
+	var in listInput
+	if err := bind(c, s.cfg.MaxBodyBytes, &in); err != nil {
+		fail(c, err)
+		return
+	}
+	var since time.Time
+	if in.Since != "" {
+		var err error
+		if since, err = time.Parse(time.RFC3339Nano, in.Since); err != nil {
+			fail(c, invalid("since", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z"))
+			return
+		}
+	}
+	a, tenant := toolActor(c)
+	out, err := s.cfg.Broker.ListRecent(c, a, tenant, broker.ListInput{Object: in.Object, Since: since, Limit: in.Limit})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusOK, gin.H{"records": out})
+}
+
+func (s *Server) createRecord(c *gin.Context) {
+	var in broker.CreateInput
+	if err := bind(c, s.cfg.MaxBodyBytes, &in); err != nil {
+		fail(c, err)
+		return
+	}
+	if in.IdempotencyKey == "" {
+		in.IdempotencyKey = c.GetHeader("Idempotency-Key")
+	}
+	a, tenant := toolActor(c)
+	out, err := s.cfg.Broker.CreateRecord(c, a, tenant, in)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusOK, out)
+}
+
+func (s *Server) updateRecord(c *gin.Context) {
+	var in broker.UpdateInput
+	if err := bind(c, s.cfg.MaxBodyBytes, &in); err != nil {
+		fail(c, err)
+		return
+	}
+	if in.ExternalID == "" {
+		fail(c, invalid("external_id", "is required"))
+		return
+	}
+	a, tenant := toolActor(c)
+	out, err := s.cfg.Broker.UpdateRecord(c, a, tenant, in)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusOK, out)
+}
