@@ -33,13 +33,13 @@ func toStatus(err error) error {
 		e = &Error{Code: CodeInternal, Message: e.Error()}
 	}
 	gc := grpcCodes[e.Code]
-	if e.Code == CodeInternal {
-		switch {
-		case errors.Is(err, context.Canceled):
-			gc = codes.Canceled
-		case errors.Is(err, context.DeadlineExceeded):
-			gc = codes.DeadlineExceeded
-		}
+	// A driver error caused by its context ending keeps that meaning on the
+	// wire, so the client can wrap the context error again.
+	switch {
+	case errors.Is(err, context.Canceled):
+		gc = codes.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		gc = codes.DeadlineExceeded
 	}
 	st := status.New(gc, e.Message)
 	detailed, derr := st.WithDetails(&pb.ErrorDetail{Code: string(e.Code), Message: e.Message,
@@ -61,8 +61,15 @@ func fromStatus(ctx context.Context, err error) error {
 	if ok {
 		for _, d := range st.Details() {
 			if ed, ok := d.(*pb.ErrorDetail); ok {
-				return &Error{Code: Code(ed.Code), Message: ed.Message, Field: ed.Field,
+				e := &Error{Code: Code(ed.Code), Message: ed.Message, Field: ed.Field,
 					RetryAfter: msDuration(ed.RetryAfterMs)}
+				switch st.Code() {
+				case codes.Canceled:
+					e.Cause = context.Canceled
+				case codes.DeadlineExceeded:
+					e.Cause = context.DeadlineExceeded
+				}
+				return e
 			}
 		}
 	}

@@ -29,12 +29,19 @@ type Driver struct {
 	http *http.Client
 }
 
+// requestTimeout is a backstop for calls whose context has no deadline;
+// the host normally sets a much shorter one.
+const requestTimeout = 2 * time.Minute
+
 // New returns a HubSpot driver with its own HTTP client. Deadlines come from
 // each call's context.
 func New() *Driver {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr := &http.Transport{Proxy: http.ProxyFromEnvironment}
+	if def, ok := http.DefaultTransport.(*http.Transport); ok {
+		tr = def.Clone()
+	}
 	tr.MaxIdleConnsPerHost = 16
-	return &Driver{http: &http.Client{Transport: tr}}
+	return &Driver{http: &http.Client{Transport: tr, Timeout: requestTimeout}}
 }
 
 // baseURL is the connection's API base URL without a trailing slash.

@@ -80,7 +80,8 @@ var nonDigits = regexp.MustCompile(`\D`)
 
 // phoneVariants lists the spellings of an E.164 number people store in
 // HubSpot: "+14155550123", "14155550123", "4155550123",
-// "(415) 555-0123", "415-555-0123", "+1 415-555-0123" and the like. The
+// "(415) 555-0123", "415-555-0123", "415.555.0123", "415 555 0123",
+// "+1 415-555-0123" and the like. The
 // first is always the E.164 form.
 func phoneVariants(e164 string) []string {
 	out := []string{e164}
@@ -98,7 +99,9 @@ func phoneVariants(e164 string) []string {
 		dashed,
 		international,
 		nonDigits.ReplaceAllString(national, ""), // with a trunk prefix: 02079460018
-		strings.ReplaceAll(strings.TrimPrefix(dashed, "-"), "-", "."),
+		strings.ReplaceAll(dashed, "-", "."),
+		strings.ReplaceAll(dashed, "-", " "),
+		strings.ReplaceAll(international, "-", " "),
 	)
 	var uniq []string
 	for _, v := range out {

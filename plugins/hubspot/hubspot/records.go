@@ -290,7 +290,8 @@ func (d *Driver) UpdateRecord(ctx context.Context, conn sdk.Connection, in sdk.U
 	return sdk.UpdateResult{Updated: true, RecordURL: recordURL(conn, o, in.ExternalID)}, nil
 }
 
-// DeleteRecord archives the record (DELETE /crm/v3/objects/{object}/{id});
+// DeleteRecord archives the record (DELETE /crm/v3/objects/{object}/{id})
+// after reading it, since HubSpot answers 204 for ids that do not exist.
 // HubSpot keeps archived records restorable for 90 days, so HardDeleted is
 // false. Errors: CodeNotFound, CodeAuth, CodeRateLimited, CodeUnavailable.
 func (d *Driver) DeleteRecord(ctx context.Context, conn sdk.Connection, ref sdk.RecordRef) (sdk.DeleteResult, error) {
@@ -298,7 +299,13 @@ func (d *Driver) DeleteRecord(ctx context.Context, conn sdk.Connection, ref sdk.
 	if err != nil {
 		return sdk.DeleteResult{}, err
 	}
-	if err := d.do(ctx, conn, call{method: http.MethodDelete, path: "/crm/v3/objects/" + o.name + "/" + url.PathEscape(ref.ExternalID)}); err != nil {
+	path := "/crm/v3/objects/" + o.name + "/" + url.PathEscape(ref.ExternalID)
+	// HubSpot answers 204 to archiving an id that does not exist; read it
+	// first so a missing record is CodeNotFound, as for UpdateRecord.
+	if err := d.do(ctx, conn, call{method: http.MethodGet, path: path, query: url.Values{"properties": {"hs_object_id"}}}); err != nil {
+		return sdk.DeleteResult{}, err
+	}
+	if err := d.do(ctx, conn, call{method: http.MethodDelete, path: path}); err != nil {
 		return sdk.DeleteResult{}, err
 	}
 	return sdk.DeleteResult{Deleted: true}, nil

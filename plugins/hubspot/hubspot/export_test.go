@@ -1,0 +1,7 @@
+package hubspot
+
+// Internals exposed to the external hubspot_test package.
+var (
+	Classify      = classify
+	PhoneVariants = phoneVariants
+)
