@@ -90,8 +90,9 @@ func (b *Broker) record(ctx context.Context, a Actor, tenantID, action, outcome,
 	}
 }
 
-// credentialAAD binds a tenant's sealed secret to its row.
-func credentialAAD(tenantID string) secrets.AAD {
+// CredentialAAD binds a tenant's sealed secret to its row: a ciphertext
+// moved to another tenant or row fails to open.
+func CredentialAAD(tenantID string) secrets.AAD {
 	return secrets.AAD{TenantID: tenantID, Table: "tenant_credentials", Column: "secret", RowID: tenantID}
 }
 
@@ -150,7 +151,7 @@ func (b *Broker) decrypt(ctx context.Context, a Actor, tenantID string) (host.Cr
 		return cred, nil, err
 	}
 	var secret map[string]string
-	err = secrets.OpenJSON(ctx, b.keyring, secrets.Sealed{Ciphertext: cred.Ciphertext, WrappedDEK: cred.WrappedDEK, KEKID: cred.KEKID}, credentialAAD(tenantID), &secret)
+	err = secrets.OpenJSON(ctx, b.keyring, secrets.Sealed{Ciphertext: cred.Ciphertext, WrappedDEK: cred.WrappedDEK, KEKID: cred.KEKID}, CredentialAAD(tenantID), &secret)
 	if err != nil {
 		b.record(ctx, a, tenantID, "credential.decrypt", host.OutcomeError, "decrypt failed")
 		return cred, nil, &host.Error{Code: host.CodeInternal, Message: "the tenant's credential could not be decrypted", Cause: err}
@@ -161,7 +162,7 @@ func (b *Broker) decrypt(ctx context.Context, a Actor, tenantID string) (host.Cr
 
 // seal stores secret as the tenant's credential, replacing version expect.
 func (b *Broker) seal(ctx context.Context, tenantID string, secret map[string]string, expires time.Time, expect int) (host.Credential, error) {
-	s, err := secrets.SealJSON(ctx, b.keyring, secret, credentialAAD(tenantID))
+	s, err := secrets.SealJSON(ctx, b.keyring, secret, CredentialAAD(tenantID))
 	if err != nil {
 		return host.Credential{}, err
 	}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"crmhost.dev/host"
+	"crmhost.dev/host/postgres"
+	"crmhost.dev/host/secrets"
+	"crmhost.dev/host/sqlite"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/hashicorp/go-hclog"
+)
+
+// config is every setting, read from the environment.
+//
+//	CRMHOST_ADDR                       listen address (127.0.0.1:8080)
+//	CRMHOST_DATA_DIR                   SQLite directory when DATABASE_URL is unset (.crmhost)
+//	DATABASE_URL                       PostgreSQL URL: share state between replicas
+//	CRM_CREDENTIAL_ENCRYPTION_KEY      base64 of 32 random bytes (crmhost secrets genkey)
+//	CRM_CREDENTIAL_OLD_KEYS            comma-separated previous keys, still readable during rotation
+//	CRMHOST_KMS_KEY_URI                aws-kms://arn:... : wrap credential keys with AWS KMS instead
+//	CRMHOST_OPERATOR_TOKEN             bearer token for /api/operator (unset: operator routes refuse)
+//	CRMHOST_JWT_HS256_SECRET           shared secret for agent JWTs
+//	CRMHOST_JWT_RS256_PUBLIC_KEY_FILE  PEM public key for RS256 agent JWTs
+//	CRMHOST_JWT_ISSUER, CRMHOST_JWT_AUDIENCE  checked when set
+//	CRMHOST_PLUGIN_DIR                 where `driver register` looks for crm-driver-<slug> (bin/plugins)
+//	CRMHOST_MAX_BODY_BYTES             request body limit (1048576)
+//	CRMHOST_LOG_LEVEL                  trace|debug|info|warn|error (info)
+type config struct {
+	Addr          string
+	DataDir       string
+	DatabaseURL   string
+	Key           string
+	OldKeys       []string
+	KMSKeyURI     string
+	OperatorToken string
+	JWTSecret     string
+	JWTPublicKey  string
+	JWTIssuer     string
+	JWTAudience   string
+	PluginDir     string
+	MaxBodyBytes  int64
+	LogLevel      string
+}
+
+func loadConfig() (config, error) {
+	c := config{
+		Addr:          env("CRMHOST_ADDR", "127.0.0.1:8080"),
+		DataDir:       env("CRMHOST_DATA_DIR", ".crmhost"),
+		DatabaseURL:   os.Getenv("DATABASE_URL"),
+		Key:           os.Getenv(secrets.LocalKeyEnv),
+		KMSKeyURI:     os.Getenv("CRMHOST_KMS_KEY_URI"),
+		OperatorToken: os.Getenv("CRMHOST_OPERATOR_TOKEN"),
+		JWTSecret:     os.Getenv("CRMHOST_JWT_HS256_SECRET"),
+		JWTPublicKey:  os.Getenv("CRMHOST_JWT_RS256_PUBLIC_KEY_FILE"),
+		JWTIssuer:     os.Getenv("CRMHOST_JWT_ISSUER"),
+		JWTAudience:   os.Getenv("CRMHOST_JWT_AUDIENCE"),
+		PluginDir:     env("CRMHOST_PLUGIN_DIR", "bin/plugins"),
+		LogLevel:      env("CRMHOST_LOG_LEVEL", "info"),
+		MaxBodyBytes:  1 << 20,
+	}
+	if v := os.Getenv("CRM_CREDENTIAL_OLD_KEYS"); v != "" {
+		for _, k := range strings.Split(v, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				c.OldKeys = append(c.OldKeys, k)
+			}
+		}
+	}
+	if v := os.Getenv("CRMHOST_MAX_BODY_BYTES"); v != "" {
+		var n int64
+		if _, err := fmt.Sscan(v, &n); err != nil || n < 1024 || n > 64<<20 {
+			return c, fmt.Errorf("CRMHOST_MAX_BODY_BYTES must be a byte count between 1024 and 67108864, got %q", v)
+		}
+		c.MaxBodyBytes = n
+	}
+	if hclog.LevelFromString(c.LogLevel) == hclog.NoLevel {
+		return c, fmt.Errorf("CRMHOST_LOG_LEVEL %q is not one of trace, debug, info, warn, error", c.LogLevel)
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		return c, fmt.Errorf("CRMHOST_JWT_HS256_SECRET must be at least 32 characters")
+	}
+	if c.OperatorToken != "" && len(c.OperatorToken) < 16 {
+		return c, fmt.Errorf("CRMHOST_OPERATOR_TOKEN must be at least 16 characters")
+	}
+	return c, nil
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func newLogger(level string) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{Name: "crmhost", Level: hclog.LevelFromString(level), JSONFormat: true, Output: os.Stderr, TimeFormat: time.RFC3339Nano})
+}
+
+// openStore opens PostgreSQL when DATABASE_URL is set, else SQLite in the
+// data directory; both apply their migrations on open.
+func openStore(ctx context.Context, c config) (host.Store, string, error) {
+	if c.DatabaseURL != "" {
+		s, err := postgres.Open(ctx, c.DatabaseURL)
+		return s, "postgres", err
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, "", err
+	}
+	path := filepath.Join(c.DataDir, "crmhost.db")
+	s, err := sqlite.Open(ctx, path)
+	return s, "sqlite " + path, err
+}
+
+// keyring builds the credential keyring: AWS KMS or the local key as
+// primary, old local keys readable for rotation.
+func keyring(ctx context.Context, c config) (*secrets.Keyring, error) {
+	var primary secrets.KEK
+	switch {
+	case c.KMSKeyURI != "":
+		k, err := secrets.NewAWSKMS(ctx, c.KMSKeyURI)
+		if err != nil {
+			return nil, err
+		}
+		primary = k
+	case c.Key != "":
+		k, err := secrets.NewLocalKEK(c.Key)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", secrets.LocalKeyEnv, err)
+		}
+		primary = k
+	default:
+		return nil, fmt.Errorf("%s is not set: generate one with `crmhost secrets genkey` (or set CRMHOST_KMS_KEY_URI)", secrets.LocalKeyEnv)
+	}
+	var old []secrets.KEK
+	for i, raw := range c.OldKeys {
+		k, err := secrets.NewLocalKEK(raw)
+		if err != nil {
+			return nil, fmt.Errorf("CRM_CREDENTIAL_OLD_KEYS entry %d: %w", i+1, err)
+		}
+		old = append(old, k)
+	}
+	if c.KMSKeyURI != "" && c.Key != "" {
+		k, err := secrets.NewLocalKEK(c.Key)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", secrets.LocalKeyEnv, err)
+		}
+		old = append(old, k)
+	}
+	return secrets.NewKeyring(primary, old...), nil
+}
+
+func rsaPublicKey(path string) (*rsa.PublicKey, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if block, _ := pem.Decode(raw); block != nil && block.Type == "PUBLIC KEY" {
+		if k, err := x509.ParsePKIXPublicKey(block.Bytes); err == nil {
+			if rk, ok := k.(*rsa.PublicKey); ok {
+				return rk, nil
+			}
+		}
+	}
+	k, err := jwt.ParseRSAPublicKeyFromPEM(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a PEM RSA public key: %w", path, err)
+	}
+	return k, nil
+}

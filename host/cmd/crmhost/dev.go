@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"crmhost.dev/host"
+	"crmhost.dev/host/broker"
+	"crmhost.dev/host/secrets"
+	"crmhost.dev/sdk"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// fakesFile is what the dev binary writes: the fake providers it started
+// and the connect-form credentials that reach each.
+type fakesFile struct {
+	Providers []struct {
+		Slug        string            `json:"slug"`
+		Credentials map[string]string `json:"credentials"`
+	} `json:"providers"`
+}
+
+// devFile is .crmhost/dev.json: everything a newcomer needs to call the host.
+type devFile struct {
+	BaseURL       string      `json:"base_url"`
+	OperatorToken string      `json:"operator_token"`
+	Tenants       []devTenant `json:"tenants"`
+}
+
+type devTenant struct {
+	ID         string `json:"id"`
+	Provider   string `json:"provider"`
+	Status     string `json:"status"`
+	AgentToken string `json:"agent_token"`
+}
+
+// devSecret reads a dev secret from dir/name or creates it.
+func devSecret(dir, name string, gen func() (string, error)) (string, error) {
+	path := filepath.Join(dir, name)
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	v, err := gen()
+	if err != nil {
+		return "", err
+	}
+	return v, os.WriteFile(path, []byte(v+"\n"), 0o600)
+}
+
+func randomToken() (string, error) { return "dev_" + strings.ToLower(rand.Text()+rand.Text()), nil }
+
+func devCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	dir := fs.String("dir", ".crmhost", "state directory (SQLite file, dev key, dev.json)")
+	plugins := fs.String("plugins", "bin/plugins", "directory of crm-driver-<slug> binaries to register")
+	fakes := fs.String("fakes", "", "fakes.json from the dev binary: providers to seed demo tenants for")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	if err := fs.Parse(args); err != nil {
+		return usageError(err.Error())
+	}
+	if err := os.MkdirAll(*dir, 0o700); err != nil {
+		return err
+	}
+	c, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	c.DataDir, c.DatabaseURL, c.PluginDir = *dir, "", *plugins
+	log := newLogger(c.LogLevel)
+	if c.Key, err = devSecret(*dir, "dev.key", secrets.GenerateLocalKey); err != nil {
+		return err
+	}
+	log.Warn("DEV MODE: credentials are encrypted with a generated DEV KEY stored in plain text at " +
+		filepath.Join(*dir, "dev.key") + "; never use it for real tenants")
+	if c.OperatorToken, err = devSecret(*dir, "operator.token", randomToken); err != nil {
+		return err
+	}
+	if c.JWTSecret, err = devSecret(*dir, "jwt.secret", randomToken); err != nil {
+		return err
+	}
+	kr, err := keyring(ctx, c)
+	if err != nil {
+		return err
+	}
+	st, err := buildStack(ctx, c, log, kr)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+
+	bins, _ := filepath.Glob(filepath.Join(*plugins, "crm-driver-*"))
+	sort.Strings(bins)
+	for _, b := range bins {
+		e, err := registerBinary(ctx, st.store, b)
+		if err != nil {
+			return err
+		}
+		st.drivers.Forget(e.Slug)
+		log.Info("driver registered", "slug", e.Slug, "version", e.Version)
+	}
+	df := devFile{BaseURL: "http://" + *addr, OperatorToken: c.OperatorToken, Tenants: []devTenant{}}
+	if *fakes != "" {
+		if df.Tenants, err = seed(ctx, st, *fakes, c.JWTSecret); err != nil {
+			return err
+		}
+	}
+	return st.serve(ctx, *addr, func(a string) {
+		df.BaseURL = "http://" + a
+		raw, _ := json.MarshalIndent(df, "", "  ")
+		path := filepath.Join(*dir, "dev.json")
+		if err := os.WriteFile(path, append(raw, '\n'), 0o600); err != nil {
+			log.Error("write dev.json", "error", err)
+		}
+		printQuickstart(df, path)
+	})
+}
+
+// seed creates (or reuses) one demo tenant per fake provider, connects it
+// and mints an agent token for it.
+func seed(ctx context.Context, st *stack, path, jwtSecret string) ([]devTenant, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var ff fakesFile
+	if err := json.Unmarshal(raw, &ff); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	existing, err := st.store.ListTenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]host.Tenant{}
+	for _, t := range existing {
+		byName[t.Name] = t
+	}
+	actor := broker.Actor{Type: host.ActorSystem, ID: "dev-seed", RequestID: "dev-seed"}
+	var out []devTenant
+	for _, p := range ff.Providers {
+		name := "Demo " + p.Slug
+		t, ok := byName[name]
+		if !ok {
+			if t, err = st.store.CreateTenant(ctx, host.Tenant{Name: name}); err != nil {
+				return nil, err
+			}
+		}
+		if p.Credentials[sdk.ConfigDefaultRegion] == "" {
+			p.Credentials[sdk.ConfigDefaultRegion] = "US"
+		}
+		conn, res, err := st.broker.Connect(ctx, actor, t.ID, broker.ConnectInput{Provider: p.Slug, Credentials: p.Credentials})
+		if err != nil {
+			return nil, fmt.Errorf("connect demo tenant for %s: %w", p.Slug, err)
+		}
+		if !res.OK {
+			st.log.Warn("demo tenant connection test failed", "provider", p.Slug, "reason", res.Reason)
+		}
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+			"tenant_id": t.ID, "conversation_id": "dev-conversation", "scope": "crm:read crm:write",
+			"sub": "dev-agent", "exp": time.Now().Add(30 * 24 * time.Hour).Unix(),
+		}).SignedString([]byte(jwtSecret))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, devTenant{ID: t.ID, Provider: p.Slug, Status: string(conn.Status), AgentToken: tok})
+	}
+	return out, nil
+}
+
+func printQuickstart(df devFile, path string) {
+	fmt.Printf("\ncrmhost dev is up at %s — tokens and tenants are in %s\n\n", df.BaseURL, path)
+	if len(df.Tenants) == 0 {
+		fmt.Println("No demo tenants (no fake providers were given).")
+		return
+	}
+	t := df.Tenants[0]
+	fmt.Printf("Try it (tenant %s on the %s fake):\n\n", t.ID, t.Provider)
+	fmt.Printf("  TOKEN=$(jq -r '.tenants[0].agent_token' %s)\n", path)
+	fmt.Printf("  curl -s %s/api/tools/crm_create_record -H \"Authorization: Bearer $TOKEN\" \\\n", df.BaseURL)
+	fmt.Printf("    --json '{\"object\":\"customer\",\"fields\":{\"first_name\":\"Ada\",\"last_name\":\"Lovelace\",\"email\":\"ada@example.com\",\"phone\":\"+1 415 555 0100\"},\"idempotency_key\":\"demo-1\"}'\n")
+	fmt.Printf("  curl -s %s/api/tools/crm_lookup_customer -H \"Authorization: Bearer $TOKEN\" --json '{\"phone\":\"(415) 555-0100\"}'\n", df.BaseURL)
+	fmt.Printf("  curl -s %s/api/tools/crm_list_recent -H \"Authorization: Bearer $TOKEN\" --json '{\"object\":\"customer\",\"since\":\"2020-01-01T00:00:00Z\"}'\n", df.BaseURL)
+	fmt.Printf("  curl -s %s/api/operator/tenants -H \"Authorization: Bearer $(jq -r .operator_token %s)\"\n\n", df.BaseURL, path)
+}

@@ -1,0 +1,81 @@
+// Command crmhost is the CRM integration host: it serves the agent's CRM
+// tools and the operator API, launching each CRM driver as a plugin.
+//
+//	crmhost serve                  serve with configuration from the environment
+//	crmhost dev                    dev mode: SQLite under .crmhost/, a generated dev key, demo tenants
+//	crmhost migrate                apply the store's migrations and exit
+//	crmhost driver register|list|remove
+//	crmhost tenant create|list
+//	crmhost secrets genkey|rotate
+//
+// Configuration is read here and only here; see config.go for every
+// variable.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		var u usageError
+		if errors.As(err, &u) {
+			fmt.Fprintln(os.Stderr, err)
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "crmhost:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: crmhost <command> [flags]
+
+commands:
+  serve                         serve (configuration from the environment)
+  dev                           dev mode with demo tenants (see make run)
+  migrate                       apply database migrations
+  driver register <binary>      register a driver binary (slug and version from its Describe)
+  driver list                   list registered drivers
+  driver remove <slug>          remove a driver
+  tenant create <name>          create a tenant
+  tenant list                   list tenants
+  secrets genkey                print a new CRM_CREDENTIAL_ENCRYPTION_KEY
+  secrets rotate                re-wrap every credential's key under the current KEK
+`
+
+type usageError string
+
+func (u usageError) Error() string { return string(u) }
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageError("crmhost: a command is required")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serveCmd(ctx, rest)
+	case "dev":
+		return devCmd(ctx, rest)
+	case "migrate":
+		return migrateCmd(ctx, rest)
+	case "driver":
+		return driverCmd(ctx, rest)
+	case "tenant":
+		return tenantCmd(ctx, rest)
+	case "secrets":
+		return secretsCmd(ctx, rest)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	return usageError(fmt.Sprintf("crmhost: unknown command %q", cmd))
+}
