@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,9 +47,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" || strings.Contains(path, ":memory:") || strings.HasPrefix(path, "file:") || strings.ContainsAny(path, "?#") {
 		return nil, host.Errorf(host.CodeInvalid, "sqlite: path %q must be a plain file path", path)
 	}
-	params := fmt.Sprintf("_busy_timeout=%d&_journal_mode=WAL&_foreign_keys=1&_synchronous=NORMAL",
-		busyTimeout.Milliseconds())
-	w, err := sql.Open("sqlite", path+"?"+params+"&_txlock=immediate")
+	common := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=1", busyTimeout.Milliseconds())
+	w, err := sql.Open("sqlite", path+"?"+common+"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -56,7 +56,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", path+"?"+params+"&_query_only=1")
+	r, err := sql.Open("sqlite", path+"?"+common+"&_query_only=1")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -122,9 +122,24 @@ func (s *Store) stamp(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Microsecond)
 }
 
+// zeroTime asks stamp for now.
+var zeroTime time.Time
+
+func quote(s string) string { return strconv.Quote(s) }
+
 // Times are stored as microseconds since the epoch.
 
 func toMicros(t time.Time) int64 { return t.UnixMicro() }
+
+// boundMicros converts a filter bound, rounding up to the next microsecond
+// so that "at >= t" and "at < t" mean the same as on the unrounded time.
+func boundMicros(t time.Time) int64 {
+	us := t.UnixMicro()
+	if time.UnixMicro(us).Before(t) {
+		us++
+	}
+	return us
+}
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 

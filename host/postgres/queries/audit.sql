@@ -1,0 +1,14 @@
+-- name: AppendAudit :one
+INSERT INTO audit_log (at, tenant_id, actor_type, actor_id, action, request_id, conversation_id, outcome, detail)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+RETURNING id;
+
+-- name: ListAudit :many
+SELECT * FROM audit_log
+WHERE (sqlc.arg(tenant_id)::text = '' OR tenant_id = sqlc.arg(tenant_id))
+  AND (sqlc.arg(action)::text = '' OR action = sqlc.arg(action))
+  AND (sqlc.narg(since)::timestamptz IS NULL OR at >= sqlc.narg(since))
+  AND (sqlc.narg(until)::timestamptz IS NULL OR at < sqlc.narg(until))
+  AND (sqlc.arg(before_id)::bigint = 0 OR id < sqlc.arg(before_id))
+ORDER BY id DESC
+LIMIT sqlc.arg(lim);

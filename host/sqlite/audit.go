@@ -1,0 +1,69 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"crmhost.dev/host"
+	"crmhost.dev/host/sqlite/internal/db"
+)
+
+// AppendAudit implements host.AuditStore.
+func (s *Store) AppendAudit(ctx context.Context, e host.AuditEntry) (host.AuditEntry, error) {
+	if err := e.Validate(); err != nil {
+		return host.AuditEntry{}, err
+	}
+	e.At = s.stamp(e.At)
+	id, err := s.wq.AppendAudit(ctx, db.AppendAuditParams{
+		At:             toMicros(e.At),
+		TenantID:       e.TenantID,
+		ActorType:      string(e.ActorType),
+		ActorID:        e.ActorID,
+		Action:         e.Action,
+		RequestID:      e.RequestID,
+		ConversationID: e.ConversationID,
+		Outcome:        e.Outcome,
+		Detail:         e.Detail,
+	})
+	if err != nil {
+		return host.AuditEntry{}, mapErr(err, e.TenantID, "", "")
+	}
+	e.ID = id
+	return e, nil
+}
+
+// ListAudit implements host.AuditStore.
+func (s *Store) ListAudit(ctx context.Context, f host.AuditFilter) ([]host.AuditEntry, error) {
+	p := db.ListAuditParams{
+		TenantID: f.TenantID,
+		Action:   f.Action,
+		BeforeID: f.BeforeID,
+		Lim:      int64(host.ListLimit(f.Limit)),
+	}
+	if !f.Since.IsZero() {
+		p.Since = sql.NullInt64{Int64: boundMicros(f.Since), Valid: true}
+	}
+	if !f.Until.IsZero() {
+		p.Until = sql.NullInt64{Int64: boundMicros(f.Until), Valid: true}
+	}
+	rows, err := s.rq.ListAudit(ctx, p)
+	if err != nil {
+		return nil, mapErr(err, f.TenantID, "", "")
+	}
+	out := make([]host.AuditEntry, len(rows))
+	for i, r := range rows {
+		out[i] = host.AuditEntry{
+			ID:             r.ID,
+			At:             fromMicros(r.At),
+			TenantID:       r.TenantID,
+			ActorType:      host.ActorType(r.ActorType),
+			ActorID:        r.ActorID,
+			Action:         r.Action,
+			RequestID:      r.RequestID,
+			ConversationID: r.ConversationID,
+			Outcome:        r.Outcome,
+			Detail:         r.Detail,
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,123 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"crmhost.dev/host"
+)
+
+func testAudit(t *testing.T, s host.Store) {
+	ctx := t.Context()
+
+	// 12 entries, one a minute from t0: tenants a and b alternate, actions
+	// cycle through three, one host-wide entry at the end.
+	actions := []string{"credential.decrypt", "record.create", "record.update"}
+	var all []host.AuditEntry
+	for i := range 12 {
+		e := host.AuditEntry{
+			At:             at(time.Duration(i) * time.Minute),
+			TenantID:       []string{"ten_a", "ten_b"}[i%2],
+			ActorType:      host.ActorTool,
+			ActorID:        "agent-1",
+			Action:         actions[i%3],
+			RequestID:      name("req", i),
+			ConversationID: name("conv", i),
+			Outcome:        host.OutcomeOK,
+			Detail:         "object=lead",
+		}
+		if i == 11 {
+			e.TenantID, e.ActorType, e.Action, e.Outcome = "", host.ActorSystem, "kek.rotate", host.OutcomeError
+		}
+		got, err := s.AppendAudit(ctx, e)
+		must(t, "AppendAudit", err)
+		if got.ID <= 0 || (len(all) > 0 && got.ID <= all[len(all)-1].ID) {
+			t.Fatalf("AppendAudit ID %d: want positive and increasing", got.ID)
+		}
+		e.ID = got.ID
+		diff(t, "AppendAudit", e, got)
+		all = append(all, got)
+	}
+	// newest returns the entries for which keep is true, newest first.
+	newest := func(keep func(i int, e host.AuditEntry) bool) []host.AuditEntry {
+		var out []host.AuditEntry
+		for i := len(all) - 1; i >= 0; i-- {
+			if keep(i, all[i]) {
+				out = append(out, all[i])
+			}
+		}
+		return out
+	}
+
+	tests := []struct {
+		name string
+		f    host.AuditFilter
+		want []host.AuditEntry
+	}{
+		{"All", host.AuditFilter{}, newest(func(int, host.AuditEntry) bool { return true })},
+		{"Tenant", host.AuditFilter{TenantID: "ten_a"}, newest(func(i int, e host.AuditEntry) bool { return e.TenantID == "ten_a" })},
+		{"Action", host.AuditFilter{Action: "record.create"}, newest(func(i int, e host.AuditEntry) bool { return e.Action == "record.create" })},
+		{"TenantAndAction", host.AuditFilter{TenantID: "ten_b", Action: "credential.decrypt"},
+			newest(func(i int, e host.AuditEntry) bool { return e.TenantID == "ten_b" && e.Action == "credential.decrypt" })},
+		{"Since", host.AuditFilter{Since: at(9 * time.Minute)}, newest(func(i int, _ host.AuditEntry) bool { return i >= 9 })},
+		{"Until", host.AuditFilter{Until: at(2 * time.Minute)}, newest(func(i int, _ host.AuditEntry) bool { return i < 2 })},
+		{"SinceUntilSubMicro", host.AuditFilter{Since: at(3*time.Minute + 1), Until: at(5*time.Minute + 1)},
+			newest(func(i int, _ host.AuditEntry) bool { return i == 4 || i == 5 })},
+		{"Window", host.AuditFilter{Since: at(3 * time.Minute), Until: at(6 * time.Minute), TenantID: "ten_b"},
+			newest(func(i int, _ host.AuditEntry) bool { return i == 3 || i == 5 })},
+		{"Limit", host.AuditFilter{Limit: 3}, newest(func(i int, _ host.AuditEntry) bool { return i >= 9 })},
+		{"BeforeID", host.AuditFilter{BeforeID: all[2].ID}, newest(func(i int, _ host.AuditEntry) bool { return i < 2 })},
+		{"NoMatch", host.AuditFilter{TenantID: "ten_none"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.ListAudit(ctx, tc.f)
+			must(t, "ListAudit", err)
+			diff(t, "ListAudit", tc.want, got)
+		})
+	}
+
+	t.Run("Paging", func(t *testing.T) {
+		var got []host.AuditEntry
+		f := host.AuditFilter{TenantID: "ten_a", Limit: 2}
+		for range 10 {
+			page, err := s.ListAudit(ctx, f)
+			must(t, "ListAudit", err)
+			if len(page) == 0 {
+				break
+			}
+			got = append(got, page...)
+			f.BeforeID = page[len(page)-1].ID
+		}
+		diff(t, "pages", newest(func(i int, e host.AuditEntry) bool { return e.TenantID == "ten_a" }), got)
+	})
+
+	t.Run("Stamp", func(t *testing.T) {
+		got, err := s.AppendAudit(ctx, host.AuditEntry{ActorType: host.ActorOperator, Action: "tenant.create", Outcome: host.OutcomeOK})
+		must(t, "AppendAudit", err)
+		checkStamp(t, "At", got.At)
+	})
+
+	bad := host.AuditEntry{ActorType: host.ActorTool, Action: "x", Outcome: host.OutcomeOK}
+	runErrors(t, []errorCase{
+		{"BadActor", func(ctx context.Context) error {
+			e := bad
+			e.ActorType = "robot"
+			_, err := s.AppendAudit(ctx, e)
+			return err
+		}, host.CodeInvalid},
+		{"NoAction", func(ctx context.Context) error {
+			e := bad
+			e.Action = ""
+			_, err := s.AppendAudit(ctx, e)
+			return err
+		}, host.CodeInvalid},
+		{"NoOutcome", func(ctx context.Context) error {
+			e := bad
+			e.Outcome = ""
+			_, err := s.AppendAudit(ctx, e)
+			return err
+		}, host.CodeInvalid},
+	})
+}

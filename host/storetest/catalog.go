@@ -1,0 +1,94 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"crmhost.dev/host"
+)
+
+func testCatalog(t *testing.T, s host.Store) {
+	ctx := t.Context()
+
+	hubspot := host.DriverEntry{
+		Slug:             "hubspot",
+		Version:          "1.2.0",
+		Command:          "/opt/crmhost/drivers/hubspot",
+		Args:             []string{"--log-level", "info"},
+		SHA256:           "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		ProtocolVersions: []int{1, 2},
+		RegisteredAt:     t0,
+	}
+	zoho := host.DriverEntry{Slug: "zoho", Version: "0.9.0", Command: "/opt/zoho", SHA256: "ab", ProtocolVersions: []int{1}, RegisteredAt: t0}
+	for _, e := range []host.DriverEntry{zoho, hubspot} {
+		got, err := s.RegisterDriver(ctx, e)
+		must(t, "RegisterDriver", err)
+		diff(t, "RegisterDriver", e, got)
+	}
+
+	t.Run("Get", func(t *testing.T) {
+		got, err := s.GetDriver(ctx, "hubspot")
+		must(t, "GetDriver", err)
+		diff(t, "GetDriver", hubspot, got)
+	})
+
+	t.Run("Upsert", func(t *testing.T) {
+		upgraded := hubspot
+		upgraded.Version = "1.3.0"
+		upgraded.Args = nil
+		upgraded.SHA256 = "cd"
+		upgraded.ProtocolVersions = []int{2, 3}
+		upgraded.RegisteredAt = at(time.Hour)
+		got, err := s.RegisterDriver(ctx, upgraded)
+		must(t, "RegisterDriver", err)
+		diff(t, "RegisterDriver (upsert)", upgraded, got)
+		back, err := s.GetDriver(ctx, "hubspot")
+		must(t, "GetDriver", err)
+		diff(t, "GetDriver after upsert", upgraded, back)
+		hubspot = upgraded
+	})
+
+	t.Run("List", func(t *testing.T) {
+		got, err := s.ListDrivers(ctx)
+		must(t, "ListDrivers", err)
+		diff(t, "ListDrivers", []host.DriverEntry{hubspot, zoho}, got)
+	})
+
+	t.Run("Stamp", func(t *testing.T) {
+		got, err := s.RegisterDriver(ctx, host.DriverEntry{Slug: "webhook", Command: "/opt/webhook", SHA256: "ef"})
+		must(t, "RegisterDriver", err)
+		checkStamp(t, "RegisteredAt", got.RegisteredAt)
+	})
+
+	t.Run("Remove", func(t *testing.T) {
+		must(t, "RemoveDriver", s.RemoveDriver(ctx, "zoho"))
+		_, err := s.GetDriver(ctx, "zoho")
+		wantCode(t, "GetDriver after remove", err, host.CodeNotFound)
+		got, err := s.ListDrivers(ctx)
+		must(t, "ListDrivers", err)
+		diff(t, "drivers left", 2, len(got))
+	})
+
+	runErrors(t, []errorCase{
+		{"GetMissing", func(ctx context.Context) error {
+			_, err := s.GetDriver(ctx, "nosuch")
+			return err
+		}, host.CodeNotFound},
+		{"RemoveMissing", func(ctx context.Context) error {
+			return s.RemoveDriver(ctx, "zoho")
+		}, host.CodeNotFound},
+		{"NoSlug", func(ctx context.Context) error {
+			_, err := s.RegisterDriver(ctx, host.DriverEntry{Command: "/x", SHA256: "ab"})
+			return err
+		}, host.CodeInvalid},
+		{"NoCommand", func(ctx context.Context) error {
+			_, err := s.RegisterDriver(ctx, host.DriverEntry{Slug: "x", SHA256: "ab"})
+			return err
+		}, host.CodeInvalid},
+		{"NoChecksum", func(ctx context.Context) error {
+			_, err := s.RegisterDriver(ctx, host.DriverEntry{Slug: "x", Command: "/x"})
+			return err
+		}, host.CodeInvalid},
+	})
+}
