@@ -44,7 +44,7 @@ var objectTypes = []objectType{
 			"customer.phone":      "phone",
 			"customer.company":    "company",
 		},
-		extra: []string{"mobilephone", "createdate"},
+		extra: []string{"mobilephone", "createdate", "hs_lead_status", "lifecyclestage"},
 	},
 	{
 		name: "deals", canonical: "deal", label: "Deals", typeID: "0-3", modified: "hs_lastmodifieddate",
@@ -68,6 +68,18 @@ var objectTypes = []objectType{
 		extra: []string{"hs_pipeline", "createdate"},
 	},
 }
+
+// leadView declares that HubSpot keeps leads as contacts: the canonical
+// lead object maps to contacts, with the lead status and lifecycle stage.
+var leadView = sdk.ObjectInfo{Name: "contacts", Canonical: "lead", Label: "Contacts (leads)", DefaultFields: map[string]string{
+	"lead.first_name":      "firstname",
+	"lead.last_name":       "lastname",
+	"lead.email":           "email",
+	"lead.phone":           "phone",
+	"lead.company":         "company",
+	"lead.status":          "hs_lead_status",
+	"lead.lifecycle_stage": "lifecyclestage",
+}}
 
 // lookupObject returns the object named name, or CodeInvalid naming
 // "object". (The sdk's server checks names already; direct callers get the
@@ -107,6 +119,9 @@ func (d *Driver) Describe(context.Context) (sdk.Description, error) {
 	for _, o := range objectTypes {
 		objs = append(objs, sdk.ObjectInfo{Name: o.name, Canonical: o.canonical, Label: o.label, DefaultFields: maps.Clone(o.defaults)})
 	}
+	lead := leadView
+	lead.DefaultFields = maps.Clone(leadView.DefaultFields)
+	objs = append(objs, lead)
 	return sdk.Description{
 		Slug:             "hubspot",
 		DisplayName:      "HubSpot",
