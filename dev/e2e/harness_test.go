@@ -1,0 +1,415 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"crmhost.dev/dev"
+	"crmhost.dev/host"
+	"crmhost.dev/host/broker"
+	"crmhost.dev/host/drivers"
+	hosthttp "crmhost.dev/host/http"
+	"crmhost.dev/host/secrets"
+	"crmhost.dev/host/sqlite"
+	"crmhost.dev/plugins/hubspot/fake"
+	"crmhost.dev/sdk"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/hashicorp/go-hclog"
+)
+
+// harness is one host, started in-process for real, serving HTTP on
+// loopback, with the real HubSpot driver binary and a HubSpot fake.
+type harness struct {
+	URL      string
+	fake     *fake.Server
+	store    *sqlite.Store
+	manager  *drivers.Manager
+	client   *http.Client
+	operator string
+	secret   []byte
+
+	mu   sync.Mutex
+	pids map[int]bool // every driver process seen, checked gone at the end
+}
+
+type harnessOptions struct {
+	// sha256 is the checksum registered for the driver (default: the
+	// binary's real one).
+	sha256 string
+	// lenient starts the fake without spec validation and logs nothing:
+	// for benchmarks, which measure the host rather than the fake.
+	lenient bool
+}
+
+// newHarness starts a host; everything stops with tb.Cleanup, which also
+// fails the test if a driver process outlives the host.
+func newHarness(tb testing.TB, o harnessOptions) *harness {
+	tb.Helper()
+	ctx := context.Background()
+	h := &harness{operator: "op-" + strings.Repeat("x", 24), secret: []byte("e2e-agent-jwt-secret-0123456789abcdef"), pids: map[int]bool{}}
+	logger := hclog.NewNullLogger()
+	if !o.lenient {
+		logger = testLogger(tb)
+	}
+
+	f, err := fake.Start(fake.Options{Strict: !o.lenient})
+	if err != nil {
+		tb.Fatalf("start hubspot fake: %v", err)
+	}
+	tb.Cleanup(f.Close)
+	h.fake = f
+
+	store, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "crmhost.db"))
+	if err != nil {
+		tb.Fatalf("open sqlite store: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := store.Close(); err != nil {
+			tb.Errorf("close store: %v", err)
+		}
+	})
+	h.store = store
+
+	sum := o.sha256
+	if sum == "" {
+		if sum, err = sdk.FileSHA256(hubspotBinary); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if _, err := store.RegisterDriver(ctx, host.DriverEntry{Slug: "hubspot", Version: "e2e", Command: hubspotBinary,
+		SHA256: sum, ProtocolVersions: []int{sdk.ProtocolVersion}}); err != nil {
+		tb.Fatalf("register driver: %v", err)
+	}
+
+	key, err := secrets.GenerateLocalKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	kek, err := secrets.NewLocalKEK(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+
+	h.manager = drivers.NewManager(store, drivers.Options{Logger: logger.Named("drivers"),
+		Backoff: 50 * time.Millisecond, WatchInterval: 20 * time.Millisecond})
+	tb.Cleanup(func() { h.closeManager(tb) })
+	b := broker.New(broker.Options{Store: store, Keyring: secrets.NewKeyring(kek), Drivers: h.manager, Logger: logger.Named("broker")})
+	api := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: h.manager, Logger: logger.Named("http"),
+		OperatorToken: h.operator, JWT: hosthttp.JWTConfig{HS256Secret: h.secret}})
+	srv := httptest.NewServer(api)
+	tb.Cleanup(srv.Close)
+	h.URL = srv.URL
+	h.client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
+	tb.Cleanup(h.client.CloseIdleConnections)
+	return h
+}
+
+// pid returns the running driver's pid (0 when none) and remembers it.
+func (h *harness) pid() int {
+	pid := h.manager.PID("hubspot")
+	if pid != 0 {
+		h.mu.Lock()
+		h.pids[pid] = true
+		h.mu.Unlock()
+	}
+	return pid
+}
+
+// closeManager shuts the supervisor down and fails when any driver
+// process it ran is still alive.
+func (h *harness) closeManager(tb testing.TB) {
+	tb.Helper()
+	h.pid()
+	h.manager.Close()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for pid := range h.pids {
+		for alive(pid) {
+			if time.Now().After(deadline) {
+				tb.Errorf("driver process %d survived the host", pid)
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+func alive(pid int) bool {
+	return pid > 0 && !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+}
+
+// testLogger logs into the test's log until the test's cleanup ends
+// (driver stderr may still arrive after the test body).
+func testLogger(tb testing.TB) hclog.Logger {
+	w := &tbWriter{tb: tb}
+	tb.Cleanup(w.stop) // registered first, so it runs last
+	return hclog.New(&hclog.LoggerOptions{Name: "crmhost", Level: hclog.Info, Output: w})
+}
+
+type tbWriter struct {
+	mu   sync.Mutex
+	tb   testing.TB
+	done bool
+}
+
+func (w *tbWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.tb.Log(strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+func (w *tbWriter) stop() {
+	w.mu.Lock()
+	w.done = true
+	w.mu.Unlock()
+}
+
+// request is one HTTP request to the host.
+type request struct {
+	method, path string
+	// token is the bearer token (none when empty).
+	token string
+	// body is sent as JSON; a []byte is sent as is.
+	body      any
+	requestID string
+}
+
+// response is the host's answer.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) String() string {
+	return http.StatusText(r.Status) + ": " + string(r.Body)
+}
+
+func (h *harness) send(tb testing.TB, r request) response {
+	tb.Helper()
+	resp, err := h.sendContext(context.Background(), r)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", r.method, r.path, err)
+	}
+	return resp
+}
+
+func (h *harness) sendContext(ctx context.Context, r request) (response, error) {
+	var body io.Reader
+	switch b := r.body.(type) {
+	case nil:
+	case []byte:
+		body = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			return response{}, err
+		}
+		body = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, h.URL+r.path, body)
+	if err != nil {
+		return response{}, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	if r.requestID != "" {
+		req.Header.Set("X-Request-ID", r.requestID)
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return response{}, err
+	}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: raw}, nil
+}
+
+// op calls an operator route.
+func (h *harness) op(tb testing.TB, method, path string, body any) response {
+	tb.Helper()
+	return h.send(tb, request{method: method, path: "/api/operator" + path, token: h.operator, body: body})
+}
+
+// tool calls an agent tool route.
+func (h *harness) tool(tb testing.TB, token, name string, body any) response {
+	tb.Helper()
+	return h.send(tb, request{method: http.MethodPost, path: "/api/tools/" + name, token: token, body: body})
+}
+
+// decode checks r has status and decodes its JSON body.
+func decode[T any](tb testing.TB, r response, status int) T {
+	tb.Helper()
+	if r.Status != status {
+		tb.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+	var v T
+	if err := json.Unmarshal(r.Body, &v); err != nil {
+		tb.Fatalf("decode %s: %v", r.Body, err)
+	}
+	return v
+}
+
+// problem is an RFC 9457 problem as the host writes it.
+type problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Code      string `json:"code"`
+	Field     string `json:"field"`
+	RequestID string `json:"request_id"`
+}
+
+// wantProblem checks r is a problem+json with status and code carrying
+// the request id, and returns it.
+func wantProblem(tb testing.TB, r response, status int, code string) problem {
+	tb.Helper()
+	if r.Status != status {
+		tb.Fatalf("status %d, want %d (%s): %s", r.Status, status, code, r.Body)
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/problem+json" {
+		tb.Errorf("Content-Type %q, want application/problem+json", r.Header.Get("Content-Type"))
+	}
+	p := decode[problem](tb, r, status)
+	if p.Status != status || p.Code != code {
+		tb.Errorf("problem status %d code %q, want %d %q: %s", p.Status, p.Code, status, code, r.Body)
+	}
+	if p.RequestID == "" || p.RequestID != r.Header.Get("X-Request-ID") {
+		tb.Errorf("problem request_id %q, X-Request-ID %q: want both set and equal", p.RequestID, r.Header.Get("X-Request-ID"))
+	}
+	return p
+}
+
+// Wire shapes of the host's answers, declared here rather than borrowed
+// from the host so a change of the wire format fails these tests.
+type (
+	connection struct {
+		TenantID     string            `json:"tenant_id"`
+		Provider     string            `json:"provider"`
+		Status       string            `json:"status"`
+		StatusReason string            `json:"status_reason"`
+		Config       map[string]string `json:"config"`
+	}
+	connectResult struct {
+		Connection connection `json:"connection"`
+		Test       struct {
+			OK     bool   `json:"ok"`
+			Reason string `json:"reason"`
+		} `json:"test"`
+	}
+	record struct {
+		Object     string         `json:"object"`
+		ExternalID string         `json:"external_id"`
+		RecordURL  string         `json:"record_url"`
+		Fields     map[string]any `json:"fields"`
+		Native     map[string]any `json:"native"`
+		UpdatedAt  *time.Time     `json:"updated_at"`
+	}
+	lookupResult struct {
+		Customer   *record `json:"customer"`
+		MatchCount int     `json:"match_count"`
+	}
+	createResult struct {
+		ExternalID string `json:"external_id"`
+		RecordURL  string `json:"record_url"`
+	}
+	mapping struct {
+		Kind   string `json:"kind"`
+		Key    string `json:"key"`
+		Target string `json:"target"`
+	}
+	mappings struct {
+		Overrides []mapping `json:"overrides"`
+		Effective []mapping `json:"effective"`
+	}
+	auditEntry struct {
+		ActorType      string `json:"actor_type"`
+		Action         string `json:"action"`
+		RequestID      string `json:"request_id"`
+		ConversationID string `json:"conversation_id"`
+		Outcome        string `json:"outcome"`
+	}
+)
+
+// credentials are the connect form's values for a tenant of the fake.
+func (h *harness) credentials() map[string]string {
+	return dev.Credentials(h.fake.Connection())
+}
+
+// createTenant creates a tenant and returns its id.
+func (h *harness) createTenant(tb testing.TB, name string) string {
+	tb.Helper()
+	t := decode[struct {
+		ID string `json:"id"`
+	}](tb, h.op(tb, http.MethodPost, "/tenants", map[string]string{"name": name}), http.StatusCreated)
+	if t.ID == "" {
+		tb.Fatal("created tenant has no id")
+	}
+	return t.ID
+}
+
+// connect connects a tenant to the fake with creds.
+func (h *harness) connect(tb testing.TB, tenantID string, creds map[string]string) response {
+	tb.Helper()
+	return h.op(tb, http.MethodPut, "/tenants/"+tenantID+"/connection", map[string]any{"provider": "hubspot", "credentials": creds})
+}
+
+// connectedTenant creates a tenant connected to the fake.
+func (h *harness) connectedTenant(tb testing.TB, name string) string {
+	tb.Helper()
+	id := h.createTenant(tb, name)
+	res := decode[connectResult](tb, h.connect(tb, id, h.credentials()), http.StatusOK)
+	if res.Connection.Status != "active" || !res.Test.OK {
+		tb.Fatalf("connect: %+v, want active", res)
+	}
+	return id
+}
+
+// agentToken mints the agent's HS256 token for a tenant, valid an hour.
+func (h *harness) agentToken(tb testing.TB, tenantID, conversationID string) string {
+	tb.Helper()
+	return sign(tb, jwt.SigningMethodHS256, h.secret, agentClaims(tenantID, conversationID, time.Hour))
+}
+
+func agentClaims(tenantID, conversationID string, ttl time.Duration) jwt.MapClaims {
+	return jwt.MapClaims{
+		"sub":             "agent-e2e",
+		"tenant_id":       tenantID,
+		"conversation_id": conversationID,
+		"scope":           hosthttp.ScopeRead + " " + hosthttp.ScopeWrite,
+		"exp":             time.Now().Add(ttl).Unix(),
+	}
+}
+
+func sign(tb testing.TB, m jwt.SigningMethod, key any, claims jwt.MapClaims) string {
+	tb.Helper()
+	s, err := jwt.NewWithClaims(m, claims).SignedString(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}

@@ -1,0 +1,46 @@
+package e2e_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+
+	"crmhost.dev/dev"
+)
+
+// pluginDirEnv names the folder of built driver binaries.
+const pluginDirEnv = "CRMHOST_PLUGIN_DIR"
+
+// hubspotBinary is the crm-driver-hubspot the tests launch.
+var hubspotBinary string
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	dir := os.Getenv(pluginDirEnv)
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "crmhost-e2e-plugins")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+		bin := dev.DriverBinary(dir, "hubspot")
+		fmt.Fprintf(os.Stderr, "e2e: %s is not set; building %s\n", pluginDirEnv, bin)
+		out, err := exec.Command("go", "build", "-trimpath", "-o", bin, "crmhost.dev/plugins/hubspot").CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: build crm-driver-hubspot: %v\n%s", err, out)
+			return 1
+		}
+	}
+	hubspotBinary = dev.DriverBinary(dir, "hubspot")
+	if _, err := os.Stat(hubspotBinary); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v (%s=%s; run make plugins)\n", err, pluginDirEnv, dir)
+		return 1
+	}
+	return m.Run()
+}

@@ -1,0 +1,137 @@
+package dev
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+
+	hubspot "crmhost.dev/plugins/hubspot/fake"
+	"crmhost.dev/sdk"
+)
+
+// Provider is a running fake provider.
+type Provider interface {
+	// Connection returns credentials the fake accepts, with base_url
+	// pointing at it.
+	Connection() sdk.Connection
+	// Close stops the fake.
+	Close()
+}
+
+// StartFunc starts a provider's fake on 127.0.0.1. It reports a degraded
+// start (one that still serves) through logf.
+type StartFunc func(logf func(format string, args ...any)) (Provider, error)
+
+// Fakes maps a driver slug to the function that starts its fake provider.
+// A driver without an entry here is not seeded in dev mode.
+var Fakes = map[string]StartFunc{
+	"hubspot": startHubSpot,
+}
+
+// startHubSpot starts the HubSpot fake validating every request against
+// HubSpot's OpenAPI specs; without the specs (run outside the repository)
+// it serves unvalidated rather than not at all.
+func startHubSpot(logf func(string, ...any)) (Provider, error) {
+	s, err := hubspot.Start(hubspot.Options{Strict: true})
+	if err == nil {
+		return s, nil
+	}
+	logf("WARNING: hubspot fake: %v; serving WITHOUT validating requests against HubSpot's specs (set %s to the specs folder to validate)", err, hubspot.SpecsDirEnv)
+	return hubspot.Start(hubspot.Options{})
+}
+
+// FakesFile is the document `crmhost dev -fakes` reads: one entry per
+// fake provider, with the connect-form credentials of a tenant connected
+// to it.
+type FakesFile struct {
+	Providers []FakeProvider `json:"providers"`
+}
+
+// FakeProvider is one fake provider in a FakesFile.
+type FakeProvider struct {
+	Slug        string            `json:"slug"`
+	Credentials map[string]string `json:"credentials"`
+}
+
+// Credentials merges a connection's config and secret into the fields of
+// the connect form (base_url, default_region, access_token...).
+func Credentials(c sdk.Connection) map[string]string {
+	out := make(map[string]string, len(c.Config)+len(c.Secret))
+	maps.Copy(out, c.Config)
+	maps.Copy(out, c.Secret)
+	return out
+}
+
+// DriverBinary is the path of slug's driver binary in pluginDir, as
+// `make plugins` names it.
+func DriverBinary(pluginDir, slug string) string {
+	return filepath.Join(pluginDir, "crm-driver-"+slug)
+}
+
+// Running is the set of fakes StartFakes started.
+type Running struct {
+	// File describes them, for WriteFakesFile.
+	File      FakesFile
+	providers []Provider
+}
+
+// StartFakes starts the fake of every slug in Fakes whose driver binary
+// exists in pluginDir, in slug order. When one fails to start, those
+// already started are stopped and the error returned.
+func StartFakes(pluginDir string, logf func(format string, args ...any)) (*Running, error) {
+	r := &Running{File: FakesFile{Providers: []FakeProvider{}}}
+	for _, slug := range slices.Sorted(maps.Keys(Fakes)) {
+		bin := DriverBinary(pluginDir, slug)
+		if fi, err := os.Stat(bin); err != nil || !fi.Mode().IsRegular() {
+			logf("no driver binary %s: not starting the %s fake", bin, slug)
+			continue
+		}
+		p, err := Fakes[slug](logf)
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("start %s fake: %w", slug, err)
+		}
+		r.providers = append(r.providers, p)
+		conn := p.Connection()
+		r.File.Providers = append(r.File.Providers, FakeProvider{Slug: slug, Credentials: Credentials(conn)})
+		logf("%s fake serving at %s", slug, conn.Config[sdk.ConfigBaseURL])
+	}
+	return r, nil
+}
+
+// Close stops every fake.
+func (r *Running) Close() {
+	for _, p := range r.providers {
+		p.Close()
+	}
+	r.providers = nil
+}
+
+// WriteFakesFile writes f as JSON to path, atomically (a reader never sees
+// a partial file) and readable only by the user: it holds credentials,
+// fake ones though they are.
+func WriteFakesFile(path string, f FakesFile) error {
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".fakes-*.json")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(append(b, '\n'))
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
