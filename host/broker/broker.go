@@ -96,22 +96,26 @@ func CredentialAAD(tenantID string) secrets.AAD {
 	return secrets.AAD{TenantID: tenantID, Table: "tenant_credentials", Column: "secret", RowID: tenantID}
 }
 
-// session is a tenant's connection, ready for driver calls.
+// session is a tenant's connection, ready for driver calls. Its secret is
+// decrypted by the first driver call (see unseal).
 type session struct {
-	conn    host.Connection
-	cred    host.Credential
-	secret  map[string]string
-	desc    sdk.Description
-	mapping *mapping.Mapping
+	conn     host.Connection
+	cred     host.Credential
+	secret   map[string]string
+	unsealed bool
+	desc     sdk.Description
+	mapping  *mapping.Mapping
 }
 
 func (s *session) sdkConn() sdk.Connection {
 	return sdk.Connection{Config: s.conn.Config, Secret: s.secret}
 }
 
-// open loads the tenant's connection, decrypts its credential (audited)
-// and resolves its mapping. Errors: CodeNotFound (tenant), CodeNotConnected,
-// CodeDriverUnavailable, CodeInternal.
+// open loads the tenant's connection and its driver's description and
+// resolves its mapping. It does not decrypt the credential: the first
+// driver call does (audited), so a request refused for its input never
+// touches the secret nor writes an audit row. Errors: CodeNotFound
+// (tenant), CodeNotConnected, CodeDriverUnavailable, CodeInternal.
 func (b *Broker) open(ctx context.Context, a Actor, tenantID string) (*session, error) {
 	conn, err := b.store.GetConnection(ctx, tenantID)
 	if err != nil {
@@ -127,9 +131,6 @@ func (b *Broker) open(ctx context.Context, a Actor, tenantID string) (*session, 
 		return nil, host.Errorf(host.CodeNotConnected, "tenant %s must reconnect its CRM: %s", tenantID, conn.StatusReason)
 	}
 	s := &session{conn: conn}
-	if s.cred, s.secret, err = b.decrypt(ctx, a, tenantID); err != nil {
-		return nil, err
-	}
 	if s.desc, err = b.drivers.Describe(ctx, conn.Provider); err != nil {
 		return nil, err
 	}
@@ -139,6 +140,20 @@ func (b *Broker) open(ctx context.Context, a Actor, tenantID string) (*session, 
 	}
 	s.mapping = mapping.Resolve(s.desc, overrides)
 	return s, nil
+}
+
+// unseal decrypts the session's credential the first time a driver call
+// needs it. Errors: CodeNotConnected (no credential), CodeInternal.
+func (b *Broker) unseal(ctx context.Context, a Actor, s *session) error {
+	if s.unsealed {
+		return nil
+	}
+	cred, secret, err := b.decrypt(ctx, a, s.conn.TenantID)
+	if err != nil {
+		return err
+	}
+	s.cred, s.secret, s.unsealed = cred, secret, true
+	return nil
 }
 
 // decrypt opens the tenant's credential and writes the audit row.
@@ -178,6 +193,12 @@ func (b *Broker) seal(ctx context.Context, tenantID string, secret map[string]st
 // that can refresh, it refreshes once (single-flight per tenant), stores
 // the new secret and retries once.
 func (b *Broker) call(ctx context.Context, a Actor, s *session, verb string, fn func(ctx context.Context, d *sdk.Client, conn sdk.Connection) error) error {
+	if err := b.unseal(ctx, a, s); err != nil {
+		return err
+	}
+	if a.RequestID != "" && sdk.RequestID(ctx) == "" {
+		ctx = sdk.WithRequestID(ctx, a.RequestID)
+	}
 	run := func() error {
 		return b.drivers.Call(ctx, s.conn.Provider, verb, func(ctx context.Context, d *sdk.Client) error {
 			return fn(ctx, d, s.sdkConn())

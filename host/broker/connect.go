@@ -117,6 +117,15 @@ func (b *Broker) Connect(ctx context.Context, a Actor, tenantID string, in Conne
 	if _, err := b.store.GetTenant(ctx, tenantID); err != nil {
 		return host.Connection{}, sdk.TestResult{}, err
 	}
+	// Check the catalog first: an unregistered slug is the caller's
+	// mistake, answered the same every time, and must not start (and put
+	// in restart back-off) a supervisor for a driver that does not exist.
+	if _, err := b.store.GetDriver(ctx, b.drivers.Resolve(in.Provider)); err != nil {
+		if host.CodeOf(err) == host.CodeNotFound {
+			return host.Connection{}, sdk.TestResult{}, &host.Error{Code: host.CodeInvalid, Field: "provider", Message: fmt.Sprintf("no driver is registered for %q", in.Provider)}
+		}
+		return host.Connection{}, sdk.TestResult{}, err
+	}
 	desc, err := b.drivers.Describe(ctx, in.Provider)
 	if err != nil {
 		if host.CodeOf(err) == host.CodeNotFound {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"crmhost.dev/host"
@@ -51,6 +52,15 @@ func (b *Broker) LookupCustomer(ctx context.Context, a Actor, tenantID string, q
 	if err != nil {
 		return LookupResult{}, err
 	}
+	// Refuse what the driver would refuse before the secret is touched.
+	switch {
+	case q.Phone == "" && q.Email == "" && q.ExternalID == "":
+		return LookupResult{}, &host.Error{Code: host.CodeInvalid, Field: "phone", Message: "one of phone, email or external_id is required"}
+	case q.Phone != "":
+		if _, err := sdk.NormalizePhone(q.Phone, s.conn.Config[sdk.ConfigDefaultRegion]); err != nil {
+			return LookupResult{}, err
+		}
+	}
 	var r sdk.LookupResult
 	err = b.call(ctx, a, s, "lookup_customer", func(ctx context.Context, d *sdk.Client, conn sdk.Connection) error {
 		r, err = d.LookupCustomer(ctx, conn, q)
@@ -84,6 +94,9 @@ func (b *Broker) SearchRecords(ctx context.Context, a Actor, tenantID string, in
 	if err != nil {
 		return nil, err
 	}
+	if err := checkLimit(in.Limit); err != nil {
+		return nil, err
+	}
 	var rs []sdk.Record
 	err = b.call(ctx, a, s, "search_records", func(ctx context.Context, d *sdk.Client, conn sdk.Connection) error {
 		rs, err = d.SearchRecords(ctx, conn, sdk.SearchQuery{Object: obj, Query: in.Query, Limit: in.Limit})
@@ -93,6 +106,14 @@ func (b *Broker) SearchRecords(ctx context.Context, a Actor, tenantID string, in
 		return nil, err
 	}
 	return s.canonicalAll(in.Object, rs), nil
+}
+
+// checkLimit refuses a limit the sdk would refuse (0 means the default).
+func checkLimit(n int) error {
+	if n < 0 || n > sdk.MaxLimit {
+		return &host.Error{Code: host.CodeInvalid, Field: "limit", Message: fmt.Sprintf("is %d; it must be between 0 (the default, %d) and %d", n, sdk.DefaultLimit, sdk.MaxLimit)}
+	}
+	return nil
 }
 
 func (s *session) canonicalAll(object string, rs []sdk.Record) []Record {
@@ -267,6 +288,9 @@ func (b *Broker) ListRecent(ctx context.Context, a Actor, tenantID string, in Li
 	}
 	obj, err := s.mapping.Object(in.Object)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkLimit(in.Limit); err != nil {
 		return nil, err
 	}
 	var rs []sdk.Record

@@ -201,3 +201,12 @@ func TestCloseLeavesNoProcess(t *testing.T) {
 		t.Fatalf("call after Close: %v", err)
 	}
 }
+
+func TestUnregisteredSlugStaysNotFound(t *testing.T) {
+	m := newManager(t, drivers.Options{Backoff: time.Hour}, "")
+	for i := 0; i < 3; i++ {
+		if err := lookup(m, t.Context(), "nosuch", "a@example.com"); host.CodeOf(err) != host.CodeNotFound {
+			t.Fatalf("attempt %d: %v, want not_found every time (no back-off)", i, err)
+		}
+	}
+}

@@ -22,15 +22,15 @@ type process struct {
 	log  hclog.Logger
 	sem  chan struct{}
 
-	mu       sync.Mutex
-	pc       *plugin.Client
-	cl       *sdk.Client
-	entry    host.DriverEntry
-	desc     *sdk.Description
-	failures int
-	nextTry  time.Time
-	started  int
-	closed   bool
+	mu        sync.Mutex
+	pc        *plugin.Client
+	cl        *sdk.Client
+	entry     host.DriverEntry
+	desc      *sdk.Description
+	failures  int
+	nextTry   time.Time
+	started   int
+	closed    bool
 	stopWatch chan struct{}
 }
 
@@ -50,6 +50,9 @@ func (p *process) client(ctx context.Context) (*sdk.Client, error) {
 		return nil, unavailable(p.slug, fmt.Sprintf("restarting after a failure; next attempt in %s", wait.Round(time.Millisecond)), nil)
 	}
 	if err := p.startLocked(ctx); err != nil {
+		if host.CodeOf(err) == host.CodeNotFound {
+			return nil, err // not registered: nothing to back off from
+		}
 		p.failures++
 		p.nextTry = p.m.now().Add(p.m.backoff(p.failures))
 		return nil, err

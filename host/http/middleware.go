@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"crmhost.dev/host"
+	"crmhost.dev/sdk"
 	"github.com/gin-gonic/gin"
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,6 +40,15 @@ func requestIDs(c *gin.Context) {
 }
 
 func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
+
+// reqCtx is the context handlers hand to the store, broker and drivers: the
+// request's own context carrying the request id (which crosses to the
+// driver). Never the *gin.Context itself: gin recycles it once the handler
+// returns, while work started under it (a database driver's interrupt
+// watcher, a driver call) may still be reading it.
+func reqCtx(c *gin.Context) context.Context {
+	return sdk.WithRequestID(c.Request.Context(), requestID(c))
+}
 
 type httpMetrics struct {
 	requests *prometheus.CounterVec

@@ -16,7 +16,7 @@ func operatorActor(c *gin.Context) broker.Actor {
 }
 
 func (s *Server) listDrivers(c *gin.Context) {
-	ds, err := s.cfg.Store.ListDrivers(c)
+	ds, err := s.cfg.Store.ListDrivers(reqCtx(c))
 	if err != nil {
 		fail(c, err)
 		return
@@ -58,7 +58,7 @@ func (s *Server) registerDriver(c *gin.Context) {
 		fail(c, invalid("sha256", "must be 64 hex characters"))
 		return
 	}
-	e, err := s.cfg.Store.RegisterDriver(c, host.DriverEntry{Slug: in.Slug, Version: in.Version, Command: in.Command,
+	e, err := s.cfg.Store.RegisterDriver(reqCtx(c), host.DriverEntry{Slug: in.Slug, Version: in.Version, Command: in.Command,
 		Args: in.Args, SHA256: in.SHA256, ProtocolVersions: in.ProtocolVersions})
 	if err != nil {
 		fail(c, err)
@@ -69,7 +69,13 @@ func (s *Server) registerDriver(c *gin.Context) {
 }
 
 func (s *Server) describeDriver(c *gin.Context) {
-	d, err := s.cfg.Drivers.Describe(c, c.Param("slug"))
+	// An unregistered slug is a plain 404, every time: ask the catalog
+	// before the supervisor tries (and backs off from) launching it.
+	if _, err := s.cfg.Store.GetDriver(reqCtx(c), s.cfg.Drivers.Resolve(c.Param("slug"))); err != nil {
+		fail(c, err)
+		return
+	}
+	d, err := s.cfg.Drivers.Describe(reqCtx(c), c.Param("slug"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -78,7 +84,7 @@ func (s *Server) describeDriver(c *gin.Context) {
 }
 
 func (s *Server) removeDriver(c *gin.Context) {
-	if err := s.cfg.Store.RemoveDriver(c, c.Param("slug")); err != nil {
+	if err := s.cfg.Store.RemoveDriver(reqCtx(c), c.Param("slug")); err != nil {
 		fail(c, err)
 		return
 	}
@@ -93,7 +99,7 @@ type tenantJSON struct {
 }
 
 func (s *Server) listTenants(c *gin.Context) {
-	ts, err := s.cfg.Store.ListTenants(c)
+	ts, err := s.cfg.Store.ListTenants(reqCtx(c))
 	if err != nil {
 		fail(c, err)
 		return
@@ -117,7 +123,7 @@ func (s *Server) createTenant(c *gin.Context) {
 		fail(c, invalid("name", "is required, at most 200 characters"))
 		return
 	}
-	t, err := s.cfg.Store.CreateTenant(c, host.Tenant{Name: in.Name})
+	t, err := s.cfg.Store.CreateTenant(reqCtx(c), host.Tenant{Name: in.Name})
 	if err != nil {
 		fail(c, err)
 		return
@@ -126,7 +132,7 @@ func (s *Server) createTenant(c *gin.Context) {
 }
 
 func (s *Server) getTenant(c *gin.Context) {
-	t, err := s.cfg.Store.GetTenant(c, c.Param("tenant_id"))
+	t, err := s.cfg.Store.GetTenant(reqCtx(c), c.Param("tenant_id"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -135,7 +141,7 @@ func (s *Server) getTenant(c *gin.Context) {
 }
 
 func (s *Server) deleteTenant(c *gin.Context) {
-	if err := s.cfg.Store.DeleteTenant(c, c.Param("tenant_id")); err != nil {
+	if err := s.cfg.Store.DeleteTenant(reqCtx(c), c.Param("tenant_id")); err != nil {
 		fail(c, err)
 		return
 	}
@@ -168,7 +174,7 @@ func (s *Server) connect(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	conn, res, err := s.cfg.Broker.Connect(c, operatorActor(c), c.Param("tenant_id"), broker.ConnectInput{Provider: in.Provider, Credentials: in.Credentials})
+	conn, res, err := s.cfg.Broker.Connect(reqCtx(c), operatorActor(c), c.Param("tenant_id"), broker.ConnectInput{Provider: in.Provider, Credentials: in.Credentials})
 	if err != nil {
 		fail(c, err)
 		return
@@ -177,7 +183,7 @@ func (s *Server) connect(c *gin.Context) {
 }
 
 func (s *Server) getConnection(c *gin.Context) {
-	conn, err := s.cfg.Broker.Connection(c, c.Param("tenant_id"))
+	conn, err := s.cfg.Broker.Connection(reqCtx(c), c.Param("tenant_id"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -186,7 +192,7 @@ func (s *Server) getConnection(c *gin.Context) {
 }
 
 func (s *Server) testConnection(c *gin.Context) {
-	conn, res, err := s.cfg.Broker.Test(c, operatorActor(c), c.Param("tenant_id"))
+	conn, res, err := s.cfg.Broker.Test(reqCtx(c), operatorActor(c), c.Param("tenant_id"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -210,7 +216,7 @@ func toMappingsJSON(ms []host.FieldMapping) []mappingJSON {
 }
 
 func (s *Server) listMappings(c *gin.Context) {
-	m, err := s.cfg.Broker.ListMappings(c, c.Param("tenant_id"))
+	m, err := s.cfg.Broker.ListMappings(reqCtx(c), c.Param("tenant_id"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -226,7 +232,7 @@ func (s *Server) setMapping(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	m, err := s.cfg.Broker.SetMapping(c, operatorActor(c), host.FieldMapping{TenantID: c.Param("tenant_id"),
+	m, err := s.cfg.Broker.SetMapping(reqCtx(c), operatorActor(c), host.FieldMapping{TenantID: c.Param("tenant_id"),
 		Kind: host.MappingKind(c.Param("kind")), Key: c.Param("key"), Target: in.Target})
 	if err != nil {
 		fail(c, err)
@@ -241,7 +247,7 @@ func (s *Server) deleteMapping(c *gin.Context) {
 		fail(c, invalid("kind", "must be read, write, object or trigger"))
 		return
 	}
-	if err := s.cfg.Broker.DeleteMapping(c, operatorActor(c), c.Param("tenant_id"), kind, c.Param("key")); err != nil {
+	if err := s.cfg.Broker.DeleteMapping(reqCtx(c), operatorActor(c), c.Param("tenant_id"), kind, c.Param("key")); err != nil {
 		fail(c, err)
 		return
 	}
@@ -249,7 +255,7 @@ func (s *Server) deleteMapping(c *gin.Context) {
 }
 
 func (s *Server) fields(c *gin.Context) {
-	out, err := s.cfg.Broker.Fields(c, operatorActor(c), c.Param("tenant_id"), c.Param("object"))
+	out, err := s.cfg.Broker.Fields(reqCtx(c), operatorActor(c), c.Param("tenant_id"), c.Param("object"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -259,7 +265,7 @@ func (s *Server) fields(c *gin.Context) {
 
 func (s *Server) audit(c *gin.Context) {
 	f := host.AuditFilter{TenantID: c.Param("tenant_id"), Action: c.Query("action")}
-	if _, err := s.cfg.Store.GetTenant(c, f.TenantID); err != nil {
+	if _, err := s.cfg.Store.GetTenant(reqCtx(c), f.TenantID); err != nil {
 		fail(c, err)
 		return
 	}
@@ -291,7 +297,7 @@ func (s *Server) audit(c *gin.Context) {
 		}
 		f.Limit = n
 	}
-	entries, err := s.cfg.Store.ListAudit(c, f)
+	entries, err := s.cfg.Store.ListAudit(reqCtx(c), f)
 	if err != nil {
 		fail(c, err)
 		return

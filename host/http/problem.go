@@ -25,6 +25,9 @@ type Problem struct {
 	RetryAfter int `json:"retry_after,omitempty"`
 }
 
+// codeMethodNotAllowed answers a known path asked with the wrong method.
+const codeMethodNotAllowed host.ErrorCode = "method_not_allowed"
+
 // statusOf is the one map from error codes to HTTP statuses.
 var statusOf = map[host.ErrorCode]int{
 	host.CodeInvalid:                          nethttp.StatusBadRequest,
@@ -38,6 +41,7 @@ var statusOf = map[host.ErrorCode]int{
 	host.CodeTooLarge:                         nethttp.StatusRequestEntityTooLarge,
 	host.CodeIdempotencyReused:                nethttp.StatusUnprocessableEntity,
 	host.CodeIdempotencyInFlight:              nethttp.StatusConflict,
+	codeMethodNotAllowed:                      nethttp.StatusMethodNotAllowed,
 	host.ErrorCode(sdk.CodeAuth):              nethttp.StatusBadGateway,
 	host.ErrorCode(sdk.CodeRateLimited):       nethttp.StatusTooManyRequests,
 	host.ErrorCode(sdk.CodeDeleteUnsupported): nethttp.StatusMethodNotAllowed,
@@ -57,6 +61,7 @@ var titles = map[host.ErrorCode]string{
 	host.CodeTooLarge:                         "Request too large",
 	host.CodeIdempotencyReused:                "Idempotency key reused",
 	host.CodeIdempotencyInFlight:              "Request in progress",
+	codeMethodNotAllowed:                      "Method not allowed",
 	host.ErrorCode(sdk.CodeAuth):              "CRM rejected the tenant's credentials",
 	host.ErrorCode(sdk.CodeRateLimited):       "Rate limited",
 	host.ErrorCode(sdk.CodeDeleteUnsupported): "Delete unsupported",

@@ -64,7 +64,7 @@ func New(cfg Config) *Server {
 	e.Use(requestIDs, observe(s.log, newHTTPMetrics(cfg.Registry)), recovery(s.log))
 	e.NoRoute(func(c *gin.Context) { fail(c, host.NotFound("no route %s %s", c.Request.Method, c.Request.URL.Path)) })
 	e.NoMethod(func(c *gin.Context) {
-		fail(c, &host.Error{Code: host.CodeInvalid, Field: "method", Message: c.Request.Method + " is not allowed on " + c.Request.URL.Path})
+		fail(c, &host.Error{Code: codeMethodNotAllowed, Field: "method", Message: c.Request.Method + " is not allowed on " + c.Request.URL.Path})
 	})
 
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(nethttp.StatusOK, gin.H{"status": "ok"}) })

@@ -23,7 +23,7 @@ func (s *Server) lookupCustomer(c *gin.Context) {
 		return
 	}
 	a, tenant := toolActor(c)
-	out, err := s.cfg.Broker.LookupCustomer(c, a, tenant, in)
+	out, err := s.cfg.Broker.LookupCustomer(reqCtx(c), a, tenant, in)
 	if err != nil {
 		fail(c, err)
 		return
@@ -38,7 +38,7 @@ func (s *Server) searchRecords(c *gin.Context) {
 		return
 	}
 	a, tenant := toolActor(c)
-	out, err := s.cfg.Broker.SearchRecords(c, a, tenant, in)
+	out, err := s.cfg.Broker.SearchRecords(reqCtx(c), a, tenant, in)
 	if err != nil {
 		fail(c, err)
 		return
@@ -68,7 +68,7 @@ func (s *Server) listRecent(c *gin.Context) {
 		}
 	}
 	a, tenant := toolActor(c)
-	out, err := s.cfg.Broker.ListRecent(c, a, tenant, broker.ListInput{Object: in.Object, Since: since, Limit: in.Limit})
+	out, err := s.cfg.Broker.ListRecent(reqCtx(c), a, tenant, broker.ListInput{Object: in.Object, Since: since, Limit: in.Limit})
 	if err != nil {
 		fail(c, err)
 		return
@@ -86,7 +86,7 @@ func (s *Server) createRecord(c *gin.Context) {
 		in.IdempotencyKey = c.GetHeader("Idempotency-Key")
 	}
 	a, tenant := toolActor(c)
-	out, err := s.cfg.Broker.CreateRecord(c, a, tenant, in)
+	out, err := s.cfg.Broker.CreateRecord(reqCtx(c), a, tenant, in)
 	if err != nil {
 		fail(c, err)
 		return
@@ -105,7 +105,7 @@ func (s *Server) updateRecord(c *gin.Context) {
 		return
 	}
 	a, tenant := toolActor(c)
-	out, err := s.cfg.Broker.UpdateRecord(c, a, tenant, in)
+	out, err := s.cfg.Broker.UpdateRecord(reqCtx(c), a, tenant, in)
 	if err != nil {
 		fail(c, err)
 		return

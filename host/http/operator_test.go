@@ -1,0 +1,486 @@
+package http_test
+
+import (
+	"context"
+	nethttp "net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDriverRoutes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.op(nethttp.MethodGet, "/drivers", nil)
+	wantStatus(t, r, 200)
+	var list struct {
+		Drivers []struct {
+			Slug, SHA256, Command string
+		}
+	}
+	r.decode(t, &list)
+	if len(list.Drivers) != 1 || list.Drivers[0].Slug != "mem" || list.Drivers[0].SHA256 != memSHA {
+		t.Fatalf("drivers = %s", r.body)
+	}
+
+	for _, sum := range []string{"", "xyz", strings.Repeat("a", 63), strings.Repeat("g", 64)} {
+		r := e.op(nethttp.MethodPost, "/drivers", map[string]any{"slug": "mem2", "command": memBinary, "sha256": sum})
+		p := wantProblem(t, r, nethttp.StatusBadRequest, "invalid", "sha256")
+		if !strings.Contains(p.Detail, "64 hex") {
+			t.Errorf("sha256 %q: detail %q", sum, p.Detail)
+		}
+	}
+	wantProblem(t, e.op(nethttp.MethodPost, "/drivers", map[string]any{"command": memBinary, "sha256": memSHA}), nethttp.StatusBadRequest, "invalid", "slug")
+	wantProblem(t, e.op(nethttp.MethodPost, "/drivers", map[string]any{"slug": "mem2", "sha256": memSHA, "colour": "red"}), nethttp.StatusBadRequest, "invalid", "colour")
+
+	r = e.op(nethttp.MethodPost, "/drivers", map[string]any{"slug": "mem2", "version": "0.1.0", "command": memBinary, "sha256": memSHA, "protocol_versions": []int{1}})
+	wantStatus(t, r, nethttp.StatusCreated)
+	if reg := r.object(t); reg["slug"] != "mem2" || reg["registered_at"] == nil {
+		t.Errorf("register answer %s", r.body)
+	}
+
+	r = e.op(nethttp.MethodGet, "/drivers/mem2", nil)
+	wantStatus(t, r, 200)
+	var desc struct {
+		Slug             string
+		Auth             struct{ Kind string }
+		CredentialFields []struct {
+			Name     string
+			Required bool
+			Secret   bool
+		} `json:"credential_fields"`
+		Capabilities map[string]bool
+		Objects      []struct{ Name, Canonical string }
+	}
+	r.decode(t, &desc)
+	if desc.Slug != "mem" || desc.Auth.Kind != "form" || len(desc.CredentialFields) != 3 || len(desc.Objects) != 2 {
+		t.Errorf("describe = %s", r.body)
+	}
+	if diff := cmp.Diff(map[string]bool{"delete": true, "erase": false, "describe_object": true, "authorize": false, "refresh": true, "verify_webhook": false}, desc.Capabilities); diff != "" {
+		t.Errorf("capabilities (-want +got):\n%s", diff)
+	}
+
+	wantStatus(t, e.op(nethttp.MethodDelete, "/drivers/mem2", nil), nethttp.StatusNoContent)
+	wantProblem(t, e.op(nethttp.MethodDelete, "/drivers/mem2", nil), nethttp.StatusNotFound, "not_found", "")
+	wantProblem(t, e.op(nethttp.MethodGet, "/drivers/mem2", nil), nethttp.StatusNotFound, "not_found", "")
+	for range 2 {
+		wantProblem(t, e.op(nethttp.MethodGet, "/drivers/nosuch", nil), nethttp.StatusNotFound, "not_found", "")
+	}
+
+	// A binary whose checksum does not match its registration is refused.
+	r = e.op(nethttp.MethodPost, "/drivers", map[string]any{"slug": "tampered", "command": memBinary, "sha256": strings.Repeat("0", 64)})
+	wantStatus(t, r, nethttp.StatusCreated)
+	p := wantProblem(t, e.op(nethttp.MethodGet, "/drivers/tampered", nil), nethttp.StatusServiceUnavailable, "driver_unavailable", "")
+	if !strings.Contains(p.Detail, "sha256") || !strings.Contains(p.Detail, "refusing to launch") {
+		t.Errorf("checksum mismatch detail %q", p.Detail)
+	}
+}
+
+func TestTenantRoutes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	wantProblem(t, e.op(nethttp.MethodPost, "/tenants", map[string]string{"name": ""}), nethttp.StatusBadRequest, "invalid", "name")
+	wantProblem(t, e.op(nethttp.MethodPost, "/tenants", map[string]string{"name": strings.Repeat("n", 201)}), nethttp.StatusBadRequest, "invalid", "name")
+	a := e.createTenant("Acme")
+	b := e.createTenant("Globex")
+	if !strings.HasPrefix(a, "ten_") || a == b {
+		t.Errorf("tenant ids %q %q", a, b)
+	}
+
+	r := e.op(nethttp.MethodGet, "/tenants", nil)
+	wantStatus(t, r, 200)
+	var list struct {
+		Tenants []struct{ ID, Name string }
+	}
+	r.decode(t, &list)
+	if len(list.Tenants) != 2 || list.Tenants[0].ID != a || list.Tenants[1].Name != "Globex" {
+		t.Errorf("tenants = %s", r.body)
+	}
+
+	r = e.op(nethttp.MethodGet, "/tenants/"+a, nil)
+	wantStatus(t, r, 200)
+	if got := r.object(t); got["id"] != a || got["name"] != "Acme" || got["created_at"] == "" {
+		t.Errorf("tenant = %s", r.body)
+	}
+	p := wantProblem(t, e.op(nethttp.MethodGet, "/tenants/ten_nosuch", nil), nethttp.StatusNotFound, "not_found", "")
+	if p.Instance != "/api/operator/tenants/ten_nosuch" {
+		t.Errorf("instance %q", p.Instance)
+	}
+	wantProblem(t, e.op(nethttp.MethodDelete, "/tenants/ten_nosuch", nil), nethttp.StatusNotFound, "not_found", "")
+
+	wantStatus(t, e.connect(a, map[string]string{"account": "acme", "api_key": "good-key"}), 200)
+	wantStatus(t, e.op(nethttp.MethodDelete, "/tenants/"+a, nil), nethttp.StatusNoContent)
+	wantProblem(t, e.op(nethttp.MethodGet, "/tenants/"+a, nil), nethttp.StatusNotFound, "not_found", "")
+	wantProblem(t, e.op(nethttp.MethodGet, "/tenants/"+a+"/connection", nil), nethttp.StatusNotFound, "not_found", "")
+	wantProblem(t, e.op(nethttp.MethodDelete, "/tenants/"+a, nil), nethttp.StatusNotFound, "not_found", "")
+	// The deleted tenant's audit rows outlive it.
+	if rows := e.auditRows(a); len(rows) == 0 {
+		t.Error("audit rows were deleted with the tenant")
+	}
+}
+
+func TestConnect(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tenant := e.createTenant("Acme")
+
+	r := e.connect(tenant, map[string]string{"account": "acme", "api_key": "good-key", "region": "eu"})
+	wantStatus(t, r, 200)
+	if strings.Contains(string(r.body), "good-key") {
+		t.Errorf("connect answer echoes the secret: %s", r.body)
+	}
+	var out struct {
+		Connection struct {
+			TenantID     string `json:"tenant_id"`
+			Provider     string
+			Status       string
+			StatusReason string `json:"status_reason"`
+			Config       map[string]string
+		}
+		Test struct {
+			OK     bool
+			Reason string
+		}
+	}
+	r.decode(t, &out)
+	if out.Connection.Status != "active" || !out.Test.OK || out.Connection.Provider != "mem" || out.Connection.TenantID != tenant {
+		t.Errorf("connect = %s", r.body)
+	}
+	if diff := cmp.Diff(map[string]string{"account": "acme", "region": "eu"}, out.Connection.Config); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
+	}
+	_, secret := e.openSecret(tenant)
+	if diff := cmp.Diff(map[string]string{"api_key": "good-key"}, secret); diff != "" {
+		t.Errorf("stored secret (-want +got):\n%s", diff)
+	}
+
+	r = e.op(nethttp.MethodGet, "/tenants/"+tenant+"/connection", nil)
+	wantStatus(t, r, 200)
+	if strings.Contains(string(r.body), "good-key") || !strings.Contains(string(r.body), `"status":"active"`) {
+		t.Errorf("get connection = %s", r.body)
+	}
+	r = e.op(nethttp.MethodPost, "/tenants/"+tenant+"/connection/test", nil)
+	wantStatus(t, r, 200)
+	r.decode(t, &out)
+	if !out.Test.OK || out.Connection.Status != "active" {
+		t.Errorf("test = %s", r.body)
+	}
+
+	// A key the CRM rejects: stored, but failed with the driver's reason.
+	bad := e.createTenant("Badco")
+	r = e.connect(bad, map[string]string{"account": "badco", "api_key": "wrong"})
+	wantStatus(t, r, 200)
+	r.decode(t, &out)
+	if out.Connection.Status != "failed" || out.Connection.StatusReason != "api key rejected" || out.Test.OK || out.Test.Reason != "api key rejected" {
+		t.Errorf("bad key connect = %s", r.body)
+	}
+	r = e.op(nethttp.MethodGet, "/tenants/"+bad+"/connection", nil)
+	wantStatus(t, r, 200)
+	r.decode(t, &out.Connection)
+	if out.Connection.Status != "failed" || out.Connection.StatusReason != "api key rejected" {
+		t.Errorf("bad key connection = %s", r.body)
+	}
+	// Reconnecting with the right key heals it.
+	r = e.connect(bad, map[string]string{"account": "badco", "api_key": "good-key"})
+	out.Connection.StatusReason = ""
+	r.decode(t, &out)
+	if out.Connection.Status != "active" || out.Connection.StatusReason != "" {
+		t.Errorf("reconnect = %s", r.body)
+	}
+
+	wantProblem(t, e.op(nethttp.MethodPut, "/tenants/ten_nosuch/connection", map[string]any{"provider": "mem", "credentials": map[string]string{"account": "a", "api_key": "good-key"}}),
+		nethttp.StatusNotFound, "not_found", "")
+	wantProblem(t, e.op(nethttp.MethodGet, "/tenants/"+e.createTenant("Unconnected")+"/connection", nil), nethttp.StatusNotFound, "not_found", "")
+}
+
+// TestConnectSchema: credentials that fail the driver's schema are a 400
+// naming credentials.<field>, and nothing is written.
+func TestConnectSchema(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	fresh := e.createTenant("Fresh")
+	live, _ := e.connected("Live", "live")
+	ctx := context.Background()
+	liveConn, err := e.store.GetConnection(ctx, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveCred, _ := e.openSecret(live)
+	liveAudit := len(e.auditRows(live))
+
+	for _, tc := range []struct {
+		name     string
+		provider string
+		creds    map[string]string
+		field    string
+	}{
+		{"unknown field", "mem", map[string]string{"account": "a", "api_key": "good-key", "colour": "red"}, "credentials.colour"},
+		{"missing account", "mem", map[string]string{"api_key": "good-key"}, "credentials.account"},
+		{"empty account", "mem", map[string]string{"account": "", "api_key": "good-key"}, "credentials.account"},
+		{"missing secret", "mem", map[string]string{"account": "a"}, "credentials.api_key"},
+		{"region not an option", "mem", map[string]string{"account": "a", "api_key": "good-key", "region": "mars"}, "credentials.region"},
+		{"bad base_url", "mem", map[string]string{"account": "a", "api_key": "good-key", "base_url": "not a url"}, "credentials.base_url"},
+		{"ftp base_url", "mem", map[string]string{"account": "a", "api_key": "good-key", "base_url": "ftp://example.com"}, "credentials.base_url"},
+		{"bad default_region", "mem", map[string]string{"account": "a", "api_key": "good-key", "default_region": "usa"}, "credentials.default_region"},
+		{"no credentials", "mem", nil, "credentials.account"},
+		{"no provider", "", map[string]string{"account": "a", "api_key": "good-key"}, "provider"},
+		{"unknown provider", "nosuch", map[string]string{"account": "a", "api_key": "good-key"}, "provider"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, tenant := range []string{fresh, live} {
+				r := e.op(nethttp.MethodPut, "/tenants/"+tenant+"/connection", map[string]any{"provider": tc.provider, "credentials": tc.creds})
+				wantProblem(t, r, nethttp.StatusBadRequest, "invalid", tc.field)
+			}
+			wantProblem(t, e.op(nethttp.MethodGet, "/tenants/"+fresh+"/connection", nil), nethttp.StatusNotFound, "not_found", "")
+			if _, err := e.store.GetCredential(ctx, fresh); err == nil {
+				t.Error("a credential was stored for the fresh tenant")
+			}
+			if n := len(e.auditRows(fresh)); n != 0 {
+				t.Errorf("%d audit rows for the fresh tenant", n)
+			}
+			conn, err := e.store.GetConnection(ctx, live)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(liveConn, conn); diff != "" {
+				t.Errorf("the live connection changed (-before +after):\n%s", diff)
+			}
+			if cred, _ := e.openSecret(live); cred.Version != liveCred.Version {
+				t.Errorf("the live credential moved from version %d to %d", liveCred.Version, cred.Version)
+			}
+			if n := len(e.auditRows(live)); n != liveAudit {
+				t.Errorf("%d audit rows for the live tenant, want %d", n, liveAudit)
+			}
+		})
+	}
+}
+
+func TestMappingRoutes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tenant, token := e.connected("Acme", "acme")
+	base := "/tenants/" + tenant + "/mappings"
+
+	type mappingJSON struct{ Kind, Key, Target string }
+	type mappings struct {
+		Overrides []mappingJSON
+		Effective []mappingJSON
+	}
+	r := e.op(nethttp.MethodGet, base, nil)
+	wantStatus(t, r, 200)
+	if !strings.Contains(string(r.body), `"overrides":[]`) {
+		t.Errorf("overrides of a fresh tenant = %s, want []", r.body)
+	}
+	var m mappings
+	r.decode(t, &m)
+	for _, want := range []mappingJSON{
+		{"object", "customer", "people"}, {"object", "deal", "deals"},
+		{"read", "customer.first_name", "first"}, {"write", "customer.phone", "phone"}, {"write", "deal.name", "title"},
+	} {
+		found := false
+		for _, got := range m.Effective {
+			found = found || got == want
+		}
+		if !found {
+			t.Errorf("effective mapping lacks %+v: %s", want, r.body)
+		}
+	}
+
+	// An unmapped canonical key is refused until an operator maps it.
+	body := map[string]any{"object": "customer", "fields": map[string]any{"first_name": "Ada", "nickname": "Countess"}}
+	p := wantProblem(t, e.tool("crm_create_record", token, body), nethttp.StatusBadRequest, "invalid", "fields")
+	if !strings.Contains(p.Detail, "customer.nickname") {
+		t.Errorf("detail %q does not name customer.nickname", p.Detail)
+	}
+	for _, kind := range []string{"read", "write"} {
+		r = e.op(nethttp.MethodPut, base+"/"+kind+"/customer.nickname", map[string]string{"target": "notes"})
+		wantStatus(t, r, 200)
+		if got := r.object(t); got["kind"] != kind || got["key"] != "customer.nickname" || got["target"] != "notes" {
+			t.Errorf("set = %s", r.body)
+		}
+	}
+	wantStatus(t, e.tool("crm_create_record", token, body), 200)
+	r = e.tool("crm_lookup_customer", token, map[string]any{"external_id": "p-000001"})
+	var lk struct {
+		Customer struct {
+			Fields map[string]any
+			Native map[string]any
+		}
+	}
+	r.decode(t, &lk)
+	if lk.Customer.Fields["nickname"] != "Countess" || lk.Customer.Native["notes"] != "Countess" {
+		t.Errorf("mapped field: %s", r.body)
+	}
+	r = e.op(nethttp.MethodGet, base, nil)
+	r.decode(t, &m)
+	if len(m.Overrides) != 2 {
+		t.Errorf("overrides = %s", r.body)
+	}
+
+	for _, tc := range []struct {
+		name, path, target, field string
+	}{
+		{"unknown kind", "/colour/customer.nickname", "notes", "kind"},
+		{"key without object", "/read/nickname", "notes", "key"},
+		{"empty target", "/read/customer.nickname", "", "target"},
+		{"object key with a dot", "/object/customer.x", "people", "key"},
+		{"object target not an object", "/object/lead", "leads", "target"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantProblem(t, e.op(nethttp.MethodPut, base+tc.path, map[string]string{"target": tc.target}), nethttp.StatusBadRequest, "invalid", tc.field)
+		})
+	}
+	wantProblem(t, e.op(nethttp.MethodPut, base+"/read/customer.x", map[string]string{"target": "notes", "extra": "y"}), nethttp.StatusBadRequest, "invalid", "extra")
+	wantProblem(t, e.op(nethttp.MethodDelete, base+"/colour/customer.nickname", nil), nethttp.StatusBadRequest, "invalid", "kind")
+
+	// An object override points a canonical object at a provider object.
+	wantStatus(t, e.op(nethttp.MethodPut, base+"/object/lead", map[string]string{"target": "deals"}), 200)
+	wantStatus(t, e.tool("crm_list_recent", token, map[string]any{"object": "lead"}), 200)
+
+	wantStatus(t, e.op(nethttp.MethodDelete, base+"/write/customer.nickname", nil), nethttp.StatusNoContent)
+	wantProblem(t, e.op(nethttp.MethodDelete, base+"/write/customer.nickname", nil), nethttp.StatusNotFound, "not_found", "")
+	wantProblem(t, e.tool("crm_create_record", token, body), nethttp.StatusBadRequest, "invalid", "fields")
+
+	unconnected := e.createTenant("Unconnected")
+	wantProblem(t, e.op(nethttp.MethodGet, "/tenants/"+unconnected+"/mappings", nil), nethttp.StatusConflict, "not_connected", "")
+	wantProblem(t, e.op(nethttp.MethodGet, "/tenants/ten_nosuch/mappings", nil), nethttp.StatusNotFound, "not_found", "")
+}
+
+func TestFieldsRoute(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tenant, _ := e.connected("Acme", "acme")
+	r := e.op(nethttp.MethodGet, "/tenants/"+tenant+"/fields/customer", nil)
+	wantStatus(t, r, 200)
+	var sch struct {
+		Object string
+		Fields []struct {
+			Name     string
+			ReadOnly bool `json:"read_only"`
+		}
+	}
+	r.decode(t, &sch)
+	var names []string
+	for _, f := range sch.Fields {
+		names = append(names, f.Name)
+	}
+	if sch.Object != "people" || !strings.Contains(strings.Join(names, ","), "first,last,email,phone,notes") {
+		t.Errorf("fields = %s", r.body)
+	}
+	wantStatus(t, e.op(nethttp.MethodGet, "/tenants/"+tenant+"/fields/deals", nil), 200)
+	p := wantProblem(t, e.op(nethttp.MethodGet, "/tenants/"+tenant+"/fields/widgets", nil), nethttp.StatusBadRequest, "invalid", "object")
+	if !strings.Contains(p.Detail, "widgets") {
+		t.Errorf("detail %q", p.Detail)
+	}
+	wantProblem(t, e.op(nethttp.MethodGet, "/tenants/"+e.createTenant("Unconnected")+"/fields/customer", nil), nethttp.StatusConflict, "not_connected", "")
+}
+
+func TestAuditRoute(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tenant, token := e.connected("Acme", "acme")
+	for i := 0; i < 5; i++ {
+		wantStatus(t, e.tool("crm_lookup_customer", token, map[string]string{"email": "x@example.com"}), 200)
+	}
+	all := e.auditRows(tenant)
+	if len(all) < 8 {
+		t.Fatalf("%d audit rows after a connect and 5 lookups, want at least 8", len(all))
+	}
+
+	type entry struct {
+		ID             int64
+		At             time.Time
+		ActorType      string `json:"actor_type"`
+		ActorID        string `json:"actor_id"`
+		Action         string
+		RequestID      string `json:"request_id"`
+		ConversationID string `json:"conversation_id"`
+		Outcome        string
+	}
+	type page struct {
+		Entries    []entry
+		NextBefore int64 `json:"next_before"`
+	}
+	path := "/tenants/" + tenant + "/audit"
+	get := func(q url.Values) page {
+		t.Helper()
+		r := e.op(nethttp.MethodGet, path+"?"+q.Encode(), nil)
+		wantStatus(t, r, 200)
+		var p page
+		r.decode(t, &p)
+		return p
+	}
+
+	// Page through with limit and next_before: every row once, newest first.
+	var ids []int64
+	q := url.Values{"limit": {"3"}}
+	for range 10 {
+		p := get(q)
+		for _, en := range p.Entries {
+			ids = append(ids, en.ID)
+		}
+		if p.NextBefore == 0 {
+			break
+		}
+		if len(p.Entries) != 3 || p.NextBefore != p.Entries[2].ID {
+			t.Fatalf("page %+v: next_before must be the last id of a full page", p)
+		}
+		q.Set("before", strconv.FormatInt(p.NextBefore, 10))
+	}
+	var want []int64
+	for _, en := range all {
+		want = append(want, en.ID)
+	}
+	if diff := cmp.Diff(want, ids); diff != "" {
+		t.Errorf("paged ids (-want +got):\n%s", diff)
+	}
+
+	p := get(url.Values{"action": {"credential.decrypt"}})
+	if len(p.Entries) < 6 {
+		t.Errorf("%d credential.decrypt rows, want at least 6", len(p.Entries))
+	}
+	for _, en := range p.Entries {
+		if en.Action != "credential.decrypt" {
+			t.Errorf("action filter let through %+v", en)
+		}
+	}
+	tool := 0
+	for _, en := range p.Entries {
+		if en.ActorType == "tool" {
+			tool++
+			if en.ActorID != "agent-1" || en.ConversationID != "conv-1" || en.RequestID == "" || en.Outcome != "ok" {
+				t.Errorf("tool decrypt row %+v", en)
+			}
+		}
+	}
+	if tool != 5 {
+		t.Errorf("%d tool decrypt rows, want 5", tool)
+	}
+	if p := get(url.Values{"action": {"no.such.action"}}); len(p.Entries) != 0 {
+		t.Errorf("unknown action matched %d rows", len(p.Entries))
+	}
+
+	oldest, newest := all[len(all)-1].At, all[0].At
+	if p := get(url.Values{"since": {newest.Add(time.Second).Format(time.RFC3339Nano)}}); len(p.Entries) != 0 {
+		t.Errorf("since after the newest row: %d rows", len(p.Entries))
+	}
+	if p := get(url.Values{"until": {oldest.Format(time.RFC3339Nano)}}); len(p.Entries) != 0 {
+		t.Errorf("until the oldest row (exclusive): %d rows", len(p.Entries))
+	}
+	if p := get(url.Values{"since": {oldest.Format(time.RFC3339Nano)}, "until": {newest.Add(time.Second).Format(time.RFC3339Nano)}}); len(p.Entries) != len(all) {
+		t.Errorf("since oldest until after newest: %d rows, want %d", len(p.Entries), len(all))
+	}
+
+	for _, tc := range []struct{ query, field string }{
+		{"limit=0", "limit"}, {"limit=-1", "limit"}, {"limit=ten", "limit"}, {"limit=1001", "limit"},
+		{"before=0", "before"}, {"before=x", "before"},
+		{"since=yesterday", "since"}, {"since=2026-01-02", "since"}, {"until=12:00", "until"},
+	} {
+		wantProblem(t, e.op(nethttp.MethodGet, path+"?"+tc.query, nil), nethttp.StatusBadRequest, "invalid", tc.field)
+	}
+	wantProblem(t, e.op(nethttp.MethodGet, "/tenants/ten_nosuch/audit", nil), nethttp.StatusNotFound, "not_found", "")
+}

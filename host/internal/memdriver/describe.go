@@ -1,0 +1,120 @@
+package memdriver
+
+import (
+	"context"
+
+	"crmhost.dev/sdk"
+)
+
+// Slug is the driver's slug.
+const Slug = "mem"
+
+// Credentials and magic inputs the driver understands.
+const (
+	// GoodKey is the api_key the provider accepts.
+	GoodKey = "good-key"
+	// RefreshedKey is the api_key a refresh hands out; it is accepted too.
+	RefreshedKey = "good-key-2"
+	// ExpiredKey is answered with sdk.CodeAuth ("api key expired") on every
+	// call, so a connection holding it must be refreshed.
+	ExpiredKey = "expired-key"
+	// RefreshToken is the only refresh_token Refresh accepts.
+	RefreshToken = "r"
+
+	// SleepEmail makes LookupCustomer sleep for SleepFor (or until its
+	// context ends), logging SleepingMessage first.
+	SleepEmail = "sleep@example.com"
+	// PanicEmail makes LookupCustomer panic.
+	PanicEmail = "panic@example.com"
+	// ExitEmail makes LookupCustomer end the process with status 3.
+	ExitEmail = "exit@example.com"
+)
+
+// SleepingMessage is logged (to stderr, which the host collects) when a
+// lookup of SleepEmail starts sleeping: tests wait for it to know the call
+// is in flight inside the driver.
+const SleepingMessage = "memdriver: lookup sleeping"
+
+// Provider objects.
+const (
+	ObjectPeople = "people"
+	ObjectDeals  = "deals"
+)
+
+// Config keys of a connection.
+const (
+	ConfigAccount = "account"
+	ConfigRegion  = "region"
+)
+
+var schemas = map[string][]sdk.Field{
+	ObjectPeople: {
+		{Name: "id", Label: "ID", Type: "string", ReadOnly: true, Unique: true},
+		{Name: "first", Label: "First name", Type: "string"},
+		{Name: "last", Label: "Last name", Type: "string"},
+		{Name: "email", Label: "Email", Type: "email"},
+		{Name: "phone", Label: "Phone", Type: "phone"},
+		{Name: "notes", Label: "Notes", Type: "text"},
+		{Name: "updated_at", Label: "Last modified", Type: "datetime", ReadOnly: true},
+	},
+	ObjectDeals: {
+		{Name: "id", Label: "ID", Type: "string", ReadOnly: true, Unique: true},
+		{Name: "title", Label: "Title", Type: "string"},
+		{Name: "amount", Label: "Amount", Type: "number"},
+		{Name: "stage", Label: "Stage", Type: "select", Options: []string{"open", "won", "lost"}},
+		{Name: "updated_at", Label: "Last modified", Type: "datetime", ReadOnly: true},
+	},
+}
+
+// description is the driver's Describe answer.
+func description() sdk.Description {
+	return sdk.Description{
+		Slug:             Slug,
+		DisplayName:      "In-memory CRM (tests)",
+		DriverVersion:    "0.1.0",
+		ProtocolVersions: []int{sdk.ProtocolVersion},
+		Auth:             sdk.Auth{Kind: sdk.AuthForm},
+		CredentialFields: []sdk.CredentialField{
+			{Name: ConfigAccount, Label: "Account", Type: "string", Required: true, Help: "The account whose records the connection sees."},
+			{Name: "api_key", Label: "API key", Type: "password", Required: true, Secret: true},
+			{Name: ConfigRegion, Label: "Region", Type: "select", Options: []string{"eu", "us"}},
+		},
+		Objects: []sdk.ObjectInfo{
+			{Name: ObjectPeople, Canonical: "customer", Label: "People", DefaultFields: map[string]string{
+				"customer.first_name": "first",
+				"customer.last_name":  "last",
+				"customer.email":      "email",
+				"customer.phone":      "phone",
+			}},
+			{Name: ObjectDeals, Canonical: "deal", Label: "Deals", DefaultFields: map[string]string{
+				"deal.name":   "title",
+				"deal.amount": "amount",
+			}},
+		},
+	}
+}
+
+// Describe reports the driver. It never fails.
+func (d *Driver) Describe(context.Context) (sdk.Description, error) { return description(), nil }
+
+// DescribeObject returns the object's fixed field list. Errors:
+// CodeAuth, CodeInvalid for an unknown object.
+func (d *Driver) DescribeObject(ctx context.Context, conn sdk.Connection, object string) (sdk.ObjectSchema, error) {
+	if _, err := d.read(ctx, conn); err != nil {
+		return sdk.ObjectSchema{}, err
+	}
+	fs, ok := schemas[object]
+	if !ok {
+		return sdk.ObjectSchema{}, sdk.Invalid("object", "%q is not an object", object)
+	}
+	return sdk.ObjectSchema{Object: object, Fields: append([]sdk.Field(nil), fs...)}, nil
+}
+
+func field(object, name string) (sdk.Field, bool) {
+	for _, f := range schemas[object] {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return sdk.Field{}, false
+}
