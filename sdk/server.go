@@ -19,9 +19,10 @@ type grpcServer struct {
 	d   Driver
 	log hclog.Logger
 
-	once sync.Once
-	desc Description
-	derr error
+	once   sync.Once
+	desc   Description
+	derr   error
+	descPB *pb.DescribeResponse // encoded once: Describe is called often
 }
 
 func newGRPCServer(d Driver, log hclog.Logger) *grpcServer {
@@ -40,6 +41,7 @@ func (s *grpcServer) description(ctx context.Context) (Description, error) {
 		if len(s.desc.ProtocolVersions) == 0 {
 			s.desc.ProtocolVersions = []int{ProtocolVersion}
 		}
+		s.descPB = toPBDescription(s.desc)
 	})
 	return s.desc, s.derr
 }
@@ -62,11 +64,10 @@ func (s *grpcServer) object(ctx context.Context, object string) error {
 }
 
 func (s *grpcServer) Describe(ctx context.Context, _ *pb.DescribeRequest) (*pb.DescribeResponse, error) {
-	d, err := s.description(ctx)
-	if err != nil {
+	if _, err := s.description(ctx); err != nil {
 		return nil, toStatus(err)
 	}
-	return toPBDescription(d), nil
+	return s.descPB, nil
 }
 
 func (s *grpcServer) DescribeObject(ctx context.Context, req *pb.DescribeObjectRequest) (*pb.DescribeObjectResponse, error) {

@@ -79,7 +79,9 @@ func fromStatus(ctx context.Context, err error) error {
 	if ok {
 		switch st.Code() {
 		case codes.Canceled:
-			return &Error{Code: CodeUnavailable, Message: "call canceled", Cause: context.Canceled}
+			// The caller's context is live, so the connection itself was
+			// closed: the driver process is gone.
+			return &Error{Code: CodeUnavailable, Message: "driver connection closed", Cause: ErrDriverUnavailable}
 		case codes.DeadlineExceeded:
 			return &Error{Code: CodeUnavailable, Message: "deadline exceeded", Cause: context.DeadlineExceeded}
 		case codes.Unimplemented:

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
-	"strings"
 	"sync"
 	"time"
 
@@ -82,20 +81,23 @@ func (p *process) startLocked(ctx context.Context) error {
 		}
 		return err
 	}
-	sum, err := sdk.FileSHA256(entry.Command)
-	if err != nil {
-		return &host.Error{Code: host.CodeDriverUnavailable, Message: fmt.Sprintf("driver %s: cannot read its binary %s", p.slug, entry.Command), Cause: err}
+	want, err := hexBytes(entry.SHA256)
+	if err != nil || len(want) != 32 {
+		return &host.Error{Code: host.CodeDriverUnavailable, Message: fmt.Sprintf("driver %s: the catalog's sha256 %q is not 64 hex characters", p.slug, entry.SHA256)}
 	}
-	if !strings.EqualFold(sum, entry.SHA256) {
-		p.log.Error("refusing to launch driver: checksum mismatch", "command", entry.Command, "want", entry.SHA256, "got", sum)
-		return &host.Error{Code: host.CodeDriverUnavailable, Message: fmt.Sprintf(
-			"driver %s: binary %s has sha256 %s but the catalog registered %s; refusing to launch it (re-register the driver if the new binary is trusted)",
-			p.slug, entry.Command, sum, entry.SHA256)}
-	}
-	want, _ := hexBytes(entry.SHA256)
+	// go-plugin hashes the binary before exec (SecureConfig) and refuses a
+	// mismatch; hashing it here as well would double the launch cost.
 	cmd := exec.Command(entry.Command, entry.Args...)
 	pc := plugin.NewClient(sdk.NewClientConfig(cmd, sdk.ClientOptions{SHA256: want, Logger: p.log, StartTimeout: p.m.opts.StartTimeout}))
 	cl, err := sdk.Dispense(pc)
+	if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
+		pc.Kill()
+		got, _ := sdk.FileSHA256(entry.Command)
+		p.log.Error("refusing to launch driver: checksum mismatch", "command", entry.Command, "want", entry.SHA256, "got", got)
+		return &host.Error{Code: host.CodeDriverUnavailable, Message: fmt.Sprintf(
+			"driver %s: binary %s has sha256 %s but the catalog registered %s; refusing to launch it (re-register the driver if the new binary is trusted)",
+			p.slug, entry.Command, got, entry.SHA256)}
+	}
 	if err != nil {
 		pc.Kill()
 		return &host.Error{Code: host.CodeDriverUnavailable, Message: fmt.Sprintf("driver %s failed to start: %v", p.slug, err), Cause: err}
