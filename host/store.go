@@ -25,6 +25,7 @@ type Store interface {
 	DriverCatalog
 	IdempotencyStore
 	APIKeyStore
+	LeadStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -72,12 +72,42 @@ type Webhook struct {
 	Events []string `json:"events,omitempty"`
 }
 
-// RateLimit is a provider limit the host should respect before hitting it.
+// RateLimit is a provider limit the host should respect before hitting it:
+// at most Limit calls per WindowMS per connection, counting only the verbs
+// listed in Verbs (snake_case, as in VerbSearchRecords), or every verb
+// when Verbs is empty.
 type RateLimit struct {
-	Name     string `json:"name"`
-	Limit    int64  `json:"limit"`
-	WindowMS int64  `json:"window_ms"`
+	Name     string   `json:"name"`
+	Limit    int64    `json:"limit"`
+	WindowMS int64    `json:"window_ms"`
+	Verbs    []string `json:"verbs,omitempty"`
 }
+
+// Covers reports whether the limit counts calls of verb.
+func (l RateLimit) Covers(verb string) bool {
+	if len(l.Verbs) == 0 {
+		return true
+	}
+	for _, v := range l.Verbs {
+		if v == verb {
+			return true
+		}
+	}
+	return false
+}
+
+// Verb names, as RateLimit.Verbs and the host's metrics spell them.
+const (
+	VerbTestConnection = "test_connection"
+	VerbLookupCustomer = "lookup_customer"
+	VerbSearchRecords  = "search_records"
+	VerbCreateRecord   = "create_record"
+	VerbUpdateRecord   = "update_record"
+	VerbListRecent     = "list_recent"
+	VerbDeleteRecord   = "delete_record"
+	VerbDescribeObject = "describe_object"
+	VerbRefresh        = "refresh"
+)
 
 // ObjectSchema is DescribeObject's answer: the object's live fields.
 type ObjectSchema struct {

@@ -119,7 +119,7 @@ func toPBDescription(d Description) *pb.DescribeResponse {
 		out.Objects = append(out.Objects, &pb.ObjectInfo{Name: o.Name, Canonical: o.Canonical, Label: o.Label, DefaultFields: o.DefaultFields})
 	}
 	for _, l := range d.RateLimits {
-		out.RateLimits = append(out.RateLimits, &pb.RateLimit{Name: l.Name, Limit: l.Limit, WindowMs: l.WindowMS})
+		out.RateLimits = append(out.RateLimits, &pb.RateLimit{Name: l.Name, Limit: l.Limit, WindowMs: l.WindowMS, Verbs: l.Verbs})
 	}
 	return out
 }
@@ -144,7 +144,7 @@ func fromPBDescription(p *pb.DescribeResponse) Description {
 		d.Objects = append(d.Objects, ObjectInfo{Name: o.Name, Canonical: o.Canonical, Label: o.Label, DefaultFields: o.DefaultFields})
 	}
 	for _, l := range p.GetRateLimits() {
-		d.RateLimits = append(d.RateLimits, RateLimit{Name: l.Name, Limit: l.Limit, WindowMS: l.WindowMs})
+		d.RateLimits = append(d.RateLimits, RateLimit{Name: l.Name, Limit: l.Limit, WindowMS: l.WindowMs, Verbs: l.Verbs})
 	}
 	return d
 }

@@ -110,3 +110,22 @@ func TestConnectionRedactsSecret(t *testing.T) {
 		t.Fatal("Get")
 	}
 }
+
+func TestRateLimitCovers(t *testing.T) {
+	all := sdk.RateLimit{Name: "all", Limit: 1, WindowMS: 1000}
+	search := sdk.RateLimit{Name: "search", Limit: 1, WindowMS: 1000, Verbs: []string{sdk.VerbSearchRecords, sdk.VerbListRecent}}
+	for _, c := range []struct {
+		l    sdk.RateLimit
+		verb string
+		want bool
+	}{
+		{all, sdk.VerbCreateRecord, true},
+		{search, sdk.VerbSearchRecords, true},
+		{search, sdk.VerbListRecent, true},
+		{search, sdk.VerbCreateRecord, false},
+	} {
+		if got := c.l.Covers(c.verb); got != c.want {
+			t.Errorf("%s.Covers(%s) = %v", c.l.Name, c.verb, got)
+		}
+	}
+}

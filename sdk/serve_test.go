@@ -18,6 +18,7 @@ type probe struct{ seen chan string }
 func (probe) Describe(context.Context) (sdk.Description, error) {
 	return sdk.Description{Slug: "probe", DriverVersion: "0.0.1", Auth: sdk.Auth{Kind: sdk.AuthForm},
 		Objects:      []sdk.ObjectInfo{{Name: "things", Canonical: "customer", DefaultFields: map[string]string{"customer.email": "mail"}}},
+		RateLimits:   []sdk.RateLimit{{Name: "search", Limit: 5, WindowMS: 1000, Verbs: []string{sdk.VerbSearchRecords}}},
 		Capabilities: sdk.Capabilities{Delete: true, Erase: true}}, nil // capabilities must be overwritten
 }
 
@@ -71,6 +72,9 @@ func TestServeAndClient(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int{sdk.ProtocolVersion}, desc.ProtocolVersions); diff != "" {
 		t.Errorf("protocol versions default: %s", diff)
+	}
+	if diff := cmp.Diff([]sdk.RateLimit{{Name: "search", Limit: 5, WindowMS: 1000, Verbs: []string{sdk.VerbSearchRecords}}}, desc.RateLimits); diff != "" {
+		t.Errorf("rate limits across the wire: %s", diff)
 	}
 	if c.ProtocolVersion() != 1 {
 		t.Errorf("negotiated %d", c.ProtocolVersion())

@@ -143,3 +143,7 @@ func HasScope(key host.APIKey, scope string) bool {
 	}
 	return false
 }
+
+// Shown is the start of key's text ("crmk_<prefix>"), safe to list so a
+// person can tell their keys apart; the secret part is never stored.
+func Shown(key host.APIKey) string { return keyPrefix + key.Prefix }

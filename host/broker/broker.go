@@ -9,6 +9,7 @@ import (
 	"crmhost.dev/host"
 	"crmhost.dev/host/drivers"
 	"crmhost.dev/host/mapping"
+	"crmhost.dev/host/ratelimit"
 	"crmhost.dev/host/secrets"
 	"crmhost.dev/sdk"
 	"github.com/hashicorp/go-hclog"
@@ -36,7 +37,18 @@ type Options struct {
 	IdempotencyTTL time.Duration
 	// OnAuditFailure is called once per failed audit write (metrics).
 	OnAuditFailure func()
-	Now            func() time.Time
+	// Throttle holds each driver call to the rate limits the driver
+	// declares in Describe, per connection, before the call is made (see
+	// throttle.go). Nil disables driver-side throttling; cmd/crmhost always
+	// sets it.
+	Throttle *ratelimit.Throttle
+	// OnThrottled is called with the driver's slug once per call the
+	// Throttle refused (metrics).
+	OnThrottled func(driver string)
+	// Leads stores submitted leads and enqueues their writes to the CRM
+	// (host/jobs' Runner; see leads.go). Nil refuses SubmitLead.
+	Leads LeadQueue
+	Now   func() time.Time
 }
 
 // Broker runs tenant operations. It is safe for concurrent use.
@@ -50,6 +62,11 @@ type Broker struct {
 	onFail  func()
 	now     func() time.Time
 
+	throttler   *ratelimit.Throttle
+	onThrottled func(driver string)
+	declared    limitsCache
+	leads       LeadQueue
+
 	refresh       singleflight.Group
 	auditFailures atomic.Uint64
 }
@@ -57,7 +74,8 @@ type Broker struct {
 // New returns a Broker.
 func New(o Options) *Broker {
 	b := &Broker{store: o.Store, keyring: o.Keyring, drivers: o.Drivers, audit: o.Audit, log: o.Logger,
-		ttl: o.IdempotencyTTL, onFail: o.OnAuditFailure, now: o.Now}
+		ttl: o.IdempotencyTTL, onFail: o.OnAuditFailure, now: o.Now,
+		throttler: o.Throttle, onThrottled: o.OnThrottled, leads: o.Leads}
 	if b.audit == nil {
 		b.audit = o.Store
 	}
@@ -191,8 +209,13 @@ func (b *Broker) seal(ctx context.Context, tenantID string, secret map[string]st
 
 // call runs fn on the session's driver; on auth_error for a connection
 // that can refresh, it refreshes once (single-flight per tenant), stores
-// the new secret and retries once.
+// the new secret and retries once. Each driver call first passes the
+// driver-side throttle (sdk.CodeRateLimited when it refuses), before the
+// secret is decrypted.
 func (b *Broker) call(ctx context.Context, a Actor, s *session, verb string, fn func(ctx context.Context, d *sdk.Client, conn sdk.Connection) error) error {
+	if err := b.throttle(ctx, s, verb); err != nil {
+		return err
+	}
 	if err := b.unseal(ctx, a, s); err != nil {
 		return err
 	}
@@ -210,6 +233,9 @@ func (b *Broker) call(ctx context.Context, a Actor, s *session, verb string, fn 
 	}
 	if rerr := b.refreshSession(ctx, a, s); rerr != nil {
 		b.log.Warn("refresh after auth_error failed", "tenant", s.conn.TenantID, "request_id", a.RequestID, "error", rerr)
+		return err
+	}
+	if err := b.throttle(ctx, s, verb); err != nil {
 		return err
 	}
 	return run()

@@ -156,7 +156,8 @@ func (b *Broker) Connect(ctx context.Context, a Actor, tenantID string, in Conne
 }
 
 // Test runs the driver's TestConnection and stamps the connection active
-// or failed. Errors: CodeNotFound, CodeNotConnected, CodeDriverUnavailable.
+// or failed. Errors: CodeNotFound, CodeNotConnected, CodeDriverUnavailable,
+// sdk.CodeRateLimited (the status is then left unchanged).
 func (b *Broker) Test(ctx context.Context, a Actor, tenantID string) (host.Connection, sdk.TestResult, error) {
 	s, err := b.openAny(ctx, a, tenantID)
 	if err != nil {
@@ -173,7 +174,9 @@ func (b *Broker) Test(ctx context.Context, a Actor, tenantID string) (host.Conne
 	case sdk.CodeOf(err) == sdk.CodeAuth:
 		res = sdk.TestResult{OK: false, Reason: sdk.AsError(err).Message}
 	default:
-		if host.CodeOf(err) == host.CodeDriverUnavailable {
+		// An unreachable driver or a spent rate limit says nothing about
+		// the credentials: leave the status as it is.
+		if c := host.CodeOf(err); c == host.CodeDriverUnavailable || c == host.ErrorCode(sdk.CodeRateLimited) {
 			return s.conn, res, err
 		}
 		res = sdk.TestResult{OK: false, Reason: err.Error()}

@@ -4,7 +4,10 @@
 // from canonical input to the driver and back: load the connection,
 // decrypt the credential (writing an audit row), apply the write mapping,
 // call the driver through the supervisor, refresh an expired OAuth secret
-// once (single-flight) and retry, apply the read mapping.
+// once (single-flight) and retry, apply the read mapping. Before each
+// driver call it holds the connection to the rate limits the driver
+// declares (throttle.go), so the host slows a tenant down rather than the
+// provider refusing it.
 //
 // It is transport-free: host/http turns requests into broker calls and
 // broker errors into problem+json.

@@ -2,8 +2,6 @@ package broker
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -137,12 +135,20 @@ type CreateResult struct {
 	RecordURL  string `json:"record_url"`
 }
 
+// Fingerprint identifies the create for idempotency: object, fields and
+// key, whatever their JSON spelling.
+func (in CreateInput) Fingerprint() (string, error) {
+	return Fingerprint("create_record", in)
+}
+
 // CreateRecord creates a record. With an idempotency key, the first
 // result is stored for the tenant and a repeat with the same input returns
 // it without calling the driver; the same key with different input is
 // CodeIdempotencyReused, and a repeat while the first is still running is
-// CodeIdempotencyInFlight. The key also goes to the driver, which dedupes
-// at the provider, so a response lost after the provider wrote is safe.
+// CodeIdempotencyInFlight (see Once, which a caller recording its own
+// answer for the key may wrap around CreateRecord). The key also goes to
+// the driver, which dedupes at the provider, so a response lost after the
+// provider wrote is safe.
 func (b *Broker) CreateRecord(ctx context.Context, a Actor, tenantID string, in CreateInput) (CreateResult, error) {
 	if len(in.IdempotencyKey) > sdk.MaxIdempotencyKey {
 		return CreateResult{}, &host.Error{Code: host.CodeInvalid, Field: "idempotency_key", Message: "is longer than 255 characters"}
@@ -162,17 +168,25 @@ func (b *Broker) CreateRecord(ctx context.Context, a Actor, tenantID string, in 
 	if in.IdempotencyKey == "" {
 		return b.create(ctx, a, s, obj, fields, "")
 	}
-	var replay CreateResult
-	done, err := b.Idempotent(ctx, tenantID, in.IdempotencyKey, in, &replay, func() (any, error) {
-		return b.create(ctx, a, s, obj, fields, in.IdempotencyKey)
+	fp, err := in.Fingerprint()
+	if err != nil {
+		return CreateResult{}, err
+	}
+	resp, err := b.Once(ctx, tenantID, in.IdempotencyKey, fp, func(ctx context.Context) (Response, error) {
+		r, err := b.create(ctx, a, s, obj, fields, in.IdempotencyKey)
+		if err != nil {
+			return Response{}, err
+		}
+		return JSONResponse(200, r)
 	})
 	if err != nil {
 		return CreateResult{}, err
 	}
-	if r, ok := done.(CreateResult); ok {
-		return r, nil
+	var out CreateResult
+	if err := json.Unmarshal(resp.Body, &out); err != nil {
+		return CreateResult{}, &host.Error{Code: host.CodeInternal, Message: "stored idempotent response is unreadable", Cause: err}
 	}
-	return replay, nil
+	return out, nil
 }
 
 func (b *Broker) create(ctx context.Context, a Actor, s *session, obj string, fields map[string]any, key string) (CreateResult, error) {
@@ -186,53 +200,6 @@ func (b *Broker) create(ctx context.Context, a Actor, s *session, obj string, fi
 		return CreateResult{}, err
 	}
 	return CreateResult{ExternalID: r.ExternalID, RecordURL: r.RecordURL}, nil
-}
-
-// Idempotent runs fn once per (tenant, key): a repeat with the same input
-// decodes the stored result into replay and returns (nil, nil); otherwise it
-// returns fn's result, storing it when fn succeeds. Errors:
-// CodeIdempotencyReused, CodeIdempotencyInFlight, and fn's error (after
-// which the key is released so the request can be retried).
-func (b *Broker) Idempotent(ctx context.Context, tenantID, key string, input any, replay any, fn func() (any, error)) (any, error) {
-	raw, err := json.Marshal(input)
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(raw)
-	hash := hex.EncodeToString(sum[:])
-	now := b.now().UTC()
-	existing, claimed, err := b.store.ClaimIdempotency(ctx, host.IdempotencyRecord{TenantID: tenantID, Key: key,
-		RequestHash: hash, State: host.IdempotencyRunning, CreatedAt: now, ExpiresAt: now.Add(b.ttl)})
-	if err != nil {
-		return nil, err
-	}
-	if !claimed {
-		switch {
-		case existing.RequestHash != hash:
-			return nil, host.Errorf(host.CodeIdempotencyReused, "idempotency key %q was already used with a different request", key)
-		case existing.State != host.IdempotencyDone:
-			return nil, host.Errorf(host.CodeIdempotencyInFlight, "a request with idempotency key %q is still running; retry later", key)
-		}
-		if err := json.Unmarshal(existing.Response, replay); err != nil {
-			return nil, &host.Error{Code: host.CodeInternal, Message: "stored idempotent response is unreadable", Cause: err}
-		}
-		return nil, nil
-	}
-	out, err := fn()
-	if err != nil {
-		if rerr := b.store.ReleaseIdempotency(context.WithoutCancel(ctx), tenantID, key); rerr != nil {
-			b.log.Error("release idempotency key failed", "tenant", tenantID, "error", rerr)
-		}
-		return nil, err
-	}
-	resp, err := json.Marshal(out)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.store.CompleteIdempotency(context.WithoutCancel(ctx), tenantID, key, 200, resp); err != nil {
-		b.log.Error("complete idempotency key failed", "tenant", tenantID, "error", err)
-	}
-	return out, nil
 }
 
 // UpdateInput is a canonical partial update.

@@ -1,5 +1,14 @@
 // Package http is the host's HTTP surface (Gin): the agent's CRM tool
-// routes, the operator routes, health, readiness and metrics. It is the
+// routes, the public API (/v1, authenticated by per-tenant API keys with
+// scopes), the operator routes, health, readiness and metrics. It is the
 // only code that maps error codes to HTTP statuses; every error leaves as
 // RFC 9457 problem+json carrying the code.
+//
+// Creating routes (crm_create_record, /v1/crm/create-record, /v1/leads)
+// are idempotent per the IETF Idempotency-Key draft with Stripe's
+// semantics: the key comes from the Idempotency-Key header or the body's
+// idempotency_key, scoped to the tenant; the first answer (status and
+// body) is recorded and replayed byte for byte with Idempotent-Replayed:
+// true; the same key with another request is a 422, a repeat while the
+// first still runs a 409. See idempotency.go and broker.Once.
 package http

@@ -19,6 +19,8 @@ import (
 	"crmhost.dev/host/broker"
 	"crmhost.dev/host/drivers"
 	hosthttp "crmhost.dev/host/http"
+	"crmhost.dev/host/jobs"
+	"crmhost.dev/host/ratelimit"
 	"crmhost.dev/host/secrets"
 	"crmhost.dev/host/sqlite"
 	"github.com/golang-jwt/jwt/v5"
@@ -69,6 +71,17 @@ func (l *logWatch) waitFor(t *testing.T, substr string, n int, timeout time.Dura
 type envOptions struct {
 	audit   host.AuditStore
 	maxBody int64
+	// idemTTL and now set the broker's idempotency TTL and clock.
+	idemTTL time.Duration
+	now     func() time.Time
+	// reg, when set, is the host's metrics registry; limits and throttle
+	// are the request limits and the driver throttle (none by default).
+	reg      *prometheus.Registry
+	limits   hosthttp.RateLimits
+	throttle *ratelimit.Throttle
+	// jobs configures the background job runner that writes submitted
+	// leads (defaults: fast polling, quick retries).
+	jobs func(*jobs.Options)
 }
 
 // env is a whole host in-process: SQLite store, keyring, driver manager
@@ -79,6 +92,7 @@ type env struct {
 	keyring *secrets.Keyring
 	mgr     *drivers.Manager
 	broker  *broker.Broker
+	jobs    *jobs.Runner
 	srv     *httptest.Server
 	logs    *logWatch
 
@@ -110,15 +124,36 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 		SHA256: memSHA, ProtocolVersions: []int{1}}); err != nil {
 		t.Fatal(err)
 	}
-	reg := prometheus.NewRegistry()
+	reg := o.reg
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	e.mgr = drivers.NewManager(st, drivers.Options{Logger: log, Registerer: reg, Backoff: 20 * time.Millisecond, CallTimeout: 20 * time.Second})
-	e.broker = broker.New(broker.Options{Store: st, Keyring: e.keyring, Drivers: e.mgr, Audit: o.audit, Logger: log})
+	jo := jobs.Options{Store: st, Logger: log.Named("jobs"), PollInterval: 20 * time.Millisecond,
+		Backoff: func(int) time.Duration { return 50 * time.Millisecond },
+		Writer:  jobs.LeadWriterFunc(func(ctx context.Context, l host.Lead) (string, string, error) { return e.broker.WriteLead(ctx, l) })}
+	if o.jobs != nil {
+		o.jobs(&jo)
+	}
+	if e.jobs, err = jobs.New(ctx, jo); err != nil {
+		t.Fatal(err)
+	}
+	e.broker = broker.New(broker.Options{Store: st, Keyring: e.keyring, Drivers: e.mgr, Audit: o.audit, Logger: log,
+		IdempotencyTTL: o.idemTTL, Now: o.now, Throttle: o.throttle, Leads: e.jobs})
+	if err := e.jobs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
 	s := hosthttp.New(hosthttp.Config{Store: st, Broker: e.broker, Drivers: e.mgr, Logger: log,
-		OperatorToken: operatorToken, MaxBodyBytes: o.maxBody, Registry: reg,
+		OperatorToken: operatorToken, MaxBodyBytes: o.maxBody, Registry: reg, RateLimits: o.limits,
 		JWT: hosthttp.JWTConfig{HS256Secret: hsSecret, RS256Key: &rsaKey.PublicKey}})
 	e.srv = httptest.NewServer(s)
 	t.Cleanup(func() {
 		e.srv.Close()
+		stop, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := e.jobs.Stop(stop); err != nil {
+			t.Errorf("stop jobs: %v", err)
+		}
 		e.mgr.Close()
 		e.closeStore.Do(func() { st.Close() })
 		if t.Failed() {

@@ -92,6 +92,9 @@ func problemFor(err error) Problem {
 	if code == host.CodeInternal {
 		p.Detail = "an internal error occurred; the request id locates it in the host's log"
 	}
+	if status == nethttp.StatusTooManyRequests && p.RetryAfter == 0 {
+		p.RetryAfter = 1 // a 429 always says when to retry, even when the provider did not
+	}
 	return p
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"crmhost.dev/host"
+	"crmhost.dev/host/apikeys"
 	"crmhost.dev/host/broker"
 	"crmhost.dev/host/drivers"
 	"github.com/gin-gonic/gin"
@@ -29,6 +30,11 @@ type Config struct {
 	MaxBodyBytes int64
 	// Registry receives the HTTP metrics and serves /metrics.
 	Registry *prometheus.Registry
+	// APIKeys verifies and issues public API keys (default: over Store).
+	APIKeys *apikeys.Keys
+	// RateLimits are the per-API-key and per-(tenant, tool) request
+	// limits (see ratelimit.go); a nil Limiter disables them.
+	RateLimits RateLimits
 }
 
 // Server is the host's HTTP handler.
@@ -37,6 +43,7 @@ type Server struct {
 	engine       *gin.Engine
 	operatorHash [32]byte
 	log          hclog.Logger
+	keys         *apikeys.Keys
 }
 
 // New builds the router.
@@ -54,7 +61,11 @@ func New(cfg Config) *Server {
 	if cfg.JWT.Leeway == 0 {
 		cfg.JWT.Leeway = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	cfg.RateLimits = cfg.RateLimits.withNames()
+	s := &Server{cfg: cfg, log: cfg.Logger, keys: cfg.APIKeys}
+	if s.keys == nil {
+		s.keys = apikeys.New(cfg.Store, nil)
+	}
 	if cfg.OperatorToken != "" {
 		s.operatorHash = sha256.Sum256([]byte(cfg.OperatorToken))
 	}
@@ -70,13 +81,14 @@ func New(cfg Config) *Server {
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(nethttp.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	e.GET("/openapi.json", s.openAPI)
 
 	tools := e.Group("/api/tools")
-	tools.POST("/crm_lookup_customer", s.agent(ScopeRead), s.lookupCustomer)
-	tools.POST("/crm_search_records", s.agent(ScopeRead), s.searchRecords)
-	tools.POST("/crm_list_recent", s.agent(ScopeRead), s.listRecent)
-	tools.POST("/crm_create_record", s.agent(ScopeWrite), s.createRecord)
-	tools.POST("/crm_update_record", s.agent(ScopeWrite), s.updateRecord)
+	tools.POST("/crm_lookup_customer", s.agent(ScopeRead), s.rateLimit, s.lookupCustomer)
+	tools.POST("/crm_search_records", s.agent(ScopeRead), s.rateLimit, s.searchRecords)
+	tools.POST("/crm_list_recent", s.agent(ScopeRead), s.rateLimit, s.listRecent)
+	tools.POST("/crm_create_record", s.agent(ScopeWrite), s.rateLimit, s.createRecord)
+	tools.POST("/crm_update_record", s.agent(ScopeWrite), s.rateLimit, s.updateRecord)
 
 	op := e.Group("/api/operator", s.operator)
 	op.GET("/drivers", s.listDrivers)
@@ -95,6 +107,14 @@ func New(cfg Config) *Server {
 	op.DELETE("/tenants/:tenant_id/mappings/:kind/:key", s.deleteMapping)
 	op.GET("/tenants/:tenant_id/fields/:object", s.fields)
 	op.GET("/tenants/:tenant_id/audit", s.audit)
+	op.POST("/tenants/:tenant_id/api-keys", s.createAPIKey)
+	op.GET("/tenants/:tenant_id/api-keys", s.listAPIKeys)
+	op.DELETE("/tenants/:tenant_id/api-keys/:key_id", s.revokeAPIKey)
+
+	v1 := e.Group("/v1")
+	v1.POST("/crm/create-record", s.apiKey(apikeys.ScopeCRMWrite), s.rateLimit, s.publicCreateRecord)
+	v1.POST("/leads", s.apiKey(apikeys.ScopeLeadsWrite), s.rateLimitKey, s.submitLead)
+	v1.GET("/leads/:id", s.apiKey(apikeys.ScopeLeadsWrite, apikeys.ScopeCRMRead), s.rateLimitKey, s.getLead)
 	s.engine = e
 	return s
 }

@@ -76,22 +76,11 @@ func (s *Server) listRecent(c *gin.Context) {
 	c.JSON(nethttp.StatusOK, gin.H{"records": out})
 }
 
+// createRecord is idempotent by the Idempotency-Key header or the body's
+// idempotency_key (see createRecordAs).
 func (s *Server) createRecord(c *gin.Context) {
-	var in broker.CreateInput
-	if err := bind(c, s.cfg.MaxBodyBytes, &in); err != nil {
-		fail(c, err)
-		return
-	}
-	if in.IdempotencyKey == "" {
-		in.IdempotencyKey = c.GetHeader("Idempotency-Key")
-	}
 	a, tenant := toolActor(c)
-	out, err := s.cfg.Broker.CreateRecord(reqCtx(c), a, tenant, in)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(nethttp.StatusOK, out)
+	s.createRecordAs(c, a, tenant)
 }
 
 func (s *Server) updateRecord(c *gin.Context) {

@@ -92,6 +92,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// DB returns the store's writer pool (exactly one connection, transactions
+// BEGIN IMMEDIATE), for components that share the file and must write in
+// the store's transactions (e.g. a job queue): sharing the single writer
+// serialises their writes with the store's, so neither sees SQLITE_BUSY.
+// Never hold its connection while calling the store. Closing the store
+// closes it.
+func (s *Store) DB() *sql.DB { return s.w }
+
 // Close closes both pools.
 func (s *Store) Close() error {
 	return errors.Join(s.r.Close(), s.w.Close())

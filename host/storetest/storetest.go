@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) host.Store) {
 		{"Idempotency", testIdempotency},
 		{"IdempotencyRace", testIdempotencyRace},
 		{"APIKeys", testAPIKeys},
+		{"Leads", testLeads},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) {

@@ -34,6 +34,13 @@ import (
 //	CRMHOST_PLUGIN_DIR                 where `driver register` looks for crm-driver-<slug> (bin/plugins)
 //	CRMHOST_MAX_BODY_BYTES             request body limit (1048576)
 //	CRMHOST_LOG_LEVEL                  trace|debug|info|warn|error (info)
+//	CRMHOST_IDEMPOTENCY_TTL            how long an Idempotency-Key is remembered, a Go duration 1m..720h (24h)
+//	REDIS_URL                          redis:// or rediss:// URL: share rate limits between replicas (unset: in-process)
+//	CRMHOST_REDIS_PREFIX               prefix of the host's Redis keys (crmhost:)
+//	CRMHOST_REDIS_TIMEOUT              bound on each rate-limit call to Redis, above 0 and at most 1s (5ms); past it, fail open
+//	CRMHOST_RATE_LIMIT_API_KEY         requests per API key, N/s, N/min or N/h (200/min)
+//	CRMHOST_RATE_LIMIT_TOOL            calls per (tenant, tool) (50/min)
+//	CRMHOST_REPLICAS                   host replicas sharing the limits: while Redis is down each limits at limit/replicas (1)
 type config struct {
 	Addr          string
 	DataDir       string
@@ -49,6 +56,10 @@ type config struct {
 	PluginDir     string
 	MaxBodyBytes  int64
 	LogLevel      string
+	// RateLimits are the request limits and the limiter behind them.
+	RateLimits rateLimitConfig
+	// IdempotencyTTL is how long a request's idempotency key lives.
+	IdempotencyTTL time.Duration
 }
 
 func loadConfig() (config, error) {
@@ -81,6 +92,14 @@ func loadConfig() (config, error) {
 		}
 		c.MaxBodyBytes = n
 	}
+	c.IdempotencyTTL = 24 * time.Hour
+	if v := os.Getenv("CRMHOST_IDEMPOTENCY_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > 720*time.Hour {
+			return c, fmt.Errorf("CRMHOST_IDEMPOTENCY_TTL must be a Go duration between 1m and 720h (such as 24h), got %q", v)
+		}
+		c.IdempotencyTTL = d
+	}
 	if hclog.LevelFromString(c.LogLevel) == hclog.NoLevel {
 		return c, fmt.Errorf("CRMHOST_LOG_LEVEL %q is not one of trace, debug, info, warn, error", c.LogLevel)
 	}
@@ -90,6 +109,11 @@ func loadConfig() (config, error) {
 	if c.OperatorToken != "" && len(c.OperatorToken) < 16 {
 		return c, fmt.Errorf("CRMHOST_OPERATOR_TOKEN must be at least 16 characters")
 	}
+	rl, err := loadRateLimitConfig()
+	if err != nil {
+		return c, err
+	}
+	c.RateLimits = rl
 	return c, nil
 }
 

@@ -6,6 +6,7 @@
 //	crmhost migrate                apply the store's migrations and exit
 //	crmhost driver register|list|remove
 //	crmhost tenant create|list
+//	crmhost apikey create|list|revoke
 //	crmhost secrets genkey|rotate
 //
 // Configuration is read here and only here; see config.go for every
@@ -47,6 +48,10 @@ commands:
   driver remove <slug>          remove a driver
   tenant create <name>          create a tenant
   tenant list                   list tenants
+  apikey create --tenant T --scope S [--scope S...]
+                                issue a public API key (printed once); scopes: crm:write, crm:read, leads:write
+  apikey list --tenant T        list a tenant's API keys (never the keys themselves)
+  apikey revoke --tenant T <id> revoke an API key at once
   secrets genkey                print a new CRM_CREDENTIAL_ENCRYPTION_KEY
   secrets rotate                re-wrap every credential's key under the current KEK
 `
@@ -71,6 +76,8 @@ func run(ctx context.Context, args []string) error {
 		return driverCmd(ctx, rest)
 	case "tenant":
 		return tenantCmd(ctx, rest)
+	case "apikey":
+		return apikeyCmd(ctx, rest)
 	case "secrets":
 		return secretsCmd(ctx, rest)
 	case "help", "-h", "--help":

@@ -10,6 +10,7 @@ import (
 	"crmhost.dev/host/broker"
 	"crmhost.dev/host/drivers"
 	hosthttp "crmhost.dev/host/http"
+	"crmhost.dev/host/jobs"
 	"crmhost.dev/host/secrets"
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,10 +24,20 @@ type stack struct {
 	broker  *broker.Broker
 	server  *hosthttp.Server
 	log     hclog.Logger
+	limits  *limiters
+	jobs    *jobs.Runner
 }
 
+// close stops the job runner (letting in-flight lead writes finish, up to
+// a bound), then the drivers, the limiters and the store.
 func (s *stack) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := s.jobs.Stop(ctx); err != nil {
+		s.log.Error("stop job runner", "error", err)
+	}
 	s.drivers.Close()
+	s.limits.close()
 	s.store.Close()
 }
 
@@ -40,15 +51,34 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	auditFailures := prometheus.NewCounter(prometheus.CounterOpts{Name: "crmhost_audit_failures_total", Help: "Audit rows that could not be written."})
 	reg.MustRegister(auditFailures)
+	lim, err := newLimiters(ctx, c.RateLimits, log.Named("ratelimit"), reg)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	mgr := drivers.NewManager(store, drivers.Options{Logger: log.Named("driver"), Registerer: reg})
-	b := broker.New(broker.Options{Store: store, Keyring: kr, Drivers: mgr, Logger: log.Named("broker"), OnAuditFailure: auditFailures.Inc})
+	// The job runner writes queued leads through the broker, and the broker
+	// queues them through the runner.
+	var b *broker.Broker
+	runner, err := jobs.New(ctx, jobs.Options{Store: store, Logger: log.Named("jobs"),
+		Writer: jobs.LeadWriterFunc(func(ctx context.Context, l host.Lead) (string, string, error) { return b.WriteLead(ctx, l) })})
+	if err != nil {
+		mgr.Close()
+		lim.close()
+		store.Close()
+		return nil, fmt.Errorf("job runner: %w", err)
+	}
+	b = broker.New(broker.Options{Store: store, Keyring: kr, Drivers: mgr, Logger: log.Named("broker"), OnAuditFailure: auditFailures.Inc,
+		IdempotencyTTL: c.IdempotencyTTL, Throttle: lim.throttle, OnThrottled: throttledCounter(reg), Leads: runner})
 	jc := hosthttp.JWTConfig{Issuer: c.JWTIssuer, Audience: c.JWTAudience}
 	if c.JWTSecret != "" {
 		jc.HS256Secret = []byte(c.JWTSecret)
 	}
 	if c.JWTPublicKey != "" {
 		if jc.RS256Key, err = rsaPublicKey(c.JWTPublicKey); err != nil {
+			mgr.Close()
 			store.Close()
+			lim.close()
 			return nil, err
 		}
 	}
@@ -59,8 +89,15 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 		log.Warn("CRMHOST_OPERATOR_TOKEN is not set: operator routes will refuse every call")
 	}
 	srv := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: mgr, Logger: log.Named("http"),
-		OperatorToken: c.OperatorToken, JWT: jc, MaxBodyBytes: c.MaxBodyBytes, Registry: reg})
-	return &stack{store: store, drivers: mgr, broker: b, server: srv, log: log}, nil
+		OperatorToken: c.OperatorToken, JWT: jc, MaxBodyBytes: c.MaxBodyBytes, Registry: reg,
+		RateLimits: lim.httpLimits(c.RateLimits)})
+	if err := runner.Start(context.WithoutCancel(ctx)); err != nil { // stopped by close, after the server drains
+		mgr.Close()
+		lim.close()
+		store.Close()
+		return nil, fmt.Errorf("start job runner: %w", err)
+	}
+	return &stack{store: store, drivers: mgr, broker: b, server: srv, log: log, limits: lim, jobs: runner}, nil
 }
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.

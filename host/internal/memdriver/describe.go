@@ -2,6 +2,7 @@ package memdriver
 
 import (
 	"context"
+	"time"
 
 	"crmhost.dev/sdk"
 )
@@ -28,7 +29,29 @@ const (
 	PanicEmail = "panic@example.com"
 	// ExitEmail makes LookupCustomer end the process with status 3.
 	ExitEmail = "exit@example.com"
+	// RateLimitEmail makes LookupCustomer answer the provider's 429:
+	// CodeRateLimited with RateLimitRetryAfter. (Inject does the same for
+	// in-process users; this reaches the driver binary too.)
+	RateLimitEmail = "ratelimited@example.com"
 )
+
+// RateLimitRetryAfter is the retry-after of a RateLimitEmail lookup.
+const RateLimitRetryAfter = 7 * time.Second
+
+// DeclaredLimit is the provider rate limit Describe declares, shaped like
+// a real provider's rolling window: the host throttles each connection to
+// it before calling the driver. It is generous enough for the host's tests
+// to make dozens of calls per tenant back to back.
+var DeclaredLimit = sdk.RateLimit{Name: "per_ten_seconds", Limit: 100, WindowMS: 10_000}
+
+// CreateSleepFor is how long CreateRecord sleeps (or until its context
+// ends) before writing a record whose "email" field is SleepEmail, logging
+// CreateSleepingMessage first: tests use it to hold a create in flight.
+const CreateSleepFor = 3 * time.Second
+
+// CreateSleepingMessage is logged when a create of SleepEmail starts
+// sleeping.
+const CreateSleepingMessage = "memdriver: create sleeping"
 
 // SleepingMessage is logged (to stderr, which the host collects) when a
 // lookup of SleepEmail starts sleeping: tests wait for it to know the call
@@ -91,6 +114,7 @@ func description() sdk.Description {
 				"deal.amount": "amount",
 			}},
 		},
+		RateLimits: []sdk.RateLimit{DeclaredLimit},
 	}
 }
 

@@ -143,6 +143,8 @@ func (d *Driver) LookupCustomer(ctx context.Context, conn sdk.Connection, q sdk.
 	case ExitEmail:
 		d.log.Warn("memdriver: exiting as requested by lookup", "status", 3)
 		d.exit(3)
+	case RateLimitEmail:
+		return sdk.LookupResult{}, sdk.RateLimited(RateLimitRetryAfter, "too many requests")
 	}
 	region := conn.Config[sdk.ConfigDefaultRegion]
 	d.mu.Lock()
@@ -192,7 +194,8 @@ func (d *Driver) SearchRecords(ctx context.Context, conn sdk.Connection, q sdk.S
 }
 
 // CreateRecord creates a record. The same idempotency key on the same
-// object returns the record it created first. Errors: CodeAuth,
+// object returns the record it created first. A record whose email is
+// SleepEmail is written after CreateSleepFor. Errors: CodeAuth,
 // CodeInvalid naming the field.
 func (d *Driver) CreateRecord(ctx context.Context, conn sdk.Connection, in sdk.CreateInput) (sdk.CreateResult, error) {
 	a, lose, err := d.enter(ctx, conn)
@@ -201,6 +204,14 @@ func (d *Driver) CreateRecord(ctx context.Context, conn sdk.Connection, in sdk.C
 	}
 	if err := validate(in.Object, in.Fields, conn.Config[sdk.ConfigDefaultRegion]); err != nil {
 		return sdk.CreateResult{}, err
+	}
+	if e, _ := in.Fields["email"].(string); strings.EqualFold(e, SleepEmail) {
+		d.log.Info(CreateSleepingMessage, "account", a.name, "request_id", sdk.RequestID(ctx), "for", CreateSleepFor.String())
+		select {
+		case <-time.After(CreateSleepFor):
+		case <-ctx.Done():
+			return sdk.CreateResult{}, ctx.Err()
+		}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -161,7 +161,7 @@ func (d *Driver) Describe(context.Context) (sdk.Description, error) {
 		}},
 		RateLimits: []sdk.RateLimit{
 			{Name: "ten_secondly_rolling", Limit: 190, WindowMS: 10000},
-			{Name: "search", Limit: 5, WindowMS: 1000},
+			{Name: "search", Limit: 5, WindowMS: 1000, Verbs: []string{sdk.VerbLookupCustomer, sdk.VerbSearchRecords, sdk.VerbListRecent}},
 		},
 	}, nil
 }

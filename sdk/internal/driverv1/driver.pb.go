@@ -817,10 +817,12 @@ func (x *Webhook) GetEvents() []string {
 }
 
 type RateLimit struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Limit         int64                  `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
-	WindowMs      int64                  `protobuf:"varint,3,opt,name=window_ms,json=windowMs,proto3" json:"window_ms,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Name     string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Limit    int64                  `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	WindowMs int64                  `protobuf:"varint,3,opt,name=window_ms,json=windowMs,proto3" json:"window_ms,omitempty"`
+	// The verbs the limit covers (snake_case: "search_records"); empty: all.
+	Verbs         []string `protobuf:"bytes,4,rep,name=verbs,proto3" json:"verbs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -874,6 +876,13 @@ func (x *RateLimit) GetWindowMs() int64 {
 		return x.WindowMs
 	}
 	return 0
+}
+
+func (x *RateLimit) GetVerbs() []string {
+	if x != nil {
+		return x.Verbs
+	}
+	return nil
 }
 
 type DescribeObjectRequest struct {
@@ -2437,11 +2446,12 @@ const file_crm_driver_v1_driver_proto_rawDesc = "" +
 	"\x0everify_webhook\x18\x06 \x01(\bR\rverifyWebhook\"9\n" +
 	"\aWebhook\x12\x16\n" +
 	"\x06scheme\x18\x01 \x01(\tR\x06scheme\x12\x16\n" +
-	"\x06events\x18\x02 \x03(\tR\x06events\"R\n" +
+	"\x06events\x18\x02 \x03(\tR\x06events\"h\n" +
 	"\tRateLimit\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\x03R\x05limit\x12\x1b\n" +
-	"\twindow_ms\x18\x03 \x01(\x03R\bwindowMs\"X\n" +
+	"\twindow_ms\x18\x03 \x01(\x03R\bwindowMs\x12\x14\n" +
+	"\x05verbs\x18\x04 \x03(\tR\x05verbs\"X\n" +
 	"\x15DescribeObjectRequest\x12'\n" +
 	"\x04call\x18\x01 \x01(\v2\x13.crm.driver.v1.CallR\x04call\x12\x16\n" +
 	"\x06object\x18\x02 \x01(\tR\x06object\"\xb0\x01\n" +

@@ -71,6 +71,21 @@ type IdempotencyKey struct {
 	ExpiresAt   time.Time
 }
 
+type Lead struct {
+	ID             string
+	TenantID       string
+	Fields         []byte
+	IdempotencyKey string
+	Status         string
+	ExternalID     string
+	RecordUrl      string
+	Attempts       int32
+	LastError      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	WrittenAt      *time.Time
+}
+
 type Tenant struct {
 	ID        string
 	Name      string

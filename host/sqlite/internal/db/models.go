@@ -71,6 +71,21 @@ type IdempotencyKey struct {
 	ExpiresAt   int64
 }
 
+type Lead struct {
+	ID             string
+	TenantID       string
+	Fields         string
+	IdempotencyKey string
+	Status         string
+	ExternalID     string
+	RecordUrl      string
+	Attempts       int64
+	LastError      string
+	CreatedAt      int64
+	UpdatedAt      int64
+	WrittenAt      sql.NullInt64
+}
+
 type Tenant struct {
 	ID        string
 	Name      string

@@ -1,0 +1,253 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"crmhost.dev/host"
+	"crmhost.dev/host/postgres"
+	"crmhost.dev/host/sqlite"
+	"github.com/hashicorp/go-hclog"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxAttempts   = 10
+	DefaultWorkers       = 10
+	DefaultPruneInterval = time.Hour
+	DefaultPollInterval  = time.Second
+
+	// maxMaxAttempts and maxWorkers bound what Options accepts.
+	maxMaxAttempts = 100
+	maxWorkers     = 1000
+	// hardStopWait bounds how long Stop waits for cancelled jobs to return
+	// once its context has ended.
+	hardStopWait = 10 * time.Second
+)
+
+// Options configure a Runner.
+type Options struct {
+	// Store is the host's store, a *sqlite.Store or a *postgres.Store:
+	// River keeps its jobs in the same database. Required.
+	Store host.Store
+	// Writer writes leads to the CRM (the broker). Required.
+	Writer LeadWriter
+	// MaxAttempts bounds the tries of a lead's write; after the last one
+	// fails with a transient error the lead is marked failed (default 10).
+	MaxAttempts int
+	// Workers is how many jobs run at once in this process (default 10).
+	Workers int
+	// PruneInterval is how often expired idempotency keys are deleted
+	// (default an hour); a prune also runs when the runner starts.
+	PruneInterval time.Duration
+	// PollInterval is how often idle workers look for due jobs when no
+	// insert notification wakes them (default a second).
+	PollInterval time.Duration
+	// Backoff is the wait after failed attempt n (1-based) of a job;
+	// nil means River's default, about n⁴ seconds with jitter (10 attempts
+	// span some 7 hours). A provider's Retry-After is honoured on top.
+	Backoff func(attempt int) time.Duration
+	Logger  hclog.Logger
+	// Now is the clock for pruning (default time.Now).
+	Now func() time.Time
+}
+
+// validate fills defaults and refuses absurd settings (CodeInvalid).
+func (o *Options) validate() error {
+	switch {
+	case o.Store == nil:
+		return host.Errorf(host.CodeInvalid, "jobs: a store is required")
+	case o.Writer == nil:
+		return host.Errorf(host.CodeInvalid, "jobs: a lead writer is required")
+	case o.MaxAttempts < 0 || o.MaxAttempts > maxMaxAttempts:
+		return host.Errorf(host.CodeInvalid, "jobs: max attempts %d must be between 1 and %d (0 for the default, %d)", o.MaxAttempts, maxMaxAttempts, DefaultMaxAttempts)
+	case o.Workers < 0 || o.Workers > maxWorkers:
+		return host.Errorf(host.CodeInvalid, "jobs: workers %d must be between 1 and %d (0 for the default, %d)", o.Workers, maxWorkers, DefaultWorkers)
+	case o.PruneInterval < 0:
+		return host.Errorf(host.CodeInvalid, "jobs: prune interval %s must not be negative", o.PruneInterval)
+	case o.PollInterval < 0 || (o.PollInterval > 0 && o.PollInterval < river.FetchPollIntervalMin):
+		return host.Errorf(host.CodeInvalid, "jobs: poll interval %s must be at least %s", o.PollInterval, river.FetchPollIntervalMin)
+	}
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.Workers == 0 {
+		o.Workers = DefaultWorkers
+	}
+	if o.PruneInterval == 0 {
+		o.PruneInterval = DefaultPruneInterval
+	}
+	if o.PollInterval == 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return nil
+}
+
+// Runner owns the River client: it enqueues leads and runs the workers.
+// It is safe for concurrent use.
+type Runner struct {
+	e   engine
+	log hclog.Logger
+}
+
+// engine is a River client over one store, whatever its transaction type.
+type engine interface {
+	enqueueLead(ctx context.Context, l host.Lead) (host.Lead, error)
+	start(ctx context.Context) error
+	stop(ctx context.Context) error
+	stopAndCancel(ctx context.Context) error
+}
+
+// New returns a Runner over o.Store's database, after applying River's
+// migrations there (idempotent; replicas starting together apply each
+// once). Jobs are enqueued from New on, and worked from Start. Errors:
+// CodeInvalid for bad options or a store River cannot run on; the
+// migration's error.
+func New(ctx context.Context, o Options) (*Runner, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	var (
+		e   engine
+		err error
+	)
+	switch st := o.Store.(type) {
+	case *sqlite.Store:
+		e, err = newSQLite(ctx, st, o)
+	case *postgres.Store:
+		e, err = newPostgres(ctx, st, o)
+	default:
+		return nil, host.Errorf(host.CodeInvalid, "jobs: River cannot run on a %T (want *sqlite.Store or *postgres.Store)", o.Store)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Runner{e: e, log: o.Logger}, nil
+}
+
+// Start starts working jobs in the background; it returns once the workers
+// run. Cancelling ctx after Start returns does not stop them: Stop does.
+func (r *Runner) Start(ctx context.Context) error {
+	if err := r.e.start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
+	return nil
+}
+
+// Stop stops fetching jobs and waits for those running to finish. When ctx
+// ends first, it cancels them and waits a little longer for them to
+// return; an interrupted job runs again, in full, on the next start (its
+// attempt does not count). Stopping a runner that never started is a
+// no-op. Errors: when cancelled jobs still do not return.
+func (r *Runner) Stop(ctx context.Context) error {
+	err := r.e.stop(ctx)
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	r.log.Warn("jobs did not finish before the stop deadline; cancelling them", "error", err)
+	hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), hardStopWait)
+	defer cancel()
+	if err := r.e.stopAndCancel(hard); err != nil {
+		return fmt.Errorf("jobs: stop: cancelled jobs did not return: %w", err)
+	}
+	return nil
+}
+
+// EnqueueLead stores l as a new pending lead and enqueues the job that
+// writes it to the CRM, in one database transaction: either both happen or
+// neither. It returns the lead as stored. Errors: those of
+// host.LeadStore.CreateLead (CodeInvalid, CodeNotFound for the tenant,
+// CodeConflict), or the enqueue's (internal).
+func (r *Runner) EnqueueLead(ctx context.Context, l host.Lead) (host.Lead, error) {
+	return r.e.enqueueLead(ctx, l)
+}
+
+// leadTxStore is a store that creates a lead in a transaction of type TTx
+// and lets the caller write in it (see sqlite.Store.CreateLeadTx).
+type leadTxStore[TTx any] interface {
+	CreateLeadTx(ctx context.Context, l host.Lead, fn func(ctx context.Context, tx TTx, l host.Lead) error) (host.Lead, error)
+}
+
+// riverEngine is the engine on a River driver with transactions TTx.
+type riverEngine[TTx any] struct {
+	client *river.Client[TTx]
+	store  leadTxStore[TTx]
+	insert *river.InsertOpts
+}
+
+func (e *riverEngine[TTx]) enqueueLead(ctx context.Context, l host.Lead) (host.Lead, error) {
+	return e.store.CreateLeadTx(ctx, l, func(ctx context.Context, tx TTx, l host.Lead) error {
+		if _, err := e.client.InsertTx(ctx, tx, WriteLeadArgs{TenantID: l.TenantID, LeadID: l.ID}, e.insert); err != nil {
+			return fmt.Errorf("jobs: enqueue the write of lead %s: %w", l.ID, err)
+		}
+		return nil
+	})
+}
+
+func (e *riverEngine[TTx]) start(ctx context.Context) error { return e.client.Start(ctx) }
+func (e *riverEngine[TTx]) stop(ctx context.Context) error  { return e.client.Stop(ctx) }
+func (e *riverEngine[TTx]) stopAndCancel(ctx context.Context) error {
+	return e.client.StopAndCancel(ctx)
+}
+
+// newEngine builds the River client on driver, with the workers and the
+// periodic prune.
+func newEngine[TTx any](driver riverdriver.Driver[TTx], store leadTxStore[TTx], o Options) (*riverEngine[TTx], error) {
+	var policy river.ClientRetryPolicy = &river.DefaultClientRetryPolicy{}
+	if o.Backoff != nil {
+		policy = backoffPolicy(o.Backoff)
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &leadWorker{store: o.Store, writer: o.Writer, policy: policy, log: o.Logger.Named("write_lead")})
+	river.AddWorker(workers, &pruneWorker{store: o.Store, now: o.Now, log: o.Logger.Named("prune_idempotency")})
+	client, err := river.NewClient(driver, &river.Config{
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
+		Workers:           workers,
+		MaxAttempts:       o.MaxAttempts,
+		RetryPolicy:       policy,
+		FetchPollInterval: o.PollInterval,
+		FetchCooldown:     min(o.PollInterval, 100*time.Millisecond),
+		// A write that runs a minute is cancelled and retried; a job left
+		// running by a process that died is rescued (retried) after ten.
+		JobTimeout:           time.Minute,
+		RescueStuckJobsAfter: 10 * time.Minute,
+		Logger:               riverLogger(o),
+		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(
+			river.PeriodicInterval(o.PruneInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return PruneIdempotencyArgs{}, nil },
+			&river.PeriodicJobOpts{ID: PruneIdempotencyArgs{}.Kind(), RunOnStart: true},
+		)},
+		// Keep settled jobs a week: they are the history of each lead's
+		// attempts (errors included), next to the lead's own row.
+		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
+		CancelledJobRetentionPeriod: 7 * 24 * time.Hour,
+		DiscardedJobRetentionPeriod: 7 * 24 * time.Hour,
+	})
+	if err != nil {
+		return nil, host.Errorf(host.CodeInvalid, "jobs: %v", err)
+	}
+	return &riverEngine[TTx]{client: client, store: store, insert: &river.InsertOpts{MaxAttempts: o.MaxAttempts}}, nil
+}
+
+// backoffPolicy retries after the configured wait.
+type backoffPolicy func(attempt int) time.Duration
+
+func (p backoffPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().Add(p(job.Attempt))
+}
+
+// riverLogger sends River's logs to the runner's logger.
+func riverLogger(o Options) *slog.Logger {
+	return slog.New(newLogHandler(o.Logger.Named("river")))
+}
