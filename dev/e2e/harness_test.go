@@ -51,6 +51,8 @@ type harnessOptions struct {
 	// lenient starts the fake without spec validation and logs nothing:
 	// for benchmarks, which measure the host rather than the fake.
 	lenient bool
+	// rateLimits are the host's request limits (default: none).
+	rateLimits hosthttp.RateLimits
 }
 
 // newHarness starts a host; everything stops with tb.Cleanup, which also
@@ -105,9 +107,10 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	h.manager = drivers.NewManager(store, drivers.Options{Logger: logger.Named("drivers"),
 		Backoff: 50 * time.Millisecond, WatchInterval: 20 * time.Millisecond})
 	tb.Cleanup(func() { h.closeManager(tb) })
-	b := broker.New(broker.Options{Store: store, Keyring: secrets.NewKeyring(kek), Drivers: h.manager, Logger: logger.Named("broker")})
+	// The config cache TTL is crmhost serve's default.
+	b := broker.New(broker.Options{Store: store, Keyring: secrets.NewKeyring(kek), Drivers: h.manager, Logger: logger.Named("broker"), ConfigCacheTTL: time.Second})
 	api := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: h.manager, Logger: logger.Named("http"),
-		OperatorToken: h.operator, JWT: hosthttp.JWTConfig{HS256Secret: h.secret}})
+		OperatorToken: h.operator, JWT: hosthttp.JWTConfig{HS256Secret: h.secret}, RateLimits: o.rateLimits})
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)
 	h.URL = srv.URL
@@ -188,6 +191,8 @@ type request struct {
 	// body is sent as JSON; a []byte is sent as is.
 	body      any
 	requestID string
+	// header holds further request headers (e.g. Idempotency-Key).
+	header http.Header
 }
 
 // response is the host's answer.
@@ -235,6 +240,11 @@ func (h *harness) sendContext(ctx context.Context, r request) (response, error) 
 	}
 	if r.requestID != "" {
 		req.Header.Set("X-Request-ID", r.requestID)
+	}
+	for name, vs := range r.header {
+		for _, v := range vs {
+			req.Header.Add(name, v)
+		}
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {

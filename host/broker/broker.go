@@ -35,6 +35,11 @@ type Options struct {
 	Logger hclog.Logger
 	// IdempotencyTTL is how long a create's idempotency key is kept (24h).
 	IdempotencyTTL time.Duration
+	// ConfigCacheTTL keeps each tenant's connection and mapping overrides
+	// in memory this long between store reads (0: read on every call).
+	// Changes made through this broker apply at once; another replica's
+	// within the TTL.
+	ConfigCacheTTL time.Duration
 	// OnAuditFailure is called once per failed audit write (metrics).
 	OnAuditFailure func()
 	// Throttle holds each driver call to the rate limits the driver
@@ -66,6 +71,7 @@ type Broker struct {
 	onThrottled func(driver string)
 	declared    limitsCache
 	leads       LeadQueue
+	config      configCache
 
 	refresh       singleflight.Group
 	auditFailures atomic.Uint64
@@ -88,6 +94,7 @@ func New(o Options) *Broker {
 	if b.now == nil {
 		b.now = time.Now
 	}
+	b.config = configCache{ttl: o.ConfigCacheTTL, now: b.now}
 	return b
 }
 
@@ -135,7 +142,7 @@ func (s *session) sdkConn() sdk.Connection {
 // touches the secret nor writes an audit row. Errors: CodeNotFound
 // (tenant), CodeNotConnected, CodeDriverUnavailable, CodeInternal.
 func (b *Broker) open(ctx context.Context, a Actor, tenantID string) (*session, error) {
-	conn, err := b.store.GetConnection(ctx, tenantID)
+	conn, overrides, err := b.loadConfig(ctx, tenantID)
 	if err != nil {
 		if host.CodeOf(err) == host.CodeNotFound {
 			if _, terr := b.store.GetTenant(ctx, tenantID); terr != nil {
@@ -150,10 +157,6 @@ func (b *Broker) open(ctx context.Context, a Actor, tenantID string) (*session, 
 	}
 	s := &session{conn: conn}
 	if s.desc, err = b.drivers.Describe(ctx, conn.Provider); err != nil {
-		return nil, err
-	}
-	overrides, err := b.store.ListMappings(ctx, tenantID, "")
-	if err != nil {
 		return nil, err
 	}
 	s.mapping = mapping.Resolve(s.desc, overrides)
@@ -267,6 +270,7 @@ func (b *Broker) refreshSession(ctx context.Context, a Actor, s *session) error 
 			b.record(ctx, a, s.conn.TenantID, "credential.refresh", host.OutcomeError, string(host.CodeOf(err)))
 			if sdk.CodeOf(err) == sdk.CodeAuth {
 				_ = b.store.SetConnectionStatus(context.WithoutCancel(ctx), s.conn.TenantID, host.ConnectionNeedsReauth, "the CRM refused to refresh the credential")
+				b.Forget(s.conn.TenantID)
 			}
 			return nil, err
 		}

@@ -143,6 +143,7 @@ func (b *Broker) Connect(ctx context.Context, a Actor, tenantID string, in Conne
 	} else if host.CodeOf(err) != host.CodeNotFound {
 		return host.Connection{}, sdk.TestResult{}, err
 	}
+	defer b.Forget(tenantID)
 	_, err = b.store.PutConnection(ctx, host.Connection{TenantID: tenantID, Provider: in.Provider,
 		Status: host.ConnectionPending, Config: config})
 	if err != nil {
@@ -185,6 +186,7 @@ func (b *Broker) Test(ctx context.Context, a Actor, tenantID string) (host.Conne
 	if !res.OK {
 		status = host.ConnectionFailed
 	}
+	b.Forget(tenantID)
 	if err := b.store.SetConnectionStatus(ctx, tenantID, status, res.Reason); err != nil {
 		return s.conn, res, err
 	}
@@ -207,6 +209,7 @@ func (b *Broker) openAny(ctx context.Context, a Actor, tenantID string) (*sessio
 	}
 	if conn.Status == host.ConnectionNeedsReauth {
 		conn.Status = host.ConnectionPending
+		b.Forget(tenantID)
 		if err := b.store.SetConnectionStatus(ctx, tenantID, host.ConnectionPending, ""); err != nil {
 			return nil, err
 		}

@@ -56,6 +56,7 @@ func (b *Broker) SetMapping(ctx context.Context, a Actor, m host.FieldMapping) (
 		return host.FieldMapping{}, err
 	}
 	out, err := b.store.SetMapping(ctx, m)
+	b.Forget(m.TenantID)
 	if err == nil {
 		b.record(ctx, a, m.TenantID, "mapping.set", host.OutcomeOK, string(m.Kind)+" "+m.Key+" -> "+m.Target)
 	}
@@ -65,6 +66,7 @@ func (b *Broker) SetMapping(ctx context.Context, a Actor, m host.FieldMapping) (
 // DeleteMapping removes an override. Errors: CodeNotFound.
 func (b *Broker) DeleteMapping(ctx context.Context, a Actor, tenantID string, kind host.MappingKind, key string) error {
 	err := b.store.DeleteMapping(ctx, tenantID, kind, key)
+	b.Forget(tenantID)
 	if err == nil {
 		b.record(ctx, a, tenantID, "mapping.delete", host.OutcomeOK, string(kind)+" "+key)
 	}

@@ -141,6 +141,7 @@ func (s *Server) getTenant(c *gin.Context) {
 }
 
 func (s *Server) deleteTenant(c *gin.Context) {
+	defer s.cfg.Broker.Forget(c.Param("tenant_id"))
 	if err := s.cfg.Store.DeleteTenant(reqCtx(c), c.Param("tenant_id")); err != nil {
 		fail(c, err)
 		return

@@ -78,6 +78,16 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	// Prepared once per pool (database/sql re-prepares per connection as
+	// needed): modernc's SQLite otherwise parses every statement each time.
+	var err2 error
+	if s.wq, err2 = db.Prepare(ctx, w); err2 == nil {
+		s.rq, err2 = db.Prepare(ctx, r)
+	}
+	if err2 != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: prepare statements: %w", err2)
+	}
 	return s, nil
 }
 
@@ -102,7 +112,13 @@ func (s *Store) DB() *sql.DB { return s.w }
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	var errs []error
+	for _, q := range []*db.Queries{s.rq, s.wq} {
+		if q != nil {
+			errs = append(errs, q.Close())
+		}
+	}
+	return errors.Join(append(errs, s.r.Close(), s.w.Close())...)
 }
 
 // inTx runs fn in a write transaction (BEGIN IMMEDIATE), committing when

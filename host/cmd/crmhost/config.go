@@ -34,6 +34,7 @@ import (
 //	CRMHOST_PLUGIN_DIR                 where `driver register` looks for crm-driver-<slug> (bin/plugins)
 //	CRMHOST_MAX_BODY_BYTES             request body limit (1048576)
 //	CRMHOST_LOG_LEVEL                  trace|debug|info|warn|error (info)
+//	CRMHOST_CONFIG_CACHE_TTL           how long a tenant's connection and mappings are cached, 0..1m (1s); other replicas' changes apply within it
 //	CRMHOST_IDEMPOTENCY_TTL            how long an Idempotency-Key is remembered, a Go duration 1m..720h (24h)
 //	REDIS_URL                          redis:// or rediss:// URL: share rate limits between replicas (unset: in-process)
 //	CRMHOST_REDIS_PREFIX               prefix of the host's Redis keys (crmhost:)
@@ -60,6 +61,9 @@ type config struct {
 	RateLimits rateLimitConfig
 	// IdempotencyTTL is how long a request's idempotency key lives.
 	IdempotencyTTL time.Duration
+	// ConfigCacheTTL is how long a tenant's connection and mappings are
+	// cached between store reads.
+	ConfigCacheTTL time.Duration
 }
 
 func loadConfig() (config, error) {
@@ -99,6 +103,14 @@ func loadConfig() (config, error) {
 			return c, fmt.Errorf("CRMHOST_IDEMPOTENCY_TTL must be a Go duration between 1m and 720h (such as 24h), got %q", v)
 		}
 		c.IdempotencyTTL = d
+	}
+	c.ConfigCacheTTL = time.Second
+	if v := os.Getenv("CRMHOST_CONFIG_CACHE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Minute {
+			return c, fmt.Errorf("CRMHOST_CONFIG_CACHE_TTL must be a Go duration between 0 (off) and 1m (such as 1s), got %q", v)
+		}
+		c.ConfigCacheTTL = d
 	}
 	if hclog.LevelFromString(c.LogLevel) == hclog.NoLevel {
 		return c, fmt.Errorf("CRMHOST_LOG_LEVEL %q is not one of trace, debug, info, warn, error", c.LogLevel)

@@ -69,7 +69,7 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 		return nil, fmt.Errorf("job runner: %w", err)
 	}
 	b = broker.New(broker.Options{Store: store, Keyring: kr, Drivers: mgr, Logger: log.Named("broker"), OnAuditFailure: auditFailures.Inc,
-		IdempotencyTTL: c.IdempotencyTTL, Throttle: lim.throttle, OnThrottled: throttledCounter(reg), Leads: runner})
+		IdempotencyTTL: c.IdempotencyTTL, ConfigCacheTTL: c.ConfigCacheTTL, Throttle: lim.throttle, OnThrottled: throttledCounter(reg), Leads: runner})
 	jc := hosthttp.JWTConfig{Issuer: c.JWTIssuer, Audience: c.JWTAudience}
 	if c.JWTSecret != "" {
 		jc.HS256Secret = []byte(c.JWTSecret)

@@ -28,7 +28,7 @@ type CreateAPIKeyParams struct {
 }
 
 func (q *Queries) CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) (ApiKey, error) {
-	row := q.db.QueryRowContext(ctx, createAPIKey,
+	row := q.queryRow(ctx, q.createAPIKeyStmt, createAPIKey,
 		arg.ID,
 		arg.TenantID,
 		arg.Prefix,
@@ -57,7 +57,7 @@ SELECT id, tenant_id, prefix, hash, scopes, created_at, last_used_at, revoked_at
 `
 
 func (q *Queries) GetAPIKeyByPrefix(ctx context.Context, prefix string) (ApiKey, error) {
-	row := q.db.QueryRowContext(ctx, getAPIKeyByPrefix, prefix)
+	row := q.queryRow(ctx, q.getAPIKeyByPrefixStmt, getAPIKeyByPrefix, prefix)
 	var i ApiKey
 	err := row.Scan(
 		&i.ID,
@@ -77,7 +77,7 @@ SELECT id, tenant_id, prefix, hash, scopes, created_at, last_used_at, revoked_at
 `
 
 func (q *Queries) ListAPIKeys(ctx context.Context, tenantID string) ([]ApiKey, error) {
-	rows, err := q.db.QueryContext(ctx, listAPIKeys, tenantID)
+	rows, err := q.query(ctx, q.listAPIKeysStmt, listAPIKeys, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ type RevokeAPIKeyParams struct {
 }
 
 func (q *Queries) RevokeAPIKey(ctx context.Context, arg RevokeAPIKeyParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, revokeAPIKey, arg.At, arg.TenantID, arg.ID)
+	result, err := q.exec(ctx, q.revokeAPIKeyStmt, revokeAPIKey, arg.At, arg.TenantID, arg.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -140,7 +140,7 @@ type TouchAPIKeyParams struct {
 }
 
 func (q *Queries) TouchAPIKey(ctx context.Context, arg TouchAPIKeyParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, touchAPIKey, arg.At, arg.ID)
+	result, err := q.exec(ctx, q.touchAPIKeyStmt, touchAPIKey, arg.At, arg.ID)
 	if err != nil {
 		return 0, err
 	}

@@ -29,7 +29,7 @@ type AppendAuditParams struct {
 }
 
 func (q *Queries) AppendAudit(ctx context.Context, arg AppendAuditParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, appendAudit,
+	row := q.queryRow(ctx, q.appendAuditStmt, appendAudit,
 		arg.At,
 		arg.TenantID,
 		arg.ActorType,
@@ -66,7 +66,7 @@ type ListAuditParams struct {
 }
 
 func (q *Queries) ListAudit(ctx context.Context, arg ListAuditParams) ([]AuditLog, error) {
-	rows, err := q.db.QueryContext(ctx, listAudit,
+	rows, err := q.query(ctx, q.listAuditStmt, listAudit,
 		arg.TenantID,
 		arg.Action,
 		arg.Since,

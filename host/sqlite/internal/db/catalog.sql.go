@@ -14,7 +14,7 @@ SELECT slug, version, command, args, sha256, protocol_versions, registered_at FR
 `
 
 func (q *Queries) GetDriver(ctx context.Context, slug string) (DriverCatalog, error) {
-	row := q.db.QueryRowContext(ctx, getDriver, slug)
+	row := q.queryRow(ctx, q.getDriverStmt, getDriver, slug)
 	var i DriverCatalog
 	err := row.Scan(
 		&i.Slug,
@@ -33,7 +33,7 @@ SELECT slug, version, command, args, sha256, protocol_versions, registered_at FR
 `
 
 func (q *Queries) ListDrivers(ctx context.Context) ([]DriverCatalog, error) {
-	rows, err := q.db.QueryContext(ctx, listDrivers)
+	rows, err := q.query(ctx, q.listDriversStmt, listDrivers)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ type RegisterDriverParams struct {
 }
 
 func (q *Queries) RegisterDriver(ctx context.Context, arg RegisterDriverParams) (DriverCatalog, error) {
-	row := q.db.QueryRowContext(ctx, registerDriver,
+	row := q.queryRow(ctx, q.registerDriverStmt, registerDriver,
 		arg.Slug,
 		arg.Version,
 		arg.Command,
@@ -114,7 +114,7 @@ DELETE FROM driver_catalog WHERE slug = ?
 `
 
 func (q *Queries) RemoveDriver(ctx context.Context, slug string) (int64, error) {
-	result, err := q.db.ExecContext(ctx, removeDriver, slug)
+	result, err := q.exec(ctx, q.removeDriverStmt, removeDriver, slug)
 	if err != nil {
 		return 0, err
 	}

@@ -14,7 +14,7 @@ DELETE FROM connections WHERE tenant_id = ?
 `
 
 func (q *Queries) DeleteConnection(ctx context.Context, tenantID string) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteConnection, tenantID)
+	result, err := q.exec(ctx, q.deleteConnectionStmt, deleteConnection, tenantID)
 	if err != nil {
 		return 0, err
 	}
@@ -26,7 +26,7 @@ SELECT tenant_id, provider, status, status_reason, config, created_at, updated_a
 `
 
 func (q *Queries) GetConnection(ctx context.Context, tenantID string) (Connection, error) {
-	row := q.db.QueryRowContext(ctx, getConnection, tenantID)
+	row := q.queryRow(ctx, q.getConnectionStmt, getConnection, tenantID)
 	var i Connection
 	err := row.Scan(
 		&i.TenantID,
@@ -63,7 +63,7 @@ type PutConnectionParams struct {
 }
 
 func (q *Queries) PutConnection(ctx context.Context, arg PutConnectionParams) (Connection, error) {
-	row := q.db.QueryRowContext(ctx, putConnection,
+	row := q.queryRow(ctx, q.putConnectionStmt, putConnection,
 		arg.TenantID,
 		arg.Provider,
 		arg.Status,
@@ -97,7 +97,7 @@ type SetConnectionStatusParams struct {
 }
 
 func (q *Queries) SetConnectionStatus(ctx context.Context, arg SetConnectionStatusParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, setConnectionStatus,
+	result, err := q.exec(ctx, q.setConnectionStatusStmt, setConnectionStatus,
 		arg.Status,
 		arg.StatusReason,
 		arg.UpdatedAt,

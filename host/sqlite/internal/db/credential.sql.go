@@ -15,7 +15,7 @@ DELETE FROM tenant_credentials WHERE tenant_id = ?
 `
 
 func (q *Queries) DeleteCredential(ctx context.Context, tenantID string) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteCredential, tenantID)
+	result, err := q.exec(ctx, q.deleteCredentialStmt, deleteCredential, tenantID)
 	if err != nil {
 		return 0, err
 	}
@@ -27,7 +27,7 @@ SELECT tenant_id, version, ciphertext, wrapped_dek, kek_id, expires_at, rotated_
 `
 
 func (q *Queries) GetCredential(ctx context.Context, tenantID string) (TenantCredential, error) {
-	row := q.db.QueryRowContext(ctx, getCredential, tenantID)
+	row := q.queryRow(ctx, q.getCredentialStmt, getCredential, tenantID)
 	var i TenantCredential
 	err := row.Scan(
 		&i.TenantID,
@@ -59,7 +59,7 @@ type InsertCredentialParams struct {
 }
 
 func (q *Queries) InsertCredential(ctx context.Context, arg InsertCredentialParams) (TenantCredential, error) {
-	row := q.db.QueryRowContext(ctx, insertCredential,
+	row := q.queryRow(ctx, q.insertCredentialStmt, insertCredential,
 		arg.TenantID,
 		arg.Ciphertext,
 		arg.WrappedDek,
@@ -92,7 +92,7 @@ type ListCredentialsParams struct {
 }
 
 func (q *Queries) ListCredentials(ctx context.Context, arg ListCredentialsParams) ([]TenantCredential, error) {
-	rows, err := q.db.QueryContext(ctx, listCredentials, arg.TenantID, arg.Limit)
+	rows, err := q.query(ctx, q.listCredentialsStmt, listCredentials, arg.TenantID, arg.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ type RewrapCredentialParams struct {
 }
 
 func (q *Queries) RewrapCredential(ctx context.Context, arg RewrapCredentialParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, rewrapCredential,
+	result, err := q.exec(ctx, q.rewrapCredentialStmt, rewrapCredential,
 		arg.WrappedDek,
 		arg.KekID,
 		arg.RotatedAt,
@@ -175,7 +175,7 @@ type UpdateCredentialParams struct {
 }
 
 func (q *Queries) UpdateCredential(ctx context.Context, arg UpdateCredentialParams) (TenantCredential, error) {
-	row := q.db.QueryRowContext(ctx, updateCredential,
+	row := q.queryRow(ctx, q.updateCredentialStmt, updateCredential,
 		arg.Ciphertext,
 		arg.WrappedDek,
 		arg.KekID,

@@ -7,6 +7,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"fmt"
 )
 
 type DBTX interface {
@@ -20,12 +21,448 @@ func New(db DBTX) *Queries {
 	return &Queries{db: db}
 }
 
+func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
+	q := Queries{db: db}
+	var err error
+	if q.appendAuditStmt, err = db.PrepareContext(ctx, appendAudit); err != nil {
+		return nil, fmt.Errorf("error preparing query AppendAudit: %w", err)
+	}
+	if q.claimIdempotencyStmt, err = db.PrepareContext(ctx, claimIdempotency); err != nil {
+		return nil, fmt.Errorf("error preparing query ClaimIdempotency: %w", err)
+	}
+	if q.completeIdempotencyStmt, err = db.PrepareContext(ctx, completeIdempotency); err != nil {
+		return nil, fmt.Errorf("error preparing query CompleteIdempotency: %w", err)
+	}
+	if q.createAPIKeyStmt, err = db.PrepareContext(ctx, createAPIKey); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateAPIKey: %w", err)
+	}
+	if q.createLeadStmt, err = db.PrepareContext(ctx, createLead); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateLead: %w", err)
+	}
+	if q.createTenantStmt, err = db.PrepareContext(ctx, createTenant); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateTenant: %w", err)
+	}
+	if q.deleteConnectionStmt, err = db.PrepareContext(ctx, deleteConnection); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteConnection: %w", err)
+	}
+	if q.deleteCredentialStmt, err = db.PrepareContext(ctx, deleteCredential); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteCredential: %w", err)
+	}
+	if q.deleteMappingStmt, err = db.PrepareContext(ctx, deleteMapping); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteMapping: %w", err)
+	}
+	if q.deleteTenantStmt, err = db.PrepareContext(ctx, deleteTenant); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteTenant: %w", err)
+	}
+	if q.getAPIKeyByPrefixStmt, err = db.PrepareContext(ctx, getAPIKeyByPrefix); err != nil {
+		return nil, fmt.Errorf("error preparing query GetAPIKeyByPrefix: %w", err)
+	}
+	if q.getConnectionStmt, err = db.PrepareContext(ctx, getConnection); err != nil {
+		return nil, fmt.Errorf("error preparing query GetConnection: %w", err)
+	}
+	if q.getCredentialStmt, err = db.PrepareContext(ctx, getCredential); err != nil {
+		return nil, fmt.Errorf("error preparing query GetCredential: %w", err)
+	}
+	if q.getDriverStmt, err = db.PrepareContext(ctx, getDriver); err != nil {
+		return nil, fmt.Errorf("error preparing query GetDriver: %w", err)
+	}
+	if q.getIdempotencyStmt, err = db.PrepareContext(ctx, getIdempotency); err != nil {
+		return nil, fmt.Errorf("error preparing query GetIdempotency: %w", err)
+	}
+	if q.getLeadStmt, err = db.PrepareContext(ctx, getLead); err != nil {
+		return nil, fmt.Errorf("error preparing query GetLead: %w", err)
+	}
+	if q.getTenantStmt, err = db.PrepareContext(ctx, getTenant); err != nil {
+		return nil, fmt.Errorf("error preparing query GetTenant: %w", err)
+	}
+	if q.insertCredentialStmt, err = db.PrepareContext(ctx, insertCredential); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertCredential: %w", err)
+	}
+	if q.listAPIKeysStmt, err = db.PrepareContext(ctx, listAPIKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAPIKeys: %w", err)
+	}
+	if q.listAuditStmt, err = db.PrepareContext(ctx, listAudit); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAudit: %w", err)
+	}
+	if q.listCredentialsStmt, err = db.PrepareContext(ctx, listCredentials); err != nil {
+		return nil, fmt.Errorf("error preparing query ListCredentials: %w", err)
+	}
+	if q.listDriversStmt, err = db.PrepareContext(ctx, listDrivers); err != nil {
+		return nil, fmt.Errorf("error preparing query ListDrivers: %w", err)
+	}
+	if q.listLeadsStmt, err = db.PrepareContext(ctx, listLeads); err != nil {
+		return nil, fmt.Errorf("error preparing query ListLeads: %w", err)
+	}
+	if q.listMappingsStmt, err = db.PrepareContext(ctx, listMappings); err != nil {
+		return nil, fmt.Errorf("error preparing query ListMappings: %w", err)
+	}
+	if q.listMappingsByKindStmt, err = db.PrepareContext(ctx, listMappingsByKind); err != nil {
+		return nil, fmt.Errorf("error preparing query ListMappingsByKind: %w", err)
+	}
+	if q.listTenantsStmt, err = db.PrepareContext(ctx, listTenants); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTenants: %w", err)
+	}
+	if q.markLeadAttemptStmt, err = db.PrepareContext(ctx, markLeadAttempt); err != nil {
+		return nil, fmt.Errorf("error preparing query MarkLeadAttempt: %w", err)
+	}
+	if q.markLeadWrittenStmt, err = db.PrepareContext(ctx, markLeadWritten); err != nil {
+		return nil, fmt.Errorf("error preparing query MarkLeadWritten: %w", err)
+	}
+	if q.pruneIdempotencyStmt, err = db.PrepareContext(ctx, pruneIdempotency); err != nil {
+		return nil, fmt.Errorf("error preparing query PruneIdempotency: %w", err)
+	}
+	if q.putConnectionStmt, err = db.PrepareContext(ctx, putConnection); err != nil {
+		return nil, fmt.Errorf("error preparing query PutConnection: %w", err)
+	}
+	if q.registerDriverStmt, err = db.PrepareContext(ctx, registerDriver); err != nil {
+		return nil, fmt.Errorf("error preparing query RegisterDriver: %w", err)
+	}
+	if q.releaseIdempotencyStmt, err = db.PrepareContext(ctx, releaseIdempotency); err != nil {
+		return nil, fmt.Errorf("error preparing query ReleaseIdempotency: %w", err)
+	}
+	if q.removeDriverStmt, err = db.PrepareContext(ctx, removeDriver); err != nil {
+		return nil, fmt.Errorf("error preparing query RemoveDriver: %w", err)
+	}
+	if q.revokeAPIKeyStmt, err = db.PrepareContext(ctx, revokeAPIKey); err != nil {
+		return nil, fmt.Errorf("error preparing query RevokeAPIKey: %w", err)
+	}
+	if q.rewrapCredentialStmt, err = db.PrepareContext(ctx, rewrapCredential); err != nil {
+		return nil, fmt.Errorf("error preparing query RewrapCredential: %w", err)
+	}
+	if q.setConnectionStatusStmt, err = db.PrepareContext(ctx, setConnectionStatus); err != nil {
+		return nil, fmt.Errorf("error preparing query SetConnectionStatus: %w", err)
+	}
+	if q.setMappingStmt, err = db.PrepareContext(ctx, setMapping); err != nil {
+		return nil, fmt.Errorf("error preparing query SetMapping: %w", err)
+	}
+	if q.touchAPIKeyStmt, err = db.PrepareContext(ctx, touchAPIKey); err != nil {
+		return nil, fmt.Errorf("error preparing query TouchAPIKey: %w", err)
+	}
+	if q.updateCredentialStmt, err = db.PrepareContext(ctx, updateCredential); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateCredential: %w", err)
+	}
+	return &q, nil
+}
+
+func (q *Queries) Close() error {
+	var err error
+	if q.appendAuditStmt != nil {
+		if cerr := q.appendAuditStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing appendAuditStmt: %w", cerr)
+		}
+	}
+	if q.claimIdempotencyStmt != nil {
+		if cerr := q.claimIdempotencyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing claimIdempotencyStmt: %w", cerr)
+		}
+	}
+	if q.completeIdempotencyStmt != nil {
+		if cerr := q.completeIdempotencyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing completeIdempotencyStmt: %w", cerr)
+		}
+	}
+	if q.createAPIKeyStmt != nil {
+		if cerr := q.createAPIKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createAPIKeyStmt: %w", cerr)
+		}
+	}
+	if q.createLeadStmt != nil {
+		if cerr := q.createLeadStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createLeadStmt: %w", cerr)
+		}
+	}
+	if q.createTenantStmt != nil {
+		if cerr := q.createTenantStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createTenantStmt: %w", cerr)
+		}
+	}
+	if q.deleteConnectionStmt != nil {
+		if cerr := q.deleteConnectionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteConnectionStmt: %w", cerr)
+		}
+	}
+	if q.deleteCredentialStmt != nil {
+		if cerr := q.deleteCredentialStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteCredentialStmt: %w", cerr)
+		}
+	}
+	if q.deleteMappingStmt != nil {
+		if cerr := q.deleteMappingStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteMappingStmt: %w", cerr)
+		}
+	}
+	if q.deleteTenantStmt != nil {
+		if cerr := q.deleteTenantStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteTenantStmt: %w", cerr)
+		}
+	}
+	if q.getAPIKeyByPrefixStmt != nil {
+		if cerr := q.getAPIKeyByPrefixStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getAPIKeyByPrefixStmt: %w", cerr)
+		}
+	}
+	if q.getConnectionStmt != nil {
+		if cerr := q.getConnectionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getConnectionStmt: %w", cerr)
+		}
+	}
+	if q.getCredentialStmt != nil {
+		if cerr := q.getCredentialStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getCredentialStmt: %w", cerr)
+		}
+	}
+	if q.getDriverStmt != nil {
+		if cerr := q.getDriverStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getDriverStmt: %w", cerr)
+		}
+	}
+	if q.getIdempotencyStmt != nil {
+		if cerr := q.getIdempotencyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getIdempotencyStmt: %w", cerr)
+		}
+	}
+	if q.getLeadStmt != nil {
+		if cerr := q.getLeadStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getLeadStmt: %w", cerr)
+		}
+	}
+	if q.getTenantStmt != nil {
+		if cerr := q.getTenantStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getTenantStmt: %w", cerr)
+		}
+	}
+	if q.insertCredentialStmt != nil {
+		if cerr := q.insertCredentialStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertCredentialStmt: %w", cerr)
+		}
+	}
+	if q.listAPIKeysStmt != nil {
+		if cerr := q.listAPIKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAPIKeysStmt: %w", cerr)
+		}
+	}
+	if q.listAuditStmt != nil {
+		if cerr := q.listAuditStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAuditStmt: %w", cerr)
+		}
+	}
+	if q.listCredentialsStmt != nil {
+		if cerr := q.listCredentialsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listCredentialsStmt: %w", cerr)
+		}
+	}
+	if q.listDriversStmt != nil {
+		if cerr := q.listDriversStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listDriversStmt: %w", cerr)
+		}
+	}
+	if q.listLeadsStmt != nil {
+		if cerr := q.listLeadsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listLeadsStmt: %w", cerr)
+		}
+	}
+	if q.listMappingsStmt != nil {
+		if cerr := q.listMappingsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listMappingsStmt: %w", cerr)
+		}
+	}
+	if q.listMappingsByKindStmt != nil {
+		if cerr := q.listMappingsByKindStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listMappingsByKindStmt: %w", cerr)
+		}
+	}
+	if q.listTenantsStmt != nil {
+		if cerr := q.listTenantsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTenantsStmt: %w", cerr)
+		}
+	}
+	if q.markLeadAttemptStmt != nil {
+		if cerr := q.markLeadAttemptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing markLeadAttemptStmt: %w", cerr)
+		}
+	}
+	if q.markLeadWrittenStmt != nil {
+		if cerr := q.markLeadWrittenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing markLeadWrittenStmt: %w", cerr)
+		}
+	}
+	if q.pruneIdempotencyStmt != nil {
+		if cerr := q.pruneIdempotencyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pruneIdempotencyStmt: %w", cerr)
+		}
+	}
+	if q.putConnectionStmt != nil {
+		if cerr := q.putConnectionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing putConnectionStmt: %w", cerr)
+		}
+	}
+	if q.registerDriverStmt != nil {
+		if cerr := q.registerDriverStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing registerDriverStmt: %w", cerr)
+		}
+	}
+	if q.releaseIdempotencyStmt != nil {
+		if cerr := q.releaseIdempotencyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing releaseIdempotencyStmt: %w", cerr)
+		}
+	}
+	if q.removeDriverStmt != nil {
+		if cerr := q.removeDriverStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing removeDriverStmt: %w", cerr)
+		}
+	}
+	if q.revokeAPIKeyStmt != nil {
+		if cerr := q.revokeAPIKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing revokeAPIKeyStmt: %w", cerr)
+		}
+	}
+	if q.rewrapCredentialStmt != nil {
+		if cerr := q.rewrapCredentialStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing rewrapCredentialStmt: %w", cerr)
+		}
+	}
+	if q.setConnectionStatusStmt != nil {
+		if cerr := q.setConnectionStatusStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setConnectionStatusStmt: %w", cerr)
+		}
+	}
+	if q.setMappingStmt != nil {
+		if cerr := q.setMappingStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setMappingStmt: %w", cerr)
+		}
+	}
+	if q.touchAPIKeyStmt != nil {
+		if cerr := q.touchAPIKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing touchAPIKeyStmt: %w", cerr)
+		}
+	}
+	if q.updateCredentialStmt != nil {
+		if cerr := q.updateCredentialStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateCredentialStmt: %w", cerr)
+		}
+	}
+	return err
+}
+
+func (q *Queries) exec(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (sql.Result, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	case stmt != nil:
+		return stmt.ExecContext(ctx, args...)
+	default:
+		return q.db.ExecContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) query(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (*sql.Rows, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryContext(ctx, args...)
+	default:
+		return q.db.QueryContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) *sql.Row {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryRowContext(ctx, args...)
+	default:
+		return q.db.QueryRowContext(ctx, query, args...)
+	}
+}
+
 type Queries struct {
-	db DBTX
+	db                      DBTX
+	tx                      *sql.Tx
+	appendAuditStmt         *sql.Stmt
+	claimIdempotencyStmt    *sql.Stmt
+	completeIdempotencyStmt *sql.Stmt
+	createAPIKeyStmt        *sql.Stmt
+	createLeadStmt          *sql.Stmt
+	createTenantStmt        *sql.Stmt
+	deleteConnectionStmt    *sql.Stmt
+	deleteCredentialStmt    *sql.Stmt
+	deleteMappingStmt       *sql.Stmt
+	deleteTenantStmt        *sql.Stmt
+	getAPIKeyByPrefixStmt   *sql.Stmt
+	getConnectionStmt       *sql.Stmt
+	getCredentialStmt       *sql.Stmt
+	getDriverStmt           *sql.Stmt
+	getIdempotencyStmt      *sql.Stmt
+	getLeadStmt             *sql.Stmt
+	getTenantStmt           *sql.Stmt
+	insertCredentialStmt    *sql.Stmt
+	listAPIKeysStmt         *sql.Stmt
+	listAuditStmt           *sql.Stmt
+	listCredentialsStmt     *sql.Stmt
+	listDriversStmt         *sql.Stmt
+	listLeadsStmt           *sql.Stmt
+	listMappingsStmt        *sql.Stmt
+	listMappingsByKindStmt  *sql.Stmt
+	listTenantsStmt         *sql.Stmt
+	markLeadAttemptStmt     *sql.Stmt
+	markLeadWrittenStmt     *sql.Stmt
+	pruneIdempotencyStmt    *sql.Stmt
+	putConnectionStmt       *sql.Stmt
+	registerDriverStmt      *sql.Stmt
+	releaseIdempotencyStmt  *sql.Stmt
+	removeDriverStmt        *sql.Stmt
+	revokeAPIKeyStmt        *sql.Stmt
+	rewrapCredentialStmt    *sql.Stmt
+	setConnectionStatusStmt *sql.Stmt
+	setMappingStmt          *sql.Stmt
+	touchAPIKeyStmt         *sql.Stmt
+	updateCredentialStmt    *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db: tx,
+		db:                      tx,
+		tx:                      tx,
+		appendAuditStmt:         q.appendAuditStmt,
+		claimIdempotencyStmt:    q.claimIdempotencyStmt,
+		completeIdempotencyStmt: q.completeIdempotencyStmt,
+		createAPIKeyStmt:        q.createAPIKeyStmt,
+		createLeadStmt:          q.createLeadStmt,
+		createTenantStmt:        q.createTenantStmt,
+		deleteConnectionStmt:    q.deleteConnectionStmt,
+		deleteCredentialStmt:    q.deleteCredentialStmt,
+		deleteMappingStmt:       q.deleteMappingStmt,
+		deleteTenantStmt:        q.deleteTenantStmt,
+		getAPIKeyByPrefixStmt:   q.getAPIKeyByPrefixStmt,
+		getConnectionStmt:       q.getConnectionStmt,
+		getCredentialStmt:       q.getCredentialStmt,
+		getDriverStmt:           q.getDriverStmt,
+		getIdempotencyStmt:      q.getIdempotencyStmt,
+		getLeadStmt:             q.getLeadStmt,
+		getTenantStmt:           q.getTenantStmt,
+		insertCredentialStmt:    q.insertCredentialStmt,
+		listAPIKeysStmt:         q.listAPIKeysStmt,
+		listAuditStmt:           q.listAuditStmt,
+		listCredentialsStmt:     q.listCredentialsStmt,
+		listDriversStmt:         q.listDriversStmt,
+		listLeadsStmt:           q.listLeadsStmt,
+		listMappingsStmt:        q.listMappingsStmt,
+		listMappingsByKindStmt:  q.listMappingsByKindStmt,
+		listTenantsStmt:         q.listTenantsStmt,
+		markLeadAttemptStmt:     q.markLeadAttemptStmt,
+		markLeadWrittenStmt:     q.markLeadWrittenStmt,
+		pruneIdempotencyStmt:    q.pruneIdempotencyStmt,
+		putConnectionStmt:       q.putConnectionStmt,
+		registerDriverStmt:      q.registerDriverStmt,
+		releaseIdempotencyStmt:  q.releaseIdempotencyStmt,
+		removeDriverStmt:        q.removeDriverStmt,
+		revokeAPIKeyStmt:        q.revokeAPIKeyStmt,
+		rewrapCredentialStmt:    q.rewrapCredentialStmt,
+		setConnectionStatusStmt: q.setConnectionStatusStmt,
+		setMappingStmt:          q.setMappingStmt,
+		touchAPIKeyStmt:         q.touchAPIKeyStmt,
+		updateCredentialStmt:    q.updateCredentialStmt,
 	}
 }

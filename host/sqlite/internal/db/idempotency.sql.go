@@ -33,7 +33,7 @@ type ClaimIdempotencyParams struct {
 // Inserts a running claim, or replaces a record that expired by the
 // claim's created_at; leaves a live record alone (0 rows).
 func (q *Queries) ClaimIdempotency(ctx context.Context, arg ClaimIdempotencyParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, claimIdempotency,
+	result, err := q.exec(ctx, q.claimIdempotencyStmt, claimIdempotency,
 		arg.TenantID,
 		arg.Key,
 		arg.RequestHash,
@@ -59,7 +59,7 @@ type CompleteIdempotencyParams struct {
 }
 
 func (q *Queries) CompleteIdempotency(ctx context.Context, arg CompleteIdempotencyParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, completeIdempotency,
+	result, err := q.exec(ctx, q.completeIdempotencyStmt, completeIdempotency,
 		arg.StatusCode,
 		arg.Response,
 		arg.TenantID,
@@ -81,7 +81,7 @@ type GetIdempotencyParams struct {
 }
 
 func (q *Queries) GetIdempotency(ctx context.Context, arg GetIdempotencyParams) (IdempotencyKey, error) {
-	row := q.db.QueryRowContext(ctx, getIdempotency, arg.TenantID, arg.Key)
+	row := q.queryRow(ctx, q.getIdempotencyStmt, getIdempotency, arg.TenantID, arg.Key)
 	var i IdempotencyKey
 	err := row.Scan(
 		&i.TenantID,
@@ -101,7 +101,7 @@ DELETE FROM idempotency_keys WHERE expires_at < ?
 `
 
 func (q *Queries) PruneIdempotency(ctx context.Context, expiresAt int64) (int64, error) {
-	result, err := q.db.ExecContext(ctx, pruneIdempotency, expiresAt)
+	result, err := q.exec(ctx, q.pruneIdempotencyStmt, pruneIdempotency, expiresAt)
 	if err != nil {
 		return 0, err
 	}
@@ -118,7 +118,7 @@ type ReleaseIdempotencyParams struct {
 }
 
 func (q *Queries) ReleaseIdempotency(ctx context.Context, arg ReleaseIdempotencyParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, releaseIdempotency, arg.TenantID, arg.Key)
+	result, err := q.exec(ctx, q.releaseIdempotencyStmt, releaseIdempotency, arg.TenantID, arg.Key)
 	if err != nil {
 		return 0, err
 	}

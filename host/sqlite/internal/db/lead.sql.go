@@ -25,7 +25,7 @@ type CreateLeadParams struct {
 }
 
 func (q *Queries) CreateLead(ctx context.Context, arg CreateLeadParams) (Lead, error) {
-	row := q.db.QueryRowContext(ctx, createLead,
+	row := q.queryRow(ctx, q.createLeadStmt, createLead,
 		arg.ID,
 		arg.TenantID,
 		arg.Fields,
@@ -61,7 +61,7 @@ type GetLeadParams struct {
 }
 
 func (q *Queries) GetLead(ctx context.Context, arg GetLeadParams) (Lead, error) {
-	row := q.db.QueryRowContext(ctx, getLead, arg.TenantID, arg.ID)
+	row := q.queryRow(ctx, q.getLeadStmt, getLead, arg.TenantID, arg.ID)
 	var i Lead
 	err := row.Scan(
 		&i.ID,
@@ -102,7 +102,7 @@ type ListLeadsParams struct {
 // Newest first; the cursor (before_at, before_id) is the last lead of the
 // previous page; an empty before_id asks for the first page.
 func (q *Queries) ListLeads(ctx context.Context, arg ListLeadsParams) ([]Lead, error) {
-	rows, err := q.db.QueryContext(ctx, listLeads,
+	rows, err := q.query(ctx, q.listLeadsStmt, listLeads,
 		arg.TenantID,
 		arg.Status,
 		arg.BeforeID,
@@ -159,7 +159,7 @@ type MarkLeadAttemptParams struct {
 }
 
 func (q *Queries) MarkLeadAttempt(ctx context.Context, arg MarkLeadAttemptParams) (Lead, error) {
-	row := q.db.QueryRowContext(ctx, markLeadAttempt,
+	row := q.queryRow(ctx, q.markLeadAttemptStmt, markLeadAttempt,
 		arg.Status,
 		arg.LastError,
 		arg.At,
@@ -200,7 +200,7 @@ type MarkLeadWrittenParams struct {
 }
 
 func (q *Queries) MarkLeadWritten(ctx context.Context, arg MarkLeadWrittenParams) (Lead, error) {
-	row := q.db.QueryRowContext(ctx, markLeadWritten,
+	row := q.queryRow(ctx, q.markLeadWrittenStmt, markLeadWritten,
 		arg.ExternalID,
 		arg.RecordUrl,
 		arg.At,

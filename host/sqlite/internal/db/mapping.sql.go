@@ -20,7 +20,7 @@ type DeleteMappingParams struct {
 }
 
 func (q *Queries) DeleteMapping(ctx context.Context, arg DeleteMappingParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteMapping, arg.TenantID, arg.Kind, arg.Key)
+	result, err := q.exec(ctx, q.deleteMappingStmt, deleteMapping, arg.TenantID, arg.Kind, arg.Key)
 	if err != nil {
 		return 0, err
 	}
@@ -32,7 +32,7 @@ SELECT tenant_id, kind, "key", target, updated_at FROM field_mappings WHERE tena
 `
 
 func (q *Queries) ListMappings(ctx context.Context, tenantID string) ([]FieldMapping, error) {
-	rows, err := q.db.QueryContext(ctx, listMappings, tenantID)
+	rows, err := q.query(ctx, q.listMappingsStmt, listMappings, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ type ListMappingsByKindParams struct {
 }
 
 func (q *Queries) ListMappingsByKind(ctx context.Context, arg ListMappingsByKindParams) ([]FieldMapping, error) {
-	rows, err := q.db.QueryContext(ctx, listMappingsByKind, arg.TenantID, arg.Kind)
+	rows, err := q.query(ctx, q.listMappingsByKindStmt, listMappingsByKind, arg.TenantID, arg.Kind)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ type SetMappingParams struct {
 }
 
 func (q *Queries) SetMapping(ctx context.Context, arg SetMappingParams) (FieldMapping, error) {
-	row := q.db.QueryRowContext(ctx, setMapping,
+	row := q.queryRow(ctx, q.setMappingStmt, setMapping,
 		arg.TenantID,
 		arg.Kind,
 		arg.Key,

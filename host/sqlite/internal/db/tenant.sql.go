@@ -20,7 +20,7 @@ type CreateTenantParams struct {
 }
 
 func (q *Queries) CreateTenant(ctx context.Context, arg CreateTenantParams) error {
-	_, err := q.db.ExecContext(ctx, createTenant, arg.ID, arg.Name, arg.CreatedAt)
+	_, err := q.exec(ctx, q.createTenantStmt, createTenant, arg.ID, arg.Name, arg.CreatedAt)
 	return err
 }
 
@@ -29,7 +29,7 @@ DELETE FROM tenants WHERE id = ?
 `
 
 func (q *Queries) DeleteTenant(ctx context.Context, id string) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteTenant, id)
+	result, err := q.exec(ctx, q.deleteTenantStmt, deleteTenant, id)
 	if err != nil {
 		return 0, err
 	}
@@ -41,7 +41,7 @@ SELECT id, name, created_at FROM tenants WHERE id = ?
 `
 
 func (q *Queries) GetTenant(ctx context.Context, id string) (Tenant, error) {
-	row := q.db.QueryRowContext(ctx, getTenant, id)
+	row := q.queryRow(ctx, q.getTenantStmt, getTenant, id)
 	var i Tenant
 	err := row.Scan(&i.ID, &i.Name, &i.CreatedAt)
 	return i, err
@@ -52,7 +52,7 @@ SELECT id, name, created_at FROM tenants ORDER BY created_at, id
 `
 
 func (q *Queries) ListTenants(ctx context.Context) ([]Tenant, error) {
-	rows, err := q.db.QueryContext(ctx, listTenants)
+	rows, err := q.query(ctx, q.listTenantsStmt, listTenants)
 	if err != nil {
 		return nil, err
 	}
