@@ -2,16 +2,15 @@ package jobs_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"crmhost.dev/host/internal/pgtest"
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/jobs"
@@ -19,10 +18,7 @@ import (
 	"crmhost.dev/host/sqlite"
 	"crmhost.dev/sdk"
 	"github.com/hashicorp/go-hclog"
-	"github.com/jackc/pgx/v5"
 )
-
-const envURL = "CRMHOST_TEST_POSTGRES_URL"
 
 // forEachStore runs test against a fresh SQLite file and a fresh
 // PostgreSQL database. Without CRMHOST_TEST_POSTGRES_URL the PostgreSQL
@@ -51,47 +47,8 @@ func openSQLite(t *testing.T) host.Store {
 
 func openPostgres(t *testing.T) host.Store {
 	t.Helper()
-	admin := os.Getenv(envURL)
-	if admin == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set, and CI is: the PostgreSQL job tests must run in CI", envURL)
-		}
-		t.Skipf("%s is not set: skipping the PostgreSQL job tests", envURL)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("%s is set but PostgreSQL is unreachable: %v", envURL, err)
-	}
-	defer conn.Close(ctx)
-	name := "crmhost_test_" + strings.ToLower(rand.Text())
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u := admin + " dbname=" + name
-	if strings.HasPrefix(admin, "postgres://") || strings.HasPrefix(admin, "postgresql://") {
-		pu, err := url.Parse(admin)
-		if err != nil {
-			t.Fatalf("%s: %v", envURL, err)
-		}
-		pu.Path = "/" + name
-		u = pu.String()
-	}
-	st, err := postgres.Open(ctx, u)
+	u := pgtest.Database(t)
+	st, err := postgres.Open(context.Background(), u)
 	if err != nil {
 		t.Fatalf("postgres.Open: %v", err)
 	}

@@ -4,12 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
 	nethttp "net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,17 +17,17 @@ import (
 	"testing"
 	"time"
 
+	"crmhost.dev/host/internal/pgtest"
+
 	"crmhost.dev/host/internal/redistest"
 	"crmhost.dev/host/ratelimit"
 	"crmhost.dev/host/secrets"
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/jackc/pgx/v5"
 )
 
 const (
 	operatorToken = "operator-token-for-cmd-tests"
 	jwtSecret     = "hs256-shared-secret-for-the-cmd-tests"
-	envPostgres   = "CRMHOST_TEST_POSTGRES_URL"
 )
 
 // baseEnv is a clean environment for the host: nothing of the caller's
@@ -51,43 +49,7 @@ func baseEnv(t *testing.T, kv ...string) []string {
 // drops it when the test ends.
 func postgresDatabase(t *testing.T) string {
 	t.Helper()
-	admin := os.Getenv(envPostgres)
-	if admin == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set, and CI is", envPostgres)
-		}
-		t.Skipf("%s is not set", envPostgres)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("%s is set but PostgreSQL is unreachable: %v", envPostgres, err)
-	}
-	defer conn.Close(ctx)
-	name := "crmhost_test_" + strings.ToLower(rand.Text())
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return pgtest.Database(t)
 }
 
 // syncBuffer collects a process's output.
