@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"crmhost.dev/host/internal/redistest"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
@@ -61,8 +63,8 @@ func wantFailures(t *testing.T, reg *prometheus.Registry, n int) {
 // and restarts it: shared limiting, then local limiting at limit/replicas
 // with the counter and one log line, then shared limiting again.
 func TestFailOpenWhenRedisDies(t *testing.T) {
-	port := freePort(t)
-	srv := startRedisServer(t, port)
+	port := redistest.FreePort(t)
+	srv := redistest.Start(t, port)
 	reg := prometheus.NewRegistry()
 	var logs syncBuffer
 	logger := hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Warn})
@@ -70,7 +72,7 @@ func TestFailOpenWhenRedisDies(t *testing.T) {
 	const replicas = 3
 	newReplica := func() *ratelimit.FailOpen {
 		t.Helper()
-		client := newClient(t, srv.url())
+		client := newClient(t, srv.URL())
 		r := newRedisLimiter(t, client, ratelimit.RedisOptions{Prefix: "failopen-test:", Timeout: time.Second})
 		f, err := ratelimit.NewFailOpen(r, ratelimit.NewLocal(ratelimit.LocalOptions{Now: c.Now}), replicas,
 			ratelimit.FailOpenOptions{Registerer: reg, Logger: logger, LogEvery: time.Minute, Now: c.Now})
@@ -105,7 +107,7 @@ func TestFailOpenWhenRedisDies(t *testing.T) {
 	wantFailures(t, reg, 0)
 
 	// Redis dies: requests are decided locally at ceil(10/3) = 4 per hour.
-	srv.kill()
+	srv.Kill()
 	interval := 15 * time.Minute
 	for i, want := range []ratelimit.Result{
 		{Allowed: true, Limit: full, Remaining: 3, ResetAfter: interval, Policy: "api_key", FailOpen: true},
@@ -131,7 +133,7 @@ func TestFailOpenWhenRedisDies(t *testing.T) {
 
 	// Redis is back (empty: no persistence): shared limiting resumes by
 	// itself once each replica's client reconnects.
-	startRedisServer(t, port)
+	redistest.Start(t, port)
 	probe := ratelimit.Limit{Rate: 1000, Period: time.Second}
 	for _, f := range []*ratelimit.FailOpen{a, b} {
 		deadline := time.Now().Add(20 * time.Second)

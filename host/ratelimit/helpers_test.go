@@ -1,14 +1,11 @@
 package ratelimit_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net"
 	"os"
-	"os/exec"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -99,80 +96,6 @@ func newRedisLimiter(t testing.TB, c *redis.Client, opts ratelimit.RedisOptions)
 		t.Fatalf("NewRedis: %v", err)
 	}
 	return r
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// redisServer is a redis-server subprocess on a loopback port, without
-// persistence, that the test can kill.
-type redisServer struct {
-	t    testing.TB
-	port int
-	cmd  *exec.Cmd
-	out  bytes.Buffer
-	done chan struct{}
-}
-
-func startRedisServer(t testing.TB, port int) *redisServer {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		requireOrSkip(t, "redis-server is not installed: %v", err)
-	}
-	s := &redisServer{t: t, port: port, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no")
-	s.cmd.Stdout, s.cmd.Stderr = &s.out, &s.out
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	go func() { _ = s.cmd.Wait(); close(s.done) }()
-	t.Cleanup(s.kill)
-
-	c := redis.NewClient(&redis.Options{Addr: s.addr(), MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return s
-		}
-		select {
-		case <-s.done:
-			t.Fatalf("redis-server exited: %s", s.out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s did not answer: %v", s.addr(), err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (s *redisServer) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
-
-func (s *redisServer) url() string { return "redis://" + s.addr() + "/0" }
-
-// kill stops the server with SIGKILL and waits for it to exit.
-func (s *redisServer) kill() {
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Kill()
-	<-s.done
 }
 
 // hungServer accepts TCP connections and never answers: a Redis that
