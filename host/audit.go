@@ -80,6 +80,9 @@ type AuditStore interface {
 	// AppendAudit stores e and returns it with its ID (and At, when zero,
 	// set to now). Errors: CodeInvalid.
 	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)
+	// AppendAudits stores entries in one transaction, in order: all or
+	// none. Errors: as AppendAudit, for the first entry that fails.
+	AppendAudits(ctx context.Context, entries []AuditEntry) error
 	// ListAudit returns the entries matching f, newest (highest ID) first.
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 }

@@ -107,8 +107,9 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	h.manager = drivers.NewManager(store, drivers.Options{Logger: logger.Named("drivers"),
 		Backoff: 50 * time.Millisecond, WatchInterval: 20 * time.Millisecond})
 	tb.Cleanup(func() { h.closeManager(tb) })
-	// The config cache TTL is crmhost serve's default.
-	b := broker.New(broker.Options{Store: store, Keyring: secrets.NewKeyring(kek), Drivers: h.manager, Logger: logger.Named("broker"), ConfigCacheTTL: time.Second})
+	// The config cache TTL and audit buffer are crmhost serve's defaults.
+	b := broker.New(broker.Options{Store: store, Keyring: secrets.NewKeyring(kek), Drivers: h.manager, Logger: logger.Named("broker"), ConfigCacheTTL: time.Second, AuditBuffer: 4096})
+	tb.Cleanup(func() { _ = b.Close(context.Background()) }) // before the store closes
 	api := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: h.manager, Logger: logger.Named("http"),
 		OperatorToken: h.operator, JWT: hosthttp.JWTConfig{HS256Secret: h.secret}, RateLimits: o.rateLimits})
 	srv := httptest.NewServer(api)

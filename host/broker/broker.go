@@ -35,6 +35,10 @@ type Options struct {
 	Logger hclog.Logger
 	// IdempotencyTTL is how long a create's idempotency key is kept (24h).
 	IdempotencyTTL time.Duration
+	// AuditBuffer, when positive, writes audit rows in the background in
+	// batches, buffering up to this many; 0 writes each row in the call.
+	// Call Close to store what is buffered.
+	AuditBuffer int
 	// ConfigCacheTTL keeps each tenant's connection and mapping overrides
 	// in memory this long between store reads (0: read on every call).
 	// Changes made through this broker apply at once; another replica's
@@ -72,6 +76,7 @@ type Broker struct {
 	declared    limitsCache
 	leads       LeadQueue
 	config      configCache
+	auditLog    *auditLog
 
 	refresh       singleflight.Group
 	auditFailures atomic.Uint64
@@ -95,6 +100,7 @@ func New(o Options) *Broker {
 		b.now = time.Now
 	}
 	b.config = configCache{ttl: o.ConfigCacheTTL, now: b.now}
+	b.auditLog = newAuditLog(b.audit, o.AuditBuffer, b.auditFailed)
 	return b
 }
 
@@ -103,17 +109,28 @@ func (b *Broker) AuditFailures() uint64 { return b.auditFailures.Load() }
 
 // record appends an audit row; failures are logged and counted only.
 func (b *Broker) record(ctx context.Context, a Actor, tenantID, action, outcome, detail string) {
-	_, err := b.audit.AppendAudit(context.WithoutCancel(ctx), host.AuditEntry{At: b.now().UTC(), TenantID: tenantID,
+	b.auditLog.append(ctx, host.AuditEntry{At: b.now().UTC(), TenantID: tenantID,
 		ActorType: a.Type, ActorID: a.ID, Action: action, RequestID: a.RequestID, ConversationID: a.ConversationID,
 		Outcome: outcome, Detail: detail})
-	if err != nil {
-		b.auditFailures.Add(1)
-		if b.onFail != nil {
-			b.onFail()
-		}
-		b.log.Error("audit write failed", "action", action, "tenant", tenantID, "request_id", a.RequestID, "error", err)
-	}
 }
+
+// auditFailed logs and counts an audit row that could not be written.
+func (b *Broker) auditFailed(e host.AuditEntry, err error) {
+	b.auditFailures.Add(1)
+	if b.onFail != nil {
+		b.onFail()
+	}
+	b.log.Error("audit write failed", "action", e.Action, "tenant", e.TenantID, "request_id", e.RequestID, "error", err)
+}
+
+// FlushAudit returns once every audit row recorded before it is stored
+// (with AuditBuffer; at once otherwise). Readers of the audit log call it
+// so they see their own writes.
+func (b *Broker) FlushAudit(ctx context.Context) error { return b.auditLog.flush(ctx) }
+
+// Close stores the audit rows still buffered and stops the background
+// writer; later rows are written synchronously.
+func (b *Broker) Close(ctx context.Context) error { return b.auditLog.close(ctx) }
 
 // CredentialAAD binds a tenant's sealed secret to its row: a ciphertext
 // moved to another tenant or row fails to open.

@@ -362,6 +362,8 @@ func (downAudit) AppendAudit(context.Context, host.AuditEntry) (host.AuditEntry,
 	return host.AuditEntry{}, errors.New("down")
 }
 
+func (downAudit) AppendAudits(context.Context, []host.AuditEntry) error { return errors.New("down") }
+
 func (downAudit) ListAudit(context.Context, host.AuditFilter) ([]host.AuditEntry, error) {
 	return nil, errors.New("down")
 }

@@ -57,6 +57,10 @@ func (failingAudit) AppendAudit(context.Context, host.AuditEntry) (host.AuditEnt
 	return host.AuditEntry{}, errors.New("audit sink is down")
 }
 
+func (failingAudit) AppendAudits(context.Context, []host.AuditEntry) error {
+	return errors.New("audit sink is down")
+}
+
 func (failingAudit) ListAudit(context.Context, host.AuditFilter) ([]host.AuditEntry, error) {
 	return nil, errors.New("audit sink is down")
 }

@@ -298,6 +298,11 @@ func (s *Server) audit(c *gin.Context) {
 		}
 		f.Limit = n
 	}
+	// Rows this host buffered are stored first, so a reader sees them.
+	if err := s.cfg.Broker.FlushAudit(reqCtx(c)); err != nil {
+		fail(c, err)
+		return
+	}
 	entries, err := s.cfg.Store.ListAudit(reqCtx(c), f)
 	if err != nil {
 		fail(c, err)

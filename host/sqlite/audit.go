@@ -14,22 +14,31 @@ func (s *Store) AppendAudit(ctx context.Context, e host.AuditEntry) (host.AuditE
 		return host.AuditEntry{}, err
 	}
 	e.At = s.stamp(e.At)
-	id, err := s.wq.AppendAudit(ctx, db.AppendAuditParams{
-		At:             toMicros(e.At),
-		TenantID:       e.TenantID,
-		ActorType:      string(e.ActorType),
-		ActorID:        e.ActorID,
-		Action:         e.Action,
-		RequestID:      e.RequestID,
-		ConversationID: e.ConversationID,
-		Outcome:        e.Outcome,
-		Detail:         e.Detail,
-	})
+	id, err := s.wq.AppendAudit(ctx, auditParams(e))
 	if err != nil {
 		return host.AuditEntry{}, mapErr(err, e.TenantID, "", "")
 	}
 	e.ID = id
 	return e, nil
+}
+
+// AppendAudits implements host.AuditStore.
+func (s *Store) AppendAudits(ctx context.Context, entries []host.AuditEntry) error {
+	for _, e := range entries {
+		if err := e.Validate(); err != nil {
+			return err
+		}
+	}
+	return s.inTx(ctx, func(q *db.Queries) error {
+		for _, e := range entries {
+			e.At = s.stamp(e.At)
+			_, err := q.AppendAudit(ctx, auditParams(e))
+			if err != nil {
+				return mapErr(err, e.TenantID, "", "")
+			}
+		}
+		return nil
+	})
 }
 
 // ListAudit implements host.AuditStore.
@@ -66,4 +75,18 @@ func (s *Store) ListAudit(ctx context.Context, f host.AuditFilter) ([]host.Audit
 		}
 	}
 	return out, nil
+}
+
+func auditParams(e host.AuditEntry) db.AppendAuditParams {
+	return db.AppendAuditParams{
+		At:             toMicros(e.At),
+		TenantID:       e.TenantID,
+		ActorType:      string(e.ActorType),
+		ActorID:        e.ActorID,
+		Action:         e.Action,
+		RequestID:      e.RequestID,
+		ConversationID: e.ConversationID,
+		Outcome:        e.Outcome,
+		Detail:         e.Detail,
+	}
 }

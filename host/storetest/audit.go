@@ -99,6 +99,33 @@ func testAudit(t *testing.T, s host.Store) {
 		checkStamp(t, "At", got.At)
 	})
 
+	t.Run("Batch", func(t *testing.T) {
+		batch := []host.AuditEntry{
+			{TenantID: "ten_batch", ActorType: host.ActorTool, Action: "credential.decrypt", RequestID: "req-b1", Outcome: host.OutcomeOK},
+			{TenantID: "ten_batch", ActorType: host.ActorTool, Action: "credential.decrypt", RequestID: "req-b2", Outcome: host.OutcomeOK},
+			{TenantID: "ten_batch", ActorType: host.ActorSystem, Action: "credential.refresh", RequestID: "req-b3", Outcome: host.OutcomeError},
+		}
+		must(t, "AppendAudits", s.AppendAudits(ctx, batch))
+		got, err := s.ListAudit(ctx, host.AuditFilter{TenantID: "ten_batch"})
+		must(t, "ListAudit", err)
+		if len(got) != 3 || got[0].RequestID != "req-b3" || got[2].RequestID != "req-b1" || got[0].ID <= got[1].ID {
+			t.Fatalf("ListAudit after AppendAudits = %+v, want the 3 entries newest first", got)
+		}
+		for _, e := range got {
+			checkStamp(t, "At", e.At)
+		}
+		// One invalid entry stores none of the batch.
+		invalid := append([]host.AuditEntry{{TenantID: "ten_batch2", ActorType: host.ActorTool, Action: "x", Outcome: host.OutcomeOK}},
+			host.AuditEntry{TenantID: "ten_batch2", ActorType: "robot", Action: "x", Outcome: host.OutcomeOK})
+		if err := s.AppendAudits(ctx, invalid); host.CodeOf(err) != host.CodeInvalid {
+			t.Fatalf("AppendAudits with an invalid entry = %v, want invalid", err)
+		}
+		if got, _ := s.ListAudit(ctx, host.AuditFilter{TenantID: "ten_batch2"}); len(got) != 0 {
+			t.Fatalf("a refused batch stored %d entries", len(got))
+		}
+		must(t, "AppendAudits(nil)", s.AppendAudits(ctx, nil))
+	})
+
 	bad := host.AuditEntry{ActorType: host.ActorTool, Action: "x", Outcome: host.OutcomeOK}
 	runErrors(t, []errorCase{
 		{"BadActor", func(ctx context.Context) error {

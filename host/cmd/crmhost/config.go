@@ -34,6 +34,7 @@ import (
 //	CRMHOST_PLUGIN_DIR                 where `driver register` looks for crm-driver-<slug> (bin/plugins)
 //	CRMHOST_MAX_BODY_BYTES             request body limit (1048576)
 //	CRMHOST_LOG_LEVEL                  trace|debug|info|warn|error (info)
+//	CRMHOST_AUDIT_BUFFER               audit rows buffered for background batch writes, 0..1000000 (4096); 0 writes each in its request
 //	CRMHOST_CONFIG_CACHE_TTL           how long a tenant's connection and mappings are cached, 0..1m (1s); other replicas' changes apply within it
 //	CRMHOST_IDEMPOTENCY_TTL            how long an Idempotency-Key is remembered, a Go duration 1m..720h (24h)
 //	REDIS_URL                          redis:// or rediss:// URL: share rate limits between replicas (unset: in-process)
@@ -61,6 +62,9 @@ type config struct {
 	RateLimits rateLimitConfig
 	// IdempotencyTTL is how long a request's idempotency key lives.
 	IdempotencyTTL time.Duration
+	// AuditBuffer is how many audit rows are buffered for background
+	// batch writes (0: written in the request).
+	AuditBuffer int
 	// ConfigCacheTTL is how long a tenant's connection and mappings are
 	// cached between store reads.
 	ConfigCacheTTL time.Duration
@@ -103,6 +107,14 @@ func loadConfig() (config, error) {
 			return c, fmt.Errorf("CRMHOST_IDEMPOTENCY_TTL must be a Go duration between 1m and 720h (such as 24h), got %q", v)
 		}
 		c.IdempotencyTTL = d
+	}
+	c.AuditBuffer = 4096
+	if v := os.Getenv("CRMHOST_AUDIT_BUFFER"); v != "" {
+		var n int
+		if _, err := fmt.Sscan(v, &n); err != nil || n < 0 || n > 1_000_000 {
+			return c, fmt.Errorf("CRMHOST_AUDIT_BUFFER must be a row count between 0 (write each row in the request) and 1000000, got %q", v)
+		}
+		c.AuditBuffer = n
 	}
 	c.ConfigCacheTTL = time.Second
 	if v := os.Getenv("CRMHOST_CONFIG_CACHE_TTL"); v != "" {

@@ -36,6 +36,9 @@ func (s *stack) close() {
 	if err := s.jobs.Stop(ctx); err != nil {
 		s.log.Error("stop job runner", "error", err)
 	}
+	if err := s.broker.Close(ctx); err != nil {
+		s.log.Error("store buffered audit rows", "error", err)
+	}
 	s.drivers.Close()
 	s.limits.close()
 	s.store.Close()
@@ -69,7 +72,7 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 		return nil, fmt.Errorf("job runner: %w", err)
 	}
 	b = broker.New(broker.Options{Store: store, Keyring: kr, Drivers: mgr, Logger: log.Named("broker"), OnAuditFailure: auditFailures.Inc,
-		IdempotencyTTL: c.IdempotencyTTL, ConfigCacheTTL: c.ConfigCacheTTL, Throttle: lim.throttle, OnThrottled: throttledCounter(reg), Leads: runner})
+		IdempotencyTTL: c.IdempotencyTTL, ConfigCacheTTL: c.ConfigCacheTTL, AuditBuffer: c.AuditBuffer, Throttle: lim.throttle, OnThrottled: throttledCounter(reg), Leads: runner})
 	jc := hosthttp.JWTConfig{Issuer: c.JWTIssuer, Audience: c.JWTAudience}
 	if c.JWTSecret != "" {
 		jc.HS256Secret = []byte(c.JWTSecret)
