@@ -35,7 +35,7 @@ func (s ConnectionStatus) Valid() bool {
 // A tenant has at most one. The secret half lives in Credential.
 type Connection struct {
 	TenantID string
-	// Provider is the driver slug ("hubspot").
+	// Provider is the driver slug ("acme").
 	Provider     string
 	Status       ConnectionStatus
 	StatusReason string

@@ -11,30 +11,30 @@ import (
 func testCatalog(t *testing.T, s host.Store) {
 	ctx := t.Context()
 
-	hubspot := host.DriverEntry{
-		Slug:             "hubspot",
+	alpha := host.DriverEntry{
+		Slug:             "alpha",
 		Version:          "1.2.0",
-		Command:          "/opt/crmhost/drivers/hubspot",
+		Command:          "/opt/crmhost/drivers/alpha",
 		Args:             []string{"--log-level", "info"},
 		SHA256:           "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 		ProtocolVersions: []int{1, 2},
 		RegisteredAt:     t0,
 	}
-	zoho := host.DriverEntry{Slug: "zoho", Version: "0.9.0", Command: "/opt/zoho", SHA256: "ab", ProtocolVersions: []int{1}, RegisteredAt: t0}
-	for _, e := range []host.DriverEntry{zoho, hubspot} {
+	beta := host.DriverEntry{Slug: "beta", Version: "0.9.0", Command: "/opt/beta", SHA256: "ab", ProtocolVersions: []int{1}, RegisteredAt: t0}
+	for _, e := range []host.DriverEntry{beta, alpha} {
 		got, err := s.RegisterDriver(ctx, e)
 		must(t, "RegisterDriver", err)
 		diff(t, "RegisterDriver", e, got)
 	}
 
 	t.Run("Get", func(t *testing.T) {
-		got, err := s.GetDriver(ctx, "hubspot")
+		got, err := s.GetDriver(ctx, "alpha")
 		must(t, "GetDriver", err)
-		diff(t, "GetDriver", hubspot, got)
+		diff(t, "GetDriver", alpha, got)
 	})
 
 	t.Run("Upsert", func(t *testing.T) {
-		upgraded := hubspot
+		upgraded := alpha
 		upgraded.Version = "1.3.0"
 		upgraded.Args = nil
 		upgraded.SHA256 = "cd"
@@ -43,16 +43,16 @@ func testCatalog(t *testing.T, s host.Store) {
 		got, err := s.RegisterDriver(ctx, upgraded)
 		must(t, "RegisterDriver", err)
 		diff(t, "RegisterDriver (upsert)", upgraded, got)
-		back, err := s.GetDriver(ctx, "hubspot")
+		back, err := s.GetDriver(ctx, "alpha")
 		must(t, "GetDriver", err)
 		diff(t, "GetDriver after upsert", upgraded, back)
-		hubspot = upgraded
+		alpha = upgraded
 	})
 
 	t.Run("List", func(t *testing.T) {
 		got, err := s.ListDrivers(ctx)
 		must(t, "ListDrivers", err)
-		diff(t, "ListDrivers", []host.DriverEntry{hubspot, zoho}, got)
+		diff(t, "ListDrivers", []host.DriverEntry{alpha, beta}, got)
 	})
 
 	t.Run("Stamp", func(t *testing.T) {
@@ -62,8 +62,8 @@ func testCatalog(t *testing.T, s host.Store) {
 	})
 
 	t.Run("Remove", func(t *testing.T) {
-		must(t, "RemoveDriver", s.RemoveDriver(ctx, "zoho"))
-		_, err := s.GetDriver(ctx, "zoho")
+		must(t, "RemoveDriver", s.RemoveDriver(ctx, "beta"))
+		_, err := s.GetDriver(ctx, "beta")
 		wantCode(t, "GetDriver after remove", err, host.CodeNotFound)
 		got, err := s.ListDrivers(ctx)
 		must(t, "ListDrivers", err)
@@ -76,7 +76,7 @@ func testCatalog(t *testing.T, s host.Store) {
 			return err
 		}, host.CodeNotFound},
 		{"RemoveMissing", func(ctx context.Context) error {
-			return s.RemoveDriver(ctx, "zoho")
+			return s.RemoveDriver(ctx, "beta")
 		}, host.CodeNotFound},
 		{"NoSlug", func(ctx context.Context) error {
 			_, err := s.RegisterDriver(ctx, host.DriverEntry{Command: "/x", SHA256: "ab"})

@@ -15,7 +15,7 @@ func testConnections(t *testing.T, s host.Store) {
 	t.Run("PutCreateAndReplace", func(t *testing.T) {
 		first := host.Connection{
 			TenantID:  tn.ID,
-			Provider:  "hubspot",
+			Provider:  "alpha",
 			Status:    host.ConnectionPending,
 			Config:    map[string]string{"portal_id": "42", "dc": "eu"},
 			CreatedAt: t0,
@@ -31,7 +31,7 @@ func testConnections(t *testing.T, s host.Store) {
 		// Replacing keeps the original CreatedAt whatever the caller says.
 		second := host.Connection{
 			TenantID:     tn.ID,
-			Provider:     "zoho",
+			Provider:     "beta",
 			Status:       host.ConnectionFailed,
 			StatusReason: "bad data centre",
 			Config:       map[string]string{"dc": "com"},
@@ -50,7 +50,7 @@ func testConnections(t *testing.T, s host.Store) {
 
 	t.Run("NilConfigAndStamps", func(t *testing.T) {
 		other := mustTenant(t, s, "conn-nil")
-		got, err := s.PutConnection(ctx, host.Connection{TenantID: other.ID, Provider: "odoo", Status: host.ConnectionActive})
+		got, err := s.PutConnection(ctx, host.Connection{TenantID: other.ID, Provider: "gamma", Status: host.ConnectionActive})
 		must(t, "PutConnection", err)
 		if got.Config == nil {
 			t.Errorf("Config is nil, want an empty map")
@@ -68,7 +68,7 @@ func testConnections(t *testing.T, s host.Store) {
 		must(t, "GetConnection", err)
 		diff(t, "status", host.ConnectionNeedsReauth, got.Status)
 		diff(t, "reason", "token revoked", got.StatusReason)
-		diff(t, "provider (unchanged)", "zoho", got.Provider)
+		diff(t, "provider (unchanged)", "beta", got.Provider)
 		diff(t, "config (unchanged)", map[string]string{"dc": "com"}, got.Config)
 		diff(t, "created (unchanged)", t0, got.CreatedAt)
 		if !got.UpdatedAt.After(at(time.Minute)) {
@@ -82,11 +82,11 @@ func testConnections(t *testing.T, s host.Store) {
 			return err
 		}, host.CodeNotFound},
 		{"PutUnknownTenant", func(ctx context.Context) error {
-			_, err := s.PutConnection(ctx, host.Connection{TenantID: "ten_missing", Provider: "hubspot", Status: host.ConnectionActive})
+			_, err := s.PutConnection(ctx, host.Connection{TenantID: "ten_missing", Provider: "alpha", Status: host.ConnectionActive})
 			return err
 		}, host.CodeNotFound},
 		{"PutBadStatus", func(ctx context.Context) error {
-			_, err := s.PutConnection(ctx, host.Connection{TenantID: tn.ID, Provider: "hubspot", Status: "dozing"})
+			_, err := s.PutConnection(ctx, host.Connection{TenantID: tn.ID, Provider: "alpha", Status: "dozing"})
 			return err
 		}, host.CodeInvalid},
 		{"PutNoProvider", func(ctx context.Context) error {
@@ -94,7 +94,7 @@ func testConnections(t *testing.T, s host.Store) {
 			return err
 		}, host.CodeInvalid},
 		{"PutNoTenant", func(ctx context.Context) error {
-			_, err := s.PutConnection(ctx, host.Connection{Provider: "hubspot", Status: host.ConnectionActive})
+			_, err := s.PutConnection(ctx, host.Connection{Provider: "alpha", Status: host.ConnectionActive})
 			return err
 		}, host.CodeInvalid},
 		{"SetStatusMissing", func(ctx context.Context) error {

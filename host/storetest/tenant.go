@@ -109,7 +109,7 @@ func testTenantCascade(t *testing.T, s host.Store) {
 	ctx := t.Context()
 	doomed, kept := mustTenant(t, s, "doomed"), mustTenant(t, s, "kept")
 	for i, tn := range []host.Tenant{doomed, kept} {
-		_, err := s.PutConnection(ctx, host.Connection{TenantID: tn.ID, Provider: "hubspot", Status: host.ConnectionActive})
+		_, err := s.PutConnection(ctx, host.Connection{TenantID: tn.ID, Provider: "alpha", Status: host.ConnectionActive})
 		must(t, "PutConnection", err)
 		_, err = s.PutCredential(ctx, host.Credential{TenantID: tn.ID, Ciphertext: []byte("c"), WrappedDEK: []byte("d"), KEKID: "k"}, 0)
 		must(t, "PutCredential", err)
