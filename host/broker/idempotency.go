@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"crmhost.dev/host"
 	"crmhost.dev/sdk"
@@ -65,6 +66,11 @@ func withHeld(ctx context.Context, tenantID, key string) context.Context {
 	return context.WithValue(ctx, heldKeys{}, append(slices.Clip(hs), held{tenantID, key}))
 }
 
+// abandonedClaim is how long a claimed key may stay running before a repeat
+// takes it over: well past any call's deadline, so only a request whose
+// process died is that old.
+const abandonedClaim = 5 * time.Minute
+
 // Once runs fn at most once per (tenant, key) while the key lives (the
 // broker's IdempotencyTTL, 24 hours by default), recording fn's Response:
 //
@@ -72,7 +78,9 @@ func withHeld(ctx context.Context, tenantID, key string) context.Context {
 //   - a repeat with the same fingerprint gets the stored answer, Replayed
 //     true, without running fn;
 //   - a repeat with another fingerprint is CodeIdempotencyReused;
-//   - a repeat while the first still runs is CodeIdempotencyInFlight;
+//   - a repeat while the first still runs is CodeIdempotencyInFlight,
+//     unless the first claimed the key more than abandonedClaim ago: its
+//     process died, and the repeat takes the key over;
 //   - when fn fails (or panics) the key is released, so a retry runs anew.
 //
 // Of any number of concurrent calls with one key, exactly one runs fn. An
@@ -92,6 +100,17 @@ func (b *Broker) Once(ctx context.Context, tenantID, key, fingerprint string, fn
 	now := b.now().UTC()
 	existing, claimed, err := b.store.ClaimIdempotency(ctx, host.IdempotencyRecord{TenantID: tenantID, Key: key,
 		RequestHash: fingerprint, State: host.IdempotencyRunning, CreatedAt: now, ExpiresAt: now.Add(b.ttl)})
+	if err == nil && !claimed && existing.State != host.IdempotencyDone && existing.RequestHash == fingerprint &&
+		now.Sub(existing.CreatedAt) > abandonedClaim {
+		// The request that claimed the key died with its process: free the
+		// key and claim it again. A retry after this is safe, since the
+		// driver dedupes at the provider on the same key.
+		b.log.Warn("reclaiming an abandoned idempotency key", "tenant", tenantID, "claimed_at", existing.CreatedAt)
+		if err = b.store.ReleaseIdempotency(ctx, tenantID, key); err == nil || host.CodeOf(err) == host.CodeNotFound {
+			existing, claimed, err = b.store.ClaimIdempotency(ctx, host.IdempotencyRecord{TenantID: tenantID, Key: key,
+				RequestHash: fingerprint, State: host.IdempotencyRunning, CreatedAt: now, ExpiresAt: now.Add(b.ttl)})
+		}
+	}
 	if err != nil {
 		return Response{}, err
 	}

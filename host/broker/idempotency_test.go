@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/broker"
@@ -145,5 +146,42 @@ func TestOnceConcurrent(t *testing.T) {
 	wg.Wait()
 	if runs.Load() != 1 {
 		t.Errorf("%d runs, want 1", runs.Load())
+	}
+}
+
+// TestOnceTakesOverAbandonedClaims: a key left running by a request whose
+// process died answers in-flight for a while, then is taken over.
+func TestOnceTakesOverAbandonedClaims(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	f := newFixture(t, broker.Options{Now: func() time.Time { return now }})
+	ten, err := f.store.CreateTenant(ctx(t), host.Tenant{Name: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A claim made by a process that then died.
+	if _, claimed, err := f.store.ClaimIdempotency(ctx(t), host.IdempotencyRecord{TenantID: ten.ID, Key: "k1", RequestHash: "fp",
+		State: host.IdempotencyRunning, CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}); err != nil || !claimed {
+		t.Fatalf("claim: %v, %v", claimed, err)
+	}
+	runs := 0
+	fn := func(context.Context) (broker.Response, error) {
+		runs++
+		return broker.Response{Status: 200, Body: []byte(`{"ok":true}`)}, nil
+	}
+	now = now.Add(time.Minute)
+	if _, err := f.b.Once(ctx(t), ten.ID, "k1", "fp", fn); host.CodeOf(err) != host.CodeIdempotencyInFlight || runs != 0 {
+		t.Fatalf("a minute later: %v (runs %d), want in flight", err, runs)
+	}
+	if _, err := f.b.Once(ctx(t), ten.ID, "k1", "other", fn); host.CodeOf(err) != host.CodeIdempotencyReused {
+		t.Fatalf("another fingerprint: %v, want reused", err)
+	}
+	now = now.Add(10 * time.Minute)
+	r, err := f.b.Once(ctx(t), ten.ID, "k1", "fp", fn)
+	if err != nil || runs != 1 || r.Replayed {
+		t.Fatalf("after the claim was abandoned: %+v, %v (runs %d), want a fresh run", r, err, runs)
+	}
+	if r, err := f.b.Once(ctx(t), ten.ID, "k1", "fp", fn); err != nil || !r.Replayed || runs != 1 {
+		t.Fatalf("repeat: %+v, %v, want the stored answer", r, err)
 	}
 }
