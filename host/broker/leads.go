@@ -70,7 +70,7 @@ func (b *Broker) SubmitLead(ctx context.Context, a Actor, tenantID string, field
 	if _, err := s.mapping.Write(LeadObject, canon); err != nil {
 		return host.Lead{}, err
 	}
-	fp, err := Fingerprint("submit_lead", canon)
+	fp, err := LeadFingerprint(canon)
 	if err != nil {
 		return host.Lead{}, err
 	}
@@ -96,6 +96,16 @@ func (b *Broker) SubmitLead(ctx context.Context, a Actor, tenantID string, field
 		return host.Lead{}, &host.Error{Code: host.CodeInternal, Message: "stored idempotent response is unreadable", Cause: err}
 	}
 	return b.store.GetLead(ctx, tenantID, ref.LeadID)
+}
+
+// LeadFingerprint is the idempotency fingerprint of a lead submission:
+// the same for "email" and "lead.email". Errors: as canonicalLead.
+func LeadFingerprint(fields map[string]any) (string, error) {
+	canon, err := canonicalLead(fields)
+	if err != nil {
+		return "", err
+	}
+	return Fingerprint("submit_lead", canon)
 }
 
 // canonicalLead returns fields with "lead."-prefixed keys shortened.

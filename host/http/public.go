@@ -59,7 +59,7 @@ func (s *Server) submitLead(c *gin.Context) {
 		return
 	}
 	in.IdempotencyKey = key
-	fp, err := broker.Fingerprint("submit_lead", in.Fields)
+	fp, err := broker.LeadFingerprint(in.Fields)
 	if err != nil {
 		fail(c, err)
 		return

@@ -105,6 +105,8 @@ func TestLeads(t *testing.T) {
 	// A repeat replays the first 202 byte for byte, storing nothing new.
 	wantReplay(t, first, e.do(nethttp.MethodPost, "/v1/leads", key, body))
 	wantReplay(t, first, e.do(nethttp.MethodPost, "/v1/leads", key, `{"fields": {"email": "ada@example.com", "first_name": "Ada"}}`, "Idempotency-Key", "web-form-1"))
+	// The same lead with full canonical keys is the same request.
+	wantReplay(t, first, e.do(nethttp.MethodPost, "/v1/leads", key, `{"fields": {"lead.email": "ada@example.com", "lead.first_name": "Ada"}}`, "Idempotency-Key", "web-form-1"))
 	other := map[string]any{"fields": map[string]any{"first_name": "Grace"}, "idempotency_key": "web-form-1"}
 	wantProblem(t, e.do(nethttp.MethodPost, "/v1/leads", key, other), nethttp.StatusUnprocessableEntity, "idempotency_key_reused", "idempotency_key")
 	if ls, err := e.store.ListLeads(context.Background(), tenant, host.LeadFilter{}); err != nil || len(ls) != 1 {
