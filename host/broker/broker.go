@@ -161,13 +161,7 @@ func (s *session) sdkConn() sdk.Connection {
 func (b *Broker) open(ctx context.Context, a Actor, tenantID string) (*session, error) {
 	conn, overrides, err := b.loadConfig(ctx, tenantID)
 	if err != nil {
-		if host.CodeOf(err) == host.CodeNotFound {
-			if _, terr := b.store.GetTenant(ctx, tenantID); terr != nil {
-				return nil, terr
-			}
-			return nil, host.Errorf(host.CodeNotConnected, "tenant %s has no CRM connection", tenantID)
-		}
-		return nil, err
+		return nil, b.connectionErr(ctx, tenantID, err)
 	}
 	if conn.Status == host.ConnectionNeedsReauth {
 		return nil, host.Errorf(host.CodeNotConnected, "tenant %s must reconnect its CRM: %s", tenantID, conn.StatusReason)
@@ -178,6 +172,19 @@ func (b *Broker) open(ctx context.Context, a Actor, tenantID string) (*session, 
 	}
 	s.mapping = mapping.Resolve(s.desc, overrides)
 	return s, nil
+}
+
+// connectionErr explains a failure to load the tenant's connection: an
+// unknown tenant is the tenant's CodeNotFound, a tenant without a
+// connection CodeNotConnected; other errors pass through.
+func (b *Broker) connectionErr(ctx context.Context, tenantID string, err error) error {
+	if host.CodeOf(err) != host.CodeNotFound {
+		return err
+	}
+	if _, terr := b.store.GetTenant(ctx, tenantID); terr != nil {
+		return terr
+	}
+	return host.Errorf(host.CodeNotConnected, "tenant %s has no CRM connection", tenantID)
 }
 
 // unseal decrypts the session's credential the first time a driver call

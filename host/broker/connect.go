@@ -199,16 +199,9 @@ func (b *Broker) Test(ctx context.Context, a Actor, tenantID string) (host.Conne
 func (b *Broker) openAny(ctx context.Context, a Actor, tenantID string) (*session, error) {
 	conn, err := b.store.GetConnection(ctx, tenantID)
 	if err != nil {
-		if host.CodeOf(err) == host.CodeNotFound {
-			if _, terr := b.store.GetTenant(ctx, tenantID); terr != nil {
-				return nil, terr
-			}
-			return nil, host.Errorf(host.CodeNotConnected, "tenant %s has no CRM connection", tenantID)
-		}
-		return nil, err
+		return nil, b.connectionErr(ctx, tenantID, err)
 	}
 	if conn.Status == host.ConnectionNeedsReauth {
-		conn.Status = host.ConnectionPending
 		b.Forget(tenantID)
 		if err := b.store.SetConnectionStatus(ctx, tenantID, host.ConnectionPending, ""); err != nil {
 			return nil, err

@@ -167,32 +167,3 @@ func (b *Broker) run(ctx context.Context, fn func(ctx context.Context) (Response
 	resp.Replayed = false
 	return resp, nil
 }
-
-// Idempotent is Once for a Go value: input is fingerprinted, fn's result
-// is recorded as its JSON (status 200), and a replay decodes the recorded
-// JSON into replay and returns (nil, nil). Errors: as Once's.
-func (b *Broker) Idempotent(ctx context.Context, tenantID, key string, input any, replay any, fn func() (any, error)) (any, error) {
-	fp, err := Fingerprint(input)
-	if err != nil {
-		return nil, err
-	}
-	var out any
-	resp, err := b.Once(ctx, tenantID, key, fp, func(context.Context) (Response, error) {
-		v, err := fn()
-		if err != nil {
-			return Response{}, err
-		}
-		out = v
-		return JSONResponse(200, v)
-	})
-	if err != nil {
-		return nil, err
-	}
-	if !resp.Replayed {
-		return out, nil
-	}
-	if err := json.Unmarshal(resp.Body, replay); err != nil {
-		return nil, &host.Error{Code: host.CodeInternal, Message: "stored idempotent response is unreadable", Cause: err}
-	}
-	return nil, nil
-}

@@ -18,13 +18,7 @@ type Mappings struct {
 func (b *Broker) describeTenant(ctx context.Context, tenantID string) (sdk.Description, error) {
 	conn, err := b.store.GetConnection(ctx, tenantID)
 	if err != nil {
-		if host.CodeOf(err) == host.CodeNotFound {
-			if _, terr := b.store.GetTenant(ctx, tenantID); terr != nil {
-				return sdk.Description{}, terr
-			}
-			return sdk.Description{}, host.Errorf(host.CodeNotConnected, "tenant %s has no CRM connection", tenantID)
-		}
-		return sdk.Description{}, err
+		return sdk.Description{}, b.connectionErr(ctx, tenantID, err)
 	}
 	return b.drivers.Describe(ctx, conn.Provider)
 }

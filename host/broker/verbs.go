@@ -84,26 +84,36 @@ type SearchInput struct {
 
 // SearchRecords runs the provider's search on a canonical object.
 func (b *Broker) SearchRecords(ctx context.Context, a Actor, tenantID string, in SearchInput) ([]Record, error) {
+	return b.records(ctx, a, tenantID, in.Object, in.Limit, sdk.VerbSearchRecords,
+		func(ctx context.Context, d *sdk.Client, conn sdk.Connection, obj string) ([]sdk.Record, error) {
+			return d.SearchRecords(ctx, conn, sdk.SearchQuery{Object: obj, Query: in.Query, Limit: in.Limit})
+		})
+}
+
+// records runs a verb that answers records of a canonical object: resolve
+// the object, check the limit, call the driver, map the records back.
+func (b *Broker) records(ctx context.Context, a Actor, tenantID, object string, limit int, verb string,
+	fetch func(ctx context.Context, d *sdk.Client, conn sdk.Connection, obj string) ([]sdk.Record, error)) ([]Record, error) {
 	s, err := b.open(ctx, a, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	obj, err := s.mapping.Object(in.Object)
+	obj, err := s.mapping.Object(object)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkLimit(in.Limit); err != nil {
+	if err := checkLimit(limit); err != nil {
 		return nil, err
 	}
 	var rs []sdk.Record
-	err = b.call(ctx, a, s, "search_records", func(ctx context.Context, d *sdk.Client, conn sdk.Connection) error {
-		rs, err = d.SearchRecords(ctx, conn, sdk.SearchQuery{Object: obj, Query: in.Query, Limit: in.Limit})
+	err = b.call(ctx, a, s, verb, func(ctx context.Context, d *sdk.Client, conn sdk.Connection) error {
+		rs, err = fetch(ctx, d, conn, obj)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.canonicalAll(in.Object, rs), nil
+	return s.canonicalAll(object, rs), nil
 }
 
 // checkLimit refuses a limit the sdk would refuse (0 means the default).
@@ -249,26 +259,10 @@ type ListInput struct {
 
 // ListRecent lists canonical records modified since, oldest first.
 func (b *Broker) ListRecent(ctx context.Context, a Actor, tenantID string, in ListInput) ([]Record, error) {
-	s, err := b.open(ctx, a, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := s.mapping.Object(in.Object)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkLimit(in.Limit); err != nil {
-		return nil, err
-	}
-	var rs []sdk.Record
-	err = b.call(ctx, a, s, "list_recent", func(ctx context.Context, d *sdk.Client, conn sdk.Connection) error {
-		rs, err = d.ListRecent(ctx, conn, sdk.ListQuery{Object: obj, Since: in.Since, Limit: in.Limit})
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.canonicalAll(in.Object, rs), nil
+	return b.records(ctx, a, tenantID, in.Object, in.Limit, sdk.VerbListRecent,
+		func(ctx context.Context, d *sdk.Client, conn sdk.Connection, obj string) ([]sdk.Record, error) {
+			return d.ListRecent(ctx, conn, sdk.ListQuery{Object: obj, Since: in.Since, Limit: in.Limit})
+		})
 }
 
 // DeleteInput names a record to delete; Erase asks for a hard delete.

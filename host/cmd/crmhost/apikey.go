@@ -85,11 +85,7 @@ func apikeyCmd(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	c, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	store, _, err := openStore(ctx, c)
+	store, err := configuredStore(ctx)
 	if err != nil {
 		return err
 	}

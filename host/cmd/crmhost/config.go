@@ -167,6 +167,17 @@ func openStore(ctx context.Context, c config) (host.Store, string, error) {
 	return s, "sqlite " + path, err
 }
 
+// configuredStore opens the store the environment configures, for the
+// commands that only need the store.
+func configuredStore(ctx context.Context) (host.Store, error) {
+	c, err := loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	s, _, err := openStore(ctx, c)
+	return s, err
+}
+
 // keyring builds the credential keyring: AWS KMS or the local key as
 // primary, old local keys readable for rotation.
 func keyring(ctx context.Context, c config) (*secrets.Keyring, error) {

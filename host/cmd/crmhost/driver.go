@@ -111,11 +111,7 @@ func tenantCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return usageError("tenant: create or list")
 	}
-	c, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	store, _, err := openStore(ctx, c)
+	store, err := configuredStore(ctx)
 	if err != nil {
 		return err
 	}
