@@ -48,22 +48,25 @@ lint:
 	@out=$$(gofmt -l sdk host plugins $(wildcard dev)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(MODULES)
 
-$(PROTO_TOOLS)/protoc-gen-go $(PROTO_TOOLS)/protoc-gen-go-grpc:
+$(PROTO_TOOLS)/protoc-gen-go $(PROTO_TOOLS)/protoc-gen-go-grpc: sdk/go.mod
 	@mkdir -p $(PROTO_TOOLS)
 	cd sdk && $(GO) build -o $(PROTO_TOOLS)/ google.golang.org/protobuf/cmd/protoc-gen-go google.golang.org/grpc/cmd/protoc-gen-go-grpc
 
-# Regenerate sdk/internal/driverv1 from sdk/proto (needs protoc: apt-get install protobuf-compiler).
-proto: $(PROTO_TOOLS)/protoc-gen-go $(PROTO_TOOLS)/protoc-gen-go-grpc
-	cd sdk && protoc --plugin=protoc-gen-go=$(PROTO_TOOLS)/protoc-gen-go --plugin=protoc-gen-go-grpc=$(PROTO_TOOLS)/protoc-gen-go-grpc \
-		-I proto --go_out=internal/driverv1 --go_opt=module=crmhost.dev/sdk/internal/driverv1 \
-		--go-grpc_out=internal/driverv1 --go-grpc_opt=module=crmhost.dev/sdk/internal/driverv1 \
-		crm/driver/v1/driver.proto
+# buf compiles the .proto files in Go: no system protoc. It lives in its own
+# module (tools/, outside go.work) so its dependencies never reach the sdk.
+$(PROTO_TOOLS)/buf: tools/go.mod
+	@mkdir -p $(PROTO_TOOLS)
+	cd tools && GOWORK=off $(GO) build -o $(PROTO_TOOLS)/ github.com/bufbuild/buf/cmd/buf
+
+# Regenerate sdk/internal/driverv1 from sdk/proto (sdk/buf.gen.yaml).
+proto: $(PROTO_TOOLS)/protoc-gen-go $(PROTO_TOOLS)/protoc-gen-go-grpc $(PROTO_TOOLS)/buf
+	cd sdk && PATH=$(PROTO_TOOLS):$$PATH buf generate
 
 # Fails when the checked-in generated code is not what `make proto` makes.
 proto-check:
-	@if ! command -v protoc >/dev/null; then echo "proto-check: protoc not installed (apt-get install protobuf-compiler)"; exit 1; fi
 	@$(MAKE) -s proto
-	@git diff --exit-code -- sdk/internal/driverv1 || { echo "sdk/internal/driverv1 is stale: run make proto and commit"; exit 1; }
+	@if [ -n "$$(git status --porcelain -- sdk/internal/driverv1)" ]; then git diff -- sdk/internal/driverv1 | head -40; \
+		echo "sdk/internal/driverv1 is stale: run make proto and commit"; exit 1; fi
 
 clean:
 	rm -rf $(BIN)
