@@ -22,10 +22,16 @@ type Description struct {
 	Capabilities Capabilities `json:"capabilities"`
 	Webhook      Webhook      `json:"webhook"`
 	RateLimits   []RateLimit  `json:"rate_limits,omitempty"`
+	// AppCredentialFields are the platform's app credentials the driver
+	// needs (OAuth client id and secret, partner keys, webhook signing
+	// secrets): stored once per driver by an operator, sent with every
+	// call in Connection.App, never part of a tenant's connection.
+	AppCredentialFields []CredentialField `json:"app_credential_fields,omitempty"`
 }
 
 // Auth says how a connection gets its secret. URLs may be templates over
-// the connection's config, e.g. "https://accounts.zoho.{{.dc}}/oauth/v2/auth".
+// the connection's config, e.g. "https://accounts.zoho.{{.dc}}/oauth/v2/auth",
+// rendered with RenderURL.
 type Auth struct {
 	Kind         string   `json:"kind"`
 	AuthorizeURL string   `json:"authorize_url,omitempty"`
@@ -44,15 +50,42 @@ type CredentialField struct {
 	Options  []string `json:"options,omitempty"`
 	Default  string   `json:"default,omitempty"`
 	Help     string   `json:"help,omitempty"`
+	// Advanced fields (base URL overrides, regions) are folded away in
+	// connect forms; the sdk declares base_url and default_region for every
+	// driver that does not.
+	Advanced bool `json:"advanced,omitempty"`
 }
 
 // ObjectInfo is one object the driver serves, with its default mapping
-// from canonical keys ("customer.phone") to provider fields ("phone").
+// from canonical keys ("customer.phone") to provider fields ("phone"), and
+// the record verbs it supports (ObjectVerbs). Unsupported says, by verb,
+// why the provider cannot do it; the sdk answers a call of such a verb
+// with that message (CodeUnsupported, or CodeDeleteUnsupported for delete
+// and erase) without reaching the driver.
 type ObjectInfo struct {
 	Name          string            `json:"name"`
 	Canonical     string            `json:"canonical,omitempty"`
 	Label         string            `json:"label,omitempty"`
 	DefaultFields map[string]string `json:"default_fields,omitempty"`
+	// Verbs lists the supported record verbs; empty means the sdk's
+	// default (see Serve): every verb the driver implements, lookup only
+	// for customer and lead objects.
+	Verbs       []string          `json:"verbs,omitempty"`
+	Unsupported map[string]string `json:"unsupported,omitempty"`
+	// Custom marks a tenant-defined object (a custom object, module or
+	// model) rather than a standard one.
+	Custom bool `json:"custom,omitempty"`
+}
+
+// Supports reports whether the object supports verb (after the sdk has
+// filled in Verbs: see Serve).
+func (o ObjectInfo) Supports(verb string) bool {
+	for _, v := range o.Verbs {
+		if v == verb {
+			return true
+		}
+	}
+	return false
 }
 
 // Capabilities lists the optional verbs a driver implements.
@@ -63,6 +96,8 @@ type Capabilities struct {
 	Authorize      bool `json:"authorize"`
 	Refresh        bool `json:"refresh"`
 	VerifyWebhook  bool `json:"verify_webhook"`
+	ListObjects    bool `json:"list_objects"`
+	RouteWebhook   bool `json:"route_webhook"`
 }
 
 // Webhook describes the provider's inbound webhooks; Scheme is empty when
@@ -105,9 +140,19 @@ const (
 	VerbUpdateRecord   = "update_record"
 	VerbListRecent     = "list_recent"
 	VerbDeleteRecord   = "delete_record"
+	VerbEraseRecord    = "erase_record"
 	VerbDescribeObject = "describe_object"
+	VerbListObjects    = "list_objects"
+	VerbAuthorize      = "authorize"
 	VerbRefresh        = "refresh"
+	VerbRouteWebhook   = "route_webhook"
+	VerbVerifyWebhook  = "verify_webhook"
 )
+
+// ObjectVerbs are the record verbs an ObjectInfo can list, in the order
+// they are reported.
+var ObjectVerbs = []string{VerbLookupCustomer, VerbSearchRecords, VerbCreateRecord, VerbUpdateRecord,
+	VerbListRecent, VerbDeleteRecord, VerbEraseRecord}
 
 // ObjectSchema is DescribeObject's answer: the object's live fields.
 type ObjectSchema struct {
@@ -135,7 +180,10 @@ func CapabilitiesOf(d Driver) Capabilities {
 	_, auth := d.(Authorizer)
 	_, ref := d.(Refresher)
 	_, hook := d.(WebhookVerifier)
-	return Capabilities{Delete: del, Erase: erase, DescribeObject: desc, Authorize: auth, Refresh: ref, VerifyWebhook: hook}
+	_, list := d.(ObjectLister)
+	_, route := d.(WebhookRouter)
+	return Capabilities{Delete: del, Erase: erase, DescribeObject: desc, Authorize: auth, Refresh: ref,
+		VerifyWebhook: hook, ListObjects: list, RouteWebhook: route}
 }
 
 // Object returns the ObjectInfo named name (provider name), if any.

@@ -6,6 +6,9 @@ import (
 	"os/exec"
 	"time"
 
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
 	pb "crmhost.dev/sdk/internal/driverv1"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -37,7 +40,8 @@ func NewClientConfig(cmd *exec.Cmd, o ClientOptions) *plugin.ClientConfig {
 		Logger:           o.Logger,
 		StartTimeout:     o.StartTimeout,
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
-			grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize))},
+			grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)),
+			grpc.WithChainUnaryInterceptor(captureUpdates)},
 	}
 	if o.Reattach != nil {
 		// go-plugin negotiates nothing on reattach: use the plugin set of the
@@ -107,7 +111,39 @@ func (c *Client) Ping() error {
 	return nil
 }
 
-func call(ctx context.Context, conn Connection) *pb.Call { return toPBCall(conn, RequestID(ctx)) }
+func call(ctx context.Context, conn Connection) *pb.Call {
+	return toPBCall(conn, RequestID(ctx), EgressAllow(ctx))
+}
+
+// captureUpdates reads the credential update a driver sends in a response
+// trailer into the sink of CaptureCredentialUpdate, when the call's
+// context has one. A trailer that does not decode is dropped (and logged
+// by nobody: the host sees no update and keeps its credential).
+func captureUpdates(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	sink := sinkOf(ctx)
+	if sink == nil {
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	var md metadata.MD
+	err := invoker(ctx, method, req, reply, cc, append(opts, grpc.Trailer(&md))...)
+	if vals := md.Get(updateTrailer); len(vals) > 0 {
+		var u pb.CredentialUpdate
+		if proto.Unmarshal([]byte(vals[len(vals)-1]), &u) == nil {
+			sink.add(fromPBUpdate(&u))
+		}
+	}
+	return err
+}
+
+// ListObjects returns the connection's objects with the verbs each
+// supports (Describe's objects for drivers without per-connection objects).
+func (c *Client) ListObjects(ctx context.Context, conn Connection) ([]ObjectInfo, error) {
+	r, err := c.rpc.ListObjects(ctx, &pb.ListObjectsRequest{Call: call(ctx, conn)})
+	if err != nil {
+		return nil, fromStatus(ctx, err)
+	}
+	return fromPBObjects(r.Objects), nil
+}
 
 // Describe returns the driver's description.
 func (c *Client) Describe(ctx context.Context) (Description, error) {
@@ -134,12 +170,13 @@ func (c *Client) TestConnection(ctx context.Context, conn Connection) (TestResul
 	if err != nil {
 		return TestResult{}, fromStatus(ctx, err)
 	}
-	return TestResult{OK: r.Ok, Reason: r.Reason}, nil
+	return TestResult{OK: r.Ok, Reason: r.Reason, AccountID: r.AccountId}, nil
 }
 
 // LookupCustomer finds a customer by phone, email or external id.
 func (c *Client) LookupCustomer(ctx context.Context, conn Connection, q LookupQuery) (LookupResult, error) {
-	r, err := c.rpc.LookupCustomer(ctx, &pb.LookupCustomerRequest{Call: call(ctx, conn), Phone: q.Phone, Email: q.Email, ExternalId: q.ExternalID})
+	r, err := c.rpc.LookupCustomer(ctx, &pb.LookupCustomerRequest{Call: call(ctx, conn), Phone: q.Phone, Email: q.Email,
+		ExternalId: q.ExternalID, Objects: q.Objects, Fields: q.Fields})
 	if err != nil {
 		return LookupResult{}, fromStatus(ctx, err)
 	}
@@ -153,7 +190,8 @@ func (c *Client) LookupCustomer(ctx context.Context, conn Connection, q LookupQu
 
 // SearchRecords runs a provider-native search.
 func (c *Client) SearchRecords(ctx context.Context, conn Connection, q SearchQuery) ([]Record, error) {
-	r, err := c.rpc.SearchRecords(ctx, &pb.SearchRecordsRequest{Call: call(ctx, conn), Object: q.Object, Query: q.Query, Limit: int32(q.Limit)})
+	r, err := c.rpc.SearchRecords(ctx, &pb.SearchRecordsRequest{Call: call(ctx, conn), Object: q.Object, Query: q.Query,
+		Limit: int32(q.Limit), Fields: q.Fields})
 	if err != nil {
 		return nil, fromStatus(ctx, err)
 	}
@@ -186,13 +224,15 @@ func (c *Client) UpdateRecord(ctx context.Context, conn Connection, in UpdateInp
 	return UpdateResult{Updated: r.Updated, RecordURL: r.RecordUrl}, nil
 }
 
-// ListRecent lists records modified at or after q.Since, oldest first.
-func (c *Client) ListRecent(ctx context.Context, conn Connection, q ListQuery) ([]Record, error) {
-	r, err := c.rpc.ListRecent(ctx, &pb.ListRecentRequest{Call: call(ctx, conn), Object: q.Object, Since: toPBTime(q.Since), Limit: int32(q.Limit)})
+// ListRecent lists records modified at or after q.Since (or after
+// q.Cursor), oldest first.
+func (c *Client) ListRecent(ctx context.Context, conn Connection, q ListQuery) (ListResult, error) {
+	r, err := c.rpc.ListRecent(ctx, &pb.ListRecentRequest{Call: call(ctx, conn), Object: q.Object, Since: toPBTime(q.Since),
+		Limit: int32(q.Limit), Cursor: q.Cursor, Fields: q.Fields})
 	if err != nil {
-		return nil, fromStatus(ctx, err)
+		return ListResult{}, fromStatus(ctx, err)
 	}
-	return fromPBRecords(r.Records), nil
+	return fromPBListResult(r), nil
 }
 
 func (c *Client) deleteRecord(ctx context.Context, conn Connection, ref RecordRef, erase bool) (DeleteResult, error) {
@@ -221,7 +261,7 @@ func (c *Client) Authorize(ctx context.Context, conn Connection, g Grant) (Autho
 	if err != nil {
 		return Authorization{}, fromStatus(ctx, err)
 	}
-	return Authorization{Secret: r.Secret, ExpiresAt: fromPBTime(r.ExpiresAt), Config: r.Config}, nil
+	return Authorization{Secret: r.Secret, ExpiresAt: fromPBTime(r.ExpiresAt), Config: r.Config, AccountID: r.AccountId}, nil
 }
 
 // Refresh renews the connection's secret.
@@ -230,17 +270,28 @@ func (c *Client) Refresh(ctx context.Context, conn Connection) (Authorization, e
 	if err != nil {
 		return Authorization{}, fromStatus(ctx, err)
 	}
-	return Authorization{Secret: r.Secret, ExpiresAt: fromPBTime(r.ExpiresAt)}, nil
+	return Authorization{Secret: r.Secret, ExpiresAt: fromPBTime(r.ExpiresAt), Config: r.Config, AccountID: r.AccountId}, nil
 }
 
-// VerifyWebhook verifies and normalises an inbound webhook.
-func (c *Client) VerifyWebhook(ctx context.Context, conn Connection, req WebhookRequest) ([]WebhookEvent, error) {
+// RouteWebhook asks which provider accounts an inbound webhook concerns;
+// conn carries only the app credentials.
+func (c *Client) RouteWebhook(ctx context.Context, conn Connection, req WebhookRequest) (WebhookRoute, error) {
+	r, err := c.rpc.RouteWebhook(ctx, &pb.RouteWebhookRequest{Call: call(ctx, conn), Request: toPBInbound(req)})
+	if err != nil {
+		return WebhookRoute{}, fromStatus(ctx, err)
+	}
+	return WebhookRoute{AccountIDs: r.AccountIds, Reply: fromPBReply(r.Reply)}, nil
+}
+
+// VerifyWebhook verifies and normalises an inbound webhook for one
+// connection.
+func (c *Client) VerifyWebhook(ctx context.Context, conn Connection, req WebhookRequest) (WebhookResult, error) {
 	r, err := c.rpc.VerifyWebhook(ctx, &pb.VerifyWebhookRequest{Call: call(ctx, conn), Method: req.Method, Url: req.URL,
 		Headers: toPBHeaders(req.Headers), Body: req.Body, Now: toPBTime(req.Now)})
 	if err != nil {
-		return nil, fromStatus(ctx, err)
+		return WebhookResult{}, fromStatus(ctx, err)
 	}
-	return fromPBEvents(r.Events), nil
+	return WebhookResult{Events: fromPBEvents(r.Events), Reply: fromPBReply(r.Reply)}, nil
 }
 
 var (
@@ -251,4 +302,6 @@ var (
 	_ Authorizer      = (*Client)(nil)
 	_ Refresher       = (*Client)(nil)
 	_ WebhookVerifier = (*Client)(nil)
+	_ WebhookRouter   = (*Client)(nil)
+	_ ObjectLister    = (*Client)(nil)
 )

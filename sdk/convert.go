@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
 	pb "crmhost.dev/sdk/internal/driverv1"
@@ -13,22 +14,37 @@ import (
 // It is the only place besides the gRPC adapters that sees internal/driverv1,
 // and nothing exported from package sdk exposes a protobuf type.
 
-func toPBCall(c Connection, requestID string) *pb.Call {
-	return &pb.Call{Connection: &pb.Connection{Config: c.Config, Secret: c.Secret}, RequestId: requestID}
+func toPBCall(c Connection, requestID string, allow []netip.Prefix) *pb.Call {
+	out := &pb.Call{Connection: &pb.Connection{Config: c.Config, Secret: c.Secret, App: c.App, AccountId: c.AccountID}, RequestId: requestID}
+	for _, p := range allow {
+		out.EgressAllow = append(out.EgressAllow, p.String())
+	}
+	return out
 }
 
-func fromPBCall(c *pb.Call) (Connection, string) {
-	if c == nil || c.Connection == nil {
-		return Connection{Config: map[string]string{}, Secret: map[string]string{}}, c.GetRequestId()
-	}
-	conn := Connection{Config: c.Connection.Config, Secret: c.Connection.Secret}
+// fromPBCall unpacks a call envelope; maps are never nil. Errors:
+// CodeInvalid for an egress prefix that does not parse.
+func fromPBCall(c *pb.Call) (Connection, string, []netip.Prefix, error) {
+	pc := c.GetConnection()
+	conn := Connection{Config: pc.GetConfig(), Secret: pc.GetSecret(), App: pc.GetApp(), AccountID: pc.GetAccountId()}
 	if conn.Config == nil {
 		conn.Config = map[string]string{}
 	}
 	if conn.Secret == nil {
 		conn.Secret = map[string]string{}
 	}
-	return conn, c.RequestId
+	if conn.App == nil {
+		conn.App = map[string]string{}
+	}
+	var allow []netip.Prefix
+	for _, raw := range c.GetEgressAllow() {
+		p, err := netip.ParsePrefix(raw)
+		if err != nil {
+			return conn, c.GetRequestId(), nil, Invalid("call.egress_allow", "%q is not a CIDR prefix", raw)
+		}
+		allow = append(allow, p)
+	}
+	return conn, c.GetRequestId(), allow, nil
 }
 
 // toPBFields converts JSON-valued fields; a value that is not a JSON value
@@ -105,19 +121,16 @@ func toPBDescription(d Description) *pb.DescribeResponse {
 		Auth: &pb.Auth{Kind: d.Auth.Kind, AuthorizeUrl: d.Auth.AuthorizeURL, TokenUrl: d.Auth.TokenURL, Scopes: d.Auth.Scopes},
 		Capabilities: &pb.Capabilities{Delete: d.Capabilities.Delete, Erase: d.Capabilities.Erase,
 			DescribeObject: d.Capabilities.DescribeObject, Authorize: d.Capabilities.Authorize,
-			Refresh: d.Capabilities.Refresh, VerifyWebhook: d.Capabilities.VerifyWebhook},
+			Refresh: d.Capabilities.Refresh, VerifyWebhook: d.Capabilities.VerifyWebhook,
+			ListObjects: d.Capabilities.ListObjects, RouteWebhook: d.Capabilities.RouteWebhook},
 		Webhook: &pb.Webhook{Scheme: d.Webhook.Scheme, Events: d.Webhook.Events},
 	}
 	for _, v := range d.ProtocolVersions {
 		out.ProtocolVersions = append(out.ProtocolVersions, int32(v))
 	}
-	for _, f := range d.CredentialFields {
-		out.CredentialFields = append(out.CredentialFields, &pb.CredentialField{Name: f.Name, Label: f.Label,
-			Type: f.Type, Required: f.Required, Secret: f.Secret, Options: f.Options, Default: f.Default, Help: f.Help})
-	}
-	for _, o := range d.Objects {
-		out.Objects = append(out.Objects, &pb.ObjectInfo{Name: o.Name, Canonical: o.Canonical, Label: o.Label, DefaultFields: o.DefaultFields})
-	}
+	out.CredentialFields = toPBFieldsSpec(d.CredentialFields)
+	out.AppCredentialFields = toPBFieldsSpec(d.AppCredentialFields)
+	out.Objects = toPBObjects(d.Objects)
 	for _, l := range d.RateLimits {
 		out.RateLimits = append(out.RateLimits, &pb.RateLimit{Name: l.Name, Limit: l.Limit, WindowMs: l.WindowMS, Verbs: l.Verbs})
 	}
@@ -132,17 +145,14 @@ func fromPBDescription(p *pb.DescribeResponse) Description {
 	}
 	c := p.GetCapabilities()
 	d.Capabilities = Capabilities{Delete: c.GetDelete(), Erase: c.GetErase(), DescribeObject: c.GetDescribeObject(),
-		Authorize: c.GetAuthorize(), Refresh: c.GetRefresh(), VerifyWebhook: c.GetVerifyWebhook()}
+		Authorize: c.GetAuthorize(), Refresh: c.GetRefresh(), VerifyWebhook: c.GetVerifyWebhook(),
+		ListObjects: c.GetListObjects(), RouteWebhook: c.GetRouteWebhook()}
 	for _, v := range p.GetProtocolVersions() {
 		d.ProtocolVersions = append(d.ProtocolVersions, int(v))
 	}
-	for _, f := range p.GetCredentialFields() {
-		d.CredentialFields = append(d.CredentialFields, CredentialField{Name: f.Name, Label: f.Label, Type: f.Type,
-			Required: f.Required, Secret: f.Secret, Options: f.Options, Default: f.Default, Help: f.Help})
-	}
-	for _, o := range p.GetObjects() {
-		d.Objects = append(d.Objects, ObjectInfo{Name: o.Name, Canonical: o.Canonical, Label: o.Label, DefaultFields: o.DefaultFields})
-	}
+	d.CredentialFields = fromPBFieldsSpec(p.GetCredentialFields())
+	d.AppCredentialFields = fromPBFieldsSpec(p.GetAppCredentialFields())
+	d.Objects = fromPBObjects(p.GetObjects())
 	for _, l := range p.GetRateLimits() {
 		d.RateLimits = append(d.RateLimits, RateLimit{Name: l.Name, Limit: l.Limit, WindowMS: l.WindowMs, Verbs: l.Verbs})
 	}
@@ -191,7 +201,7 @@ func toPBEvents(evs []WebhookEvent) ([]*pb.WebhookEvent, error) {
 			return nil, fmt.Errorf("event %d: %w", i, err)
 		}
 		out = append(out, &pb.WebhookEvent{Id: e.ID, Type: e.Type, Object: e.Object, ExternalId: e.ExternalID,
-			OccurredAt: toPBTime(e.OccurredAt), Data: data})
+			OccurredAt: toPBTime(e.OccurredAt), Data: data, Kind: e.Kind, CanonicalObject: e.CanonicalObject, AccountId: e.AccountID})
 	}
 	return out, nil
 }
@@ -199,8 +209,94 @@ func toPBEvents(evs []WebhookEvent) ([]*pb.WebhookEvent, error) {
 func fromPBEvents(evs []*pb.WebhookEvent) []WebhookEvent {
 	out := make([]WebhookEvent, 0, len(evs))
 	for _, e := range evs {
-		out = append(out, WebhookEvent{ID: e.Id, Type: e.Type, Object: e.Object, ExternalID: e.ExternalId,
-			OccurredAt: fromPBTime(e.OccurredAt), Data: fromPBFields(e.Data)})
+		out = append(out, WebhookEvent{ID: e.Id, Kind: e.Kind, Type: e.Type, Object: e.Object, CanonicalObject: e.CanonicalObject,
+			ExternalID: e.ExternalId, AccountID: e.AccountId, OccurredAt: fromPBTime(e.OccurredAt), Data: fromPBFields(e.Data)})
 	}
 	return out
+}
+
+func toPBFieldsSpec(fs []CredentialField) []*pb.CredentialField {
+	out := make([]*pb.CredentialField, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, &pb.CredentialField{Name: f.Name, Label: f.Label, Type: f.Type, Required: f.Required,
+			Secret: f.Secret, Options: f.Options, Default: f.Default, Help: f.Help, Advanced: f.Advanced})
+	}
+	return out
+}
+
+func fromPBFieldsSpec(fs []*pb.CredentialField) []CredentialField {
+	var out []CredentialField
+	for _, f := range fs {
+		out = append(out, CredentialField{Name: f.Name, Label: f.Label, Type: f.Type, Required: f.Required,
+			Secret: f.Secret, Options: f.Options, Default: f.Default, Help: f.Help, Advanced: f.Advanced})
+	}
+	return out
+}
+
+func toPBObjects(objs []ObjectInfo) []*pb.ObjectInfo {
+	out := make([]*pb.ObjectInfo, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, &pb.ObjectInfo{Name: o.Name, Canonical: o.Canonical, Label: o.Label, DefaultFields: o.DefaultFields,
+			Verbs: o.Verbs, Unsupported: o.Unsupported, Custom: o.Custom})
+	}
+	return out
+}
+
+func fromPBObjects(objs []*pb.ObjectInfo) []ObjectInfo {
+	var out []ObjectInfo
+	for _, o := range objs {
+		out = append(out, ObjectInfo{Name: o.Name, Canonical: o.Canonical, Label: o.Label, DefaultFields: o.DefaultFields,
+			Verbs: o.Verbs, Unsupported: o.Unsupported, Custom: o.Custom})
+	}
+	return out
+}
+
+func toPBUpdate(u CredentialUpdate) *pb.CredentialUpdate {
+	return &pb.CredentialUpdate{Secret: u.Secret, Config: u.Config, ExpiresAt: toPBTime(u.ExpiresAt), AccountId: u.AccountID}
+}
+
+func fromPBUpdate(p *pb.CredentialUpdate) CredentialUpdate {
+	return CredentialUpdate{Secret: p.GetSecret(), Config: p.GetConfig(), ExpiresAt: fromPBTime(p.GetExpiresAt()), AccountID: p.GetAccountId()}
+}
+
+func toPBListResult(r ListResult) (*pb.ListRecentResponse, error) {
+	recs, err := toPBRecords(r.Records)
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListRecentResponse{Records: recs, NextCursor: r.NextCursor, HasMore: r.HasMore}
+	for _, t := range r.Tombstones {
+		out.Tombstones = append(out.Tombstones, &pb.Tombstone{Object: t.Object, ExternalId: t.ExternalID, DeletedAt: toPBTime(t.DeletedAt)})
+	}
+	return out, nil
+}
+
+func fromPBListResult(p *pb.ListRecentResponse) ListResult {
+	out := ListResult{Records: fromPBRecords(p.GetRecords()), NextCursor: p.GetNextCursor(), HasMore: p.GetHasMore()}
+	for _, t := range p.GetTombstones() {
+		out.Tombstones = append(out.Tombstones, Tombstone{Object: t.Object, ExternalID: t.ExternalId, DeletedAt: fromPBTime(t.DeletedAt)})
+	}
+	return out
+}
+
+func toPBInbound(r WebhookRequest) *pb.InboundRequest {
+	return &pb.InboundRequest{Method: r.Method, Url: r.URL, Headers: toPBHeaders(r.Headers), Body: r.Body, Now: toPBTime(r.Now)}
+}
+
+func fromPBInbound(p *pb.InboundRequest) WebhookRequest {
+	return WebhookRequest{Method: p.GetMethod(), URL: p.GetUrl(), Headers: fromPBHeaders(p.GetHeaders()), Body: p.GetBody(), Now: fromPBTime(p.GetNow())}
+}
+
+func toPBReply(r *WebhookReply) *pb.WebhookReply {
+	if r == nil {
+		return nil
+	}
+	return &pb.WebhookReply{Status: int32(r.Status), Headers: toPBHeaders(r.Header), Body: r.Body}
+}
+
+func fromPBReply(p *pb.WebhookReply) *WebhookReply {
+	if p == nil {
+		return nil
+	}
+	return &WebhookReply{Status: int(p.Status), Header: fromPBHeaders(p.Headers), Body: p.Body}
 }

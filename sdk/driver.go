@@ -11,10 +11,16 @@ const ProtocolVersion = 1
 
 // Connection is one tenant's connection to its CRM. Config holds non-secret
 // settings (including the optional ConfigBaseURL override); Secret holds the
-// decrypted credentials and must never be logged or echoed in an error.
+// decrypted credentials and App the platform's app credentials for this
+// driver (OAuth client, partner keys, webhook signing secrets: the same for
+// every tenant). Secret and App must never be logged or echoed in an error.
 type Connection struct {
 	Config map[string]string
 	Secret map[string]string
+	App    map[string]string
+	// AccountID is the provider account the host recorded for this
+	// connection (portal id, org id, site id); empty when not yet known.
+	AccountID string
 }
 
 // Well-known config keys.
@@ -35,9 +41,9 @@ func (c Connection) Get(key, def string) string {
 	return def
 }
 
-// String hides the secret so a Connection can be printed safely.
+// String hides the secrets so a Connection can be printed safely.
 func (c Connection) String() string {
-	return "Connection{config: " + strconv.Itoa(len(c.Config)) + " keys, secret: [redacted]}"
+	return "Connection{config: " + strconv.Itoa(len(c.Config)) + " keys, secret: [redacted], app: [redacted]}"
 }
 
 // GoString hides the secret from %#v as well.
@@ -56,9 +62,12 @@ type Driver interface {
 	// error; errors are for failures to find out.
 	TestConnection(ctx context.Context, conn Connection) (TestResult, error)
 	// LookupCustomer finds a customer by phone (preferred, normalised to
-	// E.164), email (case-insensitive) or external id. No match is a nil
+	// E.164), email (case-insensitive) or external id, trying q.Objects in
+	// order (the sdk fills them in when the caller names none) and
+	// answering from the first object with a match. No match is a nil
 	// Record and MatchCount 0, not an error; several matches answer the most
-	// recently updated one and the count.
+	// recently updated one and the count. The Record's Object says which
+	// object matched.
 	LookupCustomer(ctx context.Context, conn Connection, q LookupQuery) (LookupResult, error)
 	// SearchRecords runs the provider's native search, bounded by Limit.
 	SearchRecords(ctx context.Context, conn Connection, q SearchQuery) ([]Record, error)
@@ -68,9 +77,13 @@ type Driver interface {
 	// UpdateRecord changes only the given fields. CodeNotFound when the
 	// record does not exist.
 	UpdateRecord(ctx context.Context, conn Connection, in UpdateInput) (UpdateResult, error)
-	// ListRecent lists records modified at or after Since, oldest first, up to
-	// Limit, paging through the provider internally.
-	ListRecent(ctx context.Context, conn Connection, q ListQuery) ([]Record, error)
+	// ListRecent lists records modified at or after Since (or after
+	// Cursor, which wins), oldest first, up to Limit, paging through the
+	// provider internally. NextCursor is the position after the last
+	// record, so records sharing one timestamp are never skipped nor
+	// repeated (see Position); deletions are reported as Tombstones where
+	// the provider exposes them.
+	ListRecent(ctx context.Context, conn Connection, q ListQuery) (ListResult, error)
 }
 
 // Deleter is implemented by drivers whose provider can delete (or archive)
@@ -93,34 +106,69 @@ type ObjectDescriber interface {
 	DescribeObject(ctx context.Context, conn Connection, object string) (ObjectSchema, error)
 }
 
+// ObjectLister is implemented by drivers whose objects depend on the
+// connection (custom objects, modules, models, a tenant-configured
+// connector). ListObjects answers every object this connection has, each
+// with the verbs it supports; it is authoritative for the connection, so
+// it includes the driver's standard objects too. The sdk checks verbs
+// against it (cached per connection) for objects Describe does not declare.
+type ObjectLister interface {
+	ListObjects(ctx context.Context, conn Connection) ([]ObjectInfo, error)
+}
+
 // Authorizer turns an OAuth authorization code, or the form credentials in
-// conn.Secret, into the secret to store.
+// conn.Secret, into the secret to store. The Authorization's Secret
+// replaces the stored secret.
 type Authorizer interface {
 	Authorize(ctx context.Context, conn Connection, grant Grant) (Authorization, error)
 }
 
-// Refresher renews an expiring secret (an OAuth refresh-token grant).
+// Refresher renews an expiring secret (an OAuth refresh-token grant, a
+// client-credentials token, a session). The host calls it before the
+// secret's expiry and once after an auth_error. The Authorization is
+// merged into the stored credential like a CredentialUpdate (keys set,
+// empty values removed, the rest kept), so a provider that returns no new
+// refresh token keeps the old one.
 type Refresher interface {
 	Refresh(ctx context.Context, conn Connection) (Authorization, error)
 }
 
-// WebhookVerifier verifies an inbound webhook's signature and normalises it
-// into events. A bad or stale signature is CodeAuth.
+// WebhookRouter is implemented by drivers whose provider sends every
+// account's webhooks to one URL. RouteWebhook sees only the inbound
+// request and conn.App (no tenant is known yet): it checks what it can
+// with the app credentials (a signature) and answers which provider
+// accounts the delivery concerns, or a Reply to send at once (a
+// handshake). Errors: CodeAuth for a bad signature, CodeInvalid for a
+// malformed delivery.
+type WebhookRouter interface {
+	RouteWebhook(ctx context.Context, conn Connection, req WebhookRequest) (WebhookRoute, error)
+}
+
+// WebhookVerifier verifies an inbound webhook for one connection and
+// normalises it into that account's events. A bad or stale signature is
+// CodeAuth; a delivery for another account answers no events.
 type WebhookVerifier interface {
-	VerifyWebhook(ctx context.Context, conn Connection, req WebhookRequest) ([]WebhookEvent, error)
+	VerifyWebhook(ctx context.Context, conn Connection, req WebhookRequest) (WebhookResult, error)
 }
 
-// TestResult is TestConnection's answer.
+// TestResult is TestConnection's answer. AccountID is the provider account
+// the credentials belong to, when the test learns it.
 type TestResult struct {
-	OK     bool   `json:"ok"`
-	Reason string `json:"reason,omitempty"`
+	OK        bool   `json:"ok"`
+	Reason    string `json:"reason,omitempty"`
+	AccountID string `json:"account_id,omitempty"`
 }
 
-// LookupQuery names a customer by one or more keys; phone wins.
+// LookupQuery names a customer by one or more keys; phone wins. Objects
+// are the provider objects to try, in order; Fields are provider fields to
+// read besides the driver's defaults (what the tenant's read mapping
+// needs).
 type LookupQuery struct {
-	Phone      string `json:"phone,omitempty"`
-	Email      string `json:"email,omitempty"`
-	ExternalID string `json:"external_id,omitempty"`
+	Phone      string   `json:"phone,omitempty"`
+	Email      string   `json:"email,omitempty"`
+	ExternalID string   `json:"external_id,omitempty"`
+	Objects    []string `json:"objects,omitempty"`
+	Fields     []string `json:"fields,omitempty"`
 }
 
 // LookupResult is LookupCustomer's answer.
@@ -129,11 +177,13 @@ type LookupResult struct {
 	MatchCount int     `json:"match_count"`
 }
 
-// SearchQuery is a provider-native search.
+// SearchQuery is a provider-native search. Fields are provider fields to
+// read besides the driver's defaults.
 type SearchQuery struct {
-	Object string `json:"object"`
-	Query  string `json:"query"`
-	Limit  int    `json:"limit"`
+	Object string   `json:"object"`
+	Query  string   `json:"query"`
+	Limit  int      `json:"limit"`
+	Fields []string `json:"fields,omitempty"`
 }
 
 // CreateInput is a record to create. Fields use the provider's names.
@@ -162,11 +212,32 @@ type UpdateResult struct {
 	RecordURL string `json:"record_url"`
 }
 
-// ListQuery asks for records modified at or after Since.
+// ListQuery asks for records modified at or after Since, or after Cursor
+// (an earlier answer's NextCursor), which wins. Fields are provider fields
+// to read besides the driver's defaults.
 type ListQuery struct {
 	Object string    `json:"object"`
 	Since  time.Time `json:"since"`
 	Limit  int       `json:"limit"`
+	Cursor string    `json:"cursor,omitempty"`
+	Fields []string  `json:"fields,omitempty"`
+}
+
+// ListResult is ListRecent's answer. NextCursor is the position after the
+// last record (the query's cursor when there are none); HasMore says more
+// records are available now past it.
+type ListResult struct {
+	Records    []Record    `json:"records"`
+	Tombstones []Tombstone `json:"tombstones,omitempty"`
+	NextCursor string      `json:"next_cursor,omitempty"`
+	HasMore    bool        `json:"has_more"`
+}
+
+// Tombstone is a record deleted at the provider.
+type Tombstone struct {
+	Object     string    `json:"object"`
+	ExternalID string    `json:"external_id"`
+	DeletedAt  time.Time `json:"deleted_at"`
 }
 
 // RecordRef names one record.
@@ -188,32 +259,14 @@ type Grant struct {
 	CodeVerifier string
 }
 
-// Authorization is a secret to store, when it expires, and non-secret facts
-// (account id, instance URL) to merge into the connection's config.
+// Authorization is a secret to store, when it expires, non-secret facts
+// (instance URL, data centre) to merge into the connection's config, and
+// the provider account the secret belongs to.
 type Authorization struct {
 	Secret    map[string]string
 	ExpiresAt time.Time
 	Config    map[string]string
-}
-
-// WebhookRequest is an inbound webhook as received by the host.
-type WebhookRequest struct {
-	Method  string
-	URL     string
-	Headers map[string][]string
-	Body    []byte
-	// Now is the verifier's clock; zero means time.Now.
-	Now time.Time
-}
-
-// WebhookEvent is one normalised event of a webhook.
-type WebhookEvent struct {
-	ID         string         `json:"id"`
-	Type       string         `json:"type"`
-	Object     string         `json:"object"`
-	ExternalID string         `json:"external_id"`
-	OccurredAt time.Time      `json:"occurred_at"`
-	Data       map[string]any `json:"data,omitempty"`
+	AccountID string
 }
 
 type requestIDKey struct{}

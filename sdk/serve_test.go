@@ -53,8 +53,8 @@ func (probe) UpdateRecord(context.Context, sdk.Connection, sdk.UpdateInput) (sdk
 	return sdk.UpdateResult{Updated: true}, nil
 }
 
-func (probe) ListRecent(context.Context, sdk.Connection, sdk.ListQuery) ([]sdk.Record, error) {
-	return nil, nil
+func (probe) ListRecent(context.Context, sdk.Connection, sdk.ListQuery) (sdk.ListResult, error) {
+	return sdk.ListResult{}, nil
 }
 
 func TestServeAndClient(t *testing.T) {

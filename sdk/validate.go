@@ -116,3 +116,24 @@ func validateExternalID(id string) error {
 	}
 	return nil
 }
+
+// Bounds on the lists and cursors verbs take.
+const (
+	// maxFieldNames bounds the extra provider fields a read asks for.
+	maxFieldNames = 200
+	// maxCursor bounds a ListRecent cursor's length.
+	maxCursor = 4096
+)
+
+// validateFieldNames checks the provider field names a read asks for.
+func validateFieldNames(names []string) error {
+	if len(names) > maxFieldNames {
+		return Invalid("fields", "names %d fields, at most %d", len(names), maxFieldNames)
+	}
+	for _, n := range names {
+		if n == "" || len(n) > 255 || !utf8.ValidString(n) {
+			return Invalid("fields", "has an empty, over-long or non-UTF-8 field name")
+		}
+	}
+	return nil
+}

@@ -22,7 +22,8 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("connect", func(t *testing.T) {
 		res := decode[connectResult](t, h.connect(t, tenant, h.credentials()), http.StatusOK)
 		want := connection{TenantID: tenant, Provider: "hubspot", Status: "active",
-			Config: map[string]string{"base_url": h.fake.URL, "default_region": "US"}}
+			Config: map[string]string{"base_url": h.fake.URL, "default_region": "US",
+				"app_base_url": "https://app.hubspot.com", "webhook_legacy_signatures": "false"}}
 		if diff := cmp.Diff(want, res.Connection); diff != "" || !res.Test.OK {
 			t.Fatalf("connect (-want +got):\n%s\ntest: %+v", diff, res.Test)
 		}

@@ -261,7 +261,8 @@ type ListInput struct {
 func (b *Broker) ListRecent(ctx context.Context, a Actor, tenantID string, in ListInput) ([]Record, error) {
 	return b.records(ctx, a, tenantID, in.Object, in.Limit, sdk.VerbListRecent,
 		func(ctx context.Context, d *sdk.Client, conn sdk.Connection, obj string) ([]sdk.Record, error) {
-			return d.ListRecent(ctx, conn, sdk.ListQuery{Object: obj, Since: in.Since, Limit: in.Limit})
+			r, err := d.ListRecent(ctx, conn, sdk.ListQuery{Object: obj, Since: in.Since, Limit: in.Limit})
+			return r.Records, err
 		})
 }
 

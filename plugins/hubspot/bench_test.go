@@ -52,7 +52,7 @@ const webhookBody = `[{"eventId":3001,"subscriptionId":12,"portalId":1234567,"ap
 // webhookCall is a signed v3 webhook and the connection that verifies it.
 func webhookCall() (sdk.Connection, sdk.WebhookRequest) {
 	const secret = "bench-client-secret"
-	conn := sdk.Connection{Config: map[string]string{}, Secret: map[string]string{"client_secret": secret}}
+	conn := sdk.Connection{Config: map[string]string{}, App: map[string]string{"client_secret": secret}}
 	return conn, signedV3(secret, "POST", "https://crmhost.example/webhooks/hubspot", []byte(webhookBody), time.Now())
 }
 
@@ -92,8 +92,8 @@ func BenchmarkVerbRoundTrip(b *testing.B) {
 	b.Run("VerifyWebhook", func(b *testing.B) {
 		conn, req := webhookCall()
 		for b.Loop() {
-			if evs, err := p.cl.VerifyWebhook(ctx, conn, req); err != nil || len(evs) != 1 {
-				b.Fatalf("VerifyWebhook: %d events, %v", len(evs), err)
+			if res, err := p.cl.VerifyWebhook(ctx, conn, req); err != nil || len(res.Events) != 1 {
+				b.Fatalf("VerifyWebhook: %d events, %v", len(res.Events), err)
 			}
 		}
 	})

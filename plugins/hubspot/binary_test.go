@@ -72,7 +72,7 @@ func TestBinary(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := sdk.Capabilities{Delete: true, Erase: true, DescribeObject: true, Authorize: true, Refresh: true, VerifyWebhook: true}
+		want := sdk.Capabilities{Delete: true, Erase: true, DescribeObject: true, Authorize: true, Refresh: true, VerifyWebhook: true, RouteWebhook: true}
 		if d.Capabilities != want {
 			t.Errorf("capabilities = %+v, want %+v", d.Capabilities, want)
 		}
@@ -183,16 +183,21 @@ func TestBinary(t *testing.T) {
 	})
 
 	t.Run("ListRecent", func(t *testing.T) {
-		rs, err := cl.ListRecent(ctxFor(t), conn, sdk.ListQuery{Object: "contacts", Since: time.Now().Add(-time.Hour), Limit: 10})
+		lr, err := cl.ListRecent(ctxFor(t), conn, sdk.ListQuery{Object: "contacts", Since: time.Now().Add(-time.Hour), Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rs) != 1 || rs[0].ExternalID != id || rs[0].UpdatedAt.IsZero() {
-			t.Errorf("list recent: %+v, want contact %s", rs, id)
+		rs := lr.Records
+		if len(rs) != 1 || rs[0].ExternalID != id || rs[0].UpdatedAt.IsZero() || lr.NextCursor == "" {
+			t.Errorf("list recent: %+v, want contact %s and a cursor", lr, id)
 		}
-		rs, err = cl.ListRecent(ctxFor(t), conn, sdk.ListQuery{Object: "contacts", Since: time.Now().Add(time.Hour), Limit: 10})
-		if err != nil || len(rs) != 0 {
-			t.Errorf("list from the future: %+v, %v; want none", rs, err)
+		lr, err = cl.ListRecent(ctxFor(t), conn, sdk.ListQuery{Object: "contacts", Cursor: lr.NextCursor, Limit: 10})
+		if err != nil || len(lr.Records) != 0 {
+			t.Errorf("list after the cursor: %+v, %v; want none", lr, err)
+		}
+		lr, err = cl.ListRecent(ctxFor(t), conn, sdk.ListQuery{Object: "contacts", Since: time.Now().Add(time.Hour), Limit: 10})
+		if err != nil || len(lr.Records) != 0 {
+			t.Errorf("list from the future: %+v, %v; want none", lr, err)
 		}
 	})
 
@@ -255,8 +260,8 @@ func TestBinary(t *testing.T) {
 
 	var refreshToken string
 	oauthConn := sdk.Connection{
-		Config: map[string]string{sdk.ConfigBaseURL: srv.URL, "client_id": fake.DefaultClientID},
-		Secret: map[string]string{"client_secret": fake.DefaultClientSecret},
+		Config: map[string]string{sdk.ConfigBaseURL: srv.URL},
+		App:    map[string]string{"client_id": fake.DefaultClientID, "client_secret": fake.DefaultClientSecret},
 	}
 	t.Run("Authorize", func(t *testing.T) {
 		const redirect = "https://crmhost.example/oauth/callback"
@@ -264,15 +269,15 @@ func TestBinary(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a.Secret["access_token"] == "" || a.Secret["refresh_token"] == "" || a.Secret["client_secret"] != fake.DefaultClientSecret {
-			t.Errorf("secret keys: access %t, refresh %t, client_secret kept %t",
-				a.Secret["access_token"] != "", a.Secret["refresh_token"] != "", a.Secret["client_secret"] == fake.DefaultClientSecret)
+		if a.Secret["access_token"] == "" || a.Secret["refresh_token"] == "" || a.Secret["client_secret"] != "" {
+			t.Errorf("secret keys: access %t, refresh %t, client_secret (must stay in the app credentials) %t",
+				a.Secret["access_token"] != "", a.Secret["refresh_token"] != "", a.Secret["client_secret"] != "")
 		}
 		if a.ExpiresAt.Before(time.Now()) || a.ExpiresAt.After(time.Now().Add(31*time.Minute)) {
 			t.Errorf("expires at %v, want about 30 minutes from now", a.ExpiresAt)
 		}
-		if a.Config["hub_id"] == "" {
-			t.Errorf("config %v has no hub_id", a.Config)
+		if a.AccountID == "" {
+			t.Errorf("authorization has no account (portal) id")
 		}
 		refreshToken = a.Secret["refresh_token"]
 		// The new token works.
@@ -296,19 +301,18 @@ func TestBinary(t *testing.T) {
 		if refreshToken == "" {
 			t.Skip("Authorize gave no refresh token")
 		}
-		c := sdk.Connection{Config: oauthConn.Config, Secret: map[string]string{
-			"client_secret": fake.DefaultClientSecret, "refresh_token": refreshToken, "access_token": "expired"}}
+		c := sdk.Connection{Config: oauthConn.Config, App: oauthConn.App, Secret: map[string]string{
+			"refresh_token": refreshToken, "access_token": "expired"}}
 		a, err := cl.Refresh(ctxFor(t), c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a.Secret["access_token"] == "" || a.Secret["access_token"] == "expired" || a.Secret["refresh_token"] != refreshToken ||
-			a.Secret["client_secret"] != fake.DefaultClientSecret || a.ExpiresAt.IsZero() {
-			t.Errorf("refresh: new access token %t, refresh kept %t, client secret kept %t, expires %v",
-				a.Secret["access_token"] != "" && a.Secret["access_token"] != "expired",
-				a.Secret["refresh_token"] == refreshToken, a.Secret["client_secret"] == fake.DefaultClientSecret, a.ExpiresAt)
+		merged := sdk.CredentialUpdate{Secret: a.Secret}.Apply(c)
+		if a.Secret["access_token"] == "" || a.Secret["access_token"] == "expired" || merged.Secret["refresh_token"] == "" || a.ExpiresAt.IsZero() {
+			t.Errorf("refresh: new access token %t, refresh token kept after merging %t, expires %v",
+				a.Secret["access_token"] != "" && a.Secret["access_token"] != "expired", merged.Secret["refresh_token"] != "", a.ExpiresAt)
 		}
-		r, err := cl.TestConnection(ctxFor(t), sdk.Connection{Config: c.Config, Secret: a.Secret})
+		r, err := cl.TestConnection(ctxFor(t), merged)
 		if err != nil || !r.OK {
 			t.Errorf("test connection with the refreshed token: %+v, %v", r, err)
 		}
@@ -320,16 +324,17 @@ func TestBinary(t *testing.T) {
 
 	t.Run("VerifyWebhook", func(t *testing.T) {
 		const secret = "webhook-test-client-secret"
-		hookConn := sdk.Connection{Config: map[string]string{}, Secret: map[string]string{"client_secret": secret}}
+		hookConn := sdk.Connection{Config: map[string]string{}, App: map[string]string{"client_secret": secret}}
 		now := time.Now()
 		body := []byte(`[{"eventId":3001,"subscriptionId":12,"portalId":1234567,"appId":111111,"occurredAt":` +
 			strconv.FormatInt(now.Add(-time.Second).UnixMilli(), 10) +
 			`,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":1001,"propertyName":"email","propertyValue":"ada@example.com","changeSource":"CRM"}]`)
 		req := signedV3(secret, "POST", "https://crmhost.example/webhooks/hubspot?tenant=t1", body, now)
-		evs, err := cl.VerifyWebhook(ctxFor(t), hookConn, req)
+		res, err := cl.VerifyWebhook(ctxFor(t), hookConn, req)
 		if err != nil {
 			t.Fatal(err)
 		}
+		evs := res.Events
 		if len(evs) != 1 {
 			t.Fatalf("events = %+v, want 1", evs)
 		}

@@ -52,6 +52,10 @@ func (p *memProvider) Connection() sdk.Connection {
 	return sdk.Connection{Config: map[string]string{sdk.ConfigBaseURL: "http://mem.invalid/" + p.name}, Secret: map[string]string{"token": p.token}}
 }
 
+func (p *memProvider) OtherConnection() sdk.Connection { return p.Connection() } // replaced by the kit rewrite
+
+func (p *memProvider) Abandoned() int { return 0 } // replaced by the kit rewrite
+
 func (p *memProvider) BadConnection() sdk.Connection {
 	c := p.Connection()
 	c.Secret = map[string]string{"token": "wrong-token"}
@@ -228,24 +232,22 @@ func (memDriver) UpdateRecord(ctx context.Context, conn sdk.Connection, in sdk.U
 	return sdk.UpdateResult{Updated: true}, nil
 }
 
-func (memDriver) ListRecent(ctx context.Context, conn sdk.Connection, q sdk.ListQuery) ([]sdk.Record, error) {
+func (memDriver) ListRecent(ctx context.Context, conn sdk.Connection, q sdk.ListQuery) (sdk.ListResult, error) {
+	start, err := q.Start()
+	if err != nil {
+		return sdk.ListResult{}, err
+	}
 	p, _, err := enter(ctx, conn)
 	if err != nil {
-		return nil, err
+		return sdk.ListResult{}, err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []sdk.Record
 	for _, r := range p.recs {
-		if !r.updated.Before(q.Since) {
-			out = append(out, toRecord(r))
-		}
+		out = append(out, toRecord(r))
 	}
-	sdk.SortOldestFirst(out)
-	if len(out) > q.Limit {
-		out = out[:q.Limit]
-	}
-	return out, nil
+	return sdk.PageAfter(out, start, q.Limit), nil
 }
 
 func (memDriver) DeleteRecord(ctx context.Context, conn sdk.Connection, ref sdk.RecordRef) (sdk.DeleteResult, error) {

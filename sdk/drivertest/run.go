@@ -331,7 +331,7 @@ func (k *kit) listRecent(t *testing.T, p Provider) {
 		ids = append(ids, k.create(t, conn, k.o.NewFields(10+i), ""))
 		time.Sleep(2 * time.Millisecond)
 	}
-	all := ok(k.c.ListRecent(ctx(t), conn, sdk.ListQuery{Object: k.o.Object, Limit: 1000}))(t)
+	all := ok(k.c.ListRecent(ctx(t), conn, sdk.ListQuery{Object: k.o.Object, Limit: 1000}))(t).Records
 	if got := recIDs(all); !equal(got, ids) {
 		t.Fatalf("ListRecent since the beginning = %v, want %v (oldest first)", got, ids)
 	}
@@ -341,15 +341,15 @@ func (k *kit) listRecent(t *testing.T, p Provider) {
 		}
 	}
 	mid := len(all) / 2
-	since := ok(k.c.ListRecent(ctx(t), conn, sdk.ListQuery{Object: k.o.Object, Since: all[mid].UpdatedAt, Limit: 1000}))(t)
+	since := ok(k.c.ListRecent(ctx(t), conn, sdk.ListQuery{Object: k.o.Object, Since: all[mid].UpdatedAt, Limit: 1000}))(t).Records
 	if got := recIDs(since); !equal(got, ids[mid:]) {
 		t.Errorf("ListRecent since record %d = %v, want %v", mid, got, ids[mid:])
 	}
-	limited := ok(k.c.ListRecent(ctx(t), conn, sdk.ListQuery{Object: k.o.Object, Limit: 2}))(t)
+	limited := ok(k.c.ListRecent(ctx(t), conn, sdk.ListQuery{Object: k.o.Object, Limit: 2}))(t).Records
 	if got := recIDs(limited); !equal(got, ids[:2]) {
 		t.Errorf("ListRecent limit 2 = %v, want %v", got, ids[:2])
 	}
-	future := ok(k.c.ListRecent(ctx(t), conn, sdk.ListQuery{Object: k.o.Object, Since: time.Now().Add(time.Hour), Limit: 10}))(t)
+	future := ok(k.c.ListRecent(ctx(t), conn, sdk.ListQuery{Object: k.o.Object, Since: time.Now().Add(time.Hour), Limit: 10}))(t).Records
 	if len(future) != 0 {
 		t.Errorf("ListRecent since an hour ahead = %d records, want 0", len(future))
 	}

@@ -264,26 +264,24 @@ func (d *Driver) UpdateRecord(ctx context.Context, conn sdk.Connection, in sdk.U
 	return sdk.UpdateResult{Updated: true, RecordURL: a.url(in.Object, r.id)}, nil
 }
 
-// ListRecent lists records updated at or after q.Since, oldest first, up
-// to q.Limit. Errors: CodeAuth, CodeInvalid.
-func (d *Driver) ListRecent(ctx context.Context, conn sdk.Connection, q sdk.ListQuery) ([]sdk.Record, error) {
+// ListRecent lists records updated at or after q.Since (or after
+// q.Cursor), oldest first, up to q.Limit. Errors: CodeAuth, CodeInvalid.
+func (d *Driver) ListRecent(ctx context.Context, conn sdk.Connection, q sdk.ListQuery) (sdk.ListResult, error) {
+	start, err := q.Start()
+	if err != nil {
+		return sdk.ListResult{}, err
+	}
 	a, err := d.read(ctx, conn)
 	if err != nil {
-		return nil, err
+		return sdk.ListResult{}, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var out []sdk.Record
 	for _, r := range a.objects[q.Object] {
-		if !r.updated.Before(q.Since) {
-			out = append(out, a.record(q.Object, r))
-		}
+		out = append(out, a.record(q.Object, r))
 	}
-	sdk.SortOldestFirst(out)
-	if q.Limit > 0 && len(out) > q.Limit {
-		out = out[:q.Limit]
-	}
-	return out, nil
+	return sdk.PageAfter(out, start, q.Limit), nil
 }
 
 // DeleteRecord erases a record (HardDeleted true). Errors: CodeAuth,

@@ -30,6 +30,14 @@ func (p provider) BadConnection() sdk.Connection {
 	return sdk.Connection{Config: map[string]string{"account": p.account}, Secret: map[string]string{"api_key": "wrong-key-123"}}
 }
 
+func (p provider) OtherConnection() sdk.Connection {
+	return provider{d: p.d, account: p.account + "-other"}.Connection()
+}
+
+// Abandoned is a placeholder until memdriver counts abandoned calls: the
+// conformance kit's rewrite replaces it.
+func (p provider) Abandoned() int { return 0 }
+
 func (p provider) Inject(f drivertest.Fault) {
 	kinds := map[drivertest.FaultKind]memdriver.FaultKind{
 		drivertest.RateLimit:    memdriver.FaultRateLimit,
@@ -195,7 +203,8 @@ func TestRecords(t *testing.T) {
 	if r.Customer.ExternalID != a || r.Customer.Fields["first"] != "Ada" || r.Customer.Fields["notes"] != "x" {
 		t.Errorf("after partial update: %+v", r.Customer)
 	}
-	rs, err := c.ListRecent(ctx(t), good, sdk.ListQuery{Object: "people", Since: now})
+	lr, err := c.ListRecent(ctx(t), good, sdk.ListQuery{Object: "people", Since: now})
+	rs := lr.Records
 	if err != nil || len(rs) != 1 || rs[0].ExternalID != a {
 		t.Errorf("ListRecent since update = %v, %v", rs, err)
 	}

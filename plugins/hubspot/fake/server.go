@@ -326,3 +326,11 @@ func drop(w http.ResponseWriter) {
 }
 
 var _ drivertest.Provider = (*Server)(nil)
+
+// OtherConnection is a placeholder until the fake holds several portals:
+// the conformance kit's rewrite replaces it.
+func (s *Server) OtherConnection() sdk.Connection { return s.Connection() }
+
+// Abandoned is a placeholder until the fake counts abandoned requests: the
+// conformance kit's rewrite replaces it.
+func (s *Server) Abandoned() int { return 0 }

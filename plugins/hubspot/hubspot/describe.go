@@ -17,11 +17,26 @@ const idempotencyProperty = "crmhost_idempotency_key"
 // Config keys the driver reads besides the sdk's base_url and
 // default_region.
 const (
-	configPortalID        = "portal_id"
-	configHubID           = "hub_id"
-	configClientID        = "client_id"
-	configExtraProperties = "extra_properties"
+	// configPortalID is the portal (hub) id, for links into HubSpot's app
+	// when the connection's account id is not yet known (older
+	// connections).
+	configPortalID = "portal_id"
+	// configAppBaseURL is where HubSpot's OAuth consent page lives (the
+	// authorize URL template's variable; a fake in development).
+	configAppBaseURL = "app_base_url"
+	// configLegacySignatures lets a connection accept v1/v2 webhook
+	// signatures (no timestamp, so no replay protection).
+	configLegacySignatures = "webhook_legacy_signatures"
 )
+
+// App credential keys: the platform's HubSpot app, one for every tenant.
+const (
+	appClientID     = "client_id"
+	appClientSecret = "client_secret"
+)
+
+// DefaultAppBaseURL is where HubSpot's OAuth consent page lives.
+const DefaultAppBaseURL = "https://app.hubspot.com"
 
 // objectType is one HubSpot object the driver serves.
 type objectType struct {
@@ -32,6 +47,24 @@ type objectType struct {
 	modified  string // the last-modified date property searches filter on
 	defaults  map[string]string
 	extra     []string // read besides the default-mapped properties
+	verbs     []string
+	// unsupported says why HubSpot cannot do a verb on this object.
+	unsupported map[string]string
+}
+
+// contactVerbs are every record verb: contacts can be looked up, and
+// erased with HubSpot's GDPR delete.
+var contactVerbs = []string{sdk.VerbLookupCustomer, sdk.VerbSearchRecords, sdk.VerbCreateRecord, sdk.VerbUpdateRecord,
+	sdk.VerbListRecent, sdk.VerbDeleteRecord, sdk.VerbEraseRecord}
+
+// otherVerbs serve deals and tickets: no lookup by phone, no erase.
+var otherVerbs = []string{sdk.VerbSearchRecords, sdk.VerbCreateRecord, sdk.VerbUpdateRecord, sdk.VerbListRecent, sdk.VerbDeleteRecord}
+
+func noErase(kind string) map[string]string {
+	return map[string]string{
+		sdk.VerbEraseRecord:    "HubSpot's GDPR delete erases contacts only; " + kind + " can only be archived (delete), which HubSpot keeps restorable for 90 days",
+		sdk.VerbLookupCustomer: "HubSpot " + kind + " are not customers: look customers up among contacts, or search " + kind,
+	}
 }
 
 var objectTypes = []objectType{
@@ -45,6 +78,7 @@ var objectTypes = []objectType{
 			"customer.company":    "company",
 		},
 		extra: []string{"mobilephone", "createdate", "hs_lead_status", "lifecyclestage"},
+		verbs: contactVerbs,
 	},
 	{
 		name: "deals", canonical: "deal", label: "Deals", typeID: "0-3", modified: "hs_lastmodifieddate",
@@ -56,6 +90,7 @@ var objectTypes = []objectType{
 			"deal.pipeline":   "pipeline",
 		},
 		extra: []string{"createdate"},
+		verbs: otherVerbs, unsupported: noErase("deals"),
 	},
 	{
 		name: "tickets", canonical: "case", label: "Tickets", typeID: "0-5", modified: "hs_lastmodifieddate",
@@ -66,12 +101,13 @@ var objectTypes = []objectType{
 			"case.priority":    "hs_ticket_priority",
 		},
 		extra: []string{"hs_pipeline", "createdate"},
+		verbs: otherVerbs, unsupported: noErase("tickets"),
 	},
 }
 
 // leadView declares that HubSpot keeps leads as contacts: the canonical
 // lead object maps to contacts, with the lead status and lifecycle stage.
-var leadView = sdk.ObjectInfo{Name: "contacts", Canonical: "lead", Label: "Contacts (leads)", DefaultFields: map[string]string{
+var leadView = sdk.ObjectInfo{Name: "contacts", Canonical: "lead", Label: "Contacts (leads)", Verbs: contactVerbs, DefaultFields: map[string]string{
 	"lead.first_name":      "firstname",
 	"lead.last_name":       "lastname",
 	"lead.email":           "email",
@@ -93,18 +129,21 @@ func lookupObject(name string) (objectType, error) {
 	return objectType{}, sdk.Invalid("object", "%q is not a HubSpot object this driver serves (contacts, deals, tickets)", name)
 }
 
-// readProperties lists the properties the driver asks HubSpot for on every
-// read of o: the default-mapped ones, the modified date and the
-// connection's extra_properties (comma-separated).
-func readProperties(conn sdk.Connection, o objectType) []string {
+// readProperties lists the properties the driver asks HubSpot for on a
+// read of o: the default-mapped ones, the modified date, and the fields
+// the call asks for (what the tenant's read mapping needs, e.g. a custom
+// property). A nested path ("properties.x") asks for its first segment's
+// property.
+func readProperties(o objectType, fields []string) []string {
 	props := []string{o.modified}
 	for _, p := range o.defaults {
 		props = append(props, p)
 	}
 	props = append(props, o.extra...)
-	for p := range strings.SplitSeq(conn.Config[configExtraProperties], ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			props = append(props, p)
+	for _, f := range fields {
+		f = strings.TrimPrefix(f, "properties.")
+		if f, _, _ = strings.Cut(f, "."); f != "" {
+			props = append(props, f)
 		}
 	}
 	slices.Sort(props)
@@ -112,12 +151,14 @@ func readProperties(conn sdk.Connection, o objectType) []string {
 }
 
 // Describe reports the driver: OAuth (or private-app token) auth, the
-// connect form, contacts/deals/tickets with their default mappings, the
+// connect form, the platform's HubSpot app as app credentials,
+// contacts/deals/tickets with their default mappings and verbs, the
 // hubspot-v3 webhook scheme and HubSpot's rate limits. It never fails.
 func (d *Driver) Describe(context.Context) (sdk.Description, error) {
 	objs := make([]sdk.ObjectInfo, 0, len(objectTypes))
 	for _, o := range objectTypes {
-		objs = append(objs, sdk.ObjectInfo{Name: o.name, Canonical: o.canonical, Label: o.label, DefaultFields: maps.Clone(o.defaults)})
+		objs = append(objs, sdk.ObjectInfo{Name: o.name, Canonical: o.canonical, Label: o.label, DefaultFields: maps.Clone(o.defaults),
+			Verbs: o.verbs, Unsupported: maps.Clone(o.unsupported)})
 	}
 	lead := leadView
 	lead.DefaultFields = maps.Clone(leadView.DefaultFields)
@@ -129,7 +170,7 @@ func (d *Driver) Describe(context.Context) (sdk.Description, error) {
 		ProtocolVersions: []int{sdk.ProtocolVersion},
 		Auth: sdk.Auth{
 			Kind:         sdk.AuthOAuth2Code,
-			AuthorizeURL: "https://app.hubspot.com/oauth/authorize",
+			AuthorizeURL: "{{." + configAppBaseURL + "}}/oauth/authorize",
 			TokenURL:     DefaultBaseURL + "/oauth/v1/token",
 			Scopes: []string{
 				"oauth",
@@ -140,18 +181,21 @@ func (d *Driver) Describe(context.Context) (sdk.Description, error) {
 			},
 		},
 		CredentialFields: []sdk.CredentialField{
-			{Name: "access_token", Label: "Private app access token", Type: "password", Secret: true,
+			{Name: "access_token", Label: "Private app access token", Type: "string", Secret: true,
 				Help: "A private-app token (pat-…). Leave empty when connecting with OAuth."},
-			{Name: configClientID, Label: "OAuth client ID", Type: "text",
-				Help: "Your HubSpot app's client ID, for OAuth."},
-			{Name: "client_secret", Label: "OAuth client secret", Type: "password", Secret: true,
-				Help: "Your HubSpot app's client secret: needed to refresh OAuth tokens and to verify webhooks."},
-			{Name: sdk.ConfigDefaultRegion, Label: "Default phone region", Type: "text", Default: "US",
+			{Name: sdk.ConfigDefaultRegion, Label: "Default phone region", Type: "string", Default: "US",
 				Help: "ISO 3166 country used to read phone numbers written without a country code."},
-			{Name: configPortalID, Label: "Portal (Hub) ID", Type: "text",
-				Help: "Used for links to records in HubSpot; filled in by OAuth."},
-			{Name: configExtraProperties, Label: "Extra properties to read", Type: "text",
-				Help: "Comma-separated HubSpot property names to read besides the mapped defaults (e.g. custom properties)."},
+			{Name: configAppBaseURL, Label: "HubSpot app address", Type: "url", Default: DefaultAppBaseURL, Advanced: true,
+				Help: "Where HubSpot's OAuth consent page lives; change it only for a fake HubSpot in development."},
+			{Name: configLegacySignatures, Label: "Accept v1/v2 webhook signatures", Type: "select", Options: []string{"false", "true"},
+				Default: "false", Advanced: true,
+				Help: "v1 and v2 signatures carry no timestamp, so a captured delivery can be replayed; leave off unless your HubSpot app still sends them."},
+		},
+		AppCredentialFields: []sdk.CredentialField{
+			{Name: appClientID, Label: "OAuth client ID", Type: "string", Required: true,
+				Help: "The platform's HubSpot app's client ID."},
+			{Name: appClientSecret, Label: "OAuth client secret", Type: "string", Secret: true, Required: true,
+				Help: "The platform's HubSpot app's client secret: exchanges and refreshes OAuth tokens, and signs webhooks."},
 		},
 		Objects: objs,
 		Webhook: sdk.Webhook{Scheme: "hubspot-v3", Events: []string{

@@ -12,34 +12,46 @@ import (
 // answering pages.
 const maxListRequests = 5000
 
-// ListRecent lists records modified at or after q.Since, oldest first, up
-// to q.Limit. HubSpot's list endpoint has no since filter, so it searches
-// on the modified-date property (lastmodifieddate for contacts,
-// hs_lastmodifieddate for deals and tickets) GTE since, ascending, paging
-// with after. Search pages through at most 10,000 results per query
-// (paging past them answers 400); when a window reaches that cap the
-// driver starts a new window at the last timestamp seen and skips the
-// records it already returned. Search is indexed with a lag of a few
-// seconds, so the newest changes may appear on a later call. Errors:
-// CodeAuth, CodeInvalid, CodeRateLimited, CodeUnavailable.
-func (d *Driver) ListRecent(ctx context.Context, conn sdk.Connection, q sdk.ListQuery) ([]sdk.Record, error) {
+// ListRecent lists records modified at or after q.Since, or after
+// q.Cursor, oldest first, up to q.Limit. HubSpot's list endpoint has no
+// since filter, so it searches on the modified-date property
+// (lastmodifieddate for contacts, hs_lastmodifieddate for deals and
+// tickets) GTE the start, ascending, paging with after. It reads past the
+// limit until a record newer than the page's last timestamp shows up, so
+// records sharing that millisecond are all seen and the cursor (time and
+// id) resumes exactly after the page. Search pages through at most 10,000
+// results per query (paging past them answers 400); when a window reaches
+// that cap the driver starts a new window at the last timestamp seen and
+// skips the records it already returned. Search is indexed with a lag of
+// a few seconds, so the newest changes may appear on a later call.
+// HubSpot's archived records carry no modification filter, so no
+// tombstones are reported. Errors: CodeAuth, CodeInvalid (a bad cursor),
+// CodeRateLimited, CodeUnavailable.
+func (d *Driver) ListRecent(ctx context.Context, conn sdk.Connection, q sdk.ListQuery) (sdk.ListResult, error) {
 	o, err := lookupObject(q.Object)
 	if err != nil {
-		return nil, err
+		return sdk.ListResult{}, err
+	}
+	start, err := q.Start()
+	if err != nil {
+		return sdk.ListResult{}, err
 	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = sdk.DefaultLimit
 	}
-	props := readProperties(conn, o)
-	w := window{from: sinceMillis(q.Since), op: "GTE"}
+	props := readProperties(o, q.Fields)
+	w := window{from: sinceMillis(start.At), op: "GTE"}
 	seen := make(map[string]bool)
-	out := make([]sdk.Record, 0, min(limit, searchPageMax))
+	out := make([]sdk.Record, 0, min(limit+1, searchPageMax))
 	for range maxListRequests {
-		if len(out) >= limit {
+		if complete(out, limit) {
 			break
 		}
-		pageSize := min(searchPageMax, limit-len(out))
+		pageSize := searchPageMax
+		if len(out) < limit {
+			pageSize = min(searchPageMax, limit+1-len(out))
+		}
 		if w.offset+pageSize > searchCap && w.restart() {
 			continue
 		}
@@ -54,12 +66,12 @@ func (d *Driver) ListRecent(ctx context.Context, conn sdk.Connection, q sdk.List
 			if w.after != "" && sdk.CodeOf(err) == sdk.CodeInvalid && w.restart() {
 				continue // paged into the search cap
 			}
-			return nil, err
+			return sdk.ListResult{}, err
 		}
 		for _, obj := range resp.Results {
 			rec := toRecord(conn, o, obj)
 			w.saw(rec.UpdatedAt)
-			if seen[rec.ExternalID] || len(out) >= limit {
+			if seen[rec.ExternalID] || !start.After(rec) {
 				continue
 			}
 			seen[rec.ExternalID] = true
@@ -79,8 +91,20 @@ func (d *Driver) ListRecent(ctx context.Context, conn sdk.Connection, q sdk.List
 			break
 		}
 	}
-	sdk.SortOldestFirst(out)
-	return out, nil
+	return sdk.PageAfter(out, start, limit), nil
+}
+
+// complete reports whether the records read so far (ascending by time)
+// decide a page of limit: more than limit of them, the last strictly
+// newer than the limit-th, so every record sharing the page's last
+// timestamp has been read.
+func complete(rs []sdk.Record, limit int) bool {
+	if len(rs) <= limit {
+		return false
+	}
+	sorted := append([]sdk.Record(nil), rs...)
+	sdk.SortOldestFirst(sorted)
+	return sorted[len(sorted)-1].UpdatedAt.After(sorted[limit-1].UpdatedAt)
 }
 
 // window is one search query of ListRecent: records whose modified date is

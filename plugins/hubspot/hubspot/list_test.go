@@ -3,6 +3,7 @@ package hubspot_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -109,9 +110,9 @@ func TestListRecent(t *testing.T) {
 				t.Fatal(err)
 			}
 			var gotIDs []string
-			for i, r := range got {
+			for i, r := range got.Records {
 				gotIDs = append(gotIDs, r.ExternalID)
-				if i > 0 && r.UpdatedAt.Before(got[i-1].UpdatedAt) {
+				if i > 0 && r.UpdatedAt.Before(got.Records[i-1].UpdatedAt) {
 					t.Errorf("record %d is older than record %d", i, i-1)
 				}
 				if r.UpdatedAt.Before(tt.since) {
@@ -170,7 +171,7 @@ func TestListRecentDeals(t *testing.T) {
 		t.Fatal(err)
 	}
 	var gotIDs []string
-	for _, r := range got {
+	for _, r := range got.Records {
 		gotIDs = append(gotIDs, r.ExternalID)
 		if r.Fields["dealname"] == nil || r.Object != "deals" {
 			t.Errorf("record = %+v", r)
@@ -185,5 +186,52 @@ func TestListRecentDeals(t *testing.T) {
 		if f := b.FilterGroups[0].Filters[0]; f.PropertyName != "hs_lastmodifieddate" {
 			t.Errorf("deals filter on %q, want hs_lastmodifieddate", f.PropertyName)
 		}
+	}
+}
+
+// TestListRecentCursorSharedTimestamp pages with the cursor through
+// records that share one millisecond: every record comes exactly once, in
+// (time, id) order, however small the page.
+func TestListRecentCursorSharedTimestamp(t *testing.T) {
+	c := newClock()
+	srv := fake.New(t, fake.Options{PageSize: 2, Now: c.Now})
+	conn := srv.Connection()
+	d := hubspot.New()
+	var want []string
+	c.Advance(time.Minute)
+	for i := range 5 {
+		want = append(want, seed(t, srv, "contacts", map[string]string{"firstname": fmt.Sprintf("Same%d", i)}))
+	}
+	c.Advance(time.Minute)
+	want = append(want, seed(t, srv, "contacts", map[string]string{"firstname": "Later"}))
+	slices.Sort(want[:5])
+
+	var got []string
+	cursor := ""
+	for page := 0; page < 10; page++ {
+		r, err := d.ListRecent(t.Context(), conn, sdk.ListQuery{Object: "contacts", Limit: 2, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range r.Records {
+			got = append(got, rec.ExternalID)
+		}
+		if r.NextCursor == "" {
+			t.Fatal("ListRecent answered no next cursor")
+		}
+		cursor = r.NextCursor
+		if !r.HasMore {
+			break
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ids paged by cursor (-want +got):\n%s", diff)
+	}
+	again, err := d.ListRecent(t.Context(), conn, sdk.ListQuery{Object: "contacts", Limit: 2, Cursor: cursor})
+	if err != nil || len(again.Records) != 0 || again.HasMore {
+		t.Errorf("after the last page: %d records, has_more %t, %v; want none", len(again.Records), again.HasMore, err)
+	}
+	if _, err := d.ListRecent(t.Context(), conn, sdk.ListQuery{Object: "contacts", Cursor: "not-a-cursor"}); sdk.CodeOf(err) != sdk.CodeInvalid {
+		t.Errorf("a bad cursor: %v, want invalid", err)
 	}
 }

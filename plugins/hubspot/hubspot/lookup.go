@@ -18,7 +18,9 @@ const lookupLimit = 100
 // maxPhoneVariants bounds the spellings a phone lookup searches for.
 const maxPhoneVariants = 10
 
-// LookupCustomer finds a contact by phone (preferred), email or id.
+// LookupCustomer finds a contact by phone (preferred), email or id, in the
+// objects q.Objects names (only contacts support lookup; the sdk checks),
+// with the properties q.Fields asks for besides the defaults.
 //
 // Phone: HubSpot's filters match strings exactly, so one search ORs
 // phone and mobilephone IN the usual spellings of the number (E.164,
@@ -29,19 +31,34 @@ const maxPhoneVariants = 10
 // lower-case). External id: GET by id. No match is a nil Customer, not an
 // error. Errors: CodeInvalid, CodeAuth, CodeRateLimited, CodeUnavailable.
 func (d *Driver) LookupCustomer(ctx context.Context, conn sdk.Connection, q sdk.LookupQuery) (sdk.LookupResult, error) {
-	o, _ := lookupObject("contacts")
-	switch {
-	case strings.TrimSpace(q.Phone) != "":
-		return d.lookupPhone(ctx, conn, o, q.Phone)
-	case strings.TrimSpace(q.Email) != "":
-		return d.lookupGet(ctx, conn, o, strings.ToLower(strings.TrimSpace(q.Email)), "email")
-	case strings.TrimSpace(q.ExternalID) != "":
-		return d.lookupGet(ctx, conn, o, strings.TrimSpace(q.ExternalID), "")
+	objects := q.Objects
+	if len(objects) == 0 {
+		objects = []string{"contacts"}
 	}
-	return sdk.LookupResult{}, sdk.Invalid("phone", "one of phone, email or external_id is required")
+	for _, name := range objects {
+		o, err := lookupObject(name)
+		if err != nil {
+			return sdk.LookupResult{}, err
+		}
+		var r sdk.LookupResult
+		switch {
+		case strings.TrimSpace(q.Phone) != "":
+			r, err = d.lookupPhone(ctx, conn, o, q.Phone, q.Fields)
+		case strings.TrimSpace(q.Email) != "":
+			r, err = d.lookupGet(ctx, conn, o, strings.ToLower(strings.TrimSpace(q.Email)), "email", q.Fields)
+		case strings.TrimSpace(q.ExternalID) != "":
+			r, err = d.lookupGet(ctx, conn, o, strings.TrimSpace(q.ExternalID), "", q.Fields)
+		default:
+			return sdk.LookupResult{}, sdk.Invalid("phone", "one of phone, email or external_id is required")
+		}
+		if err != nil || r.Customer != nil {
+			return r, err
+		}
+	}
+	return sdk.LookupResult{}, nil
 }
 
-func (d *Driver) lookupPhone(ctx context.Context, conn sdk.Connection, o objectType, raw string) (sdk.LookupResult, error) {
+func (d *Driver) lookupPhone(ctx context.Context, conn sdk.Connection, o objectType, raw string, fields []string) (sdk.LookupResult, error) {
 	reg := region(conn)
 	e164, err := sdk.NormalizePhone(raw, reg)
 	if err != nil {
@@ -54,7 +71,7 @@ func (d *Driver) lookupPhone(ctx context.Context, conn sdk.Connection, o objectT
 			{Filters: []filter{{PropertyName: "mobilephone", Operator: "IN", Values: variants}}},
 		},
 		Sorts:      []sortSpec{{PropertyName: o.modified, Direction: "DESCENDING"}},
-		Properties: readProperties(conn, o),
+		Properties: readProperties(o, fields),
 		Limit:      lookupLimit,
 	}
 	resp, err := d.search(ctx, conn, o.name, req)
@@ -116,8 +133,8 @@ func phoneVariants(e164 string) []string {
 }
 
 // lookupGet reads one contact by id, or by a unique property (idProperty).
-func (d *Driver) lookupGet(ctx context.Context, conn sdk.Connection, o objectType, id, idProperty string) (sdk.LookupResult, error) {
-	q := url.Values{"properties": {strings.Join(readProperties(conn, o), ",")}}
+func (d *Driver) lookupGet(ctx context.Context, conn sdk.Connection, o objectType, id, idProperty string, fields []string) (sdk.LookupResult, error) {
+	q := url.Values{"properties": {strings.Join(readProperties(o, fields), ",")}}
 	if idProperty != "" {
 		q.Set("idProperty", idProperty)
 	}

@@ -14,17 +14,22 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// TestConnection reads one contact (GET /crm/v3/objects/contacts?limit=1).
-// A rejected or under-scoped token is OK false with HubSpot's category and
-// message as the reason; other failures are errors (CodeRateLimited,
-// CodeUnavailable).
+// TestConnection reads one contact (GET /crm/v3/objects/contacts?limit=1)
+// and, when the connection's portal is not yet known, learns it from the
+// token's info (best effort). A rejected or under-scoped token is OK false
+// with HubSpot's category and message as the reason; other failures are
+// errors (CodeRateLimited, CodeUnavailable).
 func (d *Driver) TestConnection(ctx context.Context, conn sdk.Connection) (sdk.TestResult, error) {
 	if conn.Secret["access_token"] == "" {
 		return sdk.TestResult{Reason: "no access_token: connect with OAuth or enter a private-app token"}, nil
 	}
 	err := d.probe(ctx, conn)
 	if err == nil {
-		return sdk.TestResult{OK: true}, nil
+		res := sdk.TestResult{OK: true, AccountID: conn.AccountID}
+		if res.AccountID == "" {
+			res.AccountID = d.tokenHub(ctx, conn, conn.Secret["access_token"])
+		}
+		return res, nil
 	}
 	var e *sdk.Error
 	if errors.As(err, &e) && e.Code == sdk.CodeAuth {
@@ -41,15 +46,16 @@ func (d *Driver) probe(ctx context.Context, conn sdk.Connection) error {
 // Authorize turns a grant into the secret to store.
 //
 // With grant.Code it runs the OAuth authorization-code exchange at
-// {base_url}/oauth/v1/token (client_id from config, client_secret from the
-// secret, redirect_uri and PKCE code_verifier from the grant) and answers
-// access_token, refresh_token and client_secret, the expiry, and hub_id /
-// portal_id for the config. Without a code it checks the private-app token
-// in conn.Secret["access_token"] with one cheap call and answers the secret
-// unchanged, without expiry.
+// {base_url}/oauth/v1/token (client_id and client_secret from the app
+// credentials, redirect_uri and PKCE code_verifier from the grant) and
+// answers access_token and refresh_token, the expiry, and the portal (hub)
+// id as the account id. Without a code it checks the private-app token in
+// conn.Secret["access_token"] with one cheap call and answers the secret
+// unchanged, without expiry, with the portal id when the token's info
+// gives it.
 //
 // Errors: CodeAuth for a bad code, client or token; CodeInvalid naming
-// client_id, client_secret or access_token when one is missing;
+// app.client_id, app.client_secret or access_token when one is missing;
 // CodeRateLimited, CodeUnavailable.
 func (d *Driver) Authorize(ctx context.Context, conn sdk.Connection, grant sdk.Grant) (sdk.Authorization, error) {
 	if grant.Code == "" {
@@ -59,7 +65,7 @@ func (d *Driver) Authorize(ctx context.Context, conn sdk.Connection, grant sdk.G
 		if err := d.probe(ctx, conn); err != nil {
 			return sdk.Authorization{}, err
 		}
-		return sdk.Authorization{Secret: maps.Clone(conn.Secret)}, nil
+		return sdk.Authorization{Secret: maps.Clone(conn.Secret), AccountID: d.tokenHub(ctx, conn, conn.Secret["access_token"])}, nil
 	}
 	cfg, err := oauthConfig(conn, grant.RedirectURI)
 	if err != nil {
@@ -74,30 +80,25 @@ func (d *Driver) Authorize(ctx context.Context, conn sdk.Connection, grant sdk.G
 		return sdk.Authorization{}, oauthError(ctx, err, cfg.ClientSecret, grant.Code)
 	}
 	out := sdk.Authorization{
-		Secret:    map[string]string{"access_token": tok.AccessToken, "client_secret": cfg.ClientSecret},
+		Secret:    map[string]string{"access_token": tok.AccessToken},
 		ExpiresAt: tok.Expiry,
-		Config:    map[string]string{},
+		AccountID: extraString(tok, "hub_id"),
 	}
 	if tok.RefreshToken != "" {
 		out.Secret["refresh_token"] = tok.RefreshToken
 	}
-	hub := extraString(tok, "hub_id")
-	if hub == "" {
-		hub = d.tokenHub(ctx, conn, tok.AccessToken)
-	}
-	if hub != "" {
-		out.Config[configHubID] = hub
-		out.Config[configPortalID] = hub
+	if out.AccountID == "" {
+		out.AccountID = d.tokenHub(ctx, conn, tok.AccessToken)
 	}
 	return out, nil
 }
 
 // Refresh runs the refresh-token grant and answers the new access token
-// (and refresh token, when HubSpot rotates it), keeping the rest of the
-// secret (client_secret). Errors: CodeUnsupported when the connection has
-// no refresh_token (private-app tokens do not expire); CodeAuth for a
-// revoked refresh token or bad client; CodeInvalid naming client_id or
-// client_secret when missing; CodeRateLimited, CodeUnavailable.
+// (and refresh token, when HubSpot rotates it); the host merges them into
+// the stored secret. Errors: CodeUnsupported when the connection has no
+// refresh_token (private-app tokens do not expire); CodeAuth for a revoked
+// refresh token or bad client; CodeInvalid naming app.client_id or
+// app.client_secret when missing; CodeRateLimited, CodeUnavailable.
 func (d *Driver) Refresh(ctx context.Context, conn sdk.Connection) (sdk.Authorization, error) {
 	rt := conn.Secret["refresh_token"]
 	if rt == "" {
@@ -112,8 +113,7 @@ func (d *Driver) Refresh(ctx context.Context, conn sdk.Connection) (sdk.Authoriz
 	if err != nil {
 		return sdk.Authorization{}, oauthError(ctx, err, cfg.ClientSecret, rt)
 	}
-	secret := maps.Clone(conn.Secret)
-	secret["access_token"] = tok.AccessToken
+	secret := map[string]string{"access_token": tok.AccessToken}
 	if tok.RefreshToken != "" {
 		secret["refresh_token"] = tok.RefreshToken
 	}
@@ -121,20 +121,20 @@ func (d *Driver) Refresh(ctx context.Context, conn sdk.Connection) (sdk.Authoriz
 }
 
 func oauthConfig(conn sdk.Connection, redirectURI string) (*oauth2.Config, error) {
-	id := strings.TrimSpace(conn.Config[configClientID])
+	id := strings.TrimSpace(conn.App[appClientID])
 	if id == "" {
-		return nil, sdk.Invalid(configClientID, "is required for OAuth: your HubSpot app's client ID")
+		return nil, sdk.Invalid("app."+appClientID, "is required for OAuth: the platform's HubSpot app's client ID (an operator sets the driver's app credentials)")
 	}
-	secret := conn.Secret["client_secret"]
+	secret := conn.App[appClientSecret]
 	if secret == "" {
-		return nil, sdk.Invalid("client_secret", "is required for OAuth: your HubSpot app's client secret")
+		return nil, sdk.Invalid("app."+appClientSecret, "is required for OAuth: the platform's HubSpot app's client secret (an operator sets the driver's app credentials)")
 	}
 	return &oauth2.Config{
 		ClientID:     id,
 		ClientSecret: secret,
 		RedirectURL:  redirectURI,
 		Endpoint: oauth2.Endpoint{
-			AuthURL:   "https://app.hubspot.com/oauth/authorize",
+			AuthURL:   conn.Get(configAppBaseURL, DefaultAppBaseURL) + "/oauth/authorize",
 			TokenURL:  baseURL(conn) + "/oauth/v1/token",
 			AuthStyle: oauth2.AuthStyleInParams,
 		},

@@ -20,8 +20,9 @@ const redirect = "https://crmhost.example/oauth/callback"
 // oauthConn is a connection with the fake's OAuth app and no token yet.
 func oauthConn(srv *fake.Server) sdk.Connection {
 	return sdk.Connection{
-		Config: map[string]string{sdk.ConfigBaseURL: srv.URL, sdk.ConfigDefaultRegion: "US", "client_id": fake.DefaultClientID},
-		Secret: map[string]string{"client_secret": fake.DefaultClientSecret},
+		Config: map[string]string{sdk.ConfigBaseURL: srv.URL, sdk.ConfigDefaultRegion: "US"},
+		Secret: map[string]string{},
+		App:    map[string]string{"client_id": fake.DefaultClientID, "client_secret": fake.DefaultClientSecret},
 	}
 }
 
@@ -35,14 +36,14 @@ func TestOAuthCodeExchangeAndRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if auth.Secret["access_token"] == "" || auth.Secret["refresh_token"] == "" || auth.Secret["client_secret"] != fake.DefaultClientSecret {
-		t.Fatalf("secret keys = %v", slicesKeys(auth.Secret))
+	if auth.Secret["access_token"] == "" || auth.Secret["refresh_token"] == "" || len(auth.Secret) != 2 {
+		t.Fatalf("secret keys = %v, want access_token and refresh_token only (the app secret stays with the app)", slicesKeys(auth.Secret))
 	}
 	if d := time.Until(auth.ExpiresAt); d < 29*time.Minute || d > 31*time.Minute {
 		t.Errorf("ExpiresAt in %v, want about 30 minutes", d)
 	}
-	if diff := cmp.Diff(map[string]string{"hub_id": "1234567", "portal_id": "1234567"}, auth.Config); diff != "" {
-		t.Errorf("Config (-want +got):\n%s", diff)
+	if auth.AccountID != "1234567" || len(auth.Config) != 0 {
+		t.Errorf("AccountID %q, Config %v; want the portal 1234567 and no config", auth.AccountID, auth.Config)
 	}
 
 	conn.Secret = auth.Secret
@@ -62,14 +63,19 @@ func TestOAuthCodeExchangeAndRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if refreshed.Secret["access_token"] == auth.Secret["access_token"] || refreshed.Secret["refresh_token"] != auth.Secret["refresh_token"] ||
-		refreshed.Secret["client_secret"] != fake.DefaultClientSecret {
-		t.Errorf("refreshed secret does not hold a new access token, the refresh token and the client secret")
+	if refreshed.Secret["access_token"] == "" || refreshed.Secret["access_token"] == auth.Secret["access_token"] {
+		t.Errorf("refreshed secret does not hold a new access token")
+	}
+	if rt, ok := refreshed.Secret["refresh_token"]; ok && rt == "" {
+		t.Errorf("refreshed secret would remove the refresh token")
 	}
 	if refreshed.ExpiresAt.IsZero() {
 		t.Error("refreshed ExpiresAt is zero")
 	}
-	conn.Secret = refreshed.Secret
+	conn = sdk.CredentialUpdate{Secret: refreshed.Secret}.Apply(conn)
+	if conn.Secret["refresh_token"] != auth.Secret["refresh_token"] && refreshed.Secret["refresh_token"] == "" {
+		t.Errorf("merged secret lost the refresh token")
+	}
 	if res, err := d.TestConnection(t.Context(), conn); err != nil || !res.OK {
 		t.Fatalf("TestConnection after refresh = %+v, %v", res, err)
 	}
@@ -88,9 +94,8 @@ func TestOAuthErrors(t *testing.T) {
 	d := hubspot.New()
 	without := func(key string) sdk.Connection {
 		c := oauthConn(srv)
-		c.Config, c.Secret = maps.Clone(c.Config), maps.Clone(c.Secret)
-		delete(c.Config, key)
-		delete(c.Secret, key)
+		c.App = maps.Clone(c.App)
+		delete(c.App, key)
 		return c
 	}
 	tests := []struct {
@@ -105,11 +110,11 @@ func TestOAuthErrors(t *testing.T) {
 		{name: "other redirect", conn: oauthConn(srv), grant: sdk.Grant{Code: srv.IssueAuthCode(redirect), RedirectURI: redirect + "x"}, code: sdk.CodeAuth, msg: "BAD_REDIRECT_URI"},
 		{name: "wrong client secret", conn: func() sdk.Connection {
 			c := oauthConn(srv)
-			c.Secret = map[string]string{"client_secret": "wrong-secret"}
+			c.App = map[string]string{"client_id": fake.DefaultClientID, "client_secret": "wrong-secret"}
 			return c
 		}(), grant: sdk.Grant{Code: srv.IssueAuthCode(redirect), RedirectURI: redirect}, code: sdk.CodeAuth, msg: "BAD_CLIENT_SECRET"},
-		{name: "no client id", conn: without("client_id"), grant: sdk.Grant{Code: "c", RedirectURI: redirect}, code: sdk.CodeInvalid, field: "client_id"},
-		{name: "no client secret", conn: without("client_secret"), grant: sdk.Grant{Code: "c", RedirectURI: redirect}, code: sdk.CodeInvalid, field: "client_secret"},
+		{name: "no client id", conn: without("client_id"), grant: sdk.Grant{Code: "c", RedirectURI: redirect}, code: sdk.CodeInvalid, field: "app.client_id"},
+		{name: "no client secret", conn: without("client_secret"), grant: sdk.Grant{Code: "c", RedirectURI: redirect}, code: sdk.CodeInvalid, field: "app.client_secret"},
 		{name: "no code and no token", conn: oauthConn(srv), code: sdk.CodeInvalid, field: "access_token"},
 		{name: "no code, bad token", conn: srv.BadConnection(), code: sdk.CodeAuth, msg: "INVALID_AUTHENTICATION"},
 	}
@@ -120,9 +125,11 @@ func TestOAuthErrors(t *testing.T) {
 			if !strings.Contains(e.Message, tt.msg) {
 				t.Errorf("message %q does not mention %q", e.Message, tt.msg)
 			}
-			for _, s := range tt.conn.Secret {
-				if strings.Contains(e.Message, s) {
-					t.Errorf("message %q holds a secret", e.Message)
+			for _, m := range []map[string]string{tt.conn.Secret, tt.conn.App} {
+				for _, s := range m {
+					if strings.Contains(e.Message, s) {
+						t.Errorf("message %q holds a secret", e.Message)
+					}
 				}
 			}
 		})
@@ -142,13 +149,12 @@ func TestOAuthErrors(t *testing.T) {
 func TestAuthorizePrivateAppToken(t *testing.T) {
 	srv := fake.New(t, fake.Options{})
 	conn := srv.Connection()
-	conn.Secret["client_secret"] = "for-webhooks"
 	got, err := hubspot.New().Authorize(t.Context(), conn, sdk.Grant{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(sdk.Authorization{Secret: conn.Secret}, got); diff != "" {
-		t.Errorf("Authorize (-want +got):\n%s", diff)
+	if diff := cmp.Diff(conn.Secret, got.Secret); diff != "" || !got.ExpiresAt.IsZero() {
+		t.Errorf("Authorize secret (-want +got):\n%s, expires %v", diff, got.ExpiresAt)
 	}
 }
 
@@ -241,7 +247,7 @@ func TestDescribe(t *testing.T) {
 	if !ok || contacts.Canonical != "customer" || contacts.DefaultFields["customer.phone"] != "phone" {
 		t.Errorf("contacts = %+v", contacts)
 	}
-	want := sdk.Capabilities{Delete: true, Erase: true, DescribeObject: true, Authorize: true, Refresh: true, VerifyWebhook: true}
+	want := sdk.Capabilities{Delete: true, Erase: true, DescribeObject: true, Authorize: true, Refresh: true, VerifyWebhook: true, RouteWebhook: true}
 	if diff := cmp.Diff(want, sdk.CapabilitiesOf(d)); diff != "" {
 		t.Errorf("capabilities (-want +got):\n%s", diff)
 	}

@@ -42,12 +42,16 @@ func toRecord(conn sdk.Connection, o objectType, obj object) sdk.Record {
 	return sdk.Record{Object: o.name, ExternalID: obj.ID, RecordURL: recordURL(conn, o, obj.ID), Fields: fields, UpdatedAt: updated}
 }
 
-// recordURL links to the record in HubSpot's app when the portal id is
-// known (config portal_id or hub_id), else to the object in the API.
+// recordURL links to the record's page in HubSpot's app when the portal
+// id is known (the connection's account id, or config portal_id), else to
+// the object in the API.
 func recordURL(conn sdk.Connection, o objectType, id string) string {
-	portal := conn.Get(configPortalID, conn.Config[configHubID])
+	portal := conn.AccountID
+	if portal == "" {
+		portal = conn.Config[configPortalID]
+	}
 	if portal != "" {
-		return "https://app.hubspot.com/contacts/" + url.PathEscape(portal) + "/record/" + o.typeID + "/" + url.PathEscape(id)
+		return conn.Get(configAppBaseURL, DefaultAppBaseURL) + "/contacts/" + url.PathEscape(portal) + "/record/" + o.typeID + "/" + url.PathEscape(id)
 	}
 	return baseURL(conn) + "/crm/v3/objects/" + o.name + "/" + url.PathEscape(id)
 }
@@ -125,7 +129,7 @@ func (d *Driver) SearchRecords(ctx context.Context, conn sdk.Connection, q sdk.S
 	if limit <= 0 {
 		limit = sdk.DefaultLimit
 	}
-	props := readProperties(conn, o)
+	props := readProperties(o, q.Fields)
 	out := make([]sdk.Record, 0, min(limit, searchPageMax))
 	after := ""
 	for len(out) < limit {

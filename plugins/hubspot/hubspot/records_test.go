@@ -259,7 +259,7 @@ func TestCreateInvalidFields(t *testing.T) {
 func TestUpdateRecordPartial(t *testing.T) {
 	srv := fake.New(t, fake.Options{})
 	conn := srv.Connection()
-	conn.Config["portal_id"] = "1234567"
+	conn.AccountID = "1234567"
 	d := hubspot.New()
 	created, err := d.CreateRecord(t.Context(), conn, sdk.CreateInput{Object: "contacts",
 		Fields: map[string]any{"firstname": "Ada", "lastname": "Lovelace", "company": "Analytical"}})

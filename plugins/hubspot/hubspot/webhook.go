@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,61 +42,117 @@ var uriDecoder = func() *strings.Replacer {
 	return strings.NewReplacer(all...)
 }()
 
+// RouteWebhook answers which portals a delivery to the app's one webhook
+// URL concerns (each event's portalId), after checking its v3 signature
+// with the app's client_secret when it carries one. A delivery signed
+// only v1/v2 is routed unverified here: VerifyWebhook checks it against
+// the connection, which must allow legacy signatures.
+//
+// Errors: CodeAuth for a wrong, stale or future v3 signature, or an app
+// without a client_secret; CodeInvalid naming "body" when the body is not
+// HubSpot's event array or names no portal.
+func (d *Driver) RouteWebhook(_ context.Context, conn sdk.Connection, req sdk.WebhookRequest) (sdk.WebhookRoute, error) {
+	secret := conn.App[appClientSecret]
+	if secret == "" {
+		return sdk.WebhookRoute{}, sdk.Errorf(sdk.CodeAuth, "HubSpot webhooks cannot be verified: the driver's app credentials have no client_secret")
+	}
+	if header(req.Headers, headerSignatureV3) != "" {
+		if err := verifyV3(req, secret, req.Clock()); err != nil {
+			return sdk.WebhookRoute{}, err
+		}
+	}
+	evs, err := decodeEvents(req.Body)
+	if err != nil {
+		return sdk.WebhookRoute{}, err
+	}
+	var portals []string
+	for i, ev := range evs {
+		p := string(ev.PortalID)
+		if p == "" {
+			return sdk.WebhookRoute{}, sdk.Invalid("body", "event %d names no portalId", i)
+		}
+		if !slices.Contains(portals, p) {
+			portals = append(portals, p)
+		}
+	}
+	return sdk.WebhookRoute{AccountIDs: portals}, nil
+}
+
 // VerifyWebhook checks a HubSpot webhook's signature with the app's
-// client_secret and normalises its events.
+// client_secret and normalises the events of the connection's portal.
 //
 // v3 (X-HubSpot-Signature-v3): base64 HMAC-SHA256 of method + URI (with
 // HubSpot's percent-decoding) + body + X-HubSpot-Request-Timestamp; the
 // timestamp (ms) must be within 5 minutes of req.Now. v1 and v2
 // (X-HubSpot-Signature, by X-HubSpot-Signature-Version): hex SHA-256 of
-// secret + body, or secret + method + URI + body; they carry no timestamp.
-// Signatures are compared in constant time.
+// secret + body, or secret + method + URI + body; they carry no timestamp,
+// so they are accepted only when the connection's
+// webhook_legacy_signatures is "true". Signatures are compared in
+// constant time. Events of other portals are left out.
 //
-// Errors: CodeAuth for a missing, wrong, stale or future signature (the
-// message never holds the secret or the expected signature); CodeInvalid
-// naming client_secret when the connection has none, or "body" when a
-// verified body is not HubSpot's event array.
-func (d *Driver) VerifyWebhook(_ context.Context, conn sdk.Connection, req sdk.WebhookRequest) ([]sdk.WebhookEvent, error) {
-	secret := conn.Secret["client_secret"]
+// Errors: CodeAuth for a missing, wrong, stale or future signature, or a
+// legacy one the connection does not allow (the message never holds the
+// secret or the expected signature); CodeInvalid naming app.client_secret
+// when the app credentials have none, or "body" when a verified body is
+// not HubSpot's event array.
+func (d *Driver) VerifyWebhook(_ context.Context, conn sdk.Connection, req sdk.WebhookRequest) (sdk.WebhookResult, error) {
+	secret := conn.App[appClientSecret]
 	if secret == "" {
-		return nil, sdk.Invalid("client_secret", "is required to verify HubSpot webhooks")
+		return sdk.WebhookResult{}, sdk.Invalid("app."+appClientSecret, "is required to verify HubSpot webhooks")
 	}
-	now := req.Now
-	if now.IsZero() {
-		now = time.Now()
+	if err := verifySignature(req, secret, req.Clock(), conn.Config[configLegacySignatures] == "true"); err != nil {
+		return sdk.WebhookResult{}, err
 	}
-	if err := verifySignature(req, secret, now); err != nil {
-		return nil, err
+	evs, err := parseEvents(req.Body, conn.AccountID)
+	if err != nil {
+		return sdk.WebhookResult{}, err
 	}
-	return parseEvents(req.Body)
+	return sdk.WebhookResult{Events: evs}, nil
 }
 
-func verifySignature(req sdk.WebhookRequest, secret string, now time.Time) error {
-	if sig := header(req.Headers, headerSignatureV3); sig != "" {
-		ts := header(req.Headers, headerTimestamp)
-		ms, err := strconv.ParseInt(ts, 10, 64)
-		if err != nil {
-			return sdk.Errorf(sdk.CodeAuth, "webhook has no valid %s header", headerTimestamp)
-		}
-		// Compare in milliseconds so absurd timestamps cannot overflow.
-		age := now.UnixMilli() - ms
-		switch {
-		case age > webhookMaxSkew.Milliseconds():
-			return sdk.Errorf(sdk.CodeAuth, "webhook timestamp is more than 5 minutes old")
-		case -age > webhookMaxSkew.Milliseconds():
-			return sdk.Errorf(sdk.CodeAuth, "webhook timestamp is more than 5 minutes in the future")
-		}
-		mac := hmac.New(sha256.New, []byte(secret))
-		mac.Write([]byte(req.Method))
-		mac.Write([]byte(uriDecoder.Replace(req.URL)))
-		mac.Write(req.Body)
-		mac.Write([]byte(ts))
-		got, err := base64.StdEncoding.DecodeString(sig)
-		if err != nil || !hmac.Equal(got, mac.Sum(nil)) {
-			return sdk.Errorf(sdk.CodeAuth, "webhook %s signature does not match", headerSignatureV3)
-		}
-		return nil
+func verifySignature(req sdk.WebhookRequest, secret string, now time.Time, legacy bool) error {
+	if header(req.Headers, headerSignatureV3) != "" {
+		return verifyV3(req, secret, now)
 	}
+	if !legacy {
+		if header(req.Headers, headerSignature) != "" {
+			return sdk.Errorf(sdk.CodeAuth, "webhook is signed v1/v2 (no timestamp, replayable); this connection accepts only %s", headerSignatureV3)
+		}
+		return sdk.Errorf(sdk.CodeAuth, "webhook carries no %s signature", headerSignatureV3)
+	}
+	return verifyLegacy(req, secret)
+}
+
+// verifyV3 checks an X-HubSpot-Signature-v3 signature and its timestamp.
+func verifyV3(req sdk.WebhookRequest, secret string, now time.Time) error {
+	sig := header(req.Headers, headerSignatureV3)
+	ts := header(req.Headers, headerTimestamp)
+	ms, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return sdk.Errorf(sdk.CodeAuth, "webhook has no valid %s header", headerTimestamp)
+	}
+	// Compare in milliseconds so absurd timestamps cannot overflow.
+	age := now.UnixMilli() - ms
+	switch {
+	case age > webhookMaxSkew.Milliseconds():
+		return sdk.Errorf(sdk.CodeAuth, "webhook timestamp is more than 5 minutes old")
+	case -age > webhookMaxSkew.Milliseconds():
+		return sdk.Errorf(sdk.CodeAuth, "webhook timestamp is more than 5 minutes in the future")
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(req.Method))
+	mac.Write([]byte(uriDecoder.Replace(req.URL)))
+	mac.Write(req.Body)
+	mac.Write([]byte(ts))
+	got, err := base64.StdEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, mac.Sum(nil)) {
+		return sdk.Errorf(sdk.CodeAuth, "webhook %s signature does not match", headerSignatureV3)
+	}
+	return nil
+}
+
+// verifyLegacy checks a v1 or v2 X-HubSpot-Signature.
+func verifyLegacy(req sdk.WebhookRequest, secret string) error {
 	sig := header(req.Headers, headerSignature)
 	if sig == "" {
 		return sdk.Errorf(sdk.CodeAuth, "webhook carries no HubSpot signature (%s or %s)", headerSignatureV3, headerSignature)
@@ -160,6 +217,7 @@ func (f *flexID) UnmarshalJSON(b []byte) error {
 // event is one entry of HubSpot's webhook payload.
 type event struct {
 	EventID          flexID `json:"eventId"`
+	PortalID         flexID `json:"portalId"`
 	SubscriptionType string `json:"subscriptionType"`
 	ObjectID         flexID `json:"objectId"`
 	ObjectTypeID     string `json:"objectTypeId"`
@@ -174,18 +232,54 @@ var eventObjects = map[string]string{
 	"0-1": "contacts", "0-2": "companies", "0-3": "deals", "0-5": "tickets",
 }
 
-// parseEvents normalises a verified body: a JSON array of events (a single
-// event object is tolerated).
-func parseEvents(body []byte) ([]sdk.WebhookEvent, error) {
+// eventKinds maps a subscription type's action to a canonical kind.
+var eventKinds = map[string]string{
+	"creation": sdk.EventCreated, "propertyChange": sdk.EventUpdated, "associationChange": sdk.EventUpdated,
+	"restore": sdk.EventUpdated, "merge": sdk.EventUpdated,
+	"deletion": sdk.EventDeleted, "privacyDeletion": sdk.EventDeleted,
+}
+
+// canonicalObjects names the canonical object of the driver's objects.
+var canonicalObjects = map[string]string{"contacts": "customer", "deals": "deal", "tickets": "case"}
+
+// decodeEvents reads the body: a JSON array of events (a single event
+// object is tolerated).
+func decodeEvents(body []byte) ([]event, error) {
+	raws, err := rawEvents(body)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]event, 0, len(raws))
+	for i, raw := range raws {
+		var ev event
+		if json.Unmarshal(raw, &ev) != nil {
+			return nil, sdk.Invalid("body", "event %d is not a HubSpot webhook event", i)
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+func rawEvents(body []byte) ([]json.RawMessage, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
-		return []sdk.WebhookEvent{}, nil
+		return nil, nil
 	}
 	var raws []json.RawMessage
 	if body[0] == '{' {
 		raws = []json.RawMessage{body}
 	} else if err := json.Unmarshal(body, &raws); err != nil {
 		return nil, sdk.Invalid("body", "is not a JSON array of HubSpot webhook events")
+	}
+	return raws, nil
+}
+
+// parseEvents normalises a verified body's events of portal (all events
+// when portal is empty).
+func parseEvents(body []byte, portal string) ([]sdk.WebhookEvent, error) {
+	raws, err := rawEvents(body)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]sdk.WebhookEvent, 0, len(raws))
 	for i, raw := range raws {
@@ -194,7 +288,10 @@ func parseEvents(body []byte) ([]sdk.WebhookEvent, error) {
 		if json.Unmarshal(raw, &ev) != nil || json.Unmarshal(raw, &data) != nil || data == nil {
 			return nil, sdk.Invalid("body", "event %d is not a HubSpot webhook event", i)
 		}
-		prefix, _, _ := strings.Cut(ev.SubscriptionType, ".")
+		if portal != "" && string(ev.PortalID) != portal {
+			continue
+		}
+		prefix, action, _ := strings.Cut(ev.SubscriptionType, ".")
 		obj := eventObjects[prefix]
 		if prefix == "object" {
 			obj = eventObjects[ev.ObjectTypeID]
@@ -204,8 +301,12 @@ func parseEvents(body []byte) ([]sdk.WebhookEvent, error) {
 		} else if obj == "" {
 			obj = prefix
 		}
-		we := sdk.WebhookEvent{ID: string(ev.EventID), Type: ev.SubscriptionType, Object: obj,
-			ExternalID: string(ev.ObjectID), Data: data}
+		kind := eventKinds[action]
+		if kind == "" {
+			kind = ev.SubscriptionType
+		}
+		we := sdk.WebhookEvent{ID: string(ev.EventID), Kind: kind, Type: ev.SubscriptionType, Object: obj,
+			CanonicalObject: canonicalObjects[obj], ExternalID: string(ev.ObjectID), AccountID: string(ev.PortalID), Data: data}
 		if ms, err := strconv.ParseInt(string(ev.OccurredAt), 10, 64); err == nil && ms > 0 {
 			we.OccurredAt = time.UnixMilli(ms).UTC()
 		}
@@ -214,4 +315,7 @@ func parseEvents(body []byte) ([]sdk.WebhookEvent, error) {
 	return out, nil
 }
 
-var _ sdk.WebhookVerifier = (*Driver)(nil)
+var (
+	_ sdk.WebhookVerifier = (*Driver)(nil)
+	_ sdk.WebhookRouter   = (*Driver)(nil)
+)

@@ -21,7 +21,12 @@ const hookSecret = "app-client-secret"
 
 var hookNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-var hookConn = sdk.Connection{Config: map[string]string{}, Secret: map[string]string{"client_secret": hookSecret}}
+// hookConn accepts legacy signatures, so the v1/v2 cases can be checked;
+// strictConn is the default (v3 only).
+var (
+	hookConn   = sdk.Connection{Config: map[string]string{"webhook_legacy_signatures": "true"}, App: map[string]string{"client_secret": hookSecret}}
+	strictConn = sdk.Connection{Config: map[string]string{}, App: map[string]string{"client_secret": hookSecret}}
+)
 
 const hookBody = `[{"eventId":1001,"subscriptionId":77,"portalId":1234567,"appId":42,"occurredAt":1772366390000,` +
 	`"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":9007199254740993,` +
@@ -109,8 +114,15 @@ func TestVerifyWebhook(t *testing.T) {
 		{name: "unknown version", wantErr: sdk.CodeAuth, req: sdk.WebhookRequest{Method: "POST", URL: hookURL, Body: []byte(hookBody), Now: hookNow,
 			Headers: map[string][]string{"X-HubSpot-Signature": {signV1(hookSecret, hookBody)}, "X-HubSpot-Signature-Version": {"v9"}}}},
 		{name: "no signature", wantErr: sdk.CodeAuth, req: sdk.WebhookRequest{Method: "POST", URL: hookURL, Body: []byte(hookBody), Now: hookNow}},
-		{name: "no client secret", wantErr: sdk.CodeInvalid, field: "client_secret", conn: &sdk.Connection{},
+		{name: "no client secret", wantErr: sdk.CodeInvalid, field: "app.client_secret", conn: &sdk.Connection{},
 			req: v3Request(hookNow, hookBody, goodV3)},
+		{name: "v3 valid without legacy allowance", conn: &strictConn, req: v3Request(hookNow, hookBody, goodV3)},
+		{name: "v1 refused without legacy allowance", wantErr: sdk.CodeAuth, conn: &strictConn,
+			req: sdk.WebhookRequest{Method: "POST", URL: hookURL, Body: []byte(hookBody), Now: hookNow,
+				Headers: map[string][]string{"X-HubSpot-Signature": {signV1(hookSecret, hookBody)}, "X-HubSpot-Signature-Version": {"v1"}}}},
+		{name: "v2 refused without legacy allowance", wantErr: sdk.CodeAuth, conn: &strictConn,
+			req: sdk.WebhookRequest{Method: "POST", URL: hookURL, Body: []byte(hookBody), Now: hookNow,
+				Headers: map[string][]string{"X-HubSpot-Signature": {signV2(hookSecret, "POST", hookURL, hookBody)}, "X-HubSpot-Signature-Version": {"v2"}}}},
 	}
 	d := hubspot.New()
 	for _, tt := range tests {
@@ -119,13 +131,13 @@ func TestVerifyWebhook(t *testing.T) {
 			if tt.conn != nil {
 				conn = *tt.conn
 			}
-			evs, err := d.VerifyWebhook(context.Background(), conn, tt.req)
+			res, err := d.VerifyWebhook(context.Background(), conn, tt.req)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("VerifyWebhook: %v", err)
 				}
-				if len(evs) != 2 {
-					t.Fatalf("got %d events, want 2", len(evs))
+				if len(res.Events) != 2 {
+					t.Fatalf("got %d events, want 2", len(res.Events))
 				}
 				return
 			}
@@ -157,24 +169,84 @@ func firstHeader(h map[string][]string, name string) string {
 
 func TestVerifyWebhookEvents(t *testing.T) {
 	req := v3Request(hookNow, hookBody, func(ts string) string { return signV3(hookSecret, "POST", hookSignedURI, hookBody, ts) })
-	evs, err := hubspot.New().VerifyWebhook(context.Background(), hookConn, req)
+	res, err := hubspot.New().VerifyWebhook(context.Background(), hookConn, req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	evs := res.Events
 	for i := range evs {
 		evs[i].Data = nil // checked below
 	}
 	want := []sdk.WebhookEvent{
-		{ID: "1001", Type: "contact.propertyChange", Object: "contacts", ExternalID: "9007199254740993",
-			OccurredAt: time.UnixMilli(1772366390000).UTC()},
-		{ID: "1002", Type: "deal.creation", Object: "deals", ExternalID: "55", OccurredAt: time.UnixMilli(1772366391000).UTC()},
+		{ID: "1001", Kind: sdk.EventUpdated, Type: "contact.propertyChange", Object: "contacts", CanonicalObject: "customer",
+			ExternalID: "9007199254740993", AccountID: "1234567", OccurredAt: time.UnixMilli(1772366390000).UTC()},
+		{ID: "1002", Kind: sdk.EventCreated, Type: "deal.creation", Object: "deals", CanonicalObject: "deal", ExternalID: "55",
+			OccurredAt: time.UnixMilli(1772366391000).UTC()},
 	}
 	if diff := cmp.Diff(want, evs); diff != "" {
 		t.Errorf("events mismatch (-want +got):\n%s", diff)
 	}
-	evs, _ = hubspot.New().VerifyWebhook(context.Background(), hookConn, req)
-	if got := evs[0].Data["propertyValue"]; got != "ada@example.com" {
+	res, _ = hubspot.New().VerifyWebhook(context.Background(), hookConn, req)
+	if got := res.Events[0].Data["propertyValue"]; got != "ada@example.com" {
 		t.Errorf("event data propertyValue = %v, want the raw event", got)
+	}
+
+	// A connection whose portal is known gets only its portal's events.
+	portal := hookConn
+	portal.AccountID = "1234567"
+	res, err = hubspot.New().VerifyWebhook(context.Background(), portal, req)
+	if err != nil || len(res.Events) != 1 || res.Events[0].ID != "1001" {
+		t.Errorf("events for portal 1234567 = %+v, %v; want only event 1001", res.Events, err)
+	}
+	portal.AccountID = "999"
+	if res, err = hubspot.New().VerifyWebhook(context.Background(), portal, req); err != nil || len(res.Events) != 0 {
+		t.Errorf("events for another portal = %+v, %v; want none", res.Events, err)
+	}
+}
+
+func TestRouteWebhook(t *testing.T) {
+	body := `[{"eventId":1,"portalId":111,"subscriptionType":"contact.creation","objectId":5,"occurredAt":1772366390000},` +
+		`{"eventId":2,"portalId":222,"subscriptionType":"contact.deletion","objectId":6,"occurredAt":1772366390000},` +
+		`{"eventId":3,"portalId":111,"subscriptionType":"deal.creation","objectId":7,"occurredAt":1772366390000}]`
+	good := func(b string) func(string) string {
+		return func(ts string) string { return signV3(hookSecret, "POST", hookSignedURI, b, ts) }
+	}
+	app := sdk.Connection{App: map[string]string{"client_secret": hookSecret}}
+	d := hubspot.New()
+	tests := []struct {
+		name string
+		conn sdk.Connection
+		req  sdk.WebhookRequest
+		want []string
+		code sdk.Code
+	}{
+		{name: "v3 routed by portal", conn: app, req: v3Request(hookNow, body, good(body)), want: []string{"111", "222"}},
+		{name: "v3 tampered", conn: app, req: v3Request(hookNow, body+" ", good(body)), code: sdk.CodeAuth},
+		{name: "v3 stale", conn: app, req: v3Request(hookNow.Add(-10*time.Minute), body, good(body)), code: sdk.CodeAuth},
+		{name: "no app secret", conn: sdk.Connection{}, req: v3Request(hookNow, body, good(body)), code: sdk.CodeAuth},
+		{name: "legacy routed, verified later", conn: app, want: []string{"111", "222"},
+			req: sdk.WebhookRequest{Method: "POST", URL: hookURL, Body: []byte(body), Now: hookNow,
+				Headers: map[string][]string{"X-HubSpot-Signature": {signV1(hookSecret, body)}}}},
+		{name: "event without portal", conn: app, code: sdk.CodeInvalid,
+			req: v3Request(hookNow, `[{"eventId":1,"subscriptionType":"contact.creation"}]`, good(`[{"eventId":1,"subscriptionType":"contact.creation"}]`))},
+		{name: "not events", conn: app, code: sdk.CodeInvalid, req: v3Request(hookNow, `"x"`, good(`"x"`))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := d.RouteWebhook(context.Background(), tt.conn, tt.req)
+			if tt.code != "" {
+				if sdk.CodeOf(err) != tt.code {
+					t.Fatalf("RouteWebhook = %+v, %v; want %s", r, err, tt.code)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, r.AccountIDs); diff != "" {
+				t.Errorf("accounts (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -49,8 +49,8 @@ func (driver) UpdateRecord(context.Context, sdk.Connection, sdk.UpdateInput) (sd
 	return sdk.UpdateResult{Updated: true}, nil
 }
 
-func (driver) ListRecent(context.Context, sdk.Connection, sdk.ListQuery) ([]sdk.Record, error) {
-	return nil, nil
+func (driver) ListRecent(context.Context, sdk.Connection, sdk.ListQuery) (sdk.ListResult, error) {
+	return sdk.ListResult{}, nil
 }
 
 func main() { sdk.Serve(driver{}) }
