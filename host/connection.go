@@ -2,7 +2,11 @@ package host
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
+
+	"crmhost.dev/sdk"
 )
 
 // ConnectionStatus is the state of a tenant's connection to its CRM.
@@ -40,7 +44,16 @@ type Connection struct {
 	Status       ConnectionStatus
 	StatusReason string
 	// Config is non-secret; never put a credential here.
-	Config    map[string]string
+	Config map[string]string
+	// AccountID is the provider account the connection belongs to (portal
+	// id, org id, site id), learned at connect or from a credential
+	// update; inbound webhooks are routed by it. Empty when unknown.
+	AccountID string
+	// Objects is the connection's own object list (the driver's
+	// ListObjects answer) as of ObjectsAt; nil when the driver's objects do
+	// not depend on the connection or were never listed.
+	Objects   []sdk.ObjectInfo
+	ObjectsAt *time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -75,4 +88,41 @@ type ConnectionStore interface {
 	// DeleteConnection removes the tenant's connection (its credential is
 	// separate: see DeleteCredential). Errors: CodeNotFound.
 	DeleteConnection(ctx context.Context, tenantID string) error
+	// SetConnectionAccount records the provider account id of the
+	// tenant's connection (UpdatedAt now). Errors: CodeNotFound.
+	SetConnectionAccount(ctx context.Context, tenantID, accountID string) error
+	// SetConnectionObjects stores the connection's object list as of at
+	// (nil clears it). Errors: CodeNotFound.
+	SetConnectionObjects(ctx context.Context, tenantID string, objects []sdk.ObjectInfo, at time.Time) error
+	// ConnectionsByAccount returns the connections to provider's account
+	// accountID, ordered by tenant id (several tenants may share one
+	// account); none is not an error. Errors: CodeInvalid for an empty
+	// provider or account.
+	ConnectionsByAccount(ctx context.Context, provider, accountID string) ([]Connection, error)
+}
+
+// EncodeObjects encodes a connection's object list for storage: nil stays
+// nil (never listed), an empty list is "[]". Both stores use it.
+func EncodeObjects(objs []sdk.ObjectInfo) ([]byte, error) {
+	if objs == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(objs)
+	if err != nil {
+		return nil, fmt.Errorf("objects: %w", err)
+	}
+	return b, nil
+}
+
+// DecodeObjects reads what EncodeObjects stored; valid false (SQL NULL)
+// is nil.
+func DecodeObjects(b []byte, valid bool) ([]sdk.ObjectInfo, error) {
+	if !valid {
+		return nil, nil
+	}
+	out := []sdk.ObjectInfo{}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("objects: %w", err)
+	}
+	return out, nil
 }

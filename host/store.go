@@ -20,6 +20,7 @@ type Store interface {
 	TenantStore
 	ConnectionStore
 	CredentialStore
+	AppCredentialStore
 	MappingStore
 	AuditStore
 	DriverCatalog

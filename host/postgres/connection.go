@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/postgres/internal/db"
+	"crmhost.dev/sdk"
 )
 
 // PutConnection implements host.ConnectionStore.
@@ -27,12 +29,23 @@ func (s *Store) PutConnection(ctx context.Context, c host.Connection) (host.Conn
 	if !c.CreatedAt.IsZero() {
 		created = s.stamp(c.CreatedAt)
 	}
+	objs, err := host.EncodeObjects(c.Objects)
+	if err != nil {
+		return host.Connection{}, err
+	}
+	var objsAt *time.Time
+	if objs != nil {
+		objsAt = truncPtr(c.ObjectsAt)
+	}
 	row, err := s.q.PutConnection(ctx, db.PutConnectionParams{
 		TenantID:     c.TenantID,
 		Provider:     c.Provider,
 		Status:       string(c.Status),
 		StatusReason: c.StatusReason,
 		Config:       raw,
+		AccountID:    c.AccountID,
+		Objects:      objs,
+		ObjectsAt:    objsAt,
 		CreatedAt:    created,
 		UpdatedAt:    updated,
 	})
@@ -65,6 +78,48 @@ func (s *Store) SetConnectionStatus(ctx context.Context, tenantID string, status
 	return notFoundIfNone(n, err, "connection of tenant %q not found", tenantID)
 }
 
+// SetConnectionAccount implements host.ConnectionStore.
+func (s *Store) SetConnectionAccount(ctx context.Context, tenantID, accountID string) error {
+	n, err := s.q.SetConnectionAccount(ctx, db.SetConnectionAccountParams{
+		AccountID: accountID, UpdatedAt: s.stamp(zeroTime), TenantID: tenantID})
+	return notFoundIfNone(n, err, "connection of tenant %q not found", tenantID)
+}
+
+// SetConnectionObjects implements host.ConnectionStore.
+func (s *Store) SetConnectionObjects(ctx context.Context, tenantID string, objects []sdk.ObjectInfo, at time.Time) error {
+	objs, err := host.EncodeObjects(objects)
+	if err != nil {
+		return err
+	}
+	var stamp *time.Time
+	if objs != nil {
+		t := s.stamp(at)
+		stamp = &t
+	}
+	n, err := s.q.SetConnectionObjects(ctx, db.SetConnectionObjectsParams{Objects: objs, ObjectsAt: stamp, TenantID: tenantID})
+	return notFoundIfNone(n, err, "connection of tenant %q not found", tenantID)
+}
+
+// ConnectionsByAccount implements host.ConnectionStore.
+func (s *Store) ConnectionsByAccount(ctx context.Context, provider, accountID string) ([]host.Connection, error) {
+	if provider == "" || accountID == "" {
+		return nil, host.Errorf(host.CodeInvalid, "a provider and an account id are required")
+	}
+	rows, err := s.q.ConnectionsByAccount(ctx, db.ConnectionsByAccountParams{Provider: provider, AccountID: accountID})
+	if err != nil {
+		return nil, mapErr(err, "", "", "")
+	}
+	out := make([]host.Connection, 0, len(rows))
+	for _, r := range rows {
+		c, err := connectionFromRow(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 // DeleteConnection implements host.ConnectionStore.
 func (s *Store) DeleteConnection(ctx context.Context, tenantID string) error {
 	n, err := s.q.DeleteConnection(ctx, tenantID)
@@ -76,12 +131,19 @@ func connectionFromRow(r db.Connection) (host.Connection, error) {
 	if err := json.Unmarshal(r.Config, &cfg); err != nil {
 		return host.Connection{}, fmt.Errorf("postgres: connection %s: config: %w", r.TenantID, err)
 	}
+	objs, err := host.DecodeObjects(r.Objects, r.Objects != nil)
+	if err != nil {
+		return host.Connection{}, fmt.Errorf("postgres: connection %s: %w", r.TenantID, err)
+	}
 	return host.Connection{
 		TenantID:     r.TenantID,
 		Provider:     r.Provider,
 		Status:       host.ConnectionStatus(r.Status),
 		StatusReason: r.StatusReason,
 		Config:       cfg,
+		AccountID:    r.AccountID,
+		Objects:      objs,
+		ObjectsAt:    utcPtr(r.ObjectsAt),
 		CreatedAt:    r.CreatedAt.UTC(),
 		UpdatedAt:    r.UpdatedAt.UTC(),
 	}, nil

@@ -26,6 +26,8 @@ func Run(t *testing.T, open func(t *testing.T) host.Store) {
 		{"Tenants", testTenants},
 		{"TenantDeleteCascades", testTenantCascade},
 		{"Connections", testConnections},
+		{"Accounts", testAccounts},
+		{"AppCredentials", testAppCredentials},
 		{"Credentials", testCredentials},
 		{"CredentialRace", testCredentialRace},
 		{"Mappings", testMappings},

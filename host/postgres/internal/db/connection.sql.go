@@ -10,6 +10,46 @@ import (
 	"time"
 )
 
+const connectionsByAccount = `-- name: ConnectionsByAccount :many
+SELECT tenant_id, provider, status, status_reason, config, created_at, updated_at, account_id, objects, objects_at FROM connections WHERE provider = $1 AND account_id = $2 ORDER BY tenant_id
+`
+
+type ConnectionsByAccountParams struct {
+	Provider  string
+	AccountID string
+}
+
+func (q *Queries) ConnectionsByAccount(ctx context.Context, arg ConnectionsByAccountParams) ([]Connection, error) {
+	rows, err := q.db.Query(ctx, connectionsByAccount, arg.Provider, arg.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Connection{}
+	for rows.Next() {
+		var i Connection
+		if err := rows.Scan(
+			&i.TenantID,
+			&i.Provider,
+			&i.Status,
+			&i.StatusReason,
+			&i.Config,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.AccountID,
+			&i.Objects,
+			&i.ObjectsAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const deleteConnection = `-- name: DeleteConnection :execrows
 DELETE FROM connections WHERE tenant_id = $1
 `
@@ -23,7 +63,7 @@ func (q *Queries) DeleteConnection(ctx context.Context, tenantID string) (int64,
 }
 
 const getConnection = `-- name: GetConnection :one
-SELECT tenant_id, provider, status, status_reason, config, created_at, updated_at FROM connections WHERE tenant_id = $1
+SELECT tenant_id, provider, status, status_reason, config, created_at, updated_at, account_id, objects, objects_at FROM connections WHERE tenant_id = $1
 `
 
 func (q *Queries) GetConnection(ctx context.Context, tenantID string) (Connection, error) {
@@ -37,20 +77,26 @@ func (q *Queries) GetConnection(ctx context.Context, tenantID string) (Connectio
 		&i.Config,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.AccountID,
+		&i.Objects,
+		&i.ObjectsAt,
 	)
 	return i, err
 }
 
 const putConnection = `-- name: PutConnection :one
-INSERT INTO connections (tenant_id, provider, status, status_reason, config, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO connections (tenant_id, provider, status, status_reason, config, account_id, objects, objects_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (tenant_id) DO UPDATE SET
     provider = EXCLUDED.provider,
     status = EXCLUDED.status,
     status_reason = EXCLUDED.status_reason,
     config = EXCLUDED.config,
+    account_id = EXCLUDED.account_id,
+    objects = EXCLUDED.objects,
+    objects_at = EXCLUDED.objects_at,
     updated_at = EXCLUDED.updated_at
-RETURNING tenant_id, provider, status, status_reason, config, created_at, updated_at
+RETURNING tenant_id, provider, status, status_reason, config, created_at, updated_at, account_id, objects, objects_at
 `
 
 type PutConnectionParams struct {
@@ -59,6 +105,9 @@ type PutConnectionParams struct {
 	Status       string
 	StatusReason string
 	Config       []byte
+	AccountID    string
+	Objects      []byte
+	ObjectsAt    *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -70,6 +119,9 @@ func (q *Queries) PutConnection(ctx context.Context, arg PutConnectionParams) (C
 		arg.Status,
 		arg.StatusReason,
 		arg.Config,
+		arg.AccountID,
+		arg.Objects,
+		arg.ObjectsAt,
 		arg.CreatedAt,
 		arg.UpdatedAt,
 	)
@@ -82,8 +134,47 @@ func (q *Queries) PutConnection(ctx context.Context, arg PutConnectionParams) (C
 		&i.Config,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.AccountID,
+		&i.Objects,
+		&i.ObjectsAt,
 	)
 	return i, err
+}
+
+const setConnectionAccount = `-- name: SetConnectionAccount :execrows
+UPDATE connections SET account_id = $1, updated_at = $2 WHERE tenant_id = $3
+`
+
+type SetConnectionAccountParams struct {
+	AccountID string
+	UpdatedAt time.Time
+	TenantID  string
+}
+
+func (q *Queries) SetConnectionAccount(ctx context.Context, arg SetConnectionAccountParams) (int64, error) {
+	result, err := q.db.Exec(ctx, setConnectionAccount, arg.AccountID, arg.UpdatedAt, arg.TenantID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const setConnectionObjects = `-- name: SetConnectionObjects :execrows
+UPDATE connections SET objects = $1, objects_at = $2 WHERE tenant_id = $3
+`
+
+type SetConnectionObjectsParams struct {
+	Objects   []byte
+	ObjectsAt *time.Time
+	TenantID  string
+}
+
+func (q *Queries) SetConnectionObjects(ctx context.Context, arg SetConnectionObjectsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, setConnectionObjects, arg.Objects, arg.ObjectsAt, arg.TenantID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const setConnectionStatus = `-- name: SetConnectionStatus :execrows

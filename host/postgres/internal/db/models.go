@@ -19,6 +19,16 @@ type ApiKey struct {
 	RevokedAt  *time.Time
 }
 
+type AppCredential struct {
+	Slug       string
+	Version    int32
+	Ciphertext []byte
+	WrappedDek []byte
+	KekID      string
+	RotatedAt  *time.Time
+	CreatedAt  time.Time
+}
+
 type AuditLog struct {
 	ID             int64
 	At             time.Time
@@ -40,6 +50,9 @@ type Connection struct {
 	Config       []byte
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	AccountID    string
+	Objects      []byte
+	ObjectsAt    *time.Time
 }
 
 type DriverCatalog struct {

@@ -7,7 +7,51 @@ package db
 
 import (
 	"context"
+	"database/sql"
 )
+
+const connectionsByAccount = `-- name: ConnectionsByAccount :many
+SELECT tenant_id, provider, status, status_reason, config, created_at, updated_at, account_id, objects, objects_at FROM connections WHERE provider = ? AND account_id = ? ORDER BY tenant_id
+`
+
+type ConnectionsByAccountParams struct {
+	Provider  string
+	AccountID string
+}
+
+func (q *Queries) ConnectionsByAccount(ctx context.Context, arg ConnectionsByAccountParams) ([]Connection, error) {
+	rows, err := q.query(ctx, q.connectionsByAccountStmt, connectionsByAccount, arg.Provider, arg.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Connection{}
+	for rows.Next() {
+		var i Connection
+		if err := rows.Scan(
+			&i.TenantID,
+			&i.Provider,
+			&i.Status,
+			&i.StatusReason,
+			&i.Config,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.AccountID,
+			&i.Objects,
+			&i.ObjectsAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
 
 const deleteConnection = `-- name: DeleteConnection :execrows
 DELETE FROM connections WHERE tenant_id = ?
@@ -22,7 +66,7 @@ func (q *Queries) DeleteConnection(ctx context.Context, tenantID string) (int64,
 }
 
 const getConnection = `-- name: GetConnection :one
-SELECT tenant_id, provider, status, status_reason, config, created_at, updated_at FROM connections WHERE tenant_id = ?
+SELECT tenant_id, provider, status, status_reason, config, created_at, updated_at, account_id, objects, objects_at FROM connections WHERE tenant_id = ?
 `
 
 func (q *Queries) GetConnection(ctx context.Context, tenantID string) (Connection, error) {
@@ -36,20 +80,26 @@ func (q *Queries) GetConnection(ctx context.Context, tenantID string) (Connectio
 		&i.Config,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.AccountID,
+		&i.Objects,
+		&i.ObjectsAt,
 	)
 	return i, err
 }
 
 const putConnection = `-- name: PutConnection :one
-INSERT INTO connections (tenant_id, provider, status, status_reason, config, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO connections (tenant_id, provider, status, status_reason, config, account_id, objects, objects_at, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (tenant_id) DO UPDATE SET
     provider = excluded.provider,
     status = excluded.status,
     status_reason = excluded.status_reason,
     config = excluded.config,
+    account_id = excluded.account_id,
+    objects = excluded.objects,
+    objects_at = excluded.objects_at,
     updated_at = excluded.updated_at
-RETURNING tenant_id, provider, status, status_reason, config, created_at, updated_at
+RETURNING tenant_id, provider, status, status_reason, config, created_at, updated_at, account_id, objects, objects_at
 `
 
 type PutConnectionParams struct {
@@ -58,6 +108,9 @@ type PutConnectionParams struct {
 	Status       string
 	StatusReason string
 	Config       string
+	AccountID    string
+	Objects      sql.NullString
+	ObjectsAt    sql.NullInt64
 	CreatedAt    int64
 	UpdatedAt    int64
 }
@@ -69,6 +122,9 @@ func (q *Queries) PutConnection(ctx context.Context, arg PutConnectionParams) (C
 		arg.Status,
 		arg.StatusReason,
 		arg.Config,
+		arg.AccountID,
+		arg.Objects,
+		arg.ObjectsAt,
 		arg.CreatedAt,
 		arg.UpdatedAt,
 	)
@@ -81,8 +137,47 @@ func (q *Queries) PutConnection(ctx context.Context, arg PutConnectionParams) (C
 		&i.Config,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.AccountID,
+		&i.Objects,
+		&i.ObjectsAt,
 	)
 	return i, err
+}
+
+const setConnectionAccount = `-- name: SetConnectionAccount :execrows
+UPDATE connections SET account_id = ?, updated_at = ? WHERE tenant_id = ?
+`
+
+type SetConnectionAccountParams struct {
+	AccountID string
+	UpdatedAt int64
+	TenantID  string
+}
+
+func (q *Queries) SetConnectionAccount(ctx context.Context, arg SetConnectionAccountParams) (int64, error) {
+	result, err := q.exec(ctx, q.setConnectionAccountStmt, setConnectionAccount, arg.AccountID, arg.UpdatedAt, arg.TenantID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
+const setConnectionObjects = `-- name: SetConnectionObjects :execrows
+UPDATE connections SET objects = ?, objects_at = ? WHERE tenant_id = ?
+`
+
+type SetConnectionObjectsParams struct {
+	Objects   sql.NullString
+	ObjectsAt sql.NullInt64
+	TenantID  string
+}
+
+func (q *Queries) SetConnectionObjects(ctx context.Context, arg SetConnectionObjectsParams) (int64, error) {
+	result, err := q.exec(ctx, q.setConnectionObjectsStmt, setConnectionObjects, arg.Objects, arg.ObjectsAt, arg.TenantID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
 }
 
 const setConnectionStatus = `-- name: SetConnectionStatus :execrows

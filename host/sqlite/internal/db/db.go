@@ -33,6 +33,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.completeIdempotencyStmt, err = db.PrepareContext(ctx, completeIdempotency); err != nil {
 		return nil, fmt.Errorf("error preparing query CompleteIdempotency: %w", err)
 	}
+	if q.connectionsByAccountStmt, err = db.PrepareContext(ctx, connectionsByAccount); err != nil {
+		return nil, fmt.Errorf("error preparing query ConnectionsByAccount: %w", err)
+	}
 	if q.createAPIKeyStmt, err = db.PrepareContext(ctx, createAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateAPIKey: %w", err)
 	}
@@ -41,6 +44,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.createTenantStmt, err = db.PrepareContext(ctx, createTenant); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateTenant: %w", err)
+	}
+	if q.deleteAppCredentialStmt, err = db.PrepareContext(ctx, deleteAppCredential); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteAppCredential: %w", err)
 	}
 	if q.deleteConnectionStmt, err = db.PrepareContext(ctx, deleteConnection); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteConnection: %w", err)
@@ -56,6 +62,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.getAPIKeyByPrefixStmt, err = db.PrepareContext(ctx, getAPIKeyByPrefix); err != nil {
 		return nil, fmt.Errorf("error preparing query GetAPIKeyByPrefix: %w", err)
+	}
+	if q.getAppCredentialStmt, err = db.PrepareContext(ctx, getAppCredential); err != nil {
+		return nil, fmt.Errorf("error preparing query GetAppCredential: %w", err)
 	}
 	if q.getConnectionStmt, err = db.PrepareContext(ctx, getConnection); err != nil {
 		return nil, fmt.Errorf("error preparing query GetConnection: %w", err)
@@ -75,11 +84,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getTenantStmt, err = db.PrepareContext(ctx, getTenant); err != nil {
 		return nil, fmt.Errorf("error preparing query GetTenant: %w", err)
 	}
+	if q.insertAppCredentialStmt, err = db.PrepareContext(ctx, insertAppCredential); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertAppCredential: %w", err)
+	}
 	if q.insertCredentialStmt, err = db.PrepareContext(ctx, insertCredential); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertCredential: %w", err)
 	}
 	if q.listAPIKeysStmt, err = db.PrepareContext(ctx, listAPIKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListAPIKeys: %w", err)
+	}
+	if q.listAppCredentialsStmt, err = db.PrepareContext(ctx, listAppCredentials); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAppCredentials: %w", err)
 	}
 	if q.listAuditStmt, err = db.PrepareContext(ctx, listAudit); err != nil {
 		return nil, fmt.Errorf("error preparing query ListAudit: %w", err)
@@ -126,8 +141,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.revokeAPIKeyStmt, err = db.PrepareContext(ctx, revokeAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeAPIKey: %w", err)
 	}
+	if q.rewrapAppCredentialStmt, err = db.PrepareContext(ctx, rewrapAppCredential); err != nil {
+		return nil, fmt.Errorf("error preparing query RewrapAppCredential: %w", err)
+	}
 	if q.rewrapCredentialStmt, err = db.PrepareContext(ctx, rewrapCredential); err != nil {
 		return nil, fmt.Errorf("error preparing query RewrapCredential: %w", err)
+	}
+	if q.setConnectionAccountStmt, err = db.PrepareContext(ctx, setConnectionAccount); err != nil {
+		return nil, fmt.Errorf("error preparing query SetConnectionAccount: %w", err)
+	}
+	if q.setConnectionObjectsStmt, err = db.PrepareContext(ctx, setConnectionObjects); err != nil {
+		return nil, fmt.Errorf("error preparing query SetConnectionObjects: %w", err)
 	}
 	if q.setConnectionStatusStmt, err = db.PrepareContext(ctx, setConnectionStatus); err != nil {
 		return nil, fmt.Errorf("error preparing query SetConnectionStatus: %w", err)
@@ -137,6 +161,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.touchAPIKeyStmt, err = db.PrepareContext(ctx, touchAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchAPIKey: %w", err)
+	}
+	if q.updateAppCredentialStmt, err = db.PrepareContext(ctx, updateAppCredential); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateAppCredential: %w", err)
 	}
 	if q.updateCredentialStmt, err = db.PrepareContext(ctx, updateCredential); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateCredential: %w", err)
@@ -161,6 +188,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing completeIdempotencyStmt: %w", cerr)
 		}
 	}
+	if q.connectionsByAccountStmt != nil {
+		if cerr := q.connectionsByAccountStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing connectionsByAccountStmt: %w", cerr)
+		}
+	}
 	if q.createAPIKeyStmt != nil {
 		if cerr := q.createAPIKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createAPIKeyStmt: %w", cerr)
@@ -174,6 +206,11 @@ func (q *Queries) Close() error {
 	if q.createTenantStmt != nil {
 		if cerr := q.createTenantStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createTenantStmt: %w", cerr)
+		}
+	}
+	if q.deleteAppCredentialStmt != nil {
+		if cerr := q.deleteAppCredentialStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteAppCredentialStmt: %w", cerr)
 		}
 	}
 	if q.deleteConnectionStmt != nil {
@@ -199,6 +236,11 @@ func (q *Queries) Close() error {
 	if q.getAPIKeyByPrefixStmt != nil {
 		if cerr := q.getAPIKeyByPrefixStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getAPIKeyByPrefixStmt: %w", cerr)
+		}
+	}
+	if q.getAppCredentialStmt != nil {
+		if cerr := q.getAppCredentialStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getAppCredentialStmt: %w", cerr)
 		}
 	}
 	if q.getConnectionStmt != nil {
@@ -231,6 +273,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getTenantStmt: %w", cerr)
 		}
 	}
+	if q.insertAppCredentialStmt != nil {
+		if cerr := q.insertAppCredentialStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertAppCredentialStmt: %w", cerr)
+		}
+	}
 	if q.insertCredentialStmt != nil {
 		if cerr := q.insertCredentialStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing insertCredentialStmt: %w", cerr)
@@ -239,6 +286,11 @@ func (q *Queries) Close() error {
 	if q.listAPIKeysStmt != nil {
 		if cerr := q.listAPIKeysStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listAPIKeysStmt: %w", cerr)
+		}
+	}
+	if q.listAppCredentialsStmt != nil {
+		if cerr := q.listAppCredentialsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAppCredentialsStmt: %w", cerr)
 		}
 	}
 	if q.listAuditStmt != nil {
@@ -316,9 +368,24 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing revokeAPIKeyStmt: %w", cerr)
 		}
 	}
+	if q.rewrapAppCredentialStmt != nil {
+		if cerr := q.rewrapAppCredentialStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing rewrapAppCredentialStmt: %w", cerr)
+		}
+	}
 	if q.rewrapCredentialStmt != nil {
 		if cerr := q.rewrapCredentialStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing rewrapCredentialStmt: %w", cerr)
+		}
+	}
+	if q.setConnectionAccountStmt != nil {
+		if cerr := q.setConnectionAccountStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setConnectionAccountStmt: %w", cerr)
+		}
+	}
+	if q.setConnectionObjectsStmt != nil {
+		if cerr := q.setConnectionObjectsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setConnectionObjectsStmt: %w", cerr)
 		}
 	}
 	if q.setConnectionStatusStmt != nil {
@@ -334,6 +401,11 @@ func (q *Queries) Close() error {
 	if q.touchAPIKeyStmt != nil {
 		if cerr := q.touchAPIKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing touchAPIKeyStmt: %w", cerr)
+		}
+	}
+	if q.updateAppCredentialStmt != nil {
+		if cerr := q.updateAppCredentialStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateAppCredentialStmt: %w", cerr)
 		}
 	}
 	if q.updateCredentialStmt != nil {
@@ -378,91 +450,109 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 }
 
 type Queries struct {
-	db                      DBTX
-	tx                      *sql.Tx
-	appendAuditStmt         *sql.Stmt
-	claimIdempotencyStmt    *sql.Stmt
-	completeIdempotencyStmt *sql.Stmt
-	createAPIKeyStmt        *sql.Stmt
-	createLeadStmt          *sql.Stmt
-	createTenantStmt        *sql.Stmt
-	deleteConnectionStmt    *sql.Stmt
-	deleteCredentialStmt    *sql.Stmt
-	deleteMappingStmt       *sql.Stmt
-	deleteTenantStmt        *sql.Stmt
-	getAPIKeyByPrefixStmt   *sql.Stmt
-	getConnectionStmt       *sql.Stmt
-	getCredentialStmt       *sql.Stmt
-	getDriverStmt           *sql.Stmt
-	getIdempotencyStmt      *sql.Stmt
-	getLeadStmt             *sql.Stmt
-	getTenantStmt           *sql.Stmt
-	insertCredentialStmt    *sql.Stmt
-	listAPIKeysStmt         *sql.Stmt
-	listAuditStmt           *sql.Stmt
-	listCredentialsStmt     *sql.Stmt
-	listDriversStmt         *sql.Stmt
-	listLeadsStmt           *sql.Stmt
-	listMappingsStmt        *sql.Stmt
-	listMappingsByKindStmt  *sql.Stmt
-	listTenantsStmt         *sql.Stmt
-	markLeadAttemptStmt     *sql.Stmt
-	markLeadWrittenStmt     *sql.Stmt
-	pruneIdempotencyStmt    *sql.Stmt
-	putConnectionStmt       *sql.Stmt
-	registerDriverStmt      *sql.Stmt
-	releaseIdempotencyStmt  *sql.Stmt
-	removeDriverStmt        *sql.Stmt
-	revokeAPIKeyStmt        *sql.Stmt
-	rewrapCredentialStmt    *sql.Stmt
-	setConnectionStatusStmt *sql.Stmt
-	setMappingStmt          *sql.Stmt
-	touchAPIKeyStmt         *sql.Stmt
-	updateCredentialStmt    *sql.Stmt
+	db                       DBTX
+	tx                       *sql.Tx
+	appendAuditStmt          *sql.Stmt
+	claimIdempotencyStmt     *sql.Stmt
+	completeIdempotencyStmt  *sql.Stmt
+	connectionsByAccountStmt *sql.Stmt
+	createAPIKeyStmt         *sql.Stmt
+	createLeadStmt           *sql.Stmt
+	createTenantStmt         *sql.Stmt
+	deleteAppCredentialStmt  *sql.Stmt
+	deleteConnectionStmt     *sql.Stmt
+	deleteCredentialStmt     *sql.Stmt
+	deleteMappingStmt        *sql.Stmt
+	deleteTenantStmt         *sql.Stmt
+	getAPIKeyByPrefixStmt    *sql.Stmt
+	getAppCredentialStmt     *sql.Stmt
+	getConnectionStmt        *sql.Stmt
+	getCredentialStmt        *sql.Stmt
+	getDriverStmt            *sql.Stmt
+	getIdempotencyStmt       *sql.Stmt
+	getLeadStmt              *sql.Stmt
+	getTenantStmt            *sql.Stmt
+	insertAppCredentialStmt  *sql.Stmt
+	insertCredentialStmt     *sql.Stmt
+	listAPIKeysStmt          *sql.Stmt
+	listAppCredentialsStmt   *sql.Stmt
+	listAuditStmt            *sql.Stmt
+	listCredentialsStmt      *sql.Stmt
+	listDriversStmt          *sql.Stmt
+	listLeadsStmt            *sql.Stmt
+	listMappingsStmt         *sql.Stmt
+	listMappingsByKindStmt   *sql.Stmt
+	listTenantsStmt          *sql.Stmt
+	markLeadAttemptStmt      *sql.Stmt
+	markLeadWrittenStmt      *sql.Stmt
+	pruneIdempotencyStmt     *sql.Stmt
+	putConnectionStmt        *sql.Stmt
+	registerDriverStmt       *sql.Stmt
+	releaseIdempotencyStmt   *sql.Stmt
+	removeDriverStmt         *sql.Stmt
+	revokeAPIKeyStmt         *sql.Stmt
+	rewrapAppCredentialStmt  *sql.Stmt
+	rewrapCredentialStmt     *sql.Stmt
+	setConnectionAccountStmt *sql.Stmt
+	setConnectionObjectsStmt *sql.Stmt
+	setConnectionStatusStmt  *sql.Stmt
+	setMappingStmt           *sql.Stmt
+	touchAPIKeyStmt          *sql.Stmt
+	updateAppCredentialStmt  *sql.Stmt
+	updateCredentialStmt     *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db:                      tx,
-		tx:                      tx,
-		appendAuditStmt:         q.appendAuditStmt,
-		claimIdempotencyStmt:    q.claimIdempotencyStmt,
-		completeIdempotencyStmt: q.completeIdempotencyStmt,
-		createAPIKeyStmt:        q.createAPIKeyStmt,
-		createLeadStmt:          q.createLeadStmt,
-		createTenantStmt:        q.createTenantStmt,
-		deleteConnectionStmt:    q.deleteConnectionStmt,
-		deleteCredentialStmt:    q.deleteCredentialStmt,
-		deleteMappingStmt:       q.deleteMappingStmt,
-		deleteTenantStmt:        q.deleteTenantStmt,
-		getAPIKeyByPrefixStmt:   q.getAPIKeyByPrefixStmt,
-		getConnectionStmt:       q.getConnectionStmt,
-		getCredentialStmt:       q.getCredentialStmt,
-		getDriverStmt:           q.getDriverStmt,
-		getIdempotencyStmt:      q.getIdempotencyStmt,
-		getLeadStmt:             q.getLeadStmt,
-		getTenantStmt:           q.getTenantStmt,
-		insertCredentialStmt:    q.insertCredentialStmt,
-		listAPIKeysStmt:         q.listAPIKeysStmt,
-		listAuditStmt:           q.listAuditStmt,
-		listCredentialsStmt:     q.listCredentialsStmt,
-		listDriversStmt:         q.listDriversStmt,
-		listLeadsStmt:           q.listLeadsStmt,
-		listMappingsStmt:        q.listMappingsStmt,
-		listMappingsByKindStmt:  q.listMappingsByKindStmt,
-		listTenantsStmt:         q.listTenantsStmt,
-		markLeadAttemptStmt:     q.markLeadAttemptStmt,
-		markLeadWrittenStmt:     q.markLeadWrittenStmt,
-		pruneIdempotencyStmt:    q.pruneIdempotencyStmt,
-		putConnectionStmt:       q.putConnectionStmt,
-		registerDriverStmt:      q.registerDriverStmt,
-		releaseIdempotencyStmt:  q.releaseIdempotencyStmt,
-		removeDriverStmt:        q.removeDriverStmt,
-		revokeAPIKeyStmt:        q.revokeAPIKeyStmt,
-		rewrapCredentialStmt:    q.rewrapCredentialStmt,
-		setConnectionStatusStmt: q.setConnectionStatusStmt,
-		setMappingStmt:          q.setMappingStmt,
-		touchAPIKeyStmt:         q.touchAPIKeyStmt,
-		updateCredentialStmt:    q.updateCredentialStmt,
+		db:                       tx,
+		tx:                       tx,
+		appendAuditStmt:          q.appendAuditStmt,
+		claimIdempotencyStmt:     q.claimIdempotencyStmt,
+		completeIdempotencyStmt:  q.completeIdempotencyStmt,
+		connectionsByAccountStmt: q.connectionsByAccountStmt,
+		createAPIKeyStmt:         q.createAPIKeyStmt,
+		createLeadStmt:           q.createLeadStmt,
+		createTenantStmt:         q.createTenantStmt,
+		deleteAppCredentialStmt:  q.deleteAppCredentialStmt,
+		deleteConnectionStmt:     q.deleteConnectionStmt,
+		deleteCredentialStmt:     q.deleteCredentialStmt,
+		deleteMappingStmt:        q.deleteMappingStmt,
+		deleteTenantStmt:         q.deleteTenantStmt,
+		getAPIKeyByPrefixStmt:    q.getAPIKeyByPrefixStmt,
+		getAppCredentialStmt:     q.getAppCredentialStmt,
+		getConnectionStmt:        q.getConnectionStmt,
+		getCredentialStmt:        q.getCredentialStmt,
+		getDriverStmt:            q.getDriverStmt,
+		getIdempotencyStmt:       q.getIdempotencyStmt,
+		getLeadStmt:              q.getLeadStmt,
+		getTenantStmt:            q.getTenantStmt,
+		insertAppCredentialStmt:  q.insertAppCredentialStmt,
+		insertCredentialStmt:     q.insertCredentialStmt,
+		listAPIKeysStmt:          q.listAPIKeysStmt,
+		listAppCredentialsStmt:   q.listAppCredentialsStmt,
+		listAuditStmt:            q.listAuditStmt,
+		listCredentialsStmt:      q.listCredentialsStmt,
+		listDriversStmt:          q.listDriversStmt,
+		listLeadsStmt:            q.listLeadsStmt,
+		listMappingsStmt:         q.listMappingsStmt,
+		listMappingsByKindStmt:   q.listMappingsByKindStmt,
+		listTenantsStmt:          q.listTenantsStmt,
+		markLeadAttemptStmt:      q.markLeadAttemptStmt,
+		markLeadWrittenStmt:      q.markLeadWrittenStmt,
+		pruneIdempotencyStmt:     q.pruneIdempotencyStmt,
+		putConnectionStmt:        q.putConnectionStmt,
+		registerDriverStmt:       q.registerDriverStmt,
+		releaseIdempotencyStmt:   q.releaseIdempotencyStmt,
+		removeDriverStmt:         q.removeDriverStmt,
+		revokeAPIKeyStmt:         q.revokeAPIKeyStmt,
+		rewrapAppCredentialStmt:  q.rewrapAppCredentialStmt,
+		rewrapCredentialStmt:     q.rewrapCredentialStmt,
+		setConnectionAccountStmt: q.setConnectionAccountStmt,
+		setConnectionObjectsStmt: q.setConnectionObjectsStmt,
+		setConnectionStatusStmt:  q.setConnectionStatusStmt,
+		setMappingStmt:           q.setMappingStmt,
+		touchAPIKeyStmt:          q.touchAPIKeyStmt,
+		updateAppCredentialStmt:  q.updateAppCredentialStmt,
+		updateCredentialStmt:     q.updateCredentialStmt,
 	}
 }

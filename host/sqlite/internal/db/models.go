@@ -19,6 +19,16 @@ type ApiKey struct {
 	RevokedAt  sql.NullInt64
 }
 
+type AppCredential struct {
+	Slug       string
+	Version    int64
+	Ciphertext []byte
+	WrappedDek []byte
+	KekID      string
+	RotatedAt  sql.NullInt64
+	CreatedAt  int64
+}
+
 type AuditLog struct {
 	ID             int64
 	At             int64
@@ -40,6 +50,9 @@ type Connection struct {
 	Config       string
 	CreatedAt    int64
 	UpdatedAt    int64
+	AccountID    string
+	Objects      sql.NullString
+	ObjectsAt    sql.NullInt64
 }
 
 type DriverCatalog struct {

@@ -1,0 +1,102 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"crmhost.dev/host"
+	"crmhost.dev/host/postgres/internal/db"
+	"github.com/jackc/pgx/v5"
+)
+
+// PutAppCredential implements host.AppCredentialStore; like PutCredential,
+// the replace is one conditional UPDATE.
+func (s *Store) PutAppCredential(ctx context.Context, c host.AppCredential, expectVersion int) (host.AppCredential, error) {
+	if err := c.Validate(); err != nil {
+		return host.AppCredential{}, err
+	}
+	if expectVersion < 0 {
+		return host.AppCredential{}, host.Errorf(host.CodeInvalid, "expected version %d is negative", expectVersion)
+	}
+	created := s.stamp(c.CreatedAt)
+	if expectVersion == 0 {
+		row, err := s.q.InsertAppCredential(ctx, db.InsertAppCredentialParams{Slug: c.Slug, Ciphertext: c.Ciphertext,
+			WrappedDek: c.WrappedDEK, KekID: c.KEKID, RotatedAt: truncPtr(c.RotatedAt), CreatedAt: created})
+		if err != nil {
+			return host.AppCredential{}, mapErr(err, "", "", "driver "+quote(c.Slug)+" already has app credentials (expected version 0)")
+		}
+		return appCredentialFromRow(row), nil
+	}
+	row, err := s.q.UpdateAppCredential(ctx, db.UpdateAppCredentialParams{Ciphertext: c.Ciphertext, WrappedDek: c.WrappedDEK,
+		KekID: c.KEKID, RotatedAt: truncPtr(c.RotatedAt), CreatedAt: created, Slug: c.Slug, ExpectVersion: int32(expectVersion)})
+	if err == nil {
+		return appCredentialFromRow(row), nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return host.AppCredential{}, mapErr(err, "", "", "")
+	}
+	cur, err := s.q.GetAppCredential(ctx, c.Slug)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return host.AppCredential{}, appVersionConflict(c.Slug, expectVersion, 0)
+	}
+	if err != nil {
+		return host.AppCredential{}, mapErr(err, "", "", "")
+	}
+	return host.AppCredential{}, appVersionConflict(c.Slug, expectVersion, int(cur.Version))
+}
+
+// GetAppCredential implements host.AppCredentialStore.
+func (s *Store) GetAppCredential(ctx context.Context, slug string) (host.AppCredential, error) {
+	row, err := s.q.GetAppCredential(ctx, slug)
+	if err != nil {
+		return host.AppCredential{}, mapErr(err, "", "app credentials of driver "+quote(slug)+" not found", "")
+	}
+	return appCredentialFromRow(row), nil
+}
+
+// ListAppCredentials implements host.AppCredentialStore.
+func (s *Store) ListAppCredentials(ctx context.Context) ([]host.AppCredential, error) {
+	rows, err := s.q.ListAppCredentials(ctx)
+	if err != nil {
+		return nil, mapErr(err, "", "", "")
+	}
+	out := make([]host.AppCredential, len(rows))
+	for i, r := range rows {
+		out[i] = appCredentialFromRow(r)
+	}
+	return out, nil
+}
+
+// RewrapAppCredential implements host.AppCredentialStore.
+func (s *Store) RewrapAppCredential(ctx context.Context, slug string, version int, wrappedDEK []byte, kekID string, rotatedAt time.Time) error {
+	if len(wrappedDEK) == 0 || kekID == "" {
+		return host.Errorf(host.CodeInvalid, "rewrap needs a wrapped DEK and a KEK id")
+	}
+	at := s.stamp(rotatedAt)
+	n, err := s.q.RewrapAppCredential(ctx, db.RewrapAppCredentialParams{WrappedDek: wrappedDEK, KekID: kekID,
+		RotatedAt: &at, Slug: slug, Version: int32(version)})
+	if err != nil || n > 0 {
+		return mapErr(err, "", "", "")
+	}
+	cur, err := s.q.GetAppCredential(ctx, slug)
+	if err != nil {
+		return mapErr(err, "", "app credentials of driver "+quote(slug)+" not found", "")
+	}
+	return appVersionConflict(slug, version, int(cur.Version))
+}
+
+// DeleteAppCredential implements host.AppCredentialStore.
+func (s *Store) DeleteAppCredential(ctx context.Context, slug string) error {
+	n, err := s.q.DeleteAppCredential(ctx, slug)
+	return notFoundIfNone(n, err, "app credentials of driver %q not found", slug)
+}
+
+func appVersionConflict(slug string, want, got int) error {
+	return host.Conflict("app credentials of driver %q are at version %d, not %d", slug, got, want)
+}
+
+func appCredentialFromRow(r db.AppCredential) host.AppCredential {
+	return host.AppCredential{Slug: r.Slug, Version: int(r.Version), Ciphertext: r.Ciphertext, WrappedDEK: r.WrappedDek,
+		KEKID: r.KekID, RotatedAt: utcPtr(r.RotatedAt), CreatedAt: r.CreatedAt.UTC()}
+}
