@@ -10,7 +10,6 @@ import (
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/broker"
-	"crmhost.dev/sdk"
 )
 
 // slowAudit is an audit store whose writes take a while and can fail, so
@@ -55,7 +54,7 @@ func TestBufferedAudit(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := f.b.LookupCustomer(ctx(t), agent, ten, sdk.LookupQuery{Email: "nobody@example.com"}); err != nil {
+			if _, err := f.b.LookupCustomer(ctx(t), agent, ten, broker.LookupInput{Email: "nobody@example.com"}); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -80,7 +79,7 @@ func TestBufferedAudit(t *testing.T) {
 
 	audit.down.Store(true)
 	before := f.b.AuditFailures()
-	if _, err := f.b.LookupCustomer(ctx(t), agent, ten, sdk.LookupQuery{Email: "nobody@example.com"}); err != nil {
+	if _, err := f.b.LookupCustomer(ctx(t), agent, ten, broker.LookupInput{Email: "nobody@example.com"}); err != nil {
 		t.Fatalf("a failing audit sink failed the call: %v", err)
 	}
 	if err := f.b.FlushAudit(ctx(t)); err != nil {
@@ -92,13 +91,13 @@ func TestBufferedAudit(t *testing.T) {
 	audit.down.Store(false)
 
 	// Close stores the rest; rows after Close are written at once.
-	if _, err := f.b.LookupCustomer(ctx(t), agent, ten, sdk.LookupQuery{Email: "nobody@example.com"}); err != nil {
+	if _, err := f.b.LookupCustomer(ctx(t), agent, ten, broker.LookupInput{Email: "nobody@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.b.Close(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.b.LookupCustomer(ctx(t), agent, ten, sdk.LookupQuery{Email: "nobody@example.com"}); err != nil {
+	if _, err := f.b.LookupCustomer(ctx(t), agent, ten, broker.LookupInput{Email: "nobody@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := len(f.audit(ten, "credential.decrypt")); got != calls+3 {

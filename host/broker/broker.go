@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -57,7 +58,16 @@ type Options struct {
 	// Leads stores submitted leads and enqueues their writes to the CRM
 	// (host/jobs' Runner; see leads.go). Nil refuses SubmitLead.
 	Leads LeadQueue
-	Now   func() time.Time
+	// EgressAllow lets drivers reach these address prefixes although the
+	// provider toolkit's egress guard refuses private and loopback
+	// addresses otherwise (dev mode and tests: the fake providers run on
+	// loopback). Production leaves it empty. Tenants cannot set it.
+	EgressAllow []netip.Prefix
+	// RefreshMargin is how long before a credential's expiry the host
+	// refreshes it before a call (default 2m), for drivers that implement
+	// Refresh.
+	RefreshMargin time.Duration
+	Now           func() time.Time
 }
 
 // Broker runs tenant operations. It is safe for concurrent use.
@@ -77,6 +87,9 @@ type Broker struct {
 	leads       LeadQueue
 	config      configCache
 	auditLog    *auditLog
+	egress      []netip.Prefix
+	margin      time.Duration
+	apps        appCache
 
 	refresh       singleflight.Group
 	auditFailures atomic.Uint64
@@ -86,7 +99,10 @@ type Broker struct {
 func New(o Options) *Broker {
 	b := &Broker{store: o.Store, keyring: o.Keyring, drivers: o.Drivers, audit: o.Audit, log: o.Logger,
 		ttl: o.IdempotencyTTL, onFail: o.OnAuditFailure, now: o.Now,
-		throttler: o.Throttle, onThrottled: o.OnThrottled, leads: o.Leads}
+		throttler: o.Throttle, onThrottled: o.OnThrottled, leads: o.Leads, egress: o.EgressAllow, margin: o.RefreshMargin}
+	if b.margin <= 0 {
+		b.margin = 2 * time.Minute
+	}
 	if b.audit == nil {
 		b.audit = o.Store
 	}
@@ -100,6 +116,7 @@ func New(o Options) *Broker {
 		b.now = time.Now
 	}
 	b.config = configCache{ttl: o.ConfigCacheTTL, now: b.now}
+	b.apps = appCache{ttl: o.ConfigCacheTTL, now: b.now}
 	b.auditLog = newAuditLog(b.audit, o.AuditBuffer, b.auditFailed)
 	return b
 }
@@ -138,19 +155,23 @@ func CredentialAAD(tenantID string) secrets.AAD {
 	return secrets.AAD{TenantID: tenantID, Table: "tenant_credentials", Column: "secret", RowID: tenantID}
 }
 
-// session is a tenant's connection, ready for driver calls. Its secret is
-// decrypted by the first driver call (see unseal).
+// session is a tenant's connection, ready for driver calls. Its secret
+// (and the driver's app credentials) are decrypted by the first driver
+// call (see unseal). desc is the driver's description with the
+// connection's own objects, when it has listed them.
 type session struct {
-	conn     host.Connection
-	cred     host.Credential
-	secret   map[string]string
-	unsealed bool
-	desc     sdk.Description
-	mapping  *mapping.Mapping
+	conn      host.Connection
+	cred      host.Credential
+	secret    map[string]string
+	app       map[string]string
+	unsealed  bool
+	refreshed bool // the secret was refreshed during this session
+	desc      sdk.Description
+	mapping   *mapping.Mapping
 }
 
 func (s *session) sdkConn() sdk.Connection {
-	return sdk.Connection{Config: s.conn.Config, Secret: s.secret}
+	return sdk.Connection{Config: s.conn.Config, Secret: s.secret, App: s.app, AccountID: s.conn.AccountID}
 }
 
 // open loads the tenant's connection and its driver's description and
@@ -170,6 +191,9 @@ func (b *Broker) open(ctx context.Context, a Actor, tenantID string) (*session, 
 	if s.desc, err = b.drivers.Describe(ctx, conn.Provider); err != nil {
 		return nil, err
 	}
+	if conn.Objects != nil {
+		s.desc.Objects = conn.Objects
+	}
 	s.mapping = mapping.Resolve(s.desc, overrides)
 	return s, nil
 }
@@ -187,17 +211,22 @@ func (b *Broker) connectionErr(ctx context.Context, tenantID string, err error) 
 	return host.Errorf(host.CodeNotConnected, "tenant %s has no CRM connection", tenantID)
 }
 
-// unseal decrypts the session's credential the first time a driver call
-// needs it. Errors: CodeNotConnected (no credential), CodeInternal.
+// unseal decrypts the session's credential and its driver's app
+// credentials the first time a driver call needs them. Errors:
+// CodeNotConnected (no credential), CodeInternal.
 func (b *Broker) unseal(ctx context.Context, a Actor, s *session) error {
 	if s.unsealed {
 		return nil
+	}
+	app, err := b.appCredentials(ctx, s.desc)
+	if err != nil {
+		return err
 	}
 	cred, secret, err := b.decrypt(ctx, a, s.conn.TenantID)
 	if err != nil {
 		return err
 	}
-	s.cred, s.secret, s.unsealed = cred, secret, true
+	s.cred, s.secret, s.app, s.unsealed = cred, secret, app, true
 	return nil
 }
 
@@ -234,11 +263,14 @@ func (b *Broker) seal(ctx context.Context, tenantID string, secret map[string]st
 	return b.store.PutCredential(ctx, c, expect)
 }
 
-// call runs fn on the session's driver; on auth_error for a connection
-// that can refresh, it refreshes once (single-flight per tenant), stores
-// the new secret and retries once. Each driver call first passes the
-// driver-side throttle (sdk.CodeRateLimited when it refuses), before the
-// secret is decrypted.
+// call runs fn on the session's driver. Before it, the driver-side
+// throttle (sdk.CodeRateLimited when it refuses), the decrypt, and, for a
+// driver that implements Refresh, a refresh when the secret expires within
+// the refresh margin. A credential update the driver sends back is stored
+// before call returns (see applyUpdate). On auth_error a driver that
+// implements Refresh is asked to refresh once (single-flight per tenant)
+// and the call is retried once; the host never looks at the secret's key
+// names to decide.
 func (b *Broker) call(ctx context.Context, a Actor, s *session, verb string, fn func(ctx context.Context, d *sdk.Client, conn sdk.Connection) error) error {
 	if err := b.throttle(ctx, s, verb); err != nil {
 		return err
@@ -249,68 +281,34 @@ func (b *Broker) call(ctx context.Context, a Actor, s *session, verb string, fn 
 	if a.RequestID != "" && sdk.RequestID(ctx) == "" {
 		ctx = sdk.WithRequestID(ctx, a.RequestID)
 	}
+	ctx = sdk.WithEgressAllow(ctx, b.egress)
+	if err := b.refreshIfExpiring(ctx, a, s); err != nil {
+		return err
+	}
 	run := func() error {
-		return b.drivers.Call(ctx, s.conn.Provider, verb, func(ctx context.Context, d *sdk.Client) error {
+		cctx, update := sdk.CaptureCredentialUpdate(ctx)
+		err := b.drivers.Call(cctx, s.conn.Provider, verb, func(ctx context.Context, d *sdk.Client) error {
 			return fn(ctx, d, s.sdkConn())
 		})
+		if u := update(); u != nil {
+			b.applyUpdate(ctx, a, s, *u, "credential.update")
+		}
+		return err
 	}
 	err := run()
-	if sdk.CodeOf(err) != sdk.CodeAuth || !s.desc.Capabilities.Refresh || s.secret["refresh_token"] == "" {
+	if sdk.CodeOf(err) != sdk.CodeAuth || !s.desc.Capabilities.Refresh || s.refreshed {
 		return err
 	}
 	if rerr := b.refreshSession(ctx, a, s); rerr != nil {
-		b.log.Warn("refresh after auth_error failed", "tenant", s.conn.TenantID, "request_id", a.RequestID, "error", rerr)
+		if host.CodeOf(rerr) != host.ErrorCode(sdk.CodeUnsupported) {
+			b.log.Warn("refresh after auth_error failed", "tenant", s.conn.TenantID, "request_id", a.RequestID, "code", host.CodeOf(rerr))
+		}
 		return err
 	}
 	if err := b.throttle(ctx, s, verb); err != nil {
 		return err
 	}
 	return run()
-}
-
-type refreshed struct {
-	cred   host.Credential
-	secret map[string]string
-}
-
-// refreshSession renews the session's secret once per tenant at a time.
-func (b *Broker) refreshSession(ctx context.Context, a Actor, s *session) error {
-	v, err, _ := b.refresh.Do(s.conn.TenantID, func() (any, error) {
-		// Another replica may have refreshed already: reload first.
-		cred, secret, err := b.decrypt(ctx, a, s.conn.TenantID)
-		if err != nil {
-			return nil, err
-		}
-		if cred.Version != s.cred.Version {
-			return refreshed{cred, secret}, nil
-		}
-		var auth sdk.Authorization
-		err = b.drivers.Call(ctx, s.conn.Provider, "refresh", func(ctx context.Context, d *sdk.Client) error {
-			var err error
-			auth, err = d.Refresh(ctx, sdk.Connection{Config: s.conn.Config, Secret: secret})
-			return err
-		})
-		if err != nil {
-			b.record(ctx, a, s.conn.TenantID, "credential.refresh", host.OutcomeError, string(host.CodeOf(err)))
-			if sdk.CodeOf(err) == sdk.CodeAuth {
-				_ = b.store.SetConnectionStatus(context.WithoutCancel(ctx), s.conn.TenantID, host.ConnectionNeedsReauth, "the CRM refused to refresh the credential")
-				b.Forget(s.conn.TenantID)
-			}
-			return nil, err
-		}
-		nc, err := b.seal(ctx, s.conn.TenantID, auth.Secret, auth.ExpiresAt, cred.Version)
-		if err != nil {
-			return nil, err
-		}
-		b.record(ctx, a, s.conn.TenantID, "credential.refresh", host.OutcomeOK, fmt.Sprintf("version %d", nc.Version))
-		return refreshed{nc, auth.Secret}, nil
-	})
-	if err != nil {
-		return err
-	}
-	r := v.(refreshed)
-	s.cred, s.secret = r.cred, r.secret
-	return nil
 }
 
 var zeroTime time.Time

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -222,7 +223,7 @@ func TestConnectSplitsCredentials(t *testing.T) {
 	if _, err := f.b.CreateRecord(ctx(t), agent, ten.ID, broker.CreateInput{Object: "customer", Fields: map[string]any{"phone": "020 7946 0000"}}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := f.b.LookupCustomer(ctx(t), agent, ten.ID, sdk.LookupQuery{Phone: "+44 20 7946 0000"})
+	r, err := f.b.LookupCustomer(ctx(t), agent, ten.ID, broker.LookupInput{Phone: "+44 20 7946 0000"})
 	if err != nil || r.MatchCount != 1 {
 		t.Errorf("lookup in the default region = %+v, %v", r, err)
 	}
@@ -249,14 +250,17 @@ func TestDeleteRecord(t *testing.T) {
 	if err != nil || !del.Deleted || !del.HardDeleted {
 		t.Fatalf("delete = %+v, %v", del, err)
 	}
-	r, err := f.b.LookupCustomer(ctx(t), agent, ten, sdk.LookupQuery{ExternalID: c.ExternalID})
+	r, err := f.b.LookupCustomer(ctx(t), agent, ten, broker.LookupInput{ExternalID: c.ExternalID})
 	if err != nil || r.Customer != nil {
 		t.Errorf("lookup after delete = %+v, %v", r, err)
 	}
 	_, err = f.b.DeleteRecord(ctx(t), agent, ten, broker.DeleteInput{Object: "customer", ExternalID: c.ExternalID})
 	wantCode(t, err, host.CodeNotFound, "")
-	if rows := f.audit(ten, "record.delete"); len(rows) != 1 {
-		t.Errorf("%d record.delete audit rows, want 1", len(rows))
+	// Both attempts are audited: the delete, and the one the CRM refused.
+	rows := f.audit(ten, "record.delete")
+	if len(rows) != 2 || rows[0].Outcome != host.OutcomeError || rows[1].Outcome != host.OutcomeOK ||
+		!strings.Contains(rows[1].Detail, c.ExternalID) || !strings.Contains(rows[0].Detail, "not_found") {
+		t.Errorf("record.delete audit rows = %+v, want the delete (ok) then the refused one (not_found), newest first", rows)
 	}
 
 	calls := f.driverCalls("delete_record")
@@ -277,7 +281,7 @@ func TestRefusedInputTouchesNoSecret(t *testing.T) {
 	_, err := f.b.SearchRecords(ctx(t), agent, ten, broker.SearchInput{Object: "widget"})
 	wantCode(t, err, host.CodeInvalid, "object")
 	_, err = f.b.CreateRecord(ctx(t), agent, ten, broker.CreateInput{Object: "customer", Fields: map[string]any{"shoe_size": 44}, IdempotencyKey: "k"})
-	wantCode(t, err, host.CodeInvalid, "fields")
+	wantCode(t, err, host.CodeInvalid, "fields.shoe_size")
 	_, err = f.b.UpdateRecord(ctx(t), agent, ten, broker.UpdateInput{Object: "lead", ExternalID: "x", Fields: map[string]any{"a": 1}})
 	wantCode(t, err, host.CodeInvalid, "object")
 	_, err = f.b.DeleteRecord(ctx(t), agent, ten, broker.DeleteInput{Object: "widget", ExternalID: "x"})
@@ -305,7 +309,7 @@ func TestConcurrentRefreshIsSingleFlight(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = f.b.LookupCustomer(ctx(t), agent, ten, sdk.LookupQuery{Email: "x@example.com"})
+			_, errs[i] = f.b.LookupCustomer(ctx(t), agent, ten, broker.LookupInput{Email: "x@example.com"})
 		}()
 	}
 	wg.Wait()
@@ -374,7 +378,7 @@ func TestAuditFailureIsCountedNotFatal(t *testing.T) {
 	f := newFixture(t, broker.Options{Audit: downAudit{}, OnAuditFailure: func() { hook.Add(1) }})
 	ten := f.connected("acme")
 	before := f.b.AuditFailures()
-	if _, err := f.b.LookupCustomer(ctx(t), agent, ten, sdk.LookupQuery{Email: "x@example.com"}); err != nil {
+	if _, err := f.b.LookupCustomer(ctx(t), agent, ten, broker.LookupInput{Email: "x@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.b.AuditFailures(); got != before+1 {
@@ -392,9 +396,9 @@ func TestNotConnected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.b.LookupCustomer(ctx(t), agent, ten.ID, sdk.LookupQuery{Email: "x@example.com"})
+	_, err = f.b.LookupCustomer(ctx(t), agent, ten.ID, broker.LookupInput{Email: "x@example.com"})
 	wantCode(t, err, host.CodeNotConnected, "")
-	_, err = f.b.LookupCustomer(ctx(t), agent, "ten_nosuch", sdk.LookupQuery{Email: "x@example.com"})
+	_, err = f.b.LookupCustomer(ctx(t), agent, "ten_nosuch", broker.LookupInput{Email: "x@example.com"})
 	wantCode(t, err, host.CodeNotFound, "")
 	_, _, err = f.b.Test(ctx(t), operator, ten.ID)
 	wantCode(t, err, host.CodeNotConnected, "")

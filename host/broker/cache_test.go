@@ -6,7 +6,6 @@ import (
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/broker"
-	"crmhost.dev/sdk"
 )
 
 // TestConfigCache: with a TTL the broker reads a tenant's connection and
@@ -18,7 +17,7 @@ func TestConfigCache(t *testing.T) {
 	f := newFixture(t, broker.Options{ConfigCacheTTL: time.Minute, Now: func() time.Time { return now }})
 	ten := f.connected("acme")
 	lookup := func() error {
-		_, err := f.b.LookupCustomer(ctx(t), agent, ten, sdk.LookupQuery{Email: "nobody@example.com"})
+		_, err := f.b.LookupCustomer(ctx(t), agent, ten, broker.LookupInput{Email: "nobody@example.com"})
 		return err
 	}
 	if err := lookup(); err != nil {

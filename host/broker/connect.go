@@ -3,7 +3,9 @@ package broker
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,6 +21,13 @@ type ConnectInput struct {
 	// The sdk's shared config keys (base_url, default_region) are accepted
 	// for every driver.
 	Credentials map[string]string
+	// Merge edits the existing connection instead of replacing it: config
+	// keys not given keep their values and secret fields not given keep
+	// the stored secret (an empty value removes a key). Without Merge, a
+	// re-connect to the same provider still keeps the stored values of
+	// secret fields it leaves out, so re-sending a connection's settings
+	// never wipes its secret.
+	Merge bool
 }
 
 // sharedConfig are config keys every driver accepts.
@@ -103,10 +112,16 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-// Connect stores the tenant's connection and sealed credential, then runs
-// TestConnection: the connection is active only when the test passes, and
-// failed (with the driver's reason) otherwise. A driver with an Authorize
-// step for form credentials gets to turn them into the secret to store.
+// Connect stores the tenant's connection and sealed credential, then
+// proves them: a driver with an Authorize step turns the form credentials
+// into the secret to store (a session, a checked token, the account id),
+// TestConnection runs, the provider account id is recorded, and the
+// connection's own objects are listed for drivers whose objects depend on
+// it. The connection is active only when all that passes, and failed
+// (with the driver's reason) otherwise. Editing a connection (Merge, or a
+// re-connect to the same provider) keeps the stored secret values it does
+// not replace. The audit row says what changed: provider, config keys,
+// and which secret keys were kept or replaced (never values).
 // Errors: CodeNotFound (tenant or driver), CodeInvalid (credentials not
 // matching the driver's schema), CodeDriverUnavailable; nothing is written
 // on CodeInvalid.
@@ -120,44 +135,240 @@ func (b *Broker) Connect(ctx context.Context, a Actor, tenantID string, in Conne
 	// Check the catalog first: an unregistered slug is the caller's
 	// mistake, answered the same every time, and must not start (and put
 	// in restart back-off) a supervisor for a driver that does not exist.
-	if _, err := b.store.GetDriver(ctx, b.drivers.Resolve(in.Provider)); err != nil {
-		if host.CodeOf(err) == host.CodeNotFound {
-			return host.Connection{}, sdk.TestResult{}, &host.Error{Code: host.CodeInvalid, Field: "provider", Message: fmt.Sprintf("no driver is registered for %q", in.Provider)}
-		}
-		return host.Connection{}, sdk.TestResult{}, err
-	}
-	desc, err := b.drivers.Describe(ctx, in.Provider)
+	desc, err := b.describeDriver(ctx, in.Provider)
 	if err != nil {
 		if host.CodeOf(err) == host.CodeNotFound {
 			return host.Connection{}, sdk.TestResult{}, &host.Error{Code: host.CodeInvalid, Field: "provider", Message: fmt.Sprintf("no driver is registered for %q", in.Provider)}
 		}
 		return host.Connection{}, sdk.TestResult{}, err
 	}
-	config, secret, err := splitCredentials(desc, in.Credentials)
+	// Refuse a form the schema refuses before any secret is decrypted:
+	// secret fields left out of an edit of the same provider's connection
+	// stand for their stored values.
+	prior, same, err := b.prior(ctx, tenantID, in.Provider)
 	if err != nil {
 		return host.Connection{}, sdk.TestResult{}, err
 	}
-	expect := 0
-	if old, err := b.store.GetCredential(ctx, tenantID); err == nil {
-		expect = old.Version
+	if in.Merge && !same {
+		return host.Connection{}, sdk.TestResult{}, host.Errorf(host.CodeNotConnected, "tenant %s has no %s connection to edit", tenantID, in.Provider)
+	}
+	if _, _, err := splitCredentials(desc, probeForm(desc, prior, same, in)); err != nil {
+		return host.Connection{}, sdk.TestResult{}, err
+	}
+	old := oldConnection{conn: prior}
+	if same {
+		if old.cred, old.secret, err = b.decrypt(ctx, a, tenantID); err != nil {
+			return host.Connection{}, sdk.TestResult{}, err
+		}
+	} else if cred, err := b.store.GetCredential(ctx, tenantID); err == nil {
+		old.cred = cred
 	} else if host.CodeOf(err) != host.CodeNotFound {
 		return host.Connection{}, sdk.TestResult{}, err
 	}
-	defer b.Forget(tenantID)
-	_, err = b.store.PutConnection(ctx, host.Connection{TenantID: tenantID, Provider: in.Provider,
-		Status: host.ConnectionPending, Config: config})
+	creds := in.Credentials
+	if in.Merge {
+		creds = mergeForm(desc, old, in.Credentials)
+	} else if same {
+		creds = keepSecrets(desc, old.secret, in.Credentials)
+	}
+	config, secret, err := splitCredentials(desc, creds)
 	if err != nil {
 		return host.Connection{}, sdk.TestResult{}, err
 	}
-	if _, err := b.seal(ctx, tenantID, secret, zeroTime, expect); err != nil {
+	defer b.Forget(tenantID)
+	conn := host.Connection{TenantID: tenantID, Provider: in.Provider, Status: host.ConnectionPending, Config: config}
+	expires := zeroTime
+	if same {
+		conn.AccountID, conn.Objects, conn.ObjectsAt = old.conn.AccountID, old.conn.Objects, old.conn.ObjectsAt
+		if maps.Equal(secret, old.secret) && old.cred.ExpiresAt != nil {
+			expires = *old.cred.ExpiresAt // the same token: it expires when it did
+		}
+	}
+	if _, err = b.store.PutConnection(ctx, conn); err != nil {
 		return host.Connection{}, sdk.TestResult{}, err
 	}
-	b.record(ctx, a, tenantID, "connection.connect", host.OutcomeOK, "provider "+in.Provider)
+	if _, err := b.seal(ctx, tenantID, secret, expires, old.cred.Version); err != nil {
+		return host.Connection{}, sdk.TestResult{}, err
+	}
+	b.record(ctx, a, tenantID, "connection.connect", host.OutcomeOK, connectDetail(in.Provider, config, secret, old.secret, in.Merge))
+	if desc.Capabilities.Authorize {
+		if res, err := b.authorizeForm(ctx, a, tenantID); err != nil || !res.OK {
+			return b.stamp(ctx, a, tenantID, res, err)
+		}
+	}
 	return b.Test(ctx, a, tenantID)
 }
 
+// oldConnection is a tenant's connection before an edit.
+type oldConnection struct {
+	conn   host.Connection
+	cred   host.Credential
+	secret map[string]string
+}
+
+// prior returns the tenant's current connection and whether it is to
+// provider with a stored credential (whose secret an edit may keep).
+func (b *Broker) prior(ctx context.Context, tenantID, provider string) (host.Connection, bool, error) {
+	conn, err := b.store.GetConnection(ctx, tenantID)
+	if err != nil {
+		if host.CodeOf(err) == host.CodeNotFound {
+			return host.Connection{}, false, nil
+		}
+		return conn, false, err
+	}
+	if conn.Provider != provider {
+		return conn, false, nil
+	}
+	if _, err := b.store.GetCredential(ctx, tenantID); err != nil {
+		if host.CodeOf(err) == host.CodeNotFound {
+			return conn, false, nil
+		}
+		return conn, false, err
+	}
+	return conn, true, nil
+}
+
+// keptPlaceholder stands for a stored secret value while a form is
+// checked before the secret is decrypted.
+const keptPlaceholder = "stored-value"
+
+// probeForm is the form to check against the schema before any secret is
+// decrypted: secret fields an edit leaves out stand for their stored
+// values, and a merge keeps the stored config keys it does not change.
+func probeForm(desc sdk.Description, prior host.Connection, same bool, in ConnectInput) map[string]string {
+	out := maps.Clone(in.Credentials)
+	if out == nil {
+		out = map[string]string{}
+	}
+	if !same {
+		return out
+	}
+	if in.Merge {
+		for k, v := range prior.Config {
+			if _, given := in.Credentials[k]; !given {
+				out[k] = v
+			}
+		}
+	}
+	for _, f := range desc.CredentialFields {
+		if _, given := in.Credentials[f.Name]; !given && f.Secret {
+			out[f.Name] = keptPlaceholder
+		}
+	}
+	for k, v := range out {
+		if v == "" && in.Merge {
+			delete(out, k)
+		}
+	}
+	return out
+}
+
+// keepSecrets returns form with the stored values of the driver's secret
+// fields it leaves out.
+func keepSecrets(desc sdk.Description, stored, form map[string]string) map[string]string {
+	out := maps.Clone(form)
+	if out == nil {
+		out = map[string]string{}
+	}
+	for _, f := range desc.CredentialFields {
+		if _, given := form[f.Name]; !given && f.Secret && stored[f.Name] != "" {
+			out[f.Name] = stored[f.Name]
+		}
+	}
+	return out
+}
+
+// mergeForm is the form an edit amounts to: the stored config and secret
+// values of the driver's fields with the edit's on top (empty removes).
+func mergeForm(desc sdk.Description, old oldConnection, edit map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range old.conn.Config {
+		out[k] = v
+	}
+	for _, f := range desc.CredentialFields {
+		if f.Secret && old.secret[f.Name] != "" {
+			out[f.Name] = old.secret[f.Name]
+		}
+	}
+	for k, v := range edit {
+		if v == "" {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// connectDetail is the audit detail of a connect or edit: key names only.
+func connectDetail(provider string, config, secret, oldSecret map[string]string, merge bool) string {
+	var kept, replaced []string
+	for _, k := range slices.Sorted(maps.Keys(secret)) {
+		if oldSecret != nil && oldSecret[k] == secret[k] {
+			kept = append(kept, k)
+		} else {
+			replaced = append(replaced, k)
+		}
+	}
+	verb := "connect"
+	if merge {
+		verb = "edit"
+	}
+	return fmt.Sprintf("%s provider %s; config keys %s; secret kept [%s] replaced [%s]", verb, provider,
+		strings.Join(slices.Sorted(maps.Keys(config)), ","), strings.Join(kept, ","), strings.Join(replaced, ","))
+}
+
+// authorizeForm runs the driver's Authorize step on the stored form
+// credentials (no code) and stores what it answers: its secret replaces
+// the stored one, its config and account id are merged. A refusal is a
+// failed result with the driver's reason.
+func (b *Broker) authorizeForm(ctx context.Context, a Actor, tenantID string) (sdk.TestResult, error) {
+	s, err := b.openAny(ctx, a, tenantID)
+	if err != nil {
+		return sdk.TestResult{}, err
+	}
+	var auth sdk.Authorization
+	err = b.call(ctx, a, s, sdk.VerbAuthorize, func(ctx context.Context, d *sdk.Client, conn sdk.Connection) error {
+		var err error
+		auth, err = d.Authorize(ctx, conn, sdk.Grant{})
+		return err
+	})
+	switch c := sdk.CodeOf(err); {
+	case err == nil:
+	case c == sdk.CodeAuth || c == sdk.CodeInvalid:
+		b.record(ctx, a, tenantID, "connection.authorize", host.OutcomeError, string(c))
+		return sdk.TestResult{OK: false, Reason: sdk.AsError(err).Message}, nil
+	default:
+		return sdk.TestResult{}, err
+	}
+	if err := b.storeAuthorization(ctx, a, s, auth); err != nil {
+		return sdk.TestResult{}, err
+	}
+	return sdk.TestResult{OK: true}, nil
+}
+
+// storeAuthorization replaces the session's secret with an Authorize
+// answer (sealed, audited) and merges its config and account id.
+func (b *Broker) storeAuthorization(ctx context.Context, a Actor, s *session, auth sdk.Authorization) error {
+	if err := b.checkUpdate(s, sdk.CredentialUpdate{Secret: auth.Secret, Config: auth.Config, AccountID: auth.AccountID}); err != nil {
+		b.record(ctx, a, s.conn.TenantID, "connection.authorize", host.OutcomeError, "refused: "+err.Error())
+		return err
+	}
+	nc, err := b.seal(ctx, s.conn.TenantID, auth.Secret, auth.ExpiresAt, s.cred.Version)
+	if err != nil {
+		return err
+	}
+	s.cred, s.secret = nc, auth.Secret
+	if err := b.applyUpdate(ctx, a, s, sdk.CredentialUpdate{Config: auth.Config, AccountID: auth.AccountID}, "connection.authorize"); err != nil {
+		return err
+	}
+	return nil
+}
+
 // Test runs the driver's TestConnection and stamps the connection active
-// or failed. Errors: CodeNotFound, CodeNotConnected, CodeDriverUnavailable,
+// or failed. It records the provider account the test reports and, for
+// drivers whose objects depend on the connection, refreshes its object
+// list. Errors: CodeNotFound, CodeNotConnected, CodeDriverUnavailable,
 // sdk.CodeRateLimited (the status is then left unchanged).
 func (b *Broker) Test(ctx context.Context, a Actor, tenantID string) (host.Connection, sdk.TestResult, error) {
 	s, err := b.openAny(ctx, a, tenantID)
@@ -165,11 +376,28 @@ func (b *Broker) Test(ctx context.Context, a Actor, tenantID string) (host.Conne
 		return host.Connection{}, sdk.TestResult{}, err
 	}
 	var res sdk.TestResult
-	err = b.call(ctx, a, s, "test_connection", func(ctx context.Context, d *sdk.Client, conn sdk.Connection) error {
+	err = b.call(ctx, a, s, sdk.VerbTestConnection, func(ctx context.Context, d *sdk.Client, conn sdk.Connection) error {
 		var err error
 		res, err = d.TestConnection(ctx, conn)
 		return err
 	})
+	if err == nil && res.OK {
+		if res.AccountID != "" && res.AccountID != s.conn.AccountID {
+			if aerr := b.applyUpdate(ctx, a, s, sdk.CredentialUpdate{AccountID: res.AccountID}, "connection.account"); aerr != nil {
+				return s.conn, res, aerr
+			}
+		}
+		if s.desc.Capabilities.ListObjects {
+			if _, lerr := b.listObjects(ctx, a, s); lerr != nil {
+				res = sdk.TestResult{OK: false, Reason: "the connection works but its objects could not be listed: " + sdk.AsError(lerr).Message}
+			}
+		}
+	}
+	return b.stamp(ctx, a, tenantID, res, err)
+}
+
+// stamp sets the connection's status from a test (or authorize) outcome.
+func (b *Broker) stamp(ctx context.Context, a Actor, tenantID string, res sdk.TestResult, err error) (host.Connection, sdk.TestResult, error) {
 	switch {
 	case err == nil:
 	case sdk.CodeOf(err) == sdk.CodeAuth:
@@ -178,7 +406,8 @@ func (b *Broker) Test(ctx context.Context, a Actor, tenantID string) (host.Conne
 		// An unreachable driver or a spent rate limit says nothing about
 		// the credentials: leave the status as it is.
 		if c := host.CodeOf(err); c == host.CodeDriverUnavailable || c == host.ErrorCode(sdk.CodeRateLimited) {
-			return s.conn, res, err
+			conn, _ := b.store.GetConnection(ctx, tenantID)
+			return conn, res, err
 		}
 		res = sdk.TestResult{OK: false, Reason: err.Error()}
 	}
@@ -188,7 +417,7 @@ func (b *Broker) Test(ctx context.Context, a Actor, tenantID string) (host.Conne
 	}
 	b.Forget(tenantID)
 	if err := b.store.SetConnectionStatus(ctx, tenantID, status, res.Reason); err != nil {
-		return s.conn, res, err
+		return host.Connection{}, res, err
 	}
 	b.record(ctx, a, tenantID, "connection.test", map[bool]string{true: host.OutcomeOK, false: host.OutcomeError}[res.OK], res.Reason)
 	conn, err := b.store.GetConnection(ctx, tenantID)

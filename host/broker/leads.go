@@ -181,6 +181,9 @@ func (b *Broker) WriteLead(ctx context.Context, l host.Lead) (externalID, record
 		return "", "", err
 	}
 	obj, err := s.mapping.Object(LeadObject)
+	if err == nil {
+		err = s.supports(obj, sdk.VerbCreateRecord)
+	}
 	if err != nil {
 		return "", "", err
 	}
@@ -188,7 +191,7 @@ func (b *Broker) WriteLead(ctx context.Context, l host.Lead) (externalID, record
 	if err != nil {
 		return "", "", err
 	}
-	r, err := b.create(ctx, a, s, obj, fields, l.ID)
+	r, err := b.create(ctx, a, s, LeadObject, obj, fields, l.ID)
 	if err != nil {
 		return "", "", err
 	}

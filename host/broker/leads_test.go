@@ -10,7 +10,6 @@ import (
 	"crmhost.dev/host"
 	"crmhost.dev/host/broker"
 	"crmhost.dev/host/jobs"
-	"crmhost.dev/sdk"
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/go-hclog"
 )
@@ -128,7 +127,7 @@ func TestSubmitLeadIsWrittenToCRM(t *testing.T) {
 	if got.Status != host.LeadWritten || got.ExternalID == "" || got.Attempts != 1 || got.LastError != "" {
 		t.Fatalf("lead after the job: %+v", got)
 	}
-	r, err := f.b.LookupCustomer(ctx(t), agent, ten, sdk.LookupQuery{Email: "ada@example.com"})
+	r, err := f.b.LookupCustomer(ctx(t), agent, ten, broker.LookupInput{Email: "ada@example.com"})
 	if err != nil || r.MatchCount != 1 || r.Customer.ExternalID != got.ExternalID {
 		t.Errorf("lookup of the written lead = %+v, %v; want one match %s", r, err, got.ExternalID)
 	}
@@ -204,7 +203,7 @@ func TestSubmitLeadRefusesBeforeStoring(t *testing.T) {
 		field  string
 		says   string
 	}{
-		{"UnknownFields", ten, map[string]any{"email": "a@b.c", "shoe_size": 44, "lead.hat": "x"}, "", host.CodeInvalid, "fields", "lead.hat, lead.shoe_size"},
+		{"UnknownFields", ten, map[string]any{"email": "a@b.c", "shoe_size": 44, "lead.hat": "x"}, "", host.CodeInvalid, "fields.hat", "lead.hat, lead.shoe_size"},
 		{"NoFields", ten, map[string]any{}, "", host.CodeInvalid, "fields", ""},
 		{"BothForms", ten, map[string]any{"email": "a@b.c", "lead.email": "d@e.f"}, "", host.CodeInvalid, "fields", "lead.email"},
 		{"LongKey", ten, map[string]any{"email": "a@b.c"}, strings.Repeat("k", 256), host.CodeInvalid, "idempotency_key", ""},

@@ -62,7 +62,7 @@ func TestThrottleHoldsDriverCalls(t *testing.T) {
 	f, clk, held := throttled(t)
 	limit := int(memdriver.DeclaredLimit.Limit)
 	ten := f.connected("acme") // test_connection spends one unit
-	q := sdk.LookupQuery{Email: "nobody@example.com"}
+	q := broker.LookupInput{Email: "nobody@example.com"}
 	for i := 0; i < limit-1; i++ {
 		if _, err := f.b.LookupCustomer(ctx(t), agent, ten, q); err != nil {
 			t.Fatalf("lookup %d of %d within the declared limit: %v", i+1, limit-1, err)
@@ -117,7 +117,7 @@ func TestProviderRateLimitPassesThrough(t *testing.T) {
 	t.Parallel()
 	f, _, held := throttled(t)
 	ten := f.connected("acme")
-	_, err := f.b.LookupCustomer(ctx(t), agent, ten, sdk.LookupQuery{Email: memdriver.RateLimitEmail})
+	_, err := f.b.LookupCustomer(ctx(t), agent, ten, broker.LookupInput{Email: memdriver.RateLimitEmail})
 	wantCode(t, err, host.ErrorCode(sdk.CodeRateLimited), "")
 	if got := sdk.AsError(err).RetryAfter; got != memdriver.RateLimitRetryAfter {
 		t.Errorf("RetryAfter %s, want the provider's %s", got, memdriver.RateLimitRetryAfter)

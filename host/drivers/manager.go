@@ -23,8 +23,14 @@ type Options struct {
 	Logger hclog.Logger
 	// Registerer receives the driver metrics (nil: not registered).
 	Registerer prometheus.Registerer
-	// CallTimeout bounds each call that has no earlier deadline (30s).
+	// CallTimeout bounds each call of a verb VerbTimeouts does not name,
+	// when it has no earlier deadline (30s).
 	CallTimeout time.Duration
+	// VerbTimeouts bounds each call of a verb (snake_case, as sdk.Verb*),
+	// when the caller's own deadline is not earlier; nil takes
+	// DefaultVerbTimeouts. The deadline crosses to the driver, whose
+	// provider toolkit stops the provider request with it.
+	VerbTimeouts map[string]time.Duration
 	// StartTimeout bounds a driver's launch handshake (10s).
 	StartTimeout time.Duration
 	// MaxConcurrent bounds each driver's calls in flight (64).
@@ -38,6 +44,24 @@ type Options struct {
 	Aliases map[string]string
 	// Now is the clock (time.Now).
 	Now func() time.Time
+}
+
+// DefaultVerbTimeouts suit a voice agent waiting on the line: a lookup
+// answers or fails within a few seconds; writes and lists may take longer.
+var DefaultVerbTimeouts = map[string]time.Duration{
+	sdk.VerbLookupCustomer: 4 * time.Second,
+	sdk.VerbSearchRecords:  8 * time.Second,
+	sdk.VerbCreateRecord:   15 * time.Second,
+	sdk.VerbUpdateRecord:   15 * time.Second,
+	sdk.VerbDeleteRecord:   15 * time.Second,
+	sdk.VerbListRecent:     20 * time.Second,
+	sdk.VerbTestConnection: 15 * time.Second,
+	sdk.VerbDescribeObject: 15 * time.Second,
+	sdk.VerbListObjects:    20 * time.Second,
+	sdk.VerbAuthorize:      20 * time.Second,
+	sdk.VerbRefresh:        15 * time.Second,
+	sdk.VerbRouteWebhook:   3 * time.Second,
+	sdk.VerbVerifyWebhook:  3 * time.Second,
 }
 
 // DefaultAliases are the reserved slugs served by another driver: a
@@ -84,6 +108,9 @@ func NewManager(catalog Catalog, o Options) *Manager {
 	}
 	if o.Aliases == nil {
 		o.Aliases = DefaultAliases
+	}
+	if o.VerbTimeouts == nil {
+		o.VerbTimeouts = DefaultVerbTimeouts
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -137,7 +164,7 @@ func (m *Manager) Call(ctx context.Context, slug, verb string, fn func(ctx conte
 		return err
 	}
 	start := m.now()
-	err = m.call(ctx, p, fn)
+	err = m.call(ctx, p, m.timeout(verb), fn)
 	code := "ok"
 	if err != nil {
 		code = string(host.CodeOf(err))
@@ -146,7 +173,15 @@ func (m *Manager) Call(ctx context.Context, slug, verb string, fn func(ctx conte
 	return err
 }
 
-func (m *Manager) call(ctx context.Context, p *process, fn func(ctx context.Context, d *sdk.Client) error) error {
+// timeout is the deadline of a verb's calls.
+func (m *Manager) timeout(verb string) time.Duration {
+	if d, ok := m.opts.VerbTimeouts[verb]; ok && d > 0 {
+		return d
+	}
+	return m.opts.CallTimeout
+}
+
+func (m *Manager) call(ctx context.Context, p *process, timeout time.Duration, fn func(ctx context.Context, d *sdk.Client) error) error {
 	select {
 	case p.sem <- struct{}{}:
 		defer func() { <-p.sem }()
@@ -157,7 +192,7 @@ func (m *Manager) call(ctx context.Context, p *process, fn func(ctx context.Cont
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, m.opts.CallTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	err = fn(ctx, cl)
 	if err != nil && errors.Is(err, sdk.ErrDriverUnavailable) {

@@ -273,6 +273,22 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				s := pick(o, "mem-remove", "", "nosuch")
 				return isoCall{method: DELETE, path: "/api/operator/drivers/" + s, probe: s}
 			}},
+		{route: "PUT /api/operator/drivers/:slug/app-credentials", cred: credOperator, own: 200, absent: 404, none: true, why: notOwnedWhy,
+			call: func(o isoObject) isoCall {
+				s := pick(o, "mem", "", "nosuch")
+				return isoCall{method: PUT, path: "/api/operator/drivers/" + s + "/app-credentials", probe: s,
+					body: map[string]any{"values": map[string]string{"partner_key": "iso-partner-key"}}}
+			}},
+		{route: "GET /api/operator/drivers/:slug/app-credentials", cred: credOperator, own: 200, absent: 404, none: true, why: notOwnedWhy,
+			call: func(o isoObject) isoCall {
+				s := pick(o, "mem", "", "nosuch")
+				return isoCall{method: GET, path: "/api/operator/drivers/" + s + "/app-credentials", probe: s}
+			}},
+		{route: "DELETE /api/operator/drivers/:slug/app-credentials", cred: credOperator, own: 204, absent: 404, none: true, why: notOwnedWhy,
+			call: func(o isoObject) isoCall {
+				s := pick(o, "mem", "", "nosuch")
+				return isoCall{method: DELETE, path: "/api/operator/drivers/" + s + "/app-credentials", probe: s}
+			}},
 		{route: "GET /api/operator/tenants", cred: credOperator, own: 200, spans: true, why: spansWhy,
 			call: func(isoObject) isoCall { return isoCall{method: GET, path: "/api/operator/tenants"} }},
 		{route: "POST /api/operator/tenants", cred: credOperator, own: 201, why: notOwnedWhy,
@@ -292,6 +308,14 @@ func TestTenantIsolationMatrix(t *testing.T) {
 			}},
 		{route: "GET /api/operator/tenants/:tenant_id/connection", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
 			call: func(o isoObject) isoCall { return tenantPath(o, "/connection") }},
+		{route: "PATCH /api/operator/tenants/:tenant_id/connection", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall {
+				return with(tenantPath(o, "/connection"), nethttp.MethodPatch, map[string]any{"credentials": map[string]string{"region": "eu"}})
+			}},
+		{route: "GET /api/operator/tenants/:tenant_id/connection/objects", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall { return tenantPath(o, "/connection/objects") }},
+		{route: "POST /api/operator/tenants/:tenant_id/connection/objects", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall { return with(tenantPath(o, "/connection/objects"), POST, nil) }},
 		{route: "POST /api/operator/tenants/:tenant_id/connection/test", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
 			call: func(o isoObject) isoCall { return with(tenantPath(o, "/connection/test"), POST, nil) }},
 		{route: "GET /api/operator/tenants/:tenant_id/mappings", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
@@ -329,7 +353,10 @@ func TestTenantIsolationMatrix(t *testing.T) {
 
 	// The matrix covers every authenticated route the router has.
 	srv := e.srv.Config.Handler.(*hosthttp.Server)
-	open := []string{"GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json"}
+	// Inbound webhooks carry no host credential: the driver verifies each
+	// delivery's signature (webhook_test.go).
+	open := []string{"GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json",
+		"POST /webhooks/:provider", "GET /webhooks/:provider", "HEAD /webhooks/:provider", "PUT /webhooks/:provider"}
 	var want, got []string
 	for _, r := range srv.Routes() {
 		if !slices.Contains(open, r) {

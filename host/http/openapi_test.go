@@ -571,6 +571,32 @@ func TestOpenAPILiveResponses(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
+	// Connection edits, objects, app credentials, inbound webhooks.
+	PATCH := nethttp.MethodPatch
+	wantStatus(t, e.op(PATCH, "/tenants/"+tenant+"/connection", map[string]any{"credentials": map[string]string{"region": "eu"}}), 200)
+	wantProblem(t, e.op(PATCH, "/tenants/"+tenant+"/connection", map[string]any{"credentials": map[string]string{"region": "mars"}}), 400, "invalid", "credentials.region")
+	wantStatus(t, e.op(GET, "/tenants/"+tenant+"/connection/objects", nil), 200)
+	wantProblem(t, e.op(GET, "/tenants/ten_nosuch/connection/objects", nil), 404, "not_found", "")
+	wantStatus(t, e.op(POST, "/tenants/"+tenant+"/connection/objects", nil), 200)
+	wantProblem(t, e.op(POST, "/tenants/"+unconnected+"/connection/objects", nil), 409, "not_connected", "")
+	wantProblem(t, e.op(PUT, "/drivers/mem/app-credentials", map[string]any{"values": map[string]string{"colour": "red"}}), 400, "invalid", "values.colour")
+	wantStatus(t, e.op(PUT, "/drivers/mem/app-credentials", map[string]any{"values": map[string]string{"partner_key": "live-partner-key"}}), 200)
+	wantStatus(t, e.op(GET, "/drivers/mem/app-credentials", nil), 200)
+	wantProblem(t, e.op(GET, "/drivers/nosuch/app-credentials", nil), 404, "not_found", "")
+	hook := memDelivery(t, "live-partner-key", "acme")
+	wantStatus(t, e.do(POST, "/webhooks/mem", "", hook.body, memdriver.SignatureHeader, hook.sig), 200)
+	wantProblem(t, e.do(POST, "/webhooks/mem", "", hook.body, memdriver.SignatureHeader, "00"), 401, "unauthenticated", "")
+	wantStatus(t, e.do(PUT, "/webhooks/mem", "", hook.body, memdriver.SignatureHeader, hook.sig), 200)
+	wantProblem(t, e.do(PUT, "/webhooks/nosuch", "", hook.body), 404, "not_found", "")
+	wantStatus(t, e.do(GET, "/webhooks/mem?challenge=abc", "", nil), 200)
+	wantProblem(t, e.do(GET, "/webhooks/nosuch?challenge=abc", "", nil), 404, "not_found", "")
+	wantStatus(t, e.do(nethttp.MethodHead, "/webhooks/mem?challenge=abc", "", nil), 200)
+	if r := e.do(nethttp.MethodHead, "/webhooks/nosuch", "", nil); r.status != 404 {
+		t.Errorf("HEAD of an unknown provider's webhook = %d, want 404", r.status)
+	}
+	wantStatus(t, e.op(DELETE, "/drivers/mem/app-credentials", nil), 204)
+	wantProblem(t, e.op(DELETE, "/drivers/mem/app-credentials", nil), 404, "not_found", "")
+
 	// A driver that dies costs the call a 503; then (jobs stopped first)
 	// the store goes away and the host is no longer ready. Both last: they
 	// break the env.

@@ -155,6 +155,8 @@ type connectionJSON struct {
 	Status       string            `json:"status"`
 	StatusReason string            `json:"status_reason,omitempty"`
 	Config       map[string]string `json:"config"`
+	AccountID    string            `json:"account_id,omitempty"`
+	ObjectsAt    *time.Time        `json:"objects_listed_at,omitempty"`
 	CreatedAt    time.Time         `json:"created_at"`
 	UpdatedAt    time.Time         `json:"updated_at"`
 }
@@ -163,7 +165,7 @@ func toConnectionJSON(x host.Connection) connectionJSON {
 	if x.Config == nil {
 		x.Config = map[string]string{}
 	}
-	return connectionJSON{x.TenantID, x.Provider, string(x.Status), x.StatusReason, x.Config, x.CreatedAt, x.UpdatedAt}
+	return connectionJSON{x.TenantID, x.Provider, string(x.Status), x.StatusReason, x.Config, x.AccountID, x.ObjectsAt, x.CreatedAt, x.UpdatedAt}
 }
 
 func (s *Server) connect(c *gin.Context) {
@@ -176,6 +178,31 @@ func (s *Server) connect(c *gin.Context) {
 		return
 	}
 	conn, res, err := s.cfg.Broker.Connect(reqCtx(c), operatorActor(c), c.Param("tenant_id"), broker.ConnectInput{Provider: in.Provider, Credentials: in.Credentials})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusOK, gin.H{"connection": toConnectionJSON(conn), "test": res})
+}
+
+// editConnection changes some of a connection's settings: config keys and
+// secret fields not given keep their stored values (an empty value
+// removes one), and the connection is proven again.
+func (s *Server) editConnection(c *gin.Context) {
+	var in struct {
+		Credentials map[string]string `json:"credentials"`
+	}
+	if err := bind(c, s.cfg.MaxBodyBytes, &in); err != nil {
+		fail(c, err)
+		return
+	}
+	cur, err := s.cfg.Broker.Connection(reqCtx(c), c.Param("tenant_id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	conn, res, err := s.cfg.Broker.Connect(reqCtx(c), operatorActor(c), c.Param("tenant_id"),
+		broker.ConnectInput{Provider: cur.Provider, Credentials: in.Credentials, Merge: true})
 	if err != nil {
 		fail(c, err)
 		return

@@ -61,7 +61,7 @@ func TestDriverRoutes(t *testing.T) {
 		t.Errorf("describe = %s", r.body)
 	}
 	if diff := cmp.Diff(map[string]bool{"delete": true, "erase": false, "describe_object": true, "authorize": false, "refresh": true,
-		"verify_webhook": false, "list_objects": false, "route_webhook": false}, desc.Capabilities); diff != "" {
+		"verify_webhook": true, "list_objects": false, "route_webhook": true}, desc.Capabilities); diff != "" {
 		t.Errorf("capabilities (-want +got):\n%s", diff)
 	}
 
@@ -214,25 +214,30 @@ func TestConnectSchema(t *testing.T) {
 	liveAudit := len(e.auditRows(live))
 
 	for _, tc := range []struct {
-		name     string
-		provider string
-		creds    map[string]string
-		field    string
+		name      string
+		provider  string
+		creds     map[string]string
+		field     string
+		freshOnly bool // an edit of the live connection keeps its stored secret instead
 	}{
-		{"unknown field", "mem", map[string]string{"account": "a", "api_key": "good-key", "colour": "red"}, "credentials.colour"},
-		{"missing account", "mem", map[string]string{"api_key": "good-key"}, "credentials.account"},
-		{"empty account", "mem", map[string]string{"account": "", "api_key": "good-key"}, "credentials.account"},
-		{"missing secret", "mem", map[string]string{"account": "a"}, "credentials.api_key"},
-		{"region not an option", "mem", map[string]string{"account": "a", "api_key": "good-key", "region": "mars"}, "credentials.region"},
-		{"bad base_url", "mem", map[string]string{"account": "a", "api_key": "good-key", "base_url": "not a url"}, "credentials.base_url"},
-		{"ftp base_url", "mem", map[string]string{"account": "a", "api_key": "good-key", "base_url": "ftp://example.com"}, "credentials.base_url"},
-		{"bad default_region", "mem", map[string]string{"account": "a", "api_key": "good-key", "default_region": "usa"}, "credentials.default_region"},
-		{"no credentials", "mem", nil, "credentials.account"},
-		{"no provider", "", map[string]string{"account": "a", "api_key": "good-key"}, "provider"},
-		{"unknown provider", "nosuch", map[string]string{"account": "a", "api_key": "good-key"}, "provider"},
+		{"unknown field", "mem", map[string]string{"account": "a", "api_key": "good-key", "colour": "red"}, "credentials.colour", false},
+		{"missing account", "mem", map[string]string{"api_key": "good-key"}, "credentials.account", false},
+		{"empty account", "mem", map[string]string{"account": "", "api_key": "good-key"}, "credentials.account", false},
+		{"missing secret", "mem", map[string]string{"account": "a"}, "credentials.api_key", true},
+		{"region not an option", "mem", map[string]string{"account": "a", "api_key": "good-key", "region": "mars"}, "credentials.region", false},
+		{"bad base_url", "mem", map[string]string{"account": "a", "api_key": "good-key", "base_url": "not a url"}, "credentials.base_url", false},
+		{"ftp base_url", "mem", map[string]string{"account": "a", "api_key": "good-key", "base_url": "ftp://example.com"}, "credentials.base_url", false},
+		{"bad default_region", "mem", map[string]string{"account": "a", "api_key": "good-key", "default_region": "usa"}, "credentials.default_region", false},
+		{"no credentials", "mem", nil, "credentials.account", false},
+		{"no provider", "", map[string]string{"account": "a", "api_key": "good-key"}, "provider", false},
+		{"unknown provider", "nosuch", map[string]string{"account": "a", "api_key": "good-key"}, "provider", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, tenant := range []string{fresh, live} {
+			tenants := []string{fresh, live}
+			if tc.freshOnly {
+				tenants = tenants[:1]
+			}
+			for _, tenant := range tenants {
 				r := e.op(nethttp.MethodPut, "/tenants/"+tenant+"/connection", map[string]any{"provider": tc.provider, "credentials": tc.creds})
 				wantProblem(t, r, nethttp.StatusBadRequest, "invalid", tc.field)
 			}
@@ -293,7 +298,7 @@ func TestMappingRoutes(t *testing.T) {
 
 	// An unmapped canonical key is refused until an operator maps it.
 	body := map[string]any{"object": "customer", "fields": map[string]any{"first_name": "Ada", "nickname": "Countess"}}
-	p := wantProblem(t, e.tool("crm_create_record", token, body), nethttp.StatusBadRequest, "invalid", "fields")
+	p := wantProblem(t, e.tool("crm_create_record", token, body), nethttp.StatusBadRequest, "invalid", "fields.nickname")
 	if !strings.Contains(p.Detail, "customer.nickname") {
 		t.Errorf("detail %q does not name customer.nickname", p.Detail)
 	}
@@ -344,7 +349,7 @@ func TestMappingRoutes(t *testing.T) {
 
 	wantStatus(t, e.op(nethttp.MethodDelete, base+"/write/customer.nickname", nil), nethttp.StatusNoContent)
 	wantProblem(t, e.op(nethttp.MethodDelete, base+"/write/customer.nickname", nil), nethttp.StatusNotFound, "not_found", "")
-	wantProblem(t, e.tool("crm_create_record", token, body), nethttp.StatusBadRequest, "invalid", "fields")
+	wantProblem(t, e.tool("crm_create_record", token, body), nethttp.StatusBadRequest, "invalid", "fields.nickname")
 
 	unconnected := e.createTenant("Unconnected")
 	wantProblem(t, e.op(nethttp.MethodGet, "/tenants/"+unconnected+"/mappings", nil), nethttp.StatusConflict, "not_connected", "")
@@ -484,4 +489,66 @@ func TestAuditRoute(t *testing.T) {
 		wantProblem(t, e.op(nethttp.MethodGet, path+"?"+tc.query, nil), nethttp.StatusBadRequest, "invalid", tc.field)
 	}
 	wantProblem(t, e.op(nethttp.MethodGet, "/tenants/ten_nosuch/audit", nil), nethttp.StatusNotFound, "not_found", "")
+}
+
+// TestConnectionEditKeepsSecret: re-sending a connection's settings, or
+// editing some of them, keeps the stored secret unless a new one is
+// given, and the audit row says which secret keys were kept or replaced.
+func TestConnectionEditKeepsSecret(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tenant, token := e.connected("Acme", "acme")
+	base := "/tenants/" + tenant + "/connection"
+
+	// PUT without the secret field: the stored key stays, the call works.
+	r := e.op(nethttp.MethodPut, base, map[string]any{"provider": "mem", "credentials": map[string]string{"account": "acme", "region": "eu"}})
+	wantStatus(t, r, nethttp.StatusOK)
+	if _, secret := e.openSecret(tenant); secret["api_key"] != "good-key" {
+		t.Fatalf("re-sent settings replaced the secret: api_key %q", secret["api_key"])
+	}
+	wantStatus(t, e.tool("crm_lookup_customer", token, map[string]string{"email": "x@example.com"}), nethttp.StatusOK)
+
+	// PATCH one config key: the rest of the config and the secret stay.
+	r = e.op(nethttp.MethodPatch, base, map[string]any{"credentials": map[string]string{"region": "us"}})
+	wantStatus(t, r, nethttp.StatusOK)
+	var out struct {
+		Connection struct {
+			Status string
+			Config map[string]string
+		}
+	}
+	r.decode(t, &out)
+	if diff := cmp.Diff(map[string]string{"account": "acme", "region": "us"}, out.Connection.Config); diff != "" || out.Connection.Status != "active" {
+		t.Errorf("after PATCH region (-want +got):\n%s status %s", diff, out.Connection.Status)
+	}
+	if _, secret := e.openSecret(tenant); secret["api_key"] != "good-key" {
+		t.Errorf("PATCH of a config key replaced the secret")
+	}
+
+	// PATCH a new, wrong secret: replaced, and the test says so.
+	r = e.op(nethttp.MethodPatch, base, map[string]any{"credentials": map[string]string{"api_key": "wrong-key-12345"}})
+	wantStatus(t, r, nethttp.StatusOK)
+	r.decode(t, &out)
+	if out.Connection.Status != "failed" {
+		t.Errorf("a wrong key left the connection %q, want failed", out.Connection.Status)
+	}
+	var kept, replaced bool
+	for _, row := range e.auditRows(tenant) {
+		if row.Action != "connection.connect" {
+			continue
+		}
+		kept = kept || strings.Contains(row.Detail, "secret kept [api_key] replaced []")
+		replaced = replaced || strings.Contains(row.Detail, "secret kept [] replaced [api_key]")
+		if strings.Contains(row.Detail, "wrong-key") || strings.Contains(row.Detail, "good-key") {
+			t.Errorf("audit detail holds a secret: %q", row.Detail)
+		}
+	}
+	if !kept || !replaced {
+		t.Errorf("audit rows do not say what happened to the secret (kept %t, replaced %t)", kept, replaced)
+	}
+
+	// An edit needs an existing connection of the same provider.
+	other := e.createTenant("Other")
+	wantProblem(t, e.op(nethttp.MethodPatch, "/tenants/"+other+"/connection", map[string]any{"credentials": map[string]string{"region": "us"}}),
+		nethttp.StatusNotFound, "not_found", "")
 }

@@ -35,7 +35,7 @@ func TestPublicCreateRecord(t *testing.T) {
 		t.Errorf("another tenant's CRM got %d records", n)
 	}
 	// Canonical input as for the agent: unknown keys are refused, named.
-	wantProblem(t, e.create(key, map[string]any{"object": "customer", "fields": map[string]any{"shoe_size": 44}}), nethttp.StatusBadRequest, "invalid", "fields")
+	wantProblem(t, e.create(key, map[string]any{"object": "customer", "fields": map[string]any{"shoe_size": 44}}), nethttp.StatusBadRequest, "invalid", "fields.shoe_size")
 	wantProblem(t, e.create(key, map[string]any{"object": "deal", "fields": map[string]any{"amount": "lots"}}), nethttp.StatusBadRequest, "invalid", "fields.amount")
 }
 
@@ -155,7 +155,7 @@ func TestLeadsRefused(t *testing.T) {
 		t.Errorf("detail %q", p.Detail)
 	}
 	e.mapLeads(tenant)
-	wantProblem(t, e.do(nethttp.MethodPost, "/v1/leads", key, map[string]any{"fields": map[string]any{"shoe_size": 44}, "idempotency_key": "l-2"}), nethttp.StatusBadRequest, "invalid", "fields")
+	wantProblem(t, e.do(nethttp.MethodPost, "/v1/leads", key, map[string]any{"fields": map[string]any{"shoe_size": 44}, "idempotency_key": "l-2"}), nethttp.StatusBadRequest, "invalid", "fields.shoe_size")
 	wantProblem(t, e.do(nethttp.MethodPost, "/v1/leads", key, map[string]any{"fields": map[string]any{}, "idempotency_key": "l-3"}), nethttp.StatusBadRequest, "invalid", "fields")
 	wantProblem(t, e.do(nethttp.MethodPost, "/v1/leads", key, map[string]any{"fields": map[string]any{"first_name": "Ada"}, "idempotency_key": strings.Repeat("k", 256)}), nethttp.StatusBadRequest, "invalid", "idempotency_key")
 	if ls, err := e.store.ListLeads(context.Background(), tenant, host.LeadFilter{}); err != nil || len(ls) != 0 {

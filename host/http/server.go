@@ -35,6 +35,10 @@ type Config struct {
 	// RateLimits are the per-API-key and per-(tenant, tool) request
 	// limits (see ratelimit.go); a nil Limiter disables them.
 	RateLimits RateLimits
+	// PublicURL is the host's public base URL, as providers call its
+	// webhook routes (their signatures cover it); empty: taken from each
+	// request's host.
+	PublicURL string
 }
 
 // Server is the host's HTTP handler.
@@ -95,11 +99,17 @@ func New(cfg Config) *Server {
 	op.POST("/drivers", s.registerDriver)
 	op.GET("/drivers/:slug", s.describeDriver)
 	op.DELETE("/drivers/:slug", s.removeDriver)
+	op.GET("/drivers/:slug/app-credentials", s.getAppCredentials)
+	op.PUT("/drivers/:slug/app-credentials", s.putAppCredentials)
+	op.DELETE("/drivers/:slug/app-credentials", s.deleteAppCredentials)
 	op.GET("/tenants", s.listTenants)
 	op.POST("/tenants", s.createTenant)
 	op.GET("/tenants/:tenant_id", s.getTenant)
 	op.DELETE("/tenants/:tenant_id", s.deleteTenant)
 	op.PUT("/tenants/:tenant_id/connection", s.connect)
+	op.PATCH("/tenants/:tenant_id/connection", s.editConnection)
+	op.GET("/tenants/:tenant_id/connection/objects", s.connectionObjects)
+	op.POST("/tenants/:tenant_id/connection/objects", s.refreshConnectionObjects)
 	op.GET("/tenants/:tenant_id/connection", s.getConnection)
 	op.POST("/tenants/:tenant_id/connection/test", s.testConnection)
 	op.GET("/tenants/:tenant_id/mappings", s.listMappings)
@@ -110,6 +120,10 @@ func New(cfg Config) *Server {
 	op.POST("/tenants/:tenant_id/api-keys", s.createAPIKey)
 	op.GET("/tenants/:tenant_id/api-keys", s.listAPIKeys)
 	op.DELETE("/tenants/:tenant_id/api-keys/:key_id", s.revokeAPIKey)
+
+	for _, m := range []string{nethttp.MethodPost, nethttp.MethodGet, nethttp.MethodHead, nethttp.MethodPut} {
+		e.Handle(m, "/webhooks/:provider", s.webhook)
+	}
 
 	v1 := e.Group("/v1")
 	v1.POST("/crm/create-record", s.apiKey(apikeys.ScopeCRMWrite), s.rateLimit, s.publicCreateRecord)

@@ -6,7 +6,6 @@ import (
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/broker"
-	"crmhost.dev/sdk"
 	"github.com/gin-gonic/gin"
 )
 
@@ -17,7 +16,7 @@ func toolActor(c *gin.Context) (broker.Actor, string) {
 }
 
 func (s *Server) lookupCustomer(c *gin.Context) {
-	var in sdk.LookupQuery
+	var in broker.LookupInput
 	if err := bind(c, s.cfg.MaxBodyBytes, &in); err != nil {
 		fail(c, err)
 		return
@@ -46,11 +45,13 @@ func (s *Server) searchRecords(c *gin.Context) {
 	c.JSON(nethttp.StatusOK, gin.H{"matches": out})
 }
 
-// listInput is ListRecent's body: since is RFC 3339.
+// listInput is ListRecent's body: since is RFC 3339; cursor (an earlier
+// answer's next_cursor) wins over it.
 type listInput struct {
 	Object string `json:"object"`
 	Since  string `json:"since"`
 	Limit  int    `json:"limit"`
+	Cursor string `json:"cursor"`
 }
 
 func (s *Server) listRecent(c *gin.Context) {
@@ -68,12 +69,12 @@ func (s *Server) listRecent(c *gin.Context) {
 		}
 	}
 	a, tenant := toolActor(c)
-	out, err := s.cfg.Broker.ListRecent(reqCtx(c), a, tenant, broker.ListInput{Object: in.Object, Since: since, Limit: in.Limit})
+	out, err := s.cfg.Broker.ListRecent(reqCtx(c), a, tenant, broker.ListInput{Object: in.Object, Since: since, Limit: in.Limit, Cursor: in.Cursor})
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	c.JSON(nethttp.StatusOK, gin.H{"records": out})
+	c.JSON(nethttp.StatusOK, out)
 }
 
 // createRecord is idempotent by the Idempotency-Key header or the body's

@@ -151,9 +151,41 @@ func TestToolRoutes(t *testing.T) {
 	}
 	r = e.tool("crm_list_recent", token, map[string]any{"object": "customer", "since": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
 	wantStatus(t, r, nethttp.StatusOK)
-	if string(r.body) != `{"records":[]}` {
+	var future struct {
+		Records    []any  `json:"records"`
+		NextCursor string `json:"next_cursor"`
+		HasMore    bool   `json:"has_more"`
+	}
+	r.decode(t, &future)
+	if future.Records == nil || len(future.Records) != 0 || future.HasMore {
 		t.Errorf("list_recent since the future = %s, want no records", r.body)
 	}
+
+	// The cursor resumes after the last record: paging by one walks both
+	// customers once, then nothing.
+	var paged []any
+	cursor := ""
+	for range 4 {
+		r = e.tool("crm_list_recent", token, map[string]any{"object": "customer", "limit": 1, "cursor": cursor})
+		wantStatus(t, r, nethttp.StatusOK)
+		var page struct {
+			Records    []map[string]any `json:"records"`
+			NextCursor string           `json:"next_cursor"`
+			HasMore    bool             `json:"has_more"`
+		}
+		r.decode(t, &page)
+		for _, rec := range page.Records {
+			paged = append(paged, rec["external_id"])
+		}
+		cursor = page.NextCursor
+		if !page.HasMore {
+			break
+		}
+	}
+	if diff := cmp.Diff([]any{id, grace}, paged); diff != "" {
+		t.Errorf("list_recent paged by cursor (-want +got):\n%s", diff)
+	}
+	wantProblem(t, e.tool("crm_list_recent", token, map[string]any{"object": "customer", "cursor": "garbage"}), nethttp.StatusBadRequest, "invalid", "cursor")
 }
 
 func TestLookupMostRecentOfSeveral(t *testing.T) {

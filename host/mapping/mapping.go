@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -118,27 +119,60 @@ func (m *Mapping) Canonical(provider string) string {
 
 // Write translates canonical fields of a canonical object into provider
 // fields. Keys may be short ("budget_max") or full ("lead.budget_max").
-// Dotted targets build nested objects. Errors: CodeInvalid naming every
-// unmapped key.
+// Dotted targets build nested objects. Errors: CodeInvalid naming the
+// first unmapped key as the caller sent it ("fields.budget_max") and
+// listing every unmapped key in the message.
 func (m *Mapping) Write(object string, fields map[string]any) (map[string]any, error) {
 	out := make(map[string]any, len(fields))
-	var unknown []string
+	var unknown, sent []string
 	for key, v := range fields {
 		short := strings.TrimPrefix(key, object+".")
 		target, ok := m.write[object][short]
 		if !ok {
 			unknown = append(unknown, object+"."+short)
+			sent = append(sent, key)
 			continue
 		}
 		setPath(out, target, v)
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, &host.Error{Code: host.CodeInvalid, Field: "fields", Message: fmt.Sprintf(
+		sort.Strings(sent)
+		return nil, &host.Error{Code: host.CodeInvalid, Field: "fields." + sent[0], Message: fmt.Sprintf(
 			"no field mapping for %s (known: %s); an operator can add one under the tenant's mappings",
 			strings.Join(unknown, ", "), strings.Join(m.Keys(object), ", "))}
 	}
 	return out, nil
+}
+
+// ReadFields lists the provider field paths the read mapping of object
+// needs, sorted: drivers read them besides their defaults, so a mapped
+// custom field comes back without more configuration.
+func (m *Mapping) ReadFields(object string) []string {
+	out := make([]string, 0, len(m.read[object]))
+	for _, target := range m.read[object] {
+		if !slices.Contains(out, target) {
+			out = append(out, target)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CanonicalField returns the canonical short key ("budget_max") the write
+// mapping of object sends to the provider field (a path such as
+// "properties.budget__c", or its first or last segment as a provider may
+// name it in an error), or false.
+func (m *Mapping) CanonicalField(object, provider string) (string, bool) {
+	best := ""
+	for short, target := range m.write[object] {
+		first, _, _ := strings.Cut(target, ".")
+		last := target[strings.LastIndex(target, ".")+1:]
+		if (target == provider || first == provider || last == provider) && (best == "" || short < best) {
+			best = short
+		}
+	}
+	return best, best != ""
 }
 
 // Read translates a provider record's fields into the canonical fields of

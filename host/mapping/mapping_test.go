@@ -1,6 +1,7 @@
 package mapping_test
 
 import (
+	"slices"
 	"testing"
 
 	"crmhost.dev/host"
@@ -74,7 +75,7 @@ func TestUnknownKeysAndObjects(t *testing.T) {
 	m := mapping.Resolve(desc, nil)
 	_, err := m.Write("customer", map[string]any{"budget_max": 1, "shoe_size": 2, "phone": "x"})
 	var he *host.Error
-	if !asHost(err, &he) || he.Code != host.CodeInvalid || he.Field != "fields" ||
+	if !asHost(err, &he) || he.Code != host.CodeInvalid || he.Field != "fields.budget_max" ||
 		!contains(he.Message, "customer.budget_max") || !contains(he.Message, "customer.shoe_size") {
 		t.Fatalf("unknown keys: %v", err)
 	}
@@ -92,5 +93,24 @@ func TestUnknownKeysAndObjects(t *testing.T) {
 	}
 	if err := mapping.ValidateOverride(desc, host.FieldMapping{TenantID: "t", Kind: host.MappingWrite, Key: "lead.x", Target: "y"}); err != nil {
 		t.Errorf("valid override refused: %v", err)
+	}
+}
+
+func TestReadFieldsAndCanonicalField(t *testing.T) {
+	m := mapping.Resolve(desc, []host.FieldMapping{
+		{TenantID: "t", Kind: host.MappingRead, Key: "customer.budget", Target: "properties.budget__c"},
+		{TenantID: "t", Kind: host.MappingWrite, Key: "customer.budget", Target: "properties.budget__c"},
+	})
+	got := m.ReadFields("customer")
+	if !slices.Contains(got, "properties.budget__c") || !slices.IsSorted(got) {
+		t.Errorf("ReadFields(customer) = %v, want sorted and holding the override's target", got)
+	}
+	for _, provider := range []string{"properties.budget__c", "budget__c", "properties"} {
+		if key, ok := m.CanonicalField("customer", provider); !ok || key != "budget" {
+			t.Errorf("CanonicalField(customer, %q) = %q, %t; want budget", provider, key, ok)
+		}
+	}
+	if key, ok := m.CanonicalField("customer", "nothing_maps_here"); ok {
+		t.Errorf("CanonicalField of an unmapped field = %q", key)
 	}
 }

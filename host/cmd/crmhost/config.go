@@ -6,12 +6,17 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"maps"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"crmhost.dev/host"
+	"crmhost.dev/host/drivers"
 	"crmhost.dev/host/postgres"
 	"crmhost.dev/host/secrets"
 	"crmhost.dev/host/sqlite"
@@ -43,6 +48,10 @@ import (
 //	CRMHOST_RATE_LIMIT_API_KEY         requests per API key, N/s, N/min or N/h (200/min)
 //	CRMHOST_RATE_LIMIT_TOOL            calls per (tenant, tool) (50/min)
 //	CRMHOST_REPLICAS                   host replicas sharing the limits: while Redis is down each limits at limit/replicas (1)
+//	CRMHOST_VERB_TIMEOUTS              per-verb driver call deadlines, e.g. lookup_customer=3s,list_recent=30s (defaults: lookup 4s, search 8s, writes 15s, lists 20s)
+//	CRMHOST_REFRESH_MARGIN             refresh a credential this long before it expires (2m)
+//	CRMHOST_PUBLIC_URL                 the host's public base URL, as providers call its webhook routes (default: from each request)
+//	CRMHOST_EGRESS_ALLOW               CIDR prefixes drivers may reach despite the egress guard (dev and tests only: e.g. 127.0.0.0/8,::1/128)
 type config struct {
 	Addr          string
 	DataDir       string
@@ -68,6 +77,16 @@ type config struct {
 	// ConfigCacheTTL is how long a tenant's connection and mappings are
 	// cached between store reads.
 	ConfigCacheTTL time.Duration
+	// VerbTimeouts are per-verb driver call deadlines (defaults for the
+	// verbs not named).
+	VerbTimeouts map[string]time.Duration
+	// RefreshMargin is how long before expiry credentials are refreshed.
+	RefreshMargin time.Duration
+	// PublicURL is the host's public base URL (webhook signatures cover it).
+	PublicURL string
+	// EgressAllow are address prefixes drivers may reach despite the
+	// egress guard (dev mode sets loopback).
+	EgressAllow []netip.Prefix
 }
 
 func loadConfig() (config, error) {
@@ -123,6 +142,34 @@ func loadConfig() (config, error) {
 			return c, fmt.Errorf("CRMHOST_CONFIG_CACHE_TTL must be a Go duration between 0 (off) and 1m (such as 1s), got %q", v)
 		}
 		c.ConfigCacheTTL = d
+	}
+	var err error
+	if c.VerbTimeouts, err = parseVerbTimeouts(os.Getenv("CRMHOST_VERB_TIMEOUTS")); err != nil {
+		return c, err
+	}
+	if v := os.Getenv("CRMHOST_REFRESH_MARGIN"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > time.Hour {
+			return c, fmt.Errorf("CRMHOST_REFRESH_MARGIN must be a Go duration above 0 and at most 1h (such as 2m), got %q", v)
+		}
+		c.RefreshMargin = d
+	}
+	if v := os.Getenv("CRMHOST_PUBLIC_URL"); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return c, fmt.Errorf("CRMHOST_PUBLIC_URL must be an absolute http(s) URL without query or fragment, got %q", v)
+		}
+		c.PublicURL = strings.TrimRight(v, "/")
+	}
+	for _, raw := range strings.Split(os.Getenv("CRMHOST_EGRESS_ALLOW"), ",") {
+		if raw = strings.TrimSpace(raw); raw == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(raw)
+		if err != nil {
+			return c, fmt.Errorf("CRMHOST_EGRESS_ALLOW: %q is not a CIDR prefix such as 127.0.0.0/8", raw)
+		}
+		c.EgressAllow = append(c.EgressAllow, p)
 	}
 	if hclog.LevelFromString(c.LogLevel) == hclog.NoLevel {
 		return c, fmt.Errorf("CRMHOST_LOG_LEVEL %q is not one of trace, debug, info, warn, error", c.LogLevel)
@@ -233,4 +280,23 @@ func rsaPublicKey(path string) (*rsa.PublicKey, error) {
 		return nil, fmt.Errorf("%s is not a PEM RSA public key: %w", path, err)
 	}
 	return k, nil
+}
+
+// parseVerbTimeouts reads "verb=duration,..." over drivers'
+// DefaultVerbTimeouts.
+func parseVerbTimeouts(v string) (map[string]time.Duration, error) {
+	out := maps.Clone(drivers.DefaultVerbTimeouts)
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		verb, d, ok := strings.Cut(part, "=")
+		dur, err := time.ParseDuration(strings.TrimSpace(d))
+		if _, known := out[strings.TrimSpace(verb)]; !ok || err != nil || !known || dur <= 0 || dur > 10*time.Minute {
+			return nil, fmt.Errorf("CRMHOST_VERB_TIMEOUTS: %q is not verb=duration with a known verb (%s) and a duration above 0 and at most 10m",
+				part, strings.Join(slices.Sorted(maps.Keys(out)), ", "))
+		}
+		out[strings.TrimSpace(verb)] = dur
+	}
+	return out, nil
 }

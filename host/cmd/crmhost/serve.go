@@ -59,7 +59,7 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 		store.Close()
 		return nil, err
 	}
-	mgr := drivers.NewManager(store, drivers.Options{Logger: log.Named("driver"), Registerer: reg})
+	mgr := drivers.NewManager(store, drivers.Options{Logger: log.Named("driver"), Registerer: reg, VerbTimeouts: c.VerbTimeouts})
 	// The job runner writes queued leads through the broker, and the broker
 	// queues them through the runner.
 	var b *broker.Broker
@@ -72,7 +72,11 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 		return nil, fmt.Errorf("job runner: %w", err)
 	}
 	b = broker.New(broker.Options{Store: store, Keyring: kr, Drivers: mgr, Logger: log.Named("broker"), OnAuditFailure: auditFailures.Inc,
-		IdempotencyTTL: c.IdempotencyTTL, ConfigCacheTTL: c.ConfigCacheTTL, AuditBuffer: c.AuditBuffer, Throttle: lim.throttle, OnThrottled: throttledCounter(reg), Leads: runner})
+		IdempotencyTTL: c.IdempotencyTTL, ConfigCacheTTL: c.ConfigCacheTTL, AuditBuffer: c.AuditBuffer, Throttle: lim.throttle, OnThrottled: throttledCounter(reg), Leads: runner,
+		EgressAllow: c.EgressAllow, RefreshMargin: c.RefreshMargin})
+	if len(c.EgressAllow) > 0 {
+		log.Warn("drivers may reach addresses the egress guard otherwise refuses (CRMHOST_EGRESS_ALLOW); never set this for real tenants", "allow", fmt.Sprint(c.EgressAllow))
+	}
 	jc := hosthttp.JWTConfig{Issuer: c.JWTIssuer, Audience: c.JWTAudience}
 	if c.JWTSecret != "" {
 		jc.HS256Secret = []byte(c.JWTSecret)
@@ -92,7 +96,7 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 		log.Warn("CRMHOST_OPERATOR_TOKEN is not set: operator routes will refuse every call")
 	}
 	srv := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: mgr, Logger: log.Named("http"),
-		OperatorToken: c.OperatorToken, JWT: jc, MaxBodyBytes: c.MaxBodyBytes, Registry: reg,
+		OperatorToken: c.OperatorToken, JWT: jc, MaxBodyBytes: c.MaxBodyBytes, Registry: reg, PublicURL: c.PublicURL,
 		RateLimits: lim.httpLimits(c.RateLimits)})
 	if err := runner.Start(context.WithoutCancel(ctx)); err != nil { // stopped by close, after the server drains
 		mgr.Close()

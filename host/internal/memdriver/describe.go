@@ -102,6 +102,10 @@ func description() sdk.Description {
 			{Name: "api_key", Label: "API key", Type: "password", Required: true, Secret: true},
 			{Name: ConfigRegion, Label: "Region", Type: "select", Options: []string{"eu", "us"}},
 		},
+		AppCredentialFields: []sdk.CredentialField{
+			{Name: "partner_key", Label: "Partner key", Type: "string", Secret: true,
+				Help: "The platform's partner key (optional; the in-memory CRM needs none)."},
+		},
 		Objects: []sdk.ObjectInfo{
 			{Name: ObjectPeople, Canonical: "customer", Label: "People", DefaultFields: map[string]string{
 				"customer.first_name": "first",

@@ -118,7 +118,7 @@ func (d *Driver) TestConnection(ctx context.Context, conn sdk.Connection) (sdk.T
 		}
 		return sdk.TestResult{}, err
 	}
-	return sdk.TestResult{OK: true}, nil
+	return sdk.TestResult{OK: true, AccountID: conn.Config[ConfigAccount]}, nil
 }
 
 // LookupCustomer finds people by phone (compared with sdk.SamePhone in
@@ -304,8 +304,12 @@ func (d *Driver) DeleteRecord(ctx context.Context, conn sdk.Connection, ref sdk.
 }
 
 // Refresh trades refresh token RefreshToken for a fresh key
-// (RefreshedKey) valid for an hour. Errors: CodeAuth for any other token.
+// (RefreshedKey) valid for an hour. Errors: CodeUnsupported without a
+// refresh token (an API key does not refresh), CodeAuth for any other token.
 func (d *Driver) Refresh(ctx context.Context, conn sdk.Connection) (sdk.Authorization, error) {
+	if conn.Secret["refresh_token"] == "" {
+		return sdk.Authorization{}, sdk.Errorf(sdk.CodeUnsupported, "the connection has no refresh_token: an API key does not refresh")
+	}
 	if conn.Secret["refresh_token"] != RefreshToken {
 		return sdk.Authorization{}, sdk.Errorf(sdk.CodeAuth, "refresh token rejected")
 	}

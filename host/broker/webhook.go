@@ -1,0 +1,139 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"crmhost.dev/host"
+	"crmhost.dev/sdk"
+)
+
+// Event is an inbound webhook event for one tenant, with its object
+// mapped to the tenant's canonical object.
+type Event struct {
+	ID             string         `json:"id"`
+	Kind           string         `json:"kind"`
+	Type           string         `json:"type"`
+	Object         string         `json:"object"`
+	ProviderObject string         `json:"provider_object"`
+	ExternalID     string         `json:"external_id"`
+	AccountID      string         `json:"account_id,omitempty"`
+	OccurredAt     *time.Time     `json:"occurred_at,omitempty"`
+	Data           map[string]any `json:"data,omitempty"`
+}
+
+// Delivery is what one inbound webhook brought one tenant.
+type Delivery struct {
+	TenantID string  `json:"tenant_id"`
+	Events   []Event `json:"events"`
+}
+
+// WebhookReceipt is the outcome of one inbound webhook: the answer the
+// provider expects (nil: a plain 2xx) and the events per tenant.
+type WebhookReceipt struct {
+	Reply      *sdk.WebhookReply
+	Deliveries []Delivery
+}
+
+// ReceiveWebhook takes an inbound webhook addressed to a provider's one
+// URL. The driver routes it with only the request and the app
+// credentials (the provider accounts it concerns, or a handshake reply),
+// then verifies it for each tenant connected to those accounts and
+// normalises that tenant's events. Every tenant's receipt is audited.
+// Errors: CodeNotFound (no driver for the provider, or no connection for
+// any account the delivery names), sdk.CodeUnsupported (the driver
+// receives no webhooks), sdk.CodeAuth (a bad signature), CodeInvalid (a
+// malformed delivery), CodeDriverUnavailable.
+func (b *Broker) ReceiveWebhook(ctx context.Context, a Actor, provider string, req sdk.WebhookRequest) (WebhookReceipt, error) {
+	desc, err := b.describeDriver(ctx, provider)
+	if err != nil {
+		return WebhookReceipt{}, err
+	}
+	if !desc.Capabilities.RouteWebhook || !desc.Capabilities.VerifyWebhook {
+		return WebhookReceipt{}, sdk.Errorf(sdk.CodeUnsupported, "%s receives no webhooks at the provider URL", desc.Slug)
+	}
+	app, err := b.appCredentials(ctx, desc)
+	if err != nil {
+		return WebhookReceipt{}, err
+	}
+	if req.Now.IsZero() {
+		req.Now = b.now()
+	}
+	ctx = sdk.WithEgressAllow(ctx, b.egress)
+	var route sdk.WebhookRoute
+	err = b.drivers.Call(ctx, provider, sdk.VerbRouteWebhook, func(ctx context.Context, d *sdk.Client) error {
+		var err error
+		route, err = d.RouteWebhook(ctx, sdk.Connection{App: app}, req)
+		return err
+	})
+	if err != nil {
+		b.record(ctx, a, "", "webhook.route", host.OutcomeError, desc.Slug+" "+string(host.CodeOf(err)))
+		return WebhookReceipt{}, err
+	}
+	if route.Reply != nil {
+		return WebhookReceipt{Reply: route.Reply}, nil
+	}
+	out := WebhookReceipt{}
+	var unknown []string
+	for _, acct := range route.AccountIDs {
+		conns, err := b.store.ConnectionsByAccount(ctx, provider, acct)
+		if err != nil {
+			return out, err
+		}
+		if len(conns) == 0 {
+			unknown = append(unknown, acct)
+			continue
+		}
+		for _, c := range conns {
+			d, reply, err := b.verifyFor(ctx, a, c.TenantID, req)
+			if err != nil {
+				return out, err
+			}
+			if reply != nil {
+				out.Reply = reply
+			}
+			out.Deliveries = append(out.Deliveries, d)
+		}
+	}
+	if len(out.Deliveries) == 0 {
+		b.record(ctx, a, "", "webhook.route", host.OutcomeError, fmt.Sprintf("%s: no connection for account %s", desc.Slug, strings.Join(unknown, ", ")))
+		return out, host.NotFound("no %s connection is recorded for provider account %s", desc.Slug, strings.Join(unknown, ", "))
+	}
+	return out, nil
+}
+
+// verifyFor verifies an inbound webhook for one tenant and maps its events.
+func (b *Broker) verifyFor(ctx context.Context, a Actor, tenantID string, req sdk.WebhookRequest) (Delivery, *sdk.WebhookReply, error) {
+	a.ConversationID = ""
+	s, err := b.open(ctx, a, tenantID)
+	if err != nil {
+		return Delivery{}, nil, err
+	}
+	var res sdk.WebhookResult
+	err = b.call(ctx, a, s, sdk.VerbVerifyWebhook, func(ctx context.Context, d *sdk.Client, conn sdk.Connection) error {
+		var err error
+		res, err = d.VerifyWebhook(ctx, conn, req)
+		return err
+	})
+	if err != nil {
+		b.record(ctx, a, tenantID, "webhook.receive", host.OutcomeError, string(host.CodeOf(err)))
+		return Delivery{}, nil, err
+	}
+	out := Delivery{TenantID: tenantID, Events: make([]Event, 0, len(res.Events))}
+	for _, e := range res.Events {
+		ev := Event{ID: e.ID, Kind: e.Kind, Type: e.Type, Object: s.mapping.Canonical(e.Object), ProviderObject: e.Object,
+			ExternalID: e.ExternalID, AccountID: e.AccountID, Data: e.Data}
+		if ev.Object == e.Object && e.CanonicalObject != "" {
+			ev.Object = e.CanonicalObject
+		}
+		if !e.OccurredAt.IsZero() {
+			t := e.OccurredAt.UTC()
+			ev.OccurredAt = &t
+		}
+		out.Events = append(out.Events, ev)
+	}
+	b.record(ctx, a, tenantID, "webhook.receive", host.OutcomeOK, fmt.Sprintf("%s: %d events", s.desc.Slug, len(out.Events)))
+	return out, res.Reply, nil
+}
