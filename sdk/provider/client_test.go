@@ -327,7 +327,7 @@ func TestRedaction(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized)
 		fmt.Fprintf(w, `{"message":"token %s is not valid; secret=%s raw=%s"}`, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), url.QueryEscape(odd), odd)
 	})
-	conn := sdk.Connection{Secret: map[string]string{"access_token": token, "client_secret": odd}}
+	conn := sdk.Connection{Secret: map[string]string{"access_token": token}, App: map[string]string{"client_secret": odd}}
 	req := provider.Request{BaseURL: srv.URL, Header: http.Header{"Authorization": {"Bearer " + token}}, Secrets: provider.SecretsOf(conn)}
 
 	t.Run("default classification", func(t *testing.T) {
@@ -355,11 +355,12 @@ func TestRedact(t *testing.T) {
 		secrets []string
 		want    string
 	}{
-		{"no secrets here", []string{"abc"}, "no secrets here"},
-		{"a abcdef b", []string{"abc", "abcdef"}, "a [redacted] b"},
-		{"key=a%2Bb", []string{"a+b"}, "key=[redacted]"},
-		{"path /a%2Fb/", []string{"a/b"}, "path /[redacted]/"},
+		{"no secrets here", []string{"abcdef"}, "no secrets here"},
+		{"a abcdefgh b", []string{"abcdef", "abcdefgh"}, "a [redacted] b"},
+		{"key=a%2Bb%3Dcd", []string{"a+b=cd"}, "key=[redacted]"},
+		{"path /a%2Fbcde/", []string{"a/bcde"}, "path /[redacted]/"},
 		{"empty", []string{""}, "empty"},
+		{"too short to redact: 1 true", []string{"1", "true", "abcde"}, "too short to redact: 1 true"},
 	}
 	for _, tt := range tests {
 		if got := provider.Redact(tt.msg, tt.secrets); got != tt.want {

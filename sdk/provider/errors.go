@@ -151,13 +151,18 @@ func size(n int64) string {
 	return strconv.FormatInt(n, 10) + " bytes"
 }
 
+// minRedacted is the shortest secret Redact replaces, as in the sdk's
+// server: shorter values (a "1", a "true") would mangle every message.
+const minRedacted = 6
+
 // Redact replaces every secret in msg, also in its URL-escaped forms, with
-// "[redacted]". Empty secrets are ignored; longer secrets are replaced
-// first, so a secret containing another is removed whole.
+// "[redacted]". Secrets shorter than six bytes are ignored, as the sdk's
+// server does; longer secrets are replaced first, so a secret containing
+// another is removed whole.
 func Redact(msg string, secrets []string) string {
 	forms := make([]string, 0, 3*len(secrets))
 	for _, s := range secrets {
-		if s != "" {
+		if len(s) >= minRedacted {
 			forms = append(forms, s, url.QueryEscape(s), url.PathEscape(s))
 		}
 	}
@@ -181,12 +186,14 @@ func redact(e *sdk.Error, secrets []string) *sdk.Error {
 	return e
 }
 
-// SecretsOf returns the values of conn.Secret and extra, for
-// Request.Secrets.
+// SecretsOf returns the values of conn's secret and app credentials, and
+// extra (a token obtained during the call), for Request.Secrets.
 func SecretsOf(conn sdk.Connection, extra ...string) []string {
-	out := make([]string, 0, len(conn.Secret)+len(extra))
-	for _, v := range conn.Secret {
-		out = append(out, v)
+	out := make([]string, 0, len(conn.Secret)+len(conn.App)+len(extra))
+	for _, m := range []map[string]string{conn.Secret, conn.App} {
+		for _, v := range m {
+			out = append(out, v)
+		}
 	}
 	return append(out, extra...)
 }
