@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,6 +44,8 @@ import (
 //	CRMHOST_RATE_LIMIT_API_KEY         requests per API key, N/s, N/min or N/h (200/min)
 //	CRMHOST_RATE_LIMIT_TOOL            calls per (tenant, tool) (50/min)
 //	CRMHOST_REPLICAS                   host replicas sharing the limits: while Redis is down each limits at limit/replicas (1)
+//	CRMHOST_DRIVER_EGRESS_ALLOW        comma-separated CIDR prefixes drivers may reach although their egress guard refuses
+//	                                   non-public addresses (unset: none; `crmhost dev` allows loopback, where the fakes listen)
 type config struct {
 	Addr          string
 	DataDir       string
@@ -68,6 +71,9 @@ type config struct {
 	// ConfigCacheTTL is how long a tenant's connection and mappings are
 	// cached between store reads.
 	ConfigCacheTTL time.Duration
+	// EgressAllow are the address prefixes every driver call may reach
+	// although the drivers' egress guard refuses non-public addresses.
+	EgressAllow []netip.Prefix
 }
 
 func loadConfig() (config, error) {
@@ -123,6 +129,15 @@ func loadConfig() (config, error) {
 			return c, fmt.Errorf("CRMHOST_CONFIG_CACHE_TTL must be a Go duration between 0 (off) and 1m (such as 1s), got %q", v)
 		}
 		c.ConfigCacheTTL = d
+	}
+	if v := os.Getenv("CRMHOST_DRIVER_EGRESS_ALLOW"); v != "" {
+		for _, raw := range strings.Split(v, ",") {
+			p, err := netip.ParsePrefix(strings.TrimSpace(raw))
+			if err != nil {
+				return c, fmt.Errorf("CRMHOST_DRIVER_EGRESS_ALLOW must be comma-separated CIDR prefixes (such as 127.0.0.0/8,::1/128), got %q", raw)
+			}
+			c.EgressAllow = append(c.EgressAllow, p)
+		}
 	}
 	if hclog.LevelFromString(c.LogLevel) == hclog.NoLevel {
 		return c, fmt.Errorf("CRMHOST_LOG_LEVEL %q is not one of trace, debug, info, warn, error", c.LogLevel)

@@ -59,7 +59,7 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 		store.Close()
 		return nil, err
 	}
-	mgr := drivers.NewManager(store, drivers.Options{Logger: log.Named("driver"), Registerer: reg})
+	mgr := drivers.NewManager(store, drivers.Options{Logger: log.Named("driver"), Registerer: reg, EgressAllow: c.EgressAllow})
 	// The job runner writes queued leads through the broker, and the broker
 	// queues them through the runner.
 	var b *broker.Broker
