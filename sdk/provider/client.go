@@ -197,7 +197,7 @@ func (r *Response) decode(v any) *sdk.Error {
 // provider that cannot be reached, and the call's context ending (wrapping
 // ctx.Err()); CodeInternal for a request that cannot be encoded.
 func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
-	resp, e := c.do(ctx, req)
+	resp, e := c.do(ctx, req, "")
 	if e != nil {
 		return nil, redact(e, req.Secrets)
 	}
@@ -209,14 +209,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 // A non-2xx answer is the error Options.Classify makes of it; other errors
 // are Do's and DecodeJSON's. Every message has req.Secrets redacted.
 func (c *Client) Call(ctx context.Context, req Request, out any) error {
-	if req.Header.Get("Accept") == "" {
-		req.Header = req.Header.Clone()
-		if req.Header == nil {
-			req.Header = http.Header{}
-		}
-		req.Header.Set("Accept", "application/json")
-	}
-	resp, e := c.do(ctx, req)
+	resp, e := c.do(ctx, req, "application/json")
 	if e == nil && !resp.OK() {
 		if e = c.classify(resp); e == nil {
 			e = Classify(c.name, resp)
@@ -231,7 +224,8 @@ func (c *Client) Call(ctx context.Context, req Request, out any) error {
 	return nil
 }
 
-func (c *Client) do(ctx context.Context, req Request) (*Response, *sdk.Error) {
+// do sends req, with an Accept header of accept unless req has one.
+func (c *Client) do(ctx context.Context, req Request, accept string) (*Response, *sdk.Error) {
 	u, err := JoinURL(req.BaseURL, req.Path, req.Query)
 	if err != nil {
 		return nil, sdk.AsError(err)
@@ -265,6 +259,9 @@ func (c *Client) do(ctx context.Context, req Request) (*Response, *sdk.Error) {
 	}
 	if hr.Header.Get("User-Agent") == "" {
 		hr.Header.Set("User-Agent", c.ua)
+	}
+	if accept != "" && hr.Header.Get("Accept") == "" {
+		hr.Header.Set("Accept", accept)
 	}
 	if ctype != "" {
 		hr.Header.Set("Content-Type", ctype)
@@ -400,6 +397,11 @@ func (b *capped) Read(p []byte) (int, error) {
 }
 
 func (b *capped) Close() error { return b.rc.Close() }
+
+var (
+	_ http.RoundTripper = (*sender)(nil)
+	_ io.ReadCloser     = (*capped)(nil)
+)
 
 // sameOrigin is the redirect policy: follow only to the scheme, host and
 // port of the original request, at most maxRedirects times; otherwise
