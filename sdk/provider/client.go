@@ -3,14 +3,10 @@ package provider
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
-	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -105,87 +101,6 @@ func New(o Options) *Client {
 		c.now = time.Now
 	}
 	return c
-}
-
-// Request is one request to the provider.
-type Request struct {
-	// Method is the HTTP method; default GET.
-	Method string
-	// BaseURL is the provider's API base URL: the connection's config
-	// base_url, or the driver's default. See ParseBaseURL.
-	BaseURL string
-	// Path is the escaped path below BaseURL's path, built with Path or
-	// Segment ("/crm/v3/objects/contacts/" + provider.Segment(id)). See
-	// JoinURL for what is refused.
-	Path string
-	// Query is encoded into the URL's query.
-	Query url.Values
-	// Header holds the request's headers (Authorization, Accept...).
-	Header http.Header
-	// At most one body: JSON is encoded as application/json, Form as
-	// application/x-www-form-urlencoded, Body is sent as it is with
-	// ContentType.
-	JSON        any
-	Form        url.Values
-	Body        []byte
-	ContentType string
-	// Secrets are redacted from every error message the call returns,
-	// the provider's own included: pass SecretsOf(conn) and any token the
-	// request carries.
-	Secrets []string
-}
-
-// Response is the provider's answer, read whole.
-type Response struct {
-	// Status is the HTTP status code.
-	Status int
-	// Header holds the response headers.
-	Header http.Header
-	// Body is the whole body, at most Options.MaxResponseBytes.
-	Body []byte
-	// RetryAfter is the Retry-After header's delay (seconds or HTTP-date);
-	// 0 when not sent.
-	RetryAfter time.Duration
-	// RateLimit is what the rate-limit headers say.
-	RateLimit RateLimit
-
-	name string
-}
-
-// OK reports whether the status is 2xx.
-func (r *Response) OK() bool { return r.Status >= 200 && r.Status <= 299 }
-
-// DecodeJSON decodes the body into v. An empty body decodes nothing and is
-// no error. A body that is not JSON, or JSON of another shape than v, is
-// CodeUnavailable.
-func (r *Response) DecodeJSON(v any) error {
-	if e := r.decode(v); e != nil {
-		return e
-	}
-	return nil
-}
-
-func (r *Response) decode(v any) *sdk.Error {
-	if len(bytes.TrimSpace(r.Body)) == 0 {
-		return nil
-	}
-	err := json.Unmarshal(r.Body, v)
-	if err == nil {
-		return nil
-	}
-	name := r.name
-	if name == "" {
-		name = "the provider"
-	}
-	status := strconv.Itoa(r.Status) + " " + http.StatusText(r.Status)
-	if !json.Valid(r.Body) {
-		what := "a body that is not JSON"
-		if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); ct != "" && len(ct) < 100 {
-			what += " (" + sanitise(ct) + ")"
-		}
-		return &sdk.Error{Code: sdk.CodeUnavailable, Message: name + " answered " + status + " with " + what, Cause: err}
-	}
-	return &sdk.Error{Code: sdk.CodeUnavailable, Message: name + " answered " + status + " with JSON of an unexpected shape", Cause: err}
 }
 
 // Do sends req and returns the answer, whatever its status: a driver
@@ -285,29 +200,6 @@ func (c *Client) do(ctx context.Context, req Request, accept string) (*Response,
 		RateLimit: ParseRateLimit(resp.Header, now), name: c.name}, nil
 }
 
-// encode returns the request's body and content type.
-func (r Request) encode() ([]byte, string, *sdk.Error) {
-	n := 0
-	for _, set := range []bool{r.JSON != nil, r.Form != nil, r.Body != nil} {
-		if set {
-			n++
-		}
-	}
-	switch {
-	case n > 1:
-		return nil, "", &sdk.Error{Code: sdk.CodeInternal, Message: "a request has at most one of JSON, Form and Body"}
-	case r.JSON != nil:
-		b, err := json.Marshal(r.JSON)
-		if err != nil {
-			return nil, "", &sdk.Error{Code: sdk.CodeInternal, Message: "the request body could not be encoded as JSON: " + err.Error(), Cause: err}
-		}
-		return b, "application/json", nil
-	case r.Form != nil:
-		return []byte(r.Form.Encode()), "application/x-www-form-urlencoded", nil
-	}
-	return r.Body, r.ContentType, nil
-}
-
 // HTTPClient returns an *http.Client with the same guards as Do (egress
 // guard for ctx's allowlist, no proxy, same-origin redirects, size cap),
 // for libraries that take one, such as golang.org/x/oauth2. It has no
@@ -315,114 +207,4 @@ func (r Request) encode() ([]byte, string, *sdk.Error) {
 // Turn its errors into *sdk.Error with TransportError.
 func (c *Client) HTTPClient(ctx context.Context) *http.Client {
 	return c.client(sdk.EgressAllow(ctx))
-}
-
-// client returns the *http.Client for an allowlist, creating it once.
-func (c *Client) client(allow []netip.Prefix) *http.Client {
-	key, allow := allowKey(allow)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if hc := c.clients[key]; hc != nil {
-		return hc
-	}
-	dialer := &net.Dialer{KeepAlive: 30 * time.Second, Resolver: c.resolver, ControlContext: guard{allow}.control}
-	tr := &http.Transport{
-		Proxy:                 nil, // never from the environment
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   16,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
-	hc := &http.Client{Transport: &sender{next: tr, max: c.max}, CheckRedirect: sameOrigin}
-	c.clients[key] = hc
-	return hc
-}
-
-// CloseIdleConnections closes every pooled connection not in use.
-func (c *Client) CloseIdleConnections() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, hc := range c.clients {
-		hc.CloseIdleConnections()
-	}
-}
-
-// sender is the one place a request leaves the driver: every request, and
-// every redirect followed, passes through RoundTrip (per-request tracing
-// belongs here). It caps the response body.
-type sender struct {
-	next *http.Transport
-	max  int64
-}
-
-func (s *sender) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := s.next.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.ContentLength > s.max {
-		resp.Body.Close()
-		return nil, ErrTooLarge
-	}
-	resp.Body = &capped{rc: resp.Body, left: s.max}
-	return resp, nil
-}
-
-func (s *sender) CloseIdleConnections() { s.next.CloseIdleConnections() }
-
-// capped fails with ErrTooLarge once more than its limit has been read.
-type capped struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (b *capped) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		var one [1]byte
-		n, err := b.rc.Read(one[:])
-		if n > 0 {
-			return 0, ErrTooLarge
-		}
-		return 0, err
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
-
-func (b *capped) Close() error { return b.rc.Close() }
-
-var (
-	_ http.RoundTripper = (*sender)(nil)
-	_ io.ReadCloser     = (*capped)(nil)
-)
-
-// sameOrigin is the redirect policy: follow only to the scheme, host and
-// port of the original request, at most maxRedirects times; otherwise
-// stop and hand the 3xx to Do, which reports it.
-func sameOrigin(req *http.Request, via []*http.Request) error {
-	if len(via) >= maxRedirects {
-		return errTooManyRedirects
-	}
-	a, b := req.URL, via[0].URL
-	if a.Scheme != b.Scheme || !strings.EqualFold(a.Hostname(), b.Hostname()) || port(a) != port(b) {
-		return http.ErrUseLastResponse
-	}
-	return nil
-}
-
-func port(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	if u.Scheme == "https" {
-		return "443"
-	}
-	return "80"
 }

@@ -76,6 +76,6 @@
 // *http.Client (golang.org/x/oauth2) get one with the same guards from
 // HTTPClient, and TransportError words their errors.
 //
-// Requests leave through one RoundTripper (sender in client.go), the place
+// Requests leave through one RoundTripper (sender in transport.go), the place
 // per-request tracing hooks in.
 package provider
