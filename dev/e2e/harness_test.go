@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -104,8 +105,11 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 		tb.Fatal(err)
 	}
 
+	// The fake listens on loopback: the host lets drivers reach it, as
+	// `crmhost dev` does.
 	h.manager = drivers.NewManager(store, drivers.Options{Logger: logger.Named("drivers"),
-		Backoff: 50 * time.Millisecond, WatchInterval: 20 * time.Millisecond})
+		Backoff: 50 * time.Millisecond, WatchInterval: 20 * time.Millisecond,
+		EgressAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
 	tb.Cleanup(func() { h.closeManager(tb) })
 	// The config cache TTL and audit buffer are crmhost serve's defaults.
 	b := broker.New(broker.Options{Store: store, Keyring: secrets.NewKeyring(kek), Drivers: h.manager, Logger: logger.Named("broker"), ConfigCacheTTL: time.Second, AuditBuffer: 4096})

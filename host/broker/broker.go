@@ -3,7 +3,6 @@ package broker
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -58,11 +57,6 @@ type Options struct {
 	// Leads stores submitted leads and enqueues their writes to the CRM
 	// (host/jobs' Runner; see leads.go). Nil refuses SubmitLead.
 	Leads LeadQueue
-	// EgressAllow lets drivers reach these address prefixes although the
-	// provider toolkit's egress guard refuses private and loopback
-	// addresses otherwise (dev mode and tests: the fake providers run on
-	// loopback). Production leaves it empty. Tenants cannot set it.
-	EgressAllow []netip.Prefix
 	// RefreshMargin is how long before a credential's expiry the host
 	// refreshes it before a call (default 2m), for drivers that implement
 	// Refresh.
@@ -87,7 +81,6 @@ type Broker struct {
 	leads       LeadQueue
 	config      configCache
 	auditLog    *auditLog
-	egress      []netip.Prefix
 	margin      time.Duration
 	apps        appCache
 
@@ -99,7 +92,7 @@ type Broker struct {
 func New(o Options) *Broker {
 	b := &Broker{store: o.Store, keyring: o.Keyring, drivers: o.Drivers, audit: o.Audit, log: o.Logger,
 		ttl: o.IdempotencyTTL, onFail: o.OnAuditFailure, now: o.Now,
-		throttler: o.Throttle, onThrottled: o.OnThrottled, leads: o.Leads, egress: o.EgressAllow, margin: o.RefreshMargin}
+		throttler: o.Throttle, onThrottled: o.OnThrottled, leads: o.Leads, margin: o.RefreshMargin}
 	if b.margin <= 0 {
 		b.margin = 2 * time.Minute
 	}
@@ -281,7 +274,6 @@ func (b *Broker) call(ctx context.Context, a Actor, s *session, verb string, fn 
 	if a.RequestID != "" && sdk.RequestID(ctx) == "" {
 		ctx = sdk.WithRequestID(ctx, a.RequestID)
 	}
-	ctx = sdk.WithEgressAllow(ctx, b.egress)
 	if err := b.refreshIfExpiring(ctx, a, s); err != nil {
 		return err
 	}

@@ -61,7 +61,6 @@ func (b *Broker) ReceiveWebhook(ctx context.Context, a Actor, provider string, r
 	if req.Now.IsZero() {
 		req.Now = b.now()
 	}
-	ctx = sdk.WithEgressAllow(ctx, b.egress)
 	var route sdk.WebhookRoute
 	err = b.drivers.Call(ctx, provider, sdk.VerbRouteWebhook, func(ctx context.Context, d *sdk.Client) error {
 		var err error

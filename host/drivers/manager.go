@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -42,6 +43,12 @@ type Options struct {
 	WatchInterval time.Duration
 	// Aliases maps reserved slugs to the driver that serves them.
 	Aliases map[string]string
+	// EgressAllow are the address prefixes every call lets drivers reach
+	// although the sdk's provider toolkit refuses them otherwise (loopback,
+	// private, link-local...): loopback in dev mode and tests, where fake
+	// providers listen on 127.0.0.1; empty in production. It comes from the
+	// host's configuration only, never from a tenant's connection.
+	EgressAllow []netip.Prefix
 	// Now is the clock (time.Now).
 	Now func() time.Time
 }
@@ -162,6 +169,9 @@ func (m *Manager) Call(ctx context.Context, slug, verb string, fn func(ctx conte
 	p, err := m.process(slug)
 	if err != nil {
 		return err
+	}
+	if len(m.opts.EgressAllow) > 0 && sdk.EgressAllow(ctx) == nil {
+		ctx = sdk.WithEgressAllow(ctx, m.opts.EgressAllow)
 	}
 	start := m.now()
 	err = m.call(ctx, p, m.timeout(verb), fn)

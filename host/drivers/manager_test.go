@@ -3,6 +3,7 @@ package drivers_test
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -208,5 +209,38 @@ func TestUnregisteredSlugStaysNotFound(t *testing.T) {
 		if err := lookup(m, t.Context(), "nosuch", "a@example.com"); host.CodeOf(err) != host.CodeNotFound {
 			t.Fatalf("attempt %d: %v, want not_found every time (no back-off)", i, err)
 		}
+	}
+}
+
+// TestEgressAllowReachesTheDriver shows Options.EgressAllow arriving in the
+// driver's call context (through the call envelope), and a caller's own
+// allowlist taking precedence.
+func TestEgressAllowReachesTheDriver(t *testing.T) {
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	egress := func(m *drivers.Manager, ctx context.Context) string {
+		t.Helper()
+		var got string
+		err := m.Call(ctx, "testdriver", "lookup_customer", func(ctx context.Context, d *sdk.Client) error {
+			r, err := d.LookupCustomer(ctx, sdk.Connection{}, sdk.LookupQuery{Email: "egress@example.com"})
+			if err == nil {
+				got, _ = r.Customer.Fields["egress_allow"].(string)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := egress(newManager(t, drivers.Options{}, ""), t.Context()); got != "" {
+		t.Errorf("without EgressAllow the driver saw %q, want none", got)
+	}
+	m := newManager(t, drivers.Options{EgressAllow: loopback}, "")
+	if got := egress(m, t.Context()); got != "127.0.0.0/8,::1/128" {
+		t.Errorf("with EgressAllow the driver saw %q", got)
+	}
+	own := sdk.WithEgressAllow(t.Context(), []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")})
+	if got := egress(m, own); got != "10.0.0.0/8" {
+		t.Errorf("with the caller's own allowlist the driver saw %q", got)
 	}
 }

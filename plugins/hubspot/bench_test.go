@@ -69,7 +69,7 @@ func webhookCall() (sdk.Connection, sdk.WebhookRequest) {
 //     on top.
 func BenchmarkVerbRoundTrip(b *testing.B) {
 	p := sharedProc(b)
-	ctx := context.Background()
+	ctx := sdk.WithEgressAllow(context.Background(), loopback)
 	b.Run("Describe", func(b *testing.B) {
 		if _, err := p.cl.Describe(ctx); err != nil {
 			b.Fatal(err)
@@ -143,7 +143,7 @@ func BenchmarkBareHealthCheck(b *testing.B) {
 // overhead over the bare call in percent.
 func BenchmarkSDKOverhead(b *testing.B) {
 	p := sharedProc(b)
-	ctx := context.Background()
+	ctx := sdk.WithEgressAllow(context.Background(), loopback)
 	hookConn, hookReq := webhookCall()
 	verbs := []struct {
 		name string

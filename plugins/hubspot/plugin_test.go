@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -207,8 +208,16 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 var _ io.Writer = testWriter{}
 
+// loopback is the egress allowlist the host sends in dev mode and tests:
+// the fake HubSpot listens on loopback, which the driver's provider toolkit
+// refuses otherwise.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// ctxFor is a call context for tb: a request id, the loopback allowlist and
+// a 30s deadline.
 func ctxFor(tb testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(sdk.WithRequestID(context.Background(), "binary-test"), 30*time.Second)
+	base := sdk.WithEgressAllow(sdk.WithRequestID(context.Background(), "binary-test"), loopback)
+	ctx, cancel := context.WithTimeout(base, 30*time.Second)
 	tb.Cleanup(cancel)
 	return ctx
 }

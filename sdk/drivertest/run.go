@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -53,8 +54,14 @@ type kit struct {
 	c *sdk.Client
 }
 
+// loopback is the egress allowlist the kit sends with every call, as the
+// host does in dev mode and tests: fake providers listen on loopback, which
+// the provider toolkit (sdk/provider) refuses otherwise.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
 func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(sdk.WithRequestID(context.Background(), "drivertest-"+t.Name()), 30*time.Second)
+	base := sdk.WithEgressAllow(sdk.WithRequestID(context.Background(), "drivertest-"+t.Name()), loopback)
+	c, cancel := context.WithTimeout(base, 30*time.Second)
 	t.Cleanup(cancel)
 	return c
 }
@@ -401,7 +408,7 @@ func (k *kit) delete(t *testing.T, p Provider) {
 
 func (k *kit) cancellation(t *testing.T, p Provider) {
 	p.Inject(Fault{Kind: Latency, Latency: 5 * time.Second, Count: 5})
-	c, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	c, cancel := context.WithTimeout(sdk.WithEgressAllow(context.Background(), loopback), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	_, err := k.c.LookupCustomer(c, p.Connection(), sdk.LookupQuery{Email: "slow@example.com"})

@@ -51,7 +51,8 @@ import (
 //	CRMHOST_VERB_TIMEOUTS              per-verb driver call deadlines, e.g. lookup_customer=3s,list_recent=30s (defaults: lookup 4s, search 8s, writes 15s, lists 20s)
 //	CRMHOST_REFRESH_MARGIN             refresh a credential this long before it expires (2m)
 //	CRMHOST_PUBLIC_URL                 the host's public base URL, as providers call its webhook routes (default: from each request)
-//	CRMHOST_EGRESS_ALLOW               CIDR prefixes drivers may reach despite the egress guard (dev and tests only: e.g. 127.0.0.0/8,::1/128)
+//	CRMHOST_DRIVER_EGRESS_ALLOW        comma-separated CIDR prefixes drivers may reach although their egress guard refuses
+//	                                   non-public addresses (unset: none; `crmhost dev` allows loopback, where the fakes listen)
 type config struct {
 	Addr          string
 	DataDir       string
@@ -84,8 +85,8 @@ type config struct {
 	RefreshMargin time.Duration
 	// PublicURL is the host's public base URL (webhook signatures cover it).
 	PublicURL string
-	// EgressAllow are address prefixes drivers may reach despite the
-	// egress guard (dev mode sets loopback).
+	// EgressAllow are the address prefixes every driver call may reach
+	// although the drivers' egress guard refuses non-public addresses.
 	EgressAllow []netip.Prefix
 }
 
@@ -161,15 +162,14 @@ func loadConfig() (config, error) {
 		}
 		c.PublicURL = strings.TrimRight(v, "/")
 	}
-	for _, raw := range strings.Split(os.Getenv("CRMHOST_EGRESS_ALLOW"), ",") {
-		if raw = strings.TrimSpace(raw); raw == "" {
-			continue
+	if v := os.Getenv("CRMHOST_DRIVER_EGRESS_ALLOW"); v != "" {
+		for _, raw := range strings.Split(v, ",") {
+			p, err := netip.ParsePrefix(strings.TrimSpace(raw))
+			if err != nil {
+				return c, fmt.Errorf("CRMHOST_DRIVER_EGRESS_ALLOW must be comma-separated CIDR prefixes (such as 127.0.0.0/8,::1/128), got %q", raw)
+			}
+			c.EgressAllow = append(c.EgressAllow, p)
 		}
-		p, err := netip.ParsePrefix(raw)
-		if err != nil {
-			return c, fmt.Errorf("CRMHOST_EGRESS_ALLOW: %q is not a CIDR prefix such as 127.0.0.0/8", raw)
-		}
-		c.EgressAllow = append(c.EgressAllow, p)
 	}
 	if hclog.LevelFromString(c.LogLevel) == hclog.NoLevel {
 		return c, fmt.Errorf("CRMHOST_LOG_LEVEL %q is not one of trace, debug, info, warn, error", c.LogLevel)

@@ -78,10 +78,13 @@ func devCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	c.DataDir, c.DatabaseURL, c.PluginDir = *dir, "", *plugins
-	// The fake providers listen on loopback, which the drivers' egress
-	// guard refuses for real tenants.
-	c.EgressAllow = append(c.EgressAllow, netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
 	log := newLogger(c.LogLevel)
+	if len(c.EgressAllow) == 0 {
+		// The fake providers listen on loopback, which drivers' egress
+		// guard refuses unless the host allows it.
+		c.EgressAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	log.Warn("DEV MODE: drivers may reach " + fmt.Sprint(c.EgressAllow) + " (CRMHOST_DRIVER_EGRESS_ALLOW)")
 	if c.Key, err = devSecret(*dir, "dev.key", secrets.GenerateLocalKey); err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 		store.Close()
 		return nil, err
 	}
-	mgr := drivers.NewManager(store, drivers.Options{Logger: log.Named("driver"), Registerer: reg, VerbTimeouts: c.VerbTimeouts})
+	mgr := drivers.NewManager(store, drivers.Options{Logger: log.Named("driver"), Registerer: reg, VerbTimeouts: c.VerbTimeouts, EgressAllow: c.EgressAllow})
 	// The job runner writes queued leads through the broker, and the broker
 	// queues them through the runner.
 	var b *broker.Broker
@@ -73,10 +73,7 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 	}
 	b = broker.New(broker.Options{Store: store, Keyring: kr, Drivers: mgr, Logger: log.Named("broker"), OnAuditFailure: auditFailures.Inc,
 		IdempotencyTTL: c.IdempotencyTTL, ConfigCacheTTL: c.ConfigCacheTTL, AuditBuffer: c.AuditBuffer, Throttle: lim.throttle, OnThrottled: throttledCounter(reg), Leads: runner,
-		EgressAllow: c.EgressAllow, RefreshMargin: c.RefreshMargin})
-	if len(c.EgressAllow) > 0 {
-		log.Warn("drivers may reach addresses the egress guard otherwise refuses (CRMHOST_EGRESS_ALLOW); never set this for real tenants", "allow", fmt.Sprint(c.EgressAllow))
-	}
+		RefreshMargin: c.RefreshMargin})
 	jc := hosthttp.JWTConfig{Issuer: c.JWTIssuer, Audience: c.JWTAudience}
 	if c.JWTSecret != "" {
 		jc.HS256Secret = []byte(c.JWTSecret)

@@ -1,16 +1,14 @@
 package hubspot
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"crmhost.dev/sdk"
+	"crmhost.dev/sdk/provider"
 )
 
 // DefaultBaseURL is HubSpot's API host; conn.Config["base_url"] overrides it.
@@ -20,28 +18,23 @@ const DefaultBaseURL = "https://api.hubapi.com"
 // it with -ldflags "-X crmhost.dev/plugins/hubspot/hubspot.Version=…".
 var Version = "0.1.0"
 
-// maxBody bounds how much of a HubSpot response the driver reads.
-const maxBody = 32 << 20
-
 // Driver is the HubSpot driver. It holds no tenant state; the zero value is
 // not usable, call New.
 type Driver struct {
-	http *http.Client
+	http *provider.Client
 }
 
-// requestTimeout is a backstop for calls whose context has no deadline;
-// the host normally sets a much shorter one.
-const requestTimeout = 2 * time.Minute
-
-// New returns a HubSpot driver with its own HTTP client. Deadlines come from
-// each call's context.
+// New returns a HubSpot driver with its own provider client (sdk/provider:
+// egress guard, same-origin redirects, size cap, typed transport errors,
+// redaction). Deadlines come from each call's context.
 func New() *Driver {
-	tr := &http.Transport{Proxy: http.ProxyFromEnvironment}
-	if def, ok := http.DefaultTransport.(*http.Transport); ok {
-		tr = def.Clone()
-	}
-	tr.MaxIdleConnsPerHost = 16
-	return &Driver{http: &http.Client{Transport: tr, Timeout: requestTimeout}}
+	return &Driver{http: provider.New(provider.Options{
+		Name:      "HubSpot",
+		UserAgent: "crmhost-hubspot/" + Version,
+		Classify: func(r *provider.Response) *sdk.Error {
+			return classify(r.Status, r.Header, r.Body)
+		},
+	})}
 }
 
 // baseURL is the connection's API base URL without a trailing slash.
@@ -64,8 +57,8 @@ type call struct {
 }
 
 // do runs c with the connection's bearer token. Every failure is an
-// *sdk.Error: HubSpot's answers are classified by classify, transport
-// failures by transportError.
+// *sdk.Error: HubSpot's answers are classified by classify, everything
+// else by the provider toolkit.
 func (d *Driver) do(ctx context.Context, conn sdk.Connection, c call) error {
 	token := conn.Secret["access_token"]
 	if token == "" {
@@ -74,63 +67,22 @@ func (d *Driver) do(ctx context.Context, conn sdk.Connection, c call) error {
 	return d.send(ctx, conn, token, c)
 }
 
-// send runs c with the given bearer token.
+// send runs c with the given bearer token, redacting it and every secret
+// of the connection from any error.
 func (d *Driver) send(ctx context.Context, conn sdk.Connection, token string, c call) error {
-	u := baseURL(conn) + c.path
-	if len(c.query) > 0 {
-		u += "?" + c.query.Encode()
-	}
-	var body io.Reader
-	if c.in != nil {
-		b, err := json.Marshal(c.in)
-		if err != nil {
-			return &sdk.Error{Code: sdk.CodeInternal, Message: "encode request: " + err.Error(), Cause: err}
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, c.method, u, body)
-	if err != nil {
-		return &sdk.Error{Code: sdk.CodeInternal, Message: "build request: " + redact(err.Error(), token), Cause: err}
-	}
+	h := http.Header{}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		h.Set("Authorization", "Bearer "+token)
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "crmhost-hubspot/"+Version)
-	if c.in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := d.http.Do(req)
-	if err != nil {
-		return transportError(ctx, err, token)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return transportError(ctx, err, token)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := classify(resp.StatusCode, resp.Header, data)
-		e.Message = redact(e.Message, token)
-		return e
-	}
-	if c.out == nil || len(bytes.TrimSpace(data)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(data, c.out); err != nil {
-		return &sdk.Error{Code: sdk.CodeUnavailable,
-			Message: "HubSpot answered " + resp.Status + " with a body that is not the expected JSON", Cause: err}
-	}
-	return nil
-}
-
-// redact removes a secret from a message, should HubSpot or the transport
-// ever echo it.
-func redact(msg, secret string) string {
-	if secret == "" {
-		return msg
-	}
-	return strings.ReplaceAll(msg, secret, "[redacted]")
+	return d.http.Call(ctx, provider.Request{
+		Method:  c.method,
+		BaseURL: baseURL(conn),
+		Path:    c.path,
+		Query:   c.query,
+		Header:  h,
+		JSON:    c.in,
+		Secrets: provider.SecretsOf(conn, token),
+	}, c.out)
 }
 
 // object is HubSpot's SimplePublicObject. Property values are strings in

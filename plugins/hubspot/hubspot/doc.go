@@ -9,9 +9,10 @@
 // refresh grants, and HubSpot's v1/v2/v3 webhook signatures.
 //
 // The driver is stateless: every call carries the tenant's connection
-// (config base_url, default_region, portal_id, client_id; secret
-// access_token, refresh_token, client_secret). It keeps one *http.Client
-// per process and nothing else.
+// (config base_url, default_region, portal_id; secret access_token,
+// refresh_token; app credentials client_id, client_secret). It keeps one
+// provider.Client (the sdk's HTTP toolkit: egress guard, redirect policy,
+// size cap, redaction) per process and nothing else.
 //
 // Every method returns *sdk.Error values: CodeAuth for rejected tokens or
 // missing scopes, CodeNotFound, CodeInvalid (naming the field), CodeConflict,

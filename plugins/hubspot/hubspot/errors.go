@@ -1,18 +1,15 @@
 package hubspot
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"crmhost.dev/sdk"
+	"crmhost.dev/sdk/provider"
 )
 
 // apiError is HubSpot's error body, e.g.
@@ -37,9 +34,6 @@ type apiError struct {
 // defaultRetryAfter is HubSpot's rolling rate-limit window.
 const defaultRetryAfter = 10 * time.Second
 
-// maxMessage bounds the provider message carried by an error.
-const maxMessage = 1000
-
 // classify turns a HubSpot error response into an *sdk.Error:
 //
 //	401                        auth_error (INVALID_/EXPIRED_AUTHENTICATION)
@@ -52,18 +46,18 @@ const maxMessage = 1000
 //	408, 5xx                   unavailable
 //	anything else              the category's code, else internal
 //
-// The message is HubSpot's own; HubSpot never echoes the token, and the
-// caller redacts it besides.
+// The message is HubSpot's own, as a short sanitised excerpt
+// (provider.Excerpt); HubSpot never echoes the token, and the provider
+// toolkit redacts the call's secrets besides.
 func classify(status int, h http.Header, body []byte) *sdk.Error {
 	var ae apiError
 	if json.Unmarshal(body, &ae) != nil {
 		ae = apiError{}
 	}
-	msg := strings.TrimSpace(ae.Message)
+	msg := provider.Excerpt(body)
 	if msg == "" {
 		msg = "HubSpot answered " + strconv.Itoa(status) + " " + http.StatusText(status)
 	}
-	msg = truncate(msg)
 	switch {
 	case status == http.StatusUnauthorized:
 		return &sdk.Error{Code: sdk.CodeAuth, Message: withCategory(ae.Category, msg)}
@@ -80,9 +74,7 @@ func classify(status int, h http.Header, body []byte) *sdk.Error {
 		return sdk.RateLimited(retryAfter(h, ae.PolicyName), "%s", msg)
 	case status == http.StatusRequestTimeout || status >= 500:
 		e := &sdk.Error{Code: sdk.CodeUnavailable, Message: msg}
-		if d, ok := retryAfterHeader(h); ok {
-			e.RetryAfter = d
-		}
+		e.RetryAfter, _ = provider.RetryAfter(h, time.Now())
 		return e
 	case status == http.StatusBadRequest || status == http.StatusRequestEntityTooLarge || status == http.StatusUnprocessableEntity:
 		e := &sdk.Error{Code: sdk.CodeInvalid, Message: msg}
@@ -112,18 +104,21 @@ func categoryCode(category string) sdk.Code {
 	return sdk.CodeInternal
 }
 
-func withCategory(category, msg string) string {
-	if category == "" {
-		return msg
-	}
-	return category + ": " + msg
-}
+// maxMessage bounds a HubSpot message carried by a batch error.
+const maxMessage = 1000
 
 func truncate(s string) string {
 	if len(s) <= maxMessage {
 		return s
 	}
 	return s[:maxMessage] + "…"
+}
+
+func withCategory(category, msg string) string {
+	if category == "" {
+		return msg
+	}
+	return category + ": " + msg
 }
 
 var propertyInMessage = regexp.MustCompile(`[Pp]roperty \\?"([A-Za-z0-9_\-]+)\\?"`)
@@ -201,7 +196,7 @@ func contextStrings(ctx map[string]any, keys ...string) []string {
 // HubSpot reports, else one second for the secondly (search) policy, else
 // ten seconds.
 func retryAfter(h http.Header, policy string) time.Duration {
-	if d, ok := retryAfterHeader(h); ok {
+	if d, ok := provider.RetryAfter(h, time.Now()); ok {
 		return d
 	}
 	if ms, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-HubSpot-RateLimit-Interval-Milliseconds")), 10, 64); err == nil && ms > 0 {
@@ -211,42 +206,4 @@ func retryAfter(h http.Header, policy string) time.Duration {
 		return time.Second
 	}
 	return defaultRetryAfter
-}
-
-// retryAfterHeader reads Retry-After as seconds or an HTTP date.
-func retryAfterHeader(h http.Header) (time.Duration, bool) {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-		return time.Duration(s * float64(time.Second)), true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d, true
-		}
-		return 0, true
-	}
-	return 0, false
-}
-
-// transportError classifies a failure to get an answer: the call's context
-// ending (the error wraps ctx.Err()), a dropped connection, or an
-// unreachable host are all unavailable. The URL is left out of the message
-// (it may hold an email address, or a token for token-info calls).
-func transportError(ctx context.Context, err error, secret string) *sdk.Error {
-	if cerr := ctx.Err(); cerr != nil {
-		return &sdk.Error{Code: sdk.CodeUnavailable, Message: "HubSpot call ended: " + cerr.Error(), Cause: cerr}
-	}
-	inner := err
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		inner = ue.Err
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return &sdk.Error{Code: sdk.CodeUnavailable,
-			Message: "HubSpot closed the connection before answering (the request may have been applied)", Cause: err}
-	}
-	return &sdk.Error{Code: sdk.CodeUnavailable, Message: "cannot reach HubSpot: " + redact(inner.Error(), secret), Cause: err}
 }

@@ -42,7 +42,7 @@ func TestClassify(t *testing.T) {
 			name:   "not found",
 			status: 404,
 			body:   `{"status":"error","message":"Object not found.  objectId are usually numeric.","correlationId":"c","category":"OBJECT_NOT_FOUND"}`,
-			want:   &sdk.Error{Code: sdk.CodeNotFound, Message: "Object not found.  objectId are usually numeric."},
+			want:   &sdk.Error{Code: sdk.CodeNotFound, Message: "Object not found. objectId are usually numeric."}, // whitespace collapsed by provider.Excerpt,
 		},
 		{
 			name:   "not found without body",

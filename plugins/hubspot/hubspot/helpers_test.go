@@ -2,9 +2,11 @@ package hubspot_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,13 @@ import (
 	"crmhost.dev/plugins/hubspot/fake"
 	"crmhost.dev/sdk"
 )
+
+// allowed returns t's context carrying the loopback egress allowlist that
+// the host sends in dev mode and tests: the fake HubSpot listens on
+// loopback, which the provider toolkit refuses otherwise.
+func allowed(t *testing.T) context.Context {
+	return sdk.WithEgressAllow(t.Context(), []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")})
+}
 
 // seed writes an object straight into the fake (bypassing the driver, which
 // would normalise phone numbers) and returns its id.

@@ -34,7 +34,7 @@ func TestSearchRecords(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/%d", tt.query, tt.limit), func(t *testing.T) {
-			got, err := d.SearchRecords(t.Context(), conn, sdk.SearchQuery{Object: "contacts", Query: tt.query, Limit: tt.limit})
+			got, err := d.SearchRecords(allowed(t), conn, sdk.SearchQuery{Object: "contacts", Query: tt.query, Limit: tt.limit})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +73,7 @@ func TestListRecent(t *testing.T) {
 	var times []time.Time
 	for i := range 7 {
 		c.Advance(time.Minute)
-		res, err := d.CreateRecord(t.Context(), conn, sdk.CreateInput{Object: "contacts",
+		res, err := d.CreateRecord(allowed(t), conn, sdk.CreateInput{Object: "contacts",
 			Fields: map[string]any{"firstname": fmt.Sprintf("P%d", i)}})
 		if err != nil {
 			t.Fatal(err)
@@ -83,7 +83,7 @@ func TestListRecent(t *testing.T) {
 	}
 	// An old record modified last moves to the end.
 	c.Advance(time.Minute)
-	if _, err := d.UpdateRecord(t.Context(), conn, sdk.UpdateInput{Object: "contacts", ExternalID: ids[0], Fields: map[string]any{"company": "X"}}); err != nil {
+	if _, err := d.UpdateRecord(allowed(t), conn, sdk.UpdateInput{Object: "contacts", ExternalID: ids[0], Fields: map[string]any{"company": "X"}}); err != nil {
 		t.Fatal(err)
 	}
 	order := append(append([]string(nil), ids[1:]...), ids[0])
@@ -105,7 +105,7 @@ func TestListRecent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(srv.Requests())
-			got, err := d.ListRecent(t.Context(), conn, sdk.ListQuery{Object: "contacts", Since: tt.since, Limit: tt.limit})
+			got, err := d.ListRecent(allowed(t), conn, sdk.ListQuery{Object: "contacts", Since: tt.since, Limit: tt.limit})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -166,7 +166,7 @@ func TestListRecentDeals(t *testing.T) {
 		c.Advance(time.Second)
 		want = append(want, seed(t, srv, "deals", map[string]string{"dealname": fmt.Sprintf("D%d", i)}))
 	}
-	got, err := d.ListRecent(t.Context(), conn, sdk.ListQuery{Object: "deals", Limit: 10})
+	got, err := d.ListRecent(allowed(t), conn, sdk.ListQuery{Object: "deals", Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestListRecentCursorSharedTimestamp(t *testing.T) {
 	var got []string
 	cursor := ""
 	for page := 0; page < 10; page++ {
-		r, err := d.ListRecent(t.Context(), conn, sdk.ListQuery{Object: "contacts", Limit: 2, Cursor: cursor})
+		r, err := d.ListRecent(allowed(t), conn, sdk.ListQuery{Object: "contacts", Limit: 2, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,11 +227,11 @@ func TestListRecentCursorSharedTimestamp(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ids paged by cursor (-want +got):\n%s", diff)
 	}
-	again, err := d.ListRecent(t.Context(), conn, sdk.ListQuery{Object: "contacts", Limit: 2, Cursor: cursor})
+	again, err := d.ListRecent(allowed(t), conn, sdk.ListQuery{Object: "contacts", Limit: 2, Cursor: cursor})
 	if err != nil || len(again.Records) != 0 || again.HasMore {
 		t.Errorf("after the last page: %d records, has_more %t, %v; want none", len(again.Records), again.HasMore, err)
 	}
-	if _, err := d.ListRecent(t.Context(), conn, sdk.ListQuery{Object: "contacts", Cursor: "not-a-cursor"}); sdk.CodeOf(err) != sdk.CodeInvalid {
+	if _, err := d.ListRecent(allowed(t), conn, sdk.ListQuery{Object: "contacts", Cursor: "not-a-cursor"}); sdk.CodeOf(err) != sdk.CodeInvalid {
 		t.Errorf("a bad cursor: %v, want invalid", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"crmhost.dev/sdk"
+	"crmhost.dev/sdk/provider"
 	"golang.org/x/oauth2"
 )
 
@@ -77,7 +78,7 @@ func (d *Driver) Authorize(ctx context.Context, conn sdk.Connection, grant sdk.G
 	}
 	tok, err := cfg.Exchange(d.oauthContext(ctx), grant.Code, opts...)
 	if err != nil {
-		return sdk.Authorization{}, oauthError(ctx, err, cfg.ClientSecret, grant.Code)
+		return sdk.Authorization{}, d.oauthError(ctx, err, provider.SecretsOf(conn, cfg.ClientSecret, grant.Code, grant.CodeVerifier))
 	}
 	out := sdk.Authorization{
 		Secret:    map[string]string{"access_token": tok.AccessToken},
@@ -111,7 +112,7 @@ func (d *Driver) Refresh(ctx context.Context, conn sdk.Connection) (sdk.Authoriz
 	}
 	tok, err := cfg.TokenSource(d.oauthContext(ctx), &oauth2.Token{RefreshToken: rt}).Token()
 	if err != nil {
-		return sdk.Authorization{}, oauthError(ctx, err, cfg.ClientSecret, rt)
+		return sdk.Authorization{}, d.oauthError(ctx, err, provider.SecretsOf(conn))
 	}
 	secret := map[string]string{"access_token": tok.AccessToken}
 	if tok.RefreshToken != "" {
@@ -129,57 +130,57 @@ func oauthConfig(conn sdk.Connection, redirectURI string) (*oauth2.Config, error
 	if secret == "" {
 		return nil, sdk.Invalid("app."+appClientSecret, "is required for OAuth: the platform's HubSpot app's client secret (an operator sets the driver's app credentials)")
 	}
+	tokenURL, err := provider.JoinURL(baseURL(conn), "/oauth/v1/token", nil)
+	if err != nil {
+		return nil, err
+	}
 	return &oauth2.Config{
 		ClientID:     id,
 		ClientSecret: secret,
 		RedirectURL:  redirectURI,
 		Endpoint: oauth2.Endpoint{
 			AuthURL:   conn.Get(configAppBaseURL, DefaultAppBaseURL) + "/oauth/authorize",
-			TokenURL:  baseURL(conn) + "/oauth/v1/token",
+			TokenURL:  tokenURL.String(),
 			AuthStyle: oauth2.AuthStyleInParams,
 		},
 	}, nil
 }
 
-// oauthContext makes x/oauth2 use the driver's HTTP client.
+// oauthContext makes x/oauth2 use the provider toolkit's HTTP client (the
+// same egress guard, redirect policy and size cap as every other call).
 func (d *Driver) oauthContext(ctx context.Context) context.Context {
-	return context.WithValue(ctx, oauth2.HTTPClient, d.http)
+	return context.WithValue(ctx, oauth2.HTTPClient, d.http.HTTPClient(ctx))
 }
 
 // oauthError classifies a token-endpoint failure. HubSpot answers a bad
 // code, refresh token, client or redirect URI with 400 and a status such as
-// BAD_AUTH_CODE or BAD_REFRESH_TOKEN: CodeAuth. Secrets are redacted.
-func oauthError(ctx context.Context, err error, secrets ...string) *sdk.Error {
-	if cerr := ctx.Err(); cerr != nil {
-		return &sdk.Error{Code: sdk.CodeUnavailable, Message: "HubSpot token call ended: " + cerr.Error(), Cause: cerr}
-	}
+// BAD_AUTH_CODE or BAD_REFRESH_TOKEN: CodeAuth. A redirect is
+// CodeUnavailable; failures to get an answer are the provider toolkit's.
+// Secrets are redacted.
+func (d *Driver) oauthError(ctx context.Context, err error, secrets []string) *sdk.Error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.Response == nil {
-		e := transportError(ctx, err, "")
-		for _, s := range secrets {
-			e.Message = redact(e.Message, s)
-		}
-		return e
+		return d.http.TransportError(ctx, err, secrets)
 	}
 	status := re.Response.StatusCode
 	e := classify(status, re.Response.Header, re.Body)
-	if status < 500 && status != http.StatusTooManyRequests {
+	switch {
+	case status >= 300 && status <= 399:
+		e = &sdk.Error{Code: sdk.CodeUnavailable, Message: "HubSpot answered the token request with " + strconv.Itoa(status) + " " +
+			http.StatusText(status) + ", a redirect drivers do not follow"}
+	case status < 500 && status != http.StatusTooManyRequests:
 		var ae apiError
 		_ = json.Unmarshal(re.Body, &ae)
-		msg := strings.TrimSpace(ae.Message)
-		for _, alt := range []string{re.ErrorDescription, re.ErrorCode, e.Message} {
-			if msg == "" {
-				msg = alt
-			}
+		msg := provider.Excerpt(re.Body)
+		if msg == "" {
+			msg = e.Message
 		}
 		if ae.Status != "" && ae.Status != "error" {
 			msg = ae.Status + ": " + msg
 		}
-		e = &sdk.Error{Code: sdk.CodeAuth, Message: "HubSpot refused the token request: " + truncate(msg)}
+		e = &sdk.Error{Code: sdk.CodeAuth, Message: "HubSpot refused the token request: " + msg}
 	}
-	for _, s := range secrets {
-		e.Message = redact(e.Message, s)
-	}
+	e.Message = provider.Redact(e.Message, secrets)
 	return e
 }
 

@@ -32,7 +32,7 @@ func TestOAuthCodeExchangeAndRefresh(t *testing.T) {
 	d := hubspot.New()
 	conn := oauthConn(srv)
 
-	auth, err := d.Authorize(t.Context(), conn, sdk.Grant{Code: srv.IssueAuthCode(redirect), RedirectURI: redirect, CodeVerifier: "verifier-123"})
+	auth, err := d.Authorize(allowed(t), conn, sdk.Grant{Code: srv.IssueAuthCode(redirect), RedirectURI: redirect, CodeVerifier: "verifier-123"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,19 +47,19 @@ func TestOAuthCodeExchangeAndRefresh(t *testing.T) {
 	}
 
 	conn.Secret = auth.Secret
-	if res, err := d.TestConnection(t.Context(), conn); err != nil || !res.OK {
+	if res, err := d.TestConnection(allowed(t), conn); err != nil || !res.OK {
 		t.Fatalf("TestConnection with the new token = %+v, %v", res, err)
 	}
 
 	srv.ExpireAccessTokens()
-	res, err := d.TestConnection(t.Context(), conn)
+	res, err := d.TestConnection(allowed(t), conn)
 	if err != nil || res.OK || !strings.HasPrefix(res.Reason, "EXPIRED_AUTHENTICATION: ") {
 		t.Fatalf("TestConnection with an expired token = %+v, %v", res, err)
 	}
-	_, err = d.LookupCustomer(t.Context(), conn, sdk.LookupQuery{ExternalID: "1"})
+	_, err = d.LookupCustomer(allowed(t), conn, sdk.LookupQuery{ExternalID: "1"})
 	wantCode(t, err, sdk.CodeAuth, "")
 
-	refreshed, err := d.Refresh(t.Context(), conn)
+	refreshed, err := d.Refresh(allowed(t), conn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestOAuthCodeExchangeAndRefresh(t *testing.T) {
 	if conn.Secret["refresh_token"] != auth.Secret["refresh_token"] && refreshed.Secret["refresh_token"] == "" {
 		t.Errorf("merged secret lost the refresh token")
 	}
-	if res, err := d.TestConnection(t.Context(), conn); err != nil || !res.OK {
+	if res, err := d.TestConnection(allowed(t), conn); err != nil || !res.OK {
 		t.Fatalf("TestConnection after refresh = %+v, %v", res, err)
 	}
 }
@@ -120,7 +120,7 @@ func TestOAuthErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := d.Authorize(t.Context(), tt.conn, tt.grant)
+			_, err := d.Authorize(allowed(t), tt.conn, tt.grant)
 			e := wantCode(t, err, tt.code, tt.field)
 			if !strings.Contains(e.Message, tt.msg) {
 				t.Errorf("message %q does not mention %q", e.Message, tt.msg)
@@ -135,11 +135,11 @@ func TestOAuthErrors(t *testing.T) {
 		})
 	}
 
-	_, err := d.Refresh(t.Context(), oauthConn(srv))
+	_, err := d.Refresh(allowed(t), oauthConn(srv))
 	wantCode(t, err, sdk.CodeUnsupported, "")
 	bad := oauthConn(srv)
 	bad.Secret["refresh_token"] = "na1-revoked"
-	_, err = d.Refresh(t.Context(), bad)
+	_, err = d.Refresh(allowed(t), bad)
 	e := wantCode(t, err, sdk.CodeAuth, "")
 	if strings.Contains(e.Message, "na1-revoked") {
 		t.Errorf("message %q holds the refresh token", e.Message)
@@ -149,7 +149,7 @@ func TestOAuthErrors(t *testing.T) {
 func TestAuthorizePrivateAppToken(t *testing.T) {
 	srv := fake.New(t, fake.Options{})
 	conn := srv.Connection()
-	got, err := hubspot.New().Authorize(t.Context(), conn, sdk.Grant{})
+	got, err := hubspot.New().Authorize(allowed(t), conn, sdk.Grant{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,23 +161,23 @@ func TestAuthorizePrivateAppToken(t *testing.T) {
 func TestTestConnection(t *testing.T) {
 	srv := fake.New(t, fake.Options{})
 	d := hubspot.New()
-	if res, err := d.TestConnection(t.Context(), srv.Connection()); err != nil || !res.OK {
+	if res, err := d.TestConnection(allowed(t), srv.Connection()); err != nil || !res.OK {
 		t.Fatalf("good connection: %+v, %v", res, err)
 	}
 	bad := srv.BadConnection()
-	res, err := d.TestConnection(t.Context(), bad)
+	res, err := d.TestConnection(allowed(t), bad)
 	if err != nil || res.OK || !strings.HasPrefix(res.Reason, "INVALID_AUTHENTICATION: ") {
 		t.Fatalf("bad connection: %+v, %v", res, err)
 	}
 	if strings.Contains(res.Reason, bad.Secret["access_token"]) {
 		t.Errorf("reason %q holds the token", res.Reason)
 	}
-	res, err = d.TestConnection(t.Context(), sdk.Connection{Config: srv.Connection().Config})
+	res, err = d.TestConnection(allowed(t), sdk.Connection{Config: srv.Connection().Config})
 	if err != nil || res.OK || res.Reason == "" {
 		t.Fatalf("no token: %+v, %v", res, err)
 	}
 	srv.Inject(drivertest.Fault{Kind: drivertest.ServerError})
-	_, err = d.TestConnection(t.Context(), srv.Connection())
+	_, err = d.TestConnection(allowed(t), srv.Connection())
 	wantCode(t, err, sdk.CodeUnavailable, "")
 }
 
@@ -204,7 +204,7 @@ func TestFaults(t *testing.T) {
 			srv := fake.New(t, fake.Options{})
 			id := seed(t, srv, "contacts", map[string]string{"email": "f@example.com"})
 			srv.Inject(tt.fault)
-			ctx := t.Context()
+			ctx := allowed(t)
 			if tt.timeout > 0 {
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
@@ -225,7 +225,7 @@ func TestFaults(t *testing.T) {
 	}
 	t.Run("canceled", func(t *testing.T) {
 		srv := fake.New(t, fake.Options{})
-		ctx, cancel := context.WithCancel(t.Context())
+		ctx, cancel := context.WithCancel(allowed(t))
 		cancel()
 		_, err := d.ListRecent(ctx, srv.Connection(), sdk.ListQuery{Object: "contacts"})
 		if !errors.Is(err, context.Canceled) {
@@ -236,7 +236,7 @@ func TestFaults(t *testing.T) {
 
 func TestDescribe(t *testing.T) {
 	d := hubspot.New()
-	desc, err := d.Describe(t.Context())
+	desc, err := d.Describe(allowed(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestDescribe(t *testing.T) {
 
 func TestDescribeObject(t *testing.T) {
 	srv := fake.New(t, fake.Options{})
-	got, err := hubspot.New().DescribeObject(t.Context(), srv.Connection(), "deals")
+	got, err := hubspot.New().DescribeObject(allowed(t), srv.Connection(), "deals")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,6 +274,6 @@ func TestDescribeObject(t *testing.T) {
 			t.Errorf("field %s (-want +got):\n%s", name, diff)
 		}
 	}
-	_, err = hubspot.New().DescribeObject(t.Context(), srv.BadConnection(), "deals")
+	_, err = hubspot.New().DescribeObject(allowed(t), srv.BadConnection(), "deals")
 	wantCode(t, err, sdk.CodeAuth, "")
 }

@@ -39,7 +39,7 @@ func TestLookupByPhone(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := d.LookupCustomer(t.Context(), conn, sdk.LookupQuery{Phone: tt.phone, Email: "ignored@example.com"})
+			got, err := d.LookupCustomer(allowed(t), conn, sdk.LookupQuery{Phone: tt.phone, Email: "ignored@example.com"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,10 +60,10 @@ func TestLookupByPhone(t *testing.T) {
 
 	// Updating the older match makes it the most recent one.
 	c.Advance(time.Minute)
-	if _, err := d.UpdateRecord(t.Context(), conn, sdk.UpdateInput{Object: "contacts", ExternalID: national, Fields: map[string]any{"company": "Engines"}}); err != nil {
+	if _, err := d.UpdateRecord(allowed(t), conn, sdk.UpdateInput{Object: "contacts", ExternalID: national, Fields: map[string]any{"company": "Engines"}}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := d.LookupCustomer(t.Context(), conn, sdk.LookupQuery{Phone: "+14155550123"})
+	got, err := d.LookupCustomer(allowed(t), conn, sdk.LookupQuery{Phone: "+14155550123"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestLookupByEmailAndID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := d.LookupCustomer(t.Context(), conn, tt.q)
+			got, err := d.LookupCustomer(allowed(t), conn, tt.q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,7 +125,7 @@ func TestLookupByEmailAndID(t *testing.T) {
 			}
 		})
 	}
-	_, err := d.LookupCustomer(t.Context(), conn, sdk.LookupQuery{})
+	_, err := d.LookupCustomer(allowed(t), conn, sdk.LookupQuery{})
 	wantCode(t, err, sdk.CodeInvalid, "phone")
 }
 
@@ -136,11 +136,11 @@ func TestCreateIdempotentUpsert(t *testing.T) {
 	in := sdk.CreateInput{Object: "contacts", IdempotencyKey: "key-1",
 		Fields: map[string]any{"firstname": "Ada", "email": "ada@example.com", "phone": "(415) 555-0100"}}
 
-	first, err := d.CreateRecord(t.Context(), conn, in)
+	first, err := d.CreateRecord(allowed(t), conn, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := d.CreateRecord(t.Context(), conn, in)
+	second, err := d.CreateRecord(allowed(t), conn, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,9 +161,9 @@ func TestCreateIdempotentUpsert(t *testing.T) {
 	// The first response is lost; the retry with the same key finds it.
 	srv.Inject(drivertest.Fault{Kind: drivertest.LoseResponse})
 	lost := sdk.CreateInput{Object: "deals", IdempotencyKey: "key-2", Fields: map[string]any{"dealname": "Big", "amount": 1234.5}}
-	_, err = d.CreateRecord(t.Context(), conn, lost)
+	_, err = d.CreateRecord(allowed(t), conn, lost)
 	wantCode(t, err, sdk.CodeUnavailable, "")
-	again, err := d.CreateRecord(t.Context(), conn, lost)
+	again, err := d.CreateRecord(allowed(t), conn, lost)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestCreateExistingContact(t *testing.T) {
 
 	t.Run("without key", func(t *testing.T) {
 		id := seed(t, srv, "contacts", map[string]string{"email": "dup@example.com", "firstname": "Old", "lastname": "Kept"})
-		got, err := d.CreateRecord(t.Context(), conn, sdk.CreateInput{Object: "contacts",
+		got, err := d.CreateRecord(allowed(t), conn, sdk.CreateInput{Object: "contacts",
 			Fields: map[string]any{"email": "dup@example.com", "firstname": "New"}})
 		if err != nil {
 			t.Fatal(err)
@@ -200,7 +200,7 @@ func TestCreateExistingContact(t *testing.T) {
 		id := seed(t, srv, "contacts", map[string]string{"email": "dup2@example.com", "firstname": "Old"})
 		in := sdk.CreateInput{Object: "contacts", IdempotencyKey: "key-3", Fields: map[string]any{"email": "dup2@example.com", "firstname": "New"}}
 		for range 2 {
-			got, err := d.CreateRecord(t.Context(), conn, in)
+			got, err := d.CreateRecord(allowed(t), conn, in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -237,7 +237,7 @@ func TestCreateInvalidFields(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(srv.Requests())
-			_, err := d.CreateRecord(t.Context(), conn, sdk.CreateInput{Object: tt.object, Fields: tt.fields})
+			_, err := d.CreateRecord(allowed(t), conn, sdk.CreateInput{Object: tt.object, Fields: tt.fields})
 			wantCode(t, err, sdk.CodeInvalid, tt.field)
 			if sent := len(srv.Requests()) > before; sent != tt.request {
 				t.Errorf("request sent = %v, want %v", sent, tt.request)
@@ -245,7 +245,7 @@ func TestCreateInvalidFields(t *testing.T) {
 		})
 	}
 	// Numbers and booleans are sent as strings.
-	got, err := d.CreateRecord(t.Context(), conn, sdk.CreateInput{Object: "deals",
+	got, err := d.CreateRecord(allowed(t), conn, sdk.CreateInput{Object: "deals",
 		Fields: map[string]any{"dealname": "Typed", "amount": 42.0, "dealstage": "closedwon"}})
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +261,7 @@ func TestUpdateRecordPartial(t *testing.T) {
 	conn := srv.Connection()
 	conn.AccountID = "1234567"
 	d := hubspot.New()
-	created, err := d.CreateRecord(t.Context(), conn, sdk.CreateInput{Object: "contacts",
+	created, err := d.CreateRecord(allowed(t), conn, sdk.CreateInput{Object: "contacts",
 		Fields: map[string]any{"firstname": "Ada", "lastname": "Lovelace", "company": "Analytical"}})
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +269,7 @@ func TestUpdateRecordPartial(t *testing.T) {
 	if want := "https://app.hubspot.com/contacts/1234567/record/0-1/" + created.ExternalID; created.RecordURL != want {
 		t.Errorf("RecordURL = %q, want %q", created.RecordURL, want)
 	}
-	got, err := d.UpdateRecord(t.Context(), conn, sdk.UpdateInput{Object: "contacts", ExternalID: created.ExternalID,
+	got, err := d.UpdateRecord(allowed(t), conn, sdk.UpdateInput{Object: "contacts", ExternalID: created.ExternalID,
 		Fields: map[string]any{"company": "Engines Ltd", "phone": "415 555 0111"}})
 	if err != nil {
 		t.Fatal(err)
@@ -293,7 +293,7 @@ func TestUpdateRecordPartial(t *testing.T) {
 		t.Errorf("properties = %v", obj.Properties)
 	}
 
-	_, err = d.UpdateRecord(t.Context(), conn, sdk.UpdateInput{Object: "contacts", ExternalID: "999999", Fields: map[string]any{"company": "x"}})
+	_, err = d.UpdateRecord(allowed(t), conn, sdk.UpdateInput{Object: "contacts", ExternalID: "999999", Fields: map[string]any{"company": "x"}})
 	wantCode(t, err, sdk.CodeNotFound, "")
 }
 
@@ -305,7 +305,7 @@ func TestDeleteAndErase(t *testing.T) {
 	erased := seed(t, srv, "contacts", map[string]string{"email": "erase@example.com"})
 	deal := seed(t, srv, "deals", map[string]string{"dealname": "D"})
 
-	got, err := d.DeleteRecord(t.Context(), conn, sdk.RecordRef{Object: "contacts", ExternalID: archived})
+	got, err := d.DeleteRecord(allowed(t), conn, sdk.RecordRef{Object: "contacts", ExternalID: archived})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,25 +315,25 @@ func TestDeleteAndErase(t *testing.T) {
 	if _, ok := record(t, srv, "contacts", archived); ok {
 		t.Error("archived contact is still live")
 	}
-	_, err = d.DeleteRecord(t.Context(), conn, sdk.RecordRef{Object: "contacts", ExternalID: archived})
+	_, err = d.DeleteRecord(allowed(t), conn, sdk.RecordRef{Object: "contacts", ExternalID: archived})
 	wantCode(t, err, sdk.CodeNotFound, "")
 
-	got, err = d.EraseRecord(t.Context(), conn, sdk.RecordRef{Object: "contacts", ExternalID: erased})
+	got, err = d.EraseRecord(allowed(t), conn, sdk.RecordRef{Object: "contacts", ExternalID: erased})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(sdk.DeleteResult{Deleted: true, HardDeleted: true}, got); diff != "" {
 		t.Errorf("EraseRecord (-want +got):\n%s", diff)
 	}
-	if res, err := d.LookupCustomer(t.Context(), conn, sdk.LookupQuery{ExternalID: erased}); err != nil || res.Customer != nil {
+	if res, err := d.LookupCustomer(allowed(t), conn, sdk.LookupQuery{ExternalID: erased}); err != nil || res.Customer != nil {
 		t.Errorf("erased contact still found: %+v, %v", res, err)
 	}
-	_, err = d.EraseRecord(t.Context(), conn, sdk.RecordRef{Object: "contacts", ExternalID: "999999"})
+	_, err = d.EraseRecord(allowed(t), conn, sdk.RecordRef{Object: "contacts", ExternalID: "999999"})
 	wantCode(t, err, sdk.CodeNotFound, "")
-	_, err = d.EraseRecord(t.Context(), conn, sdk.RecordRef{Object: "deals", ExternalID: deal})
+	_, err = d.EraseRecord(allowed(t), conn, sdk.RecordRef{Object: "deals", ExternalID: deal})
 	wantCode(t, err, sdk.CodeDeleteUnsupported, "")
 
-	got, err = d.DeleteRecord(t.Context(), conn, sdk.RecordRef{Object: "deals", ExternalID: deal})
+	got, err = d.DeleteRecord(allowed(t), conn, sdk.RecordRef{Object: "deals", ExternalID: deal})
 	if err != nil || !got.Deleted || got.HardDeleted {
 		t.Errorf("delete deal = %+v, %v", got, err)
 	}

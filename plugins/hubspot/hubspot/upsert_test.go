@@ -61,7 +61,7 @@ func TestUpsertAnswers(t *testing.T) {
 			}))
 			defer srv.Close()
 			conn := sdk.Connection{Config: map[string]string{sdk.ConfigBaseURL: srv.URL}, Secret: map[string]string{"access_token": "pat-test"}}
-			got, err := hubspot.New().CreateRecord(t.Context(), conn, sdk.CreateInput{Object: "contacts", IdempotencyKey: "k",
+			got, err := hubspot.New().CreateRecord(allowed(t), conn, sdk.CreateInput{Object: "contacts", IdempotencyKey: "k",
 				Fields: map[string]any{"firstname": "Ada"}})
 			if tt.code == "" {
 				if err != nil || got.ExternalID != tt.id {

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"os"
+	"strings"
 	"time"
 
 	"crmhost.dev/sdk"
@@ -33,6 +34,12 @@ func (driver) LookupCustomer(ctx context.Context, _ sdk.Connection, q sdk.Lookup
 		os.Exit(3)
 	case "panic@example.com":
 		panic("asked to")
+	case "egress@example.com": // answers the egress allowlist the call carried
+		allow := []string{}
+		for _, p := range sdk.EgressAllow(ctx) {
+			allow = append(allow, p.String())
+		}
+		return sdk.LookupResult{Customer: &sdk.Record{Object: "things", ExternalID: "1", Fields: map[string]any{"egress_allow": strings.Join(allow, ",")}}, MatchCount: 1}, nil
 	}
 	return sdk.LookupResult{Customer: &sdk.Record{Object: "things", ExternalID: "1", Fields: map[string]any{"email": q.Email}}, MatchCount: 1}, nil
 }
