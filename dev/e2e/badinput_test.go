@@ -65,7 +65,7 @@ func TestBadInput(t *testing.T) {
 		{"token of an unknown tenant", lookup(h.agentToken(t, "ten_doesnotexist", "conv-x"), phone), 404, "not_found", "", ""},
 		{"unknown object", tool("crm_search_records", map[string]any{"object": "spaceship", "query": "x"}), 400, "invalid", "object", "spaceship"},
 		{"unknown object on create", tool("crm_create_record", map[string]any{"object": "spaceship", "fields": map[string]any{"name": "x"}}), 400, "invalid", "object", "spaceship"},
-		{"unknown canonical key", tool("crm_create_record", map[string]any{"object": "customer", "fields": map[string]any{"first_name": "Eve", "shoe_size": "44"}}), 400, "invalid", "fields", "customer.shoe_size"},
+		{"unknown canonical key", tool("crm_create_record", map[string]any{"object": "customer", "fields": map[string]any{"first_name": "Eve", "shoe_size": "44"}}), 400, "invalid", "fields.shoe_size", "customer.shoe_size"},
 		{"since not RFC 3339", tool("crm_list_recent", map[string]any{"object": "customer", "since": "yesterday"}), 400, "invalid", "since", ""},
 		{"wrong operator token", request{method: http.MethodGet, path: "/api/operator/tenants", token: "not-the-operator"}, 401, "unauthenticated", "", ""},
 		{"unknown tenant (operator)", request{method: http.MethodGet, path: "/api/operator/tenants/ten_doesnotexist/connection", token: h.operator}, 404, "not_found", "", ""},
