@@ -32,12 +32,28 @@ type Description struct {
 // Auth says how a connection gets its secret. URLs may be templates over
 // the connection's config, e.g. "https://accounts.zoho.{{.dc}}/oauth/v2/auth",
 // rendered with RenderURL.
+//
+// For oauth2_code the host runs the authorization-code flow: it sends the
+// operator's browser to AuthorizeURL with the app credential "client_id"
+// (AppClientID), the scopes, a single-use state, AuthorizeParams and, when
+// PKCE is set, an S256 code challenge; the provider's callback code goes
+// to the driver's Authorize with the redirect URI and the PKCE verifier.
 type Auth struct {
-	Kind         string   `json:"kind"`
-	AuthorizeURL string   `json:"authorize_url,omitempty"`
-	TokenURL     string   `json:"token_url,omitempty"`
-	Scopes       []string `json:"scopes,omitempty"`
+	Kind            string            `json:"kind"`
+	AuthorizeURL    string            `json:"authorize_url,omitempty"`
+	TokenURL        string            `json:"token_url,omitempty"`
+	Scopes          []string          `json:"scopes,omitempty"`
+	PKCE            bool              `json:"pkce,omitempty"`
+	AuthorizeParams map[string]string `json:"authorize_params,omitempty"`
 }
+
+// App credential names the host itself uses: the OAuth client id it puts
+// in authorize URLs. Drivers declare it (and AppClientSecret, which only
+// the driver uses) in AppCredentialFields.
+const (
+	AppClientID     = "client_id"
+	AppClientSecret = "client_secret"
+)
 
 // CredentialField is one field of the connect form. Secret fields are
 // stored encrypted; the others become the connection's config.

@@ -118,7 +118,8 @@ func fromPBRecords(rs []*pb.Record) []Record {
 func toPBDescription(d Description) *pb.DescribeResponse {
 	out := &pb.DescribeResponse{
 		Slug: d.Slug, DisplayName: d.DisplayName, DriverVersion: d.DriverVersion,
-		Auth: &pb.Auth{Kind: d.Auth.Kind, AuthorizeUrl: d.Auth.AuthorizeURL, TokenUrl: d.Auth.TokenURL, Scopes: d.Auth.Scopes},
+		Auth: &pb.Auth{Kind: d.Auth.Kind, AuthorizeUrl: d.Auth.AuthorizeURL, TokenUrl: d.Auth.TokenURL, Scopes: d.Auth.Scopes,
+			Pkce: d.Auth.PKCE, AuthorizeParams: d.Auth.AuthorizeParams},
 		Capabilities: &pb.Capabilities{Delete: d.Capabilities.Delete, Erase: d.Capabilities.Erase,
 			DescribeObject: d.Capabilities.DescribeObject, Authorize: d.Capabilities.Authorize,
 			Refresh: d.Capabilities.Refresh, VerifyWebhook: d.Capabilities.VerifyWebhook,
@@ -140,7 +141,8 @@ func toPBDescription(d Description) *pb.DescribeResponse {
 func fromPBDescription(p *pb.DescribeResponse) Description {
 	d := Description{Slug: p.GetSlug(), DisplayName: p.GetDisplayName(), DriverVersion: p.GetDriverVersion(),
 		Auth: Auth{Kind: p.GetAuth().GetKind(), AuthorizeURL: p.GetAuth().GetAuthorizeUrl(),
-			TokenURL: p.GetAuth().GetTokenUrl(), Scopes: p.GetAuth().GetScopes()},
+			TokenURL: p.GetAuth().GetTokenUrl(), Scopes: p.GetAuth().GetScopes(),
+			PKCE: p.GetAuth().GetPkce(), AuthorizeParams: p.GetAuth().GetAuthorizeParams()},
 		Webhook: Webhook{Scheme: p.GetWebhook().GetScheme(), Events: p.GetWebhook().GetEvents()},
 	}
 	c := p.GetCapabilities()

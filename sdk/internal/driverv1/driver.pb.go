@@ -563,11 +563,16 @@ type Auth struct {
 	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	// Templated by connection config, rendered by sdk.RenderURL:
 	// "https://accounts.zoho.{{.dc}}/oauth/v2/auth".
-	AuthorizeUrl  string   `protobuf:"bytes,2,opt,name=authorize_url,json=authorizeUrl,proto3" json:"authorize_url,omitempty"`
-	TokenUrl      string   `protobuf:"bytes,3,opt,name=token_url,json=tokenUrl,proto3" json:"token_url,omitempty"`
-	Scopes        []string `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AuthorizeUrl string   `protobuf:"bytes,2,opt,name=authorize_url,json=authorizeUrl,proto3" json:"authorize_url,omitempty"`
+	TokenUrl     string   `protobuf:"bytes,3,opt,name=token_url,json=tokenUrl,proto3" json:"token_url,omitempty"`
+	Scopes       []string `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	// The provider supports PKCE (S256): the host sends a code challenge and
+	// passes the verifier to Authorize.
+	Pkce bool `protobuf:"varint,5,opt,name=pkce,proto3" json:"pkce,omitempty"`
+	// Extra query parameters of the authorize URL (access_type=offline...).
+	AuthorizeParams map[string]string `protobuf:"bytes,6,rep,name=authorize_params,json=authorizeParams,proto3" json:"authorize_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Auth) Reset() {
@@ -624,6 +629,20 @@ func (x *Auth) GetTokenUrl() string {
 func (x *Auth) GetScopes() []string {
 	if x != nil {
 		return x.Scopes
+	}
+	return nil
+}
+
+func (x *Auth) GetPkce() bool {
+	if x != nil {
+		return x.Pkce
+	}
+	return false
+}
+
+func (x *Auth) GetAuthorizeParams() map[string]string {
+	if x != nil {
+		return x.AuthorizeParams
 	}
 	return nil
 }
@@ -3152,12 +3171,17 @@ const file_crm_driver_v1_driver_proto_rawDesc = "" +
 	"\vrate_limits\x18\n" +
 	" \x03(\v2\x18.crm.driver.v1.RateLimitR\n" +
 	"rateLimits\x12R\n" +
-	"\x15app_credential_fields\x18\v \x03(\v2\x1e.crm.driver.v1.CredentialFieldR\x13appCredentialFields\"t\n" +
+	"\x15app_credential_fields\x18\v \x03(\v2\x1e.crm.driver.v1.CredentialFieldR\x13appCredentialFields\"\xa1\x02\n" +
 	"\x04Auth\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12#\n" +
 	"\rauthorize_url\x18\x02 \x01(\tR\fauthorizeUrl\x12\x1b\n" +
 	"\ttoken_url\x18\x03 \x01(\tR\btokenUrl\x12\x16\n" +
-	"\x06scopes\x18\x04 \x03(\tR\x06scopes\"\xe7\x01\n" +
+	"\x06scopes\x18\x04 \x03(\tR\x06scopes\x12\x12\n" +
+	"\x04pkce\x18\x05 \x01(\bR\x04pkce\x12S\n" +
+	"\x10authorize_params\x18\x06 \x03(\v2(.crm.driver.v1.Auth.AuthorizeParamsEntryR\x0fauthorizeParams\x1aB\n" +
+	"\x14AuthorizeParamsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe7\x01\n" +
 	"\x0fCredentialField\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12\x12\n" +
@@ -3408,7 +3432,7 @@ func file_crm_driver_v1_driver_proto_rawDescGZIP() []byte {
 	return file_crm_driver_v1_driver_proto_rawDescData
 }
 
-var file_crm_driver_v1_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_crm_driver_v1_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
 var file_crm_driver_v1_driver_proto_goTypes = []any{
 	(*Connection)(nil),             // 0: crm.driver.v1.Connection
 	(*Call)(nil),                   // 1: crm.driver.v1.Call
@@ -3460,17 +3484,18 @@ var file_crm_driver_v1_driver_proto_goTypes = []any{
 	nil,                            // 47: crm.driver.v1.Connection.AppEntry
 	nil,                            // 48: crm.driver.v1.CredentialUpdate.SecretEntry
 	nil,                            // 49: crm.driver.v1.CredentialUpdate.ConfigEntry
-	nil,                            // 50: crm.driver.v1.ObjectInfo.DefaultFieldsEntry
-	nil,                            // 51: crm.driver.v1.ObjectInfo.UnsupportedEntry
-	nil,                            // 52: crm.driver.v1.AuthorizeResponse.SecretEntry
-	nil,                            // 53: crm.driver.v1.AuthorizeResponse.ConfigEntry
-	nil,                            // 54: crm.driver.v1.RefreshResponse.SecretEntry
-	nil,                            // 55: crm.driver.v1.RefreshResponse.ConfigEntry
-	nil,                            // 56: crm.driver.v1.VerifyWebhookRequest.HeadersEntry
-	nil,                            // 57: crm.driver.v1.InboundRequest.HeadersEntry
-	nil,                            // 58: crm.driver.v1.WebhookReply.HeadersEntry
-	(*timestamppb.Timestamp)(nil),  // 59: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),        // 60: google.protobuf.Struct
+	nil,                            // 50: crm.driver.v1.Auth.AuthorizeParamsEntry
+	nil,                            // 51: crm.driver.v1.ObjectInfo.DefaultFieldsEntry
+	nil,                            // 52: crm.driver.v1.ObjectInfo.UnsupportedEntry
+	nil,                            // 53: crm.driver.v1.AuthorizeResponse.SecretEntry
+	nil,                            // 54: crm.driver.v1.AuthorizeResponse.ConfigEntry
+	nil,                            // 55: crm.driver.v1.RefreshResponse.SecretEntry
+	nil,                            // 56: crm.driver.v1.RefreshResponse.ConfigEntry
+	nil,                            // 57: crm.driver.v1.VerifyWebhookRequest.HeadersEntry
+	nil,                            // 58: crm.driver.v1.InboundRequest.HeadersEntry
+	nil,                            // 59: crm.driver.v1.WebhookReply.HeadersEntry
+	(*timestamppb.Timestamp)(nil),  // 60: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),        // 61: google.protobuf.Struct
 }
 var file_crm_driver_v1_driver_proto_depIdxs = []int32{
 	45, // 0: crm.driver.v1.Connection.config:type_name -> crm.driver.v1.Connection.ConfigEntry
@@ -3479,9 +3504,9 @@ var file_crm_driver_v1_driver_proto_depIdxs = []int32{
 	0,  // 3: crm.driver.v1.Call.connection:type_name -> crm.driver.v1.Connection
 	48, // 4: crm.driver.v1.CredentialUpdate.secret:type_name -> crm.driver.v1.CredentialUpdate.SecretEntry
 	49, // 5: crm.driver.v1.CredentialUpdate.config:type_name -> crm.driver.v1.CredentialUpdate.ConfigEntry
-	59, // 6: crm.driver.v1.CredentialUpdate.expires_at:type_name -> google.protobuf.Timestamp
-	60, // 7: crm.driver.v1.Record.fields:type_name -> google.protobuf.Struct
-	59, // 8: crm.driver.v1.Record.updated_at:type_name -> google.protobuf.Timestamp
+	60, // 6: crm.driver.v1.CredentialUpdate.expires_at:type_name -> google.protobuf.Timestamp
+	61, // 7: crm.driver.v1.Record.fields:type_name -> google.protobuf.Struct
+	60, // 8: crm.driver.v1.Record.updated_at:type_name -> google.protobuf.Timestamp
 	7,  // 9: crm.driver.v1.DescribeResponse.auth:type_name -> crm.driver.v1.Auth
 	8,  // 10: crm.driver.v1.DescribeResponse.credential_fields:type_name -> crm.driver.v1.CredentialField
 	9,  // 11: crm.driver.v1.DescribeResponse.objects:type_name -> crm.driver.v1.ObjectInfo
@@ -3489,84 +3514,85 @@ var file_crm_driver_v1_driver_proto_depIdxs = []int32{
 	11, // 13: crm.driver.v1.DescribeResponse.webhook:type_name -> crm.driver.v1.Webhook
 	12, // 14: crm.driver.v1.DescribeResponse.rate_limits:type_name -> crm.driver.v1.RateLimit
 	8,  // 15: crm.driver.v1.DescribeResponse.app_credential_fields:type_name -> crm.driver.v1.CredentialField
-	50, // 16: crm.driver.v1.ObjectInfo.default_fields:type_name -> crm.driver.v1.ObjectInfo.DefaultFieldsEntry
-	51, // 17: crm.driver.v1.ObjectInfo.unsupported:type_name -> crm.driver.v1.ObjectInfo.UnsupportedEntry
-	1,  // 18: crm.driver.v1.ListObjectsRequest.call:type_name -> crm.driver.v1.Call
-	9,  // 19: crm.driver.v1.ListObjectsResponse.objects:type_name -> crm.driver.v1.ObjectInfo
-	1,  // 20: crm.driver.v1.DescribeObjectRequest.call:type_name -> crm.driver.v1.Call
-	16, // 21: crm.driver.v1.DescribeObjectResponse.fields:type_name -> crm.driver.v1.Field
-	1,  // 22: crm.driver.v1.TestConnectionRequest.call:type_name -> crm.driver.v1.Call
-	1,  // 23: crm.driver.v1.LookupCustomerRequest.call:type_name -> crm.driver.v1.Call
-	4,  // 24: crm.driver.v1.LookupCustomerResponse.customer:type_name -> crm.driver.v1.Record
-	1,  // 25: crm.driver.v1.SearchRecordsRequest.call:type_name -> crm.driver.v1.Call
-	4,  // 26: crm.driver.v1.SearchRecordsResponse.matches:type_name -> crm.driver.v1.Record
-	1,  // 27: crm.driver.v1.CreateRecordRequest.call:type_name -> crm.driver.v1.Call
-	60, // 28: crm.driver.v1.CreateRecordRequest.fields:type_name -> google.protobuf.Struct
-	1,  // 29: crm.driver.v1.UpdateRecordRequest.call:type_name -> crm.driver.v1.Call
-	60, // 30: crm.driver.v1.UpdateRecordRequest.fields:type_name -> google.protobuf.Struct
-	1,  // 31: crm.driver.v1.ListRecentRequest.call:type_name -> crm.driver.v1.Call
-	59, // 32: crm.driver.v1.ListRecentRequest.since:type_name -> google.protobuf.Timestamp
-	59, // 33: crm.driver.v1.Tombstone.deleted_at:type_name -> google.protobuf.Timestamp
-	4,  // 34: crm.driver.v1.ListRecentResponse.records:type_name -> crm.driver.v1.Record
-	29, // 35: crm.driver.v1.ListRecentResponse.tombstones:type_name -> crm.driver.v1.Tombstone
-	1,  // 36: crm.driver.v1.DeleteRecordRequest.call:type_name -> crm.driver.v1.Call
-	1,  // 37: crm.driver.v1.AuthorizeRequest.call:type_name -> crm.driver.v1.Call
-	52, // 38: crm.driver.v1.AuthorizeResponse.secret:type_name -> crm.driver.v1.AuthorizeResponse.SecretEntry
-	59, // 39: crm.driver.v1.AuthorizeResponse.expires_at:type_name -> google.protobuf.Timestamp
-	53, // 40: crm.driver.v1.AuthorizeResponse.config:type_name -> crm.driver.v1.AuthorizeResponse.ConfigEntry
-	1,  // 41: crm.driver.v1.RefreshRequest.call:type_name -> crm.driver.v1.Call
-	54, // 42: crm.driver.v1.RefreshResponse.secret:type_name -> crm.driver.v1.RefreshResponse.SecretEntry
-	59, // 43: crm.driver.v1.RefreshResponse.expires_at:type_name -> google.protobuf.Timestamp
-	55, // 44: crm.driver.v1.RefreshResponse.config:type_name -> crm.driver.v1.RefreshResponse.ConfigEntry
-	1,  // 45: crm.driver.v1.VerifyWebhookRequest.call:type_name -> crm.driver.v1.Call
-	56, // 46: crm.driver.v1.VerifyWebhookRequest.headers:type_name -> crm.driver.v1.VerifyWebhookRequest.HeadersEntry
-	59, // 47: crm.driver.v1.VerifyWebhookRequest.now:type_name -> google.protobuf.Timestamp
-	57, // 48: crm.driver.v1.InboundRequest.headers:type_name -> crm.driver.v1.InboundRequest.HeadersEntry
-	59, // 49: crm.driver.v1.InboundRequest.now:type_name -> google.protobuf.Timestamp
-	58, // 50: crm.driver.v1.WebhookReply.headers:type_name -> crm.driver.v1.WebhookReply.HeadersEntry
-	1,  // 51: crm.driver.v1.RouteWebhookRequest.call:type_name -> crm.driver.v1.Call
-	39, // 52: crm.driver.v1.RouteWebhookRequest.request:type_name -> crm.driver.v1.InboundRequest
-	40, // 53: crm.driver.v1.RouteWebhookResponse.reply:type_name -> crm.driver.v1.WebhookReply
-	59, // 54: crm.driver.v1.WebhookEvent.occurred_at:type_name -> google.protobuf.Timestamp
-	60, // 55: crm.driver.v1.WebhookEvent.data:type_name -> google.protobuf.Struct
-	43, // 56: crm.driver.v1.VerifyWebhookResponse.events:type_name -> crm.driver.v1.WebhookEvent
-	40, // 57: crm.driver.v1.VerifyWebhookResponse.reply:type_name -> crm.driver.v1.WebhookReply
-	38, // 58: crm.driver.v1.VerifyWebhookRequest.HeadersEntry.value:type_name -> crm.driver.v1.HeaderValues
-	38, // 59: crm.driver.v1.InboundRequest.HeadersEntry.value:type_name -> crm.driver.v1.HeaderValues
-	38, // 60: crm.driver.v1.WebhookReply.HeadersEntry.value:type_name -> crm.driver.v1.HeaderValues
-	5,  // 61: crm.driver.v1.Driver.Describe:input_type -> crm.driver.v1.DescribeRequest
-	13, // 62: crm.driver.v1.Driver.ListObjects:input_type -> crm.driver.v1.ListObjectsRequest
-	15, // 63: crm.driver.v1.Driver.DescribeObject:input_type -> crm.driver.v1.DescribeObjectRequest
-	18, // 64: crm.driver.v1.Driver.TestConnection:input_type -> crm.driver.v1.TestConnectionRequest
-	20, // 65: crm.driver.v1.Driver.LookupCustomer:input_type -> crm.driver.v1.LookupCustomerRequest
-	22, // 66: crm.driver.v1.Driver.SearchRecords:input_type -> crm.driver.v1.SearchRecordsRequest
-	24, // 67: crm.driver.v1.Driver.CreateRecord:input_type -> crm.driver.v1.CreateRecordRequest
-	26, // 68: crm.driver.v1.Driver.UpdateRecord:input_type -> crm.driver.v1.UpdateRecordRequest
-	28, // 69: crm.driver.v1.Driver.ListRecent:input_type -> crm.driver.v1.ListRecentRequest
-	31, // 70: crm.driver.v1.Driver.DeleteRecord:input_type -> crm.driver.v1.DeleteRecordRequest
-	33, // 71: crm.driver.v1.Driver.Authorize:input_type -> crm.driver.v1.AuthorizeRequest
-	35, // 72: crm.driver.v1.Driver.Refresh:input_type -> crm.driver.v1.RefreshRequest
-	41, // 73: crm.driver.v1.Driver.RouteWebhook:input_type -> crm.driver.v1.RouteWebhookRequest
-	37, // 74: crm.driver.v1.Driver.VerifyWebhook:input_type -> crm.driver.v1.VerifyWebhookRequest
-	6,  // 75: crm.driver.v1.Driver.Describe:output_type -> crm.driver.v1.DescribeResponse
-	14, // 76: crm.driver.v1.Driver.ListObjects:output_type -> crm.driver.v1.ListObjectsResponse
-	17, // 77: crm.driver.v1.Driver.DescribeObject:output_type -> crm.driver.v1.DescribeObjectResponse
-	19, // 78: crm.driver.v1.Driver.TestConnection:output_type -> crm.driver.v1.TestConnectionResponse
-	21, // 79: crm.driver.v1.Driver.LookupCustomer:output_type -> crm.driver.v1.LookupCustomerResponse
-	23, // 80: crm.driver.v1.Driver.SearchRecords:output_type -> crm.driver.v1.SearchRecordsResponse
-	25, // 81: crm.driver.v1.Driver.CreateRecord:output_type -> crm.driver.v1.CreateRecordResponse
-	27, // 82: crm.driver.v1.Driver.UpdateRecord:output_type -> crm.driver.v1.UpdateRecordResponse
-	30, // 83: crm.driver.v1.Driver.ListRecent:output_type -> crm.driver.v1.ListRecentResponse
-	32, // 84: crm.driver.v1.Driver.DeleteRecord:output_type -> crm.driver.v1.DeleteRecordResponse
-	34, // 85: crm.driver.v1.Driver.Authorize:output_type -> crm.driver.v1.AuthorizeResponse
-	36, // 86: crm.driver.v1.Driver.Refresh:output_type -> crm.driver.v1.RefreshResponse
-	42, // 87: crm.driver.v1.Driver.RouteWebhook:output_type -> crm.driver.v1.RouteWebhookResponse
-	44, // 88: crm.driver.v1.Driver.VerifyWebhook:output_type -> crm.driver.v1.VerifyWebhookResponse
-	75, // [75:89] is the sub-list for method output_type
-	61, // [61:75] is the sub-list for method input_type
-	61, // [61:61] is the sub-list for extension type_name
-	61, // [61:61] is the sub-list for extension extendee
-	0,  // [0:61] is the sub-list for field type_name
+	50, // 16: crm.driver.v1.Auth.authorize_params:type_name -> crm.driver.v1.Auth.AuthorizeParamsEntry
+	51, // 17: crm.driver.v1.ObjectInfo.default_fields:type_name -> crm.driver.v1.ObjectInfo.DefaultFieldsEntry
+	52, // 18: crm.driver.v1.ObjectInfo.unsupported:type_name -> crm.driver.v1.ObjectInfo.UnsupportedEntry
+	1,  // 19: crm.driver.v1.ListObjectsRequest.call:type_name -> crm.driver.v1.Call
+	9,  // 20: crm.driver.v1.ListObjectsResponse.objects:type_name -> crm.driver.v1.ObjectInfo
+	1,  // 21: crm.driver.v1.DescribeObjectRequest.call:type_name -> crm.driver.v1.Call
+	16, // 22: crm.driver.v1.DescribeObjectResponse.fields:type_name -> crm.driver.v1.Field
+	1,  // 23: crm.driver.v1.TestConnectionRequest.call:type_name -> crm.driver.v1.Call
+	1,  // 24: crm.driver.v1.LookupCustomerRequest.call:type_name -> crm.driver.v1.Call
+	4,  // 25: crm.driver.v1.LookupCustomerResponse.customer:type_name -> crm.driver.v1.Record
+	1,  // 26: crm.driver.v1.SearchRecordsRequest.call:type_name -> crm.driver.v1.Call
+	4,  // 27: crm.driver.v1.SearchRecordsResponse.matches:type_name -> crm.driver.v1.Record
+	1,  // 28: crm.driver.v1.CreateRecordRequest.call:type_name -> crm.driver.v1.Call
+	61, // 29: crm.driver.v1.CreateRecordRequest.fields:type_name -> google.protobuf.Struct
+	1,  // 30: crm.driver.v1.UpdateRecordRequest.call:type_name -> crm.driver.v1.Call
+	61, // 31: crm.driver.v1.UpdateRecordRequest.fields:type_name -> google.protobuf.Struct
+	1,  // 32: crm.driver.v1.ListRecentRequest.call:type_name -> crm.driver.v1.Call
+	60, // 33: crm.driver.v1.ListRecentRequest.since:type_name -> google.protobuf.Timestamp
+	60, // 34: crm.driver.v1.Tombstone.deleted_at:type_name -> google.protobuf.Timestamp
+	4,  // 35: crm.driver.v1.ListRecentResponse.records:type_name -> crm.driver.v1.Record
+	29, // 36: crm.driver.v1.ListRecentResponse.tombstones:type_name -> crm.driver.v1.Tombstone
+	1,  // 37: crm.driver.v1.DeleteRecordRequest.call:type_name -> crm.driver.v1.Call
+	1,  // 38: crm.driver.v1.AuthorizeRequest.call:type_name -> crm.driver.v1.Call
+	53, // 39: crm.driver.v1.AuthorizeResponse.secret:type_name -> crm.driver.v1.AuthorizeResponse.SecretEntry
+	60, // 40: crm.driver.v1.AuthorizeResponse.expires_at:type_name -> google.protobuf.Timestamp
+	54, // 41: crm.driver.v1.AuthorizeResponse.config:type_name -> crm.driver.v1.AuthorizeResponse.ConfigEntry
+	1,  // 42: crm.driver.v1.RefreshRequest.call:type_name -> crm.driver.v1.Call
+	55, // 43: crm.driver.v1.RefreshResponse.secret:type_name -> crm.driver.v1.RefreshResponse.SecretEntry
+	60, // 44: crm.driver.v1.RefreshResponse.expires_at:type_name -> google.protobuf.Timestamp
+	56, // 45: crm.driver.v1.RefreshResponse.config:type_name -> crm.driver.v1.RefreshResponse.ConfigEntry
+	1,  // 46: crm.driver.v1.VerifyWebhookRequest.call:type_name -> crm.driver.v1.Call
+	57, // 47: crm.driver.v1.VerifyWebhookRequest.headers:type_name -> crm.driver.v1.VerifyWebhookRequest.HeadersEntry
+	60, // 48: crm.driver.v1.VerifyWebhookRequest.now:type_name -> google.protobuf.Timestamp
+	58, // 49: crm.driver.v1.InboundRequest.headers:type_name -> crm.driver.v1.InboundRequest.HeadersEntry
+	60, // 50: crm.driver.v1.InboundRequest.now:type_name -> google.protobuf.Timestamp
+	59, // 51: crm.driver.v1.WebhookReply.headers:type_name -> crm.driver.v1.WebhookReply.HeadersEntry
+	1,  // 52: crm.driver.v1.RouteWebhookRequest.call:type_name -> crm.driver.v1.Call
+	39, // 53: crm.driver.v1.RouteWebhookRequest.request:type_name -> crm.driver.v1.InboundRequest
+	40, // 54: crm.driver.v1.RouteWebhookResponse.reply:type_name -> crm.driver.v1.WebhookReply
+	60, // 55: crm.driver.v1.WebhookEvent.occurred_at:type_name -> google.protobuf.Timestamp
+	61, // 56: crm.driver.v1.WebhookEvent.data:type_name -> google.protobuf.Struct
+	43, // 57: crm.driver.v1.VerifyWebhookResponse.events:type_name -> crm.driver.v1.WebhookEvent
+	40, // 58: crm.driver.v1.VerifyWebhookResponse.reply:type_name -> crm.driver.v1.WebhookReply
+	38, // 59: crm.driver.v1.VerifyWebhookRequest.HeadersEntry.value:type_name -> crm.driver.v1.HeaderValues
+	38, // 60: crm.driver.v1.InboundRequest.HeadersEntry.value:type_name -> crm.driver.v1.HeaderValues
+	38, // 61: crm.driver.v1.WebhookReply.HeadersEntry.value:type_name -> crm.driver.v1.HeaderValues
+	5,  // 62: crm.driver.v1.Driver.Describe:input_type -> crm.driver.v1.DescribeRequest
+	13, // 63: crm.driver.v1.Driver.ListObjects:input_type -> crm.driver.v1.ListObjectsRequest
+	15, // 64: crm.driver.v1.Driver.DescribeObject:input_type -> crm.driver.v1.DescribeObjectRequest
+	18, // 65: crm.driver.v1.Driver.TestConnection:input_type -> crm.driver.v1.TestConnectionRequest
+	20, // 66: crm.driver.v1.Driver.LookupCustomer:input_type -> crm.driver.v1.LookupCustomerRequest
+	22, // 67: crm.driver.v1.Driver.SearchRecords:input_type -> crm.driver.v1.SearchRecordsRequest
+	24, // 68: crm.driver.v1.Driver.CreateRecord:input_type -> crm.driver.v1.CreateRecordRequest
+	26, // 69: crm.driver.v1.Driver.UpdateRecord:input_type -> crm.driver.v1.UpdateRecordRequest
+	28, // 70: crm.driver.v1.Driver.ListRecent:input_type -> crm.driver.v1.ListRecentRequest
+	31, // 71: crm.driver.v1.Driver.DeleteRecord:input_type -> crm.driver.v1.DeleteRecordRequest
+	33, // 72: crm.driver.v1.Driver.Authorize:input_type -> crm.driver.v1.AuthorizeRequest
+	35, // 73: crm.driver.v1.Driver.Refresh:input_type -> crm.driver.v1.RefreshRequest
+	41, // 74: crm.driver.v1.Driver.RouteWebhook:input_type -> crm.driver.v1.RouteWebhookRequest
+	37, // 75: crm.driver.v1.Driver.VerifyWebhook:input_type -> crm.driver.v1.VerifyWebhookRequest
+	6,  // 76: crm.driver.v1.Driver.Describe:output_type -> crm.driver.v1.DescribeResponse
+	14, // 77: crm.driver.v1.Driver.ListObjects:output_type -> crm.driver.v1.ListObjectsResponse
+	17, // 78: crm.driver.v1.Driver.DescribeObject:output_type -> crm.driver.v1.DescribeObjectResponse
+	19, // 79: crm.driver.v1.Driver.TestConnection:output_type -> crm.driver.v1.TestConnectionResponse
+	21, // 80: crm.driver.v1.Driver.LookupCustomer:output_type -> crm.driver.v1.LookupCustomerResponse
+	23, // 81: crm.driver.v1.Driver.SearchRecords:output_type -> crm.driver.v1.SearchRecordsResponse
+	25, // 82: crm.driver.v1.Driver.CreateRecord:output_type -> crm.driver.v1.CreateRecordResponse
+	27, // 83: crm.driver.v1.Driver.UpdateRecord:output_type -> crm.driver.v1.UpdateRecordResponse
+	30, // 84: crm.driver.v1.Driver.ListRecent:output_type -> crm.driver.v1.ListRecentResponse
+	32, // 85: crm.driver.v1.Driver.DeleteRecord:output_type -> crm.driver.v1.DeleteRecordResponse
+	34, // 86: crm.driver.v1.Driver.Authorize:output_type -> crm.driver.v1.AuthorizeResponse
+	36, // 87: crm.driver.v1.Driver.Refresh:output_type -> crm.driver.v1.RefreshResponse
+	42, // 88: crm.driver.v1.Driver.RouteWebhook:output_type -> crm.driver.v1.RouteWebhookResponse
+	44, // 89: crm.driver.v1.Driver.VerifyWebhook:output_type -> crm.driver.v1.VerifyWebhookResponse
+	76, // [76:90] is the sub-list for method output_type
+	62, // [62:76] is the sub-list for method input_type
+	62, // [62:62] is the sub-list for extension type_name
+	62, // [62:62] is the sub-list for extension extendee
+	0,  // [0:62] is the sub-list for field type_name
 }
 
 func init() { file_crm_driver_v1_driver_proto_init() }
@@ -3580,7 +3606,7 @@ func file_crm_driver_v1_driver_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_driver_v1_driver_proto_rawDesc), len(file_crm_driver_v1_driver_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   59,
+			NumMessages:   60,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
