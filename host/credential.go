@@ -25,6 +25,9 @@ type Credential struct {
 	RotatedAt *time.Time
 	// CreatedAt is when this version was stored.
 	CreatedAt time.Time
+	// RefreshingSince is set while this version's refresh token is out at
+	// the provider (see OAuthStore.MarkRefreshing); nil otherwise.
+	RefreshingSince *time.Time
 }
 
 // Validate returns a CodeInvalid error when c cannot be stored.

@@ -27,6 +27,7 @@ type Store interface {
 	IdempotencyStore
 	APIKeyStore
 	LeadStore
+	OAuthStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -54,6 +54,8 @@ type harnessOptions struct {
 	lenient bool
 	// rateLimits are the host's request limits (default: none).
 	rateLimits hosthttp.RateLimits
+	// oauthTTL bounds connect flows (default: the broker's).
+	oauthTTL time.Duration
 }
 
 // newHarness starts a host; everything stops with tb.Cleanup, which also
@@ -112,7 +114,8 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 		EgressAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
 	tb.Cleanup(func() { h.closeManager(tb) })
 	// The config cache TTL and audit buffer are crmhost serve's defaults.
-	b := broker.New(broker.Options{Store: store, Keyring: secrets.NewKeyring(kek), Drivers: h.manager, Logger: logger.Named("broker"), ConfigCacheTTL: time.Second, AuditBuffer: 4096})
+	b := broker.New(broker.Options{Store: store, Keyring: secrets.NewKeyring(kek), Drivers: h.manager, Logger: logger.Named("broker"),
+		ConfigCacheTTL: time.Second, AuditBuffer: 4096, OAuthTTL: o.oauthTTL})
 	tb.Cleanup(func() { _ = b.Close(context.Background()) }) // before the store closes
 	api := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: h.manager, Logger: logger.Named("http"),
 		OperatorToken: h.operator, JWT: hosthttp.JWTConfig{HS256Secret: h.secret}, RateLimits: o.rateLimits})
@@ -328,6 +331,7 @@ type (
 		Status       string            `json:"status"`
 		StatusReason string            `json:"status_reason"`
 		Config       map[string]string `json:"config"`
+		AccountID    string            `json:"account_id,omitempty"`
 	}
 	connectResult struct {
 		Connection connection `json:"connection"`

@@ -9,6 +9,7 @@ import (
 	"crmhost.dev/host"
 	"crmhost.dev/host/drivers"
 	"crmhost.dev/host/mapping"
+	"crmhost.dev/host/oauth"
 	"crmhost.dev/host/ratelimit"
 	"crmhost.dev/host/secrets"
 	"crmhost.dev/sdk"
@@ -61,7 +62,9 @@ type Options struct {
 	// refreshes it before a call (default 2m), for drivers that implement
 	// Refresh.
 	RefreshMargin time.Duration
-	Now           func() time.Time
+	// OAuthTTL bounds a connect flow's wait for its callback (15m).
+	OAuthTTL time.Duration
+	Now      func() time.Time
 }
 
 // Broker runs tenant operations. It is safe for concurrent use.
@@ -83,6 +86,7 @@ type Broker struct {
 	auditLog    *auditLog
 	margin      time.Duration
 	apps        appCache
+	oauth       *oauth.Flow
 
 	refresh       singleflight.Group
 	auditFailures atomic.Uint64
@@ -110,6 +114,7 @@ func New(o Options) *Broker {
 	}
 	b.config = configCache{ttl: o.ConfigCacheTTL, now: b.now}
 	b.apps = appCache{ttl: o.ConfigCacheTTL, now: b.now}
+	b.oauth = &oauth.Flow{Store: o.Store, TTL: o.OAuthTTL, Now: b.now}
 	b.auditLog = newAuditLog(b.audit, o.AuditBuffer, b.auditFailed)
 	return b
 }

@@ -191,7 +191,10 @@ func (b *Broker) Connect(ctx context.Context, a Actor, tenantID string, in Conne
 		return host.Connection{}, sdk.TestResult{}, err
 	}
 	b.record(ctx, a, tenantID, "connection.connect", host.OutcomeOK, connectDetail(in.Provider, config, secret, old.secret, in.Merge))
-	if desc.Capabilities.Authorize {
+	// A form or client-credentials driver's Authorize turns the form into
+	// the secret; an OAuth driver gets its secret from the sign-in (see
+	// StartOAuth), and a form connect (a private-app token) is just tested.
+	if desc.Capabilities.Authorize && desc.Auth.Kind != sdk.AuthOAuth2Code {
 		if res, err := b.authorizeForm(ctx, a, tenantID); err != nil || !res.OK {
 			return b.stamp(ctx, a, tenantID, res, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"crmhost.dev/host"
 	"crmhost.dev/sdk"
@@ -159,20 +160,42 @@ func (b *Broker) refreshIfExpiring(ctx context.Context, a Actor, s *session) err
 	return err
 }
 
+// needsReauth marks the connection needs_reauth (audited): calls answer
+// not_connected until an operator reconnects.
+func (b *Broker) needsReauth(ctx context.Context, a Actor, s *session, reason string) {
+	wctx := context.WithoutCancel(ctx)
+	if err := b.store.SetConnectionStatus(wctx, s.conn.TenantID, host.ConnectionNeedsReauth, reason); err != nil {
+		b.log.Error("could not mark the connection needs_reauth", "tenant", s.conn.TenantID, "error", err)
+	}
+	b.record(wctx, a, s.conn.TenantID, "connection.needs_reauth", host.OutcomeError, reason)
+	b.Forget(s.conn.TenantID)
+}
+
 type refreshed struct {
 	cred   host.Credential
 	secret map[string]string
 	conn   host.Connection
 }
 
-// refreshSession renews the session's secret through the driver's Refresh,
-// once per tenant at a time in this process. It re-reads the credential
-// first and uses another caller's newer version when it is not itself
-// about to expire. The driver's answer is merged like a credential update
-// and stored (audited as credential.refresh) before it is used. A refresh
-// the provider refuses (auth_error) marks the connection needs_reauth.
+// refreshSession renews the session's secret through the driver's Refresh:
+// once per tenant at a time in this process (single-flight), and across
+// every process on the store (the store's refresh lock). Holding the
+// lock, it re-reads the credential and uses another caller's newer
+// version when it is not itself about to expire. Before the refresh token
+// leaves, the credential version is marked refreshing (the refresh
+// journal): a mark found later means a process died between sending the
+// token and storing the answer, so the token may be spent and is never
+// sent again; the connection needs re-authorizing instead. The driver's
+// answer is merged like a credential update and stored (audited as
+// credential.refresh, clearing the mark) before it is used. A refresh the
+// provider refuses (auth_error) marks the connection needs_reauth.
 func (b *Broker) refreshSession(ctx context.Context, a Actor, s *session) error {
 	v, err, _ := b.refresh.Do(s.conn.TenantID, func() (any, error) {
+		unlock, err := b.store.LockRefresh(ctx, s.conn.TenantID)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 		cred, secret, err := b.decrypt(ctx, a, s.conn.TenantID)
 		if err != nil {
 			return nil, err
@@ -181,8 +204,16 @@ func (b *Broker) refreshSession(ctx context.Context, a Actor, s *session) error 
 		if cred.Version != s.cred.Version && fresh {
 			return refreshed{cred, secret, s.conn}, nil
 		}
+		if cred.RefreshingSince != nil {
+			b.needsReauth(ctx, a, s, "an earlier refresh was interrupted before its answer was stored; the refresh token may be spent")
+			return nil, sdk.Errorf(sdk.CodeAuth, "the credential must be re-authorized: an earlier refresh was interrupted")
+		}
 		rs := *s
 		rs.cred, rs.secret = cred, secret
+		wctx := context.WithoutCancel(ctx)
+		if err := b.store.MarkRefreshing(wctx, s.conn.TenantID, cred.Version, b.now()); err != nil {
+			return nil, err
+		}
 		var auth sdk.Authorization
 		err = b.drivers.Call(ctx, s.conn.Provider, sdk.VerbRefresh, func(ctx context.Context, d *sdk.Client) error {
 			var err error
@@ -190,15 +221,17 @@ func (b *Broker) refreshSession(ctx context.Context, a Actor, s *session) error 
 			return err
 		})
 		if err != nil {
+			// The provider answered (or was never reached): the token was
+			// not spent by a stored answer we lost. Clear the mark.
+			if cerr := b.store.MarkRefreshing(wctx, s.conn.TenantID, cred.Version, time.Time{}); cerr != nil {
+				b.log.Error("could not clear the refresh mark", "tenant", s.conn.TenantID, "error", cerr)
+			}
 			if sdk.CodeOf(err) == sdk.CodeUnsupported {
 				return nil, err
 			}
 			b.record(ctx, a, s.conn.TenantID, "credential.refresh", host.OutcomeError, string(host.CodeOf(err)))
 			if sdk.CodeOf(err) == sdk.CodeAuth {
-				wctx := context.WithoutCancel(ctx)
-				_ = b.store.SetConnectionStatus(wctx, s.conn.TenantID, host.ConnectionNeedsReauth, "the CRM refused to refresh the credential: "+sdk.AsError(err).Message)
-				b.record(wctx, a, s.conn.TenantID, "connection.needs_reauth", host.OutcomeError, "refresh refused")
-				b.Forget(s.conn.TenantID)
+				b.needsReauth(ctx, a, s, "the CRM refused to refresh the credential: "+sdk.AsError(err).Message)
 			}
 			return nil, err
 		}

@@ -312,6 +312,10 @@ func TestTenantIsolationMatrix(t *testing.T) {
 			call: func(o isoObject) isoCall {
 				return with(tenantPath(o, "/connection"), nethttp.MethodPatch, map[string]any{"credentials": map[string]string{"region": "eu"}})
 			}},
+		{route: "POST /api/operator/tenants/:tenant_id/connection/oauth", cred: credOperator, own: 400, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall {
+				return with(tenantPath(o, "/connection/oauth"), POST, map[string]any{"provider": "mem", "credentials": map[string]string{"account": "acme"}})
+			}},
 		{route: "GET /api/operator/tenants/:tenant_id/connection/objects", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
 			call: func(o isoObject) isoCall { return tenantPath(o, "/connection/objects") }},
 		{route: "POST /api/operator/tenants/:tenant_id/connection/objects", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
@@ -356,7 +360,9 @@ func TestTenantIsolationMatrix(t *testing.T) {
 	// Inbound webhooks carry no host credential: the driver verifies each
 	// delivery's signature (webhook_test.go).
 	open := []string{"GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json",
-		"POST /webhooks/:provider", "GET /webhooks/:provider", "HEAD /webhooks/:provider", "PUT /webhooks/:provider"}
+		"POST /webhooks/:provider", "GET /webhooks/:provider", "HEAD /webhooks/:provider", "PUT /webhooks/:provider",
+		// The OAuth callback's credential is its single-use state (oauth_test.go).
+		"GET /oauth/callback"}
 	var want, got []string
 	for _, r := range srv.Routes() {
 		if !slices.Contains(open, r) {

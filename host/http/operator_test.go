@@ -57,10 +57,10 @@ func TestDriverRoutes(t *testing.T) {
 		Objects      []struct{ Name, Canonical string }
 	}
 	r.decode(t, &desc)
-	if desc.Slug != "mem" || desc.Auth.Kind != "form" || len(desc.CredentialFields) != 5 || len(desc.Objects) != 2 {
+	if desc.Slug != "mem" || desc.Auth.Kind != "oauth2_code" || len(desc.CredentialFields) != 5 || len(desc.Objects) != 2 {
 		t.Errorf("describe = %s", r.body)
 	}
-	if diff := cmp.Diff(map[string]bool{"delete": true, "erase": false, "describe_object": true, "authorize": false, "refresh": true,
+	if diff := cmp.Diff(map[string]bool{"delete": true, "erase": false, "describe_object": true, "authorize": true, "refresh": true,
 		"verify_webhook": true, "list_objects": false, "route_webhook": true}, desc.Capabilities); diff != "" {
 		t.Errorf("capabilities (-want +got):\n%s", diff)
 	}

@@ -108,6 +108,7 @@ func New(cfg Config) *Server {
 	op.DELETE("/tenants/:tenant_id", s.deleteTenant)
 	op.PUT("/tenants/:tenant_id/connection", s.connect)
 	op.PATCH("/tenants/:tenant_id/connection", s.editConnection)
+	op.POST("/tenants/:tenant_id/connection/oauth", s.startOAuth)
 	op.GET("/tenants/:tenant_id/connection/objects", s.connectionObjects)
 	op.POST("/tenants/:tenant_id/connection/objects", s.refreshConnectionObjects)
 	op.GET("/tenants/:tenant_id/connection", s.getConnection)
@@ -121,6 +122,7 @@ func New(cfg Config) *Server {
 	op.GET("/tenants/:tenant_id/api-keys", s.listAPIKeys)
 	op.DELETE("/tenants/:tenant_id/api-keys/:key_id", s.revokeAPIKey)
 
+	e.GET("/oauth/callback", s.oauthCallback)
 	for _, m := range []string{nethttp.MethodPost, nethttp.MethodGet, nethttp.MethodHead, nethttp.MethodPut} {
 		e.Handle(m, "/webhooks/:provider", s.webhook)
 	}

@@ -60,16 +60,8 @@ func (s *Server) webhook(c *gin.Context) {
 	c.JSON(nethttp.StatusOK, gin.H{"received": n, "tenants": len(rcpt.Deliveries)})
 }
 
-// requestURL is the URL a provider called, as it signed it: the
-// configured public base URL (CRMHOST_PUBLIC_URL) with the request's path
-// and query, or else the request's own scheme and host.
+// requestURL is the URL a provider called, as it signed it: the host's
+// public base URL with the request's path and query.
 func (s *Server) requestURL(r *nethttp.Request) string {
-	if s.cfg.PublicURL != "" {
-		return s.cfg.PublicURL + r.URL.RequestURI()
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + r.URL.RequestURI()
+	return s.baseURL(r) + r.URL.RequestURI()
 }

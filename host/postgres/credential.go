@@ -121,13 +121,14 @@ func versionConflict(tenantID string, want, got int) error {
 
 func credentialFromRow(r db.TenantCredential) host.Credential {
 	return host.Credential{
-		TenantID:   r.TenantID,
-		Version:    int(r.Version),
-		Ciphertext: r.Ciphertext,
-		WrappedDEK: r.WrappedDek,
-		KEKID:      r.KekID,
-		ExpiresAt:  utcPtr(r.ExpiresAt),
-		RotatedAt:  utcPtr(r.RotatedAt),
-		CreatedAt:  r.CreatedAt.UTC(),
+		TenantID:        r.TenantID,
+		Version:         int(r.Version),
+		Ciphertext:      r.Ciphertext,
+		WrappedDEK:      r.WrappedDek,
+		KEKID:           r.KekID,
+		ExpiresAt:       utcPtr(r.ExpiresAt),
+		RotatedAt:       utcPtr(r.RotatedAt),
+		CreatedAt:       r.CreatedAt.UTC(),
+		RefreshingSince: utcPtr(r.RefreshingSince),
 	}
 }

@@ -125,13 +125,14 @@ func versionConflict(tenantID string, want, got int) error {
 
 func credentialFromRow(r db.TenantCredential) host.Credential {
 	return host.Credential{
-		TenantID:   r.TenantID,
-		Version:    int(r.Version),
-		Ciphertext: r.Ciphertext,
-		WrappedDEK: r.WrappedDek,
-		KEKID:      r.KekID,
-		ExpiresAt:  fromNullMicros(r.ExpiresAt),
-		RotatedAt:  fromNullMicros(r.RotatedAt),
-		CreatedAt:  fromMicros(r.CreatedAt),
+		TenantID:        r.TenantID,
+		Version:         int(r.Version),
+		Ciphertext:      r.Ciphertext,
+		WrappedDEK:      r.WrappedDek,
+		KEKID:           r.KekID,
+		ExpiresAt:       fromNullMicros(r.ExpiresAt),
+		RotatedAt:       fromNullMicros(r.RotatedAt),
+		CreatedAt:       fromMicros(r.CreatedAt),
+		RefreshingSince: fromNullMicros(r.RefreshingSince),
 	}
 }

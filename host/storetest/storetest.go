@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) host.Store) {
 		{"Connections", testConnections},
 		{"Accounts", testAccounts},
 		{"AppCredentials", testAppCredentials},
+		{"OAuth", testOAuth},
 		{"Credentials", testCredentials},
 		{"CredentialRace", testCredentialRace},
 		{"Mappings", testMappings},

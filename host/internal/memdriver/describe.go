@@ -19,6 +19,9 @@ const (
 	// ExpiredKey is answered with sdk.CodeAuth ("api key expired") on every
 	// call, so a connection holding it must be refreshed.
 	ExpiredKey = "expired-key"
+	// AuthCode is the only authorization code Authorize accepts; it must
+	// come with a PKCE verifier.
+	AuthCode = "mem-auth-code"
 	// RefreshToken is the only refresh_token Refresh accepts.
 	RefreshToken = "r"
 
@@ -96,13 +99,19 @@ func description() sdk.Description {
 		DisplayName:      "In-memory CRM (tests)",
 		DriverVersion:    "0.1.0",
 		ProtocolVersions: []int{sdk.ProtocolVersion},
-		Auth:             sdk.Auth{Kind: sdk.AuthForm},
+		// The in-memory CRM connects with an API key or through a sign-in:
+		// its consent page lives at a per-region address (a template).
+		Auth: sdk.Auth{Kind: sdk.AuthOAuth2Code, AuthorizeURL: "https://login.mem.crmhost.invalid/{{." + ConfigRegion + "}}/authorize",
+			TokenURL: "https://login.mem.crmhost.invalid/token", Scopes: []string{"people", "deals"}, PKCE: true,
+			AuthorizeParams: map[string]string{"access_type": "offline"}},
 		CredentialFields: []sdk.CredentialField{
 			{Name: ConfigAccount, Label: "Account", Type: "string", Required: true, Help: "The account whose records the connection sees."},
 			{Name: "api_key", Label: "API key", Type: "password", Required: true, Secret: true},
 			{Name: ConfigRegion, Label: "Region", Type: "select", Options: []string{"eu", "us"}},
 		},
 		AppCredentialFields: []sdk.CredentialField{
+			{Name: sdk.AppClientID, Label: "OAuth client ID", Type: "string",
+				Help: "The platform's OAuth app, for connecting through the in-memory CRM's sign-in."},
 			{Name: "partner_key", Label: "Partner key", Type: "string", Secret: true,
 				Help: "The platform's partner key (optional; the in-memory CRM needs none)."},
 		},

@@ -303,6 +303,24 @@ func (d *Driver) DeleteRecord(ctx context.Context, conn sdk.Connection, ref sdk.
 	return sdk.DeleteResult{Deleted: true, HardDeleted: true}, nil
 }
 
+// Authorize exchanges AuthCode (with a PKCE verifier) for GoodKey and
+// RefreshToken, valid an hour, for the account in the connection's
+// config. Errors: CodeAuth for another code or a missing verifier,
+// CodeInvalid naming config.account without an account or "code" without
+// a code (the in-memory CRM has no form authorize step).
+func (d *Driver) Authorize(_ context.Context, conn sdk.Connection, g sdk.Grant) (sdk.Authorization, error) {
+	switch {
+	case g.Code == "":
+		return sdk.Authorization{}, sdk.Invalid("code", "the in-memory CRM authorizes only through its sign-in")
+	case conn.Config[ConfigAccount] == "":
+		return sdk.Authorization{}, sdk.Invalid("config."+ConfigAccount, "is required")
+	case g.Code != AuthCode || g.CodeVerifier == "":
+		return sdk.Authorization{}, sdk.Errorf(sdk.CodeAuth, "the authorization code was refused")
+	}
+	return sdk.Authorization{Secret: map[string]string{"api_key": GoodKey, "refresh_token": RefreshToken},
+		ExpiresAt: d.now().Add(time.Hour).UTC(), AccountID: conn.Config[ConfigAccount]}, nil
+}
+
 // Refresh trades refresh token RefreshToken for a fresh key
 // (RefreshedKey) valid for an hour. Errors: CodeUnsupported without a
 // refresh token (an API key does not refresh), CodeAuth for any other token.
@@ -427,4 +445,5 @@ var (
 	_ sdk.Deleter         = (*Driver)(nil)
 	_ sdk.ObjectDescriber = (*Driver)(nil)
 	_ sdk.Refresher       = (*Driver)(nil)
+	_ sdk.Authorizer      = (*Driver)(nil)
 )

@@ -13,7 +13,8 @@ UPDATE tenant_credentials SET
     kek_id = sqlc.arg(kek_id),
     expires_at = sqlc.narg(expires_at),
     rotated_at = sqlc.narg(rotated_at),
-    created_at = sqlc.arg(created_at)
+    created_at = sqlc.arg(created_at),
+    refreshing_since = NULL
 WHERE tenant_id = sqlc.arg(tenant_id) AND version = sqlc.arg(expect_version)
 RETURNING *;
 

@@ -137,6 +137,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	at := "CO" + randomToken(32)
 	s.access[at] = s.o.Now().Add(accessTokenTTL)
 	resp["access_token"] = at
+	if grant != "refresh_token" {
+	} else if d := time.Duration(s.refreshDelay.Swap(0)); d > 0 {
+		s.mu.Unlock()
+		s.sleep(r, d)
+		s.mu.Lock()
+	}
 	writeJSON(w, http.StatusOK, resp)
 }
 

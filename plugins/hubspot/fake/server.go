@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -122,6 +123,9 @@ type Server struct {
 	access    map[string]time.Time // OAuth access token -> expiry
 	refresh   map[string]bool
 	windows   map[string]*rateWindow // token -> rate-limit window
+
+	denied       atomic.Bool  // the consent page declines (SetConsent)
+	refreshDelay atomic.Int64 // nanoseconds the next refresh answer waits (DelayRefresh)
 }
 
 // New starts a fake for a test and closes it when the test ends. Every
@@ -181,6 +185,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /crm/v3/properties/{objectType}", s.handleProperties)
 	m.HandleFunc("POST /oauth/v1/token", s.handleToken)
 	m.HandleFunc("GET /oauth/v1/access-tokens/{token}", s.handleTokenInfo)
+	m.HandleFunc("GET "+consentPath, s.handleAuthorize)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newError(http.StatusNotFound, catNotFound, "resource not found"))
 	})
@@ -258,7 +263,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	f, faulty := s.takeFault()
 	var invalid error
-	if s.specs != nil {
+	// The consent page is HubSpot's web app, not its API: no spec.
+	if s.specs != nil && r.URL.Path != consentPath {
 		if invalid = s.specs.validate(r, body); invalid != nil {
 			s.report("hubspot fake: %s %s does not match HubSpot's OpenAPI spec: %v", r.Method, redactPath(r.URL.Path), invalid)
 		}

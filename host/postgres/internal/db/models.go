@@ -99,6 +99,19 @@ type Lead struct {
 	WrittenAt      *time.Time
 }
 
+type OauthState struct {
+	StateHash    string
+	TenantID     string
+	Provider     string
+	ActorID      string
+	Config       []byte
+	CodeVerifier string
+	RedirectUri  string
+	ReturnTo     string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+}
+
 type Tenant struct {
 	ID        string
 	Name      string
@@ -106,12 +119,13 @@ type Tenant struct {
 }
 
 type TenantCredential struct {
-	TenantID   string
-	Version    int32
-	Ciphertext []byte
-	WrappedDek []byte
-	KekID      string
-	ExpiresAt  *time.Time
-	RotatedAt  *time.Time
-	CreatedAt  time.Time
+	TenantID        string
+	Version         int32
+	Ciphertext      []byte
+	WrappedDek      []byte
+	KekID           string
+	ExpiresAt       *time.Time
+	RotatedAt       *time.Time
+	CreatedAt       time.Time
+	RefreshingSince *time.Time
 }

@@ -23,7 +23,7 @@ func (q *Queries) DeleteCredential(ctx context.Context, tenantID string) (int64,
 }
 
 const getCredential = `-- name: GetCredential :one
-SELECT tenant_id, version, ciphertext, wrapped_dek, kek_id, expires_at, rotated_at, created_at FROM tenant_credentials WHERE tenant_id = ?
+SELECT tenant_id, version, ciphertext, wrapped_dek, kek_id, expires_at, rotated_at, created_at, refreshing_since FROM tenant_credentials WHERE tenant_id = ?
 `
 
 func (q *Queries) GetCredential(ctx context.Context, tenantID string) (TenantCredential, error) {
@@ -38,6 +38,7 @@ func (q *Queries) GetCredential(ctx context.Context, tenantID string) (TenantCre
 		&i.ExpiresAt,
 		&i.RotatedAt,
 		&i.CreatedAt,
+		&i.RefreshingSince,
 	)
 	return i, err
 }
@@ -45,7 +46,7 @@ func (q *Queries) GetCredential(ctx context.Context, tenantID string) (TenantCre
 const insertCredential = `-- name: InsertCredential :one
 INSERT INTO tenant_credentials (tenant_id, version, ciphertext, wrapped_dek, kek_id, expires_at, rotated_at, created_at)
 VALUES (?, 1, ?, ?, ?, ?, ?, ?)
-RETURNING tenant_id, version, ciphertext, wrapped_dek, kek_id, expires_at, rotated_at, created_at
+RETURNING tenant_id, version, ciphertext, wrapped_dek, kek_id, expires_at, rotated_at, created_at, refreshing_since
 `
 
 type InsertCredentialParams struct {
@@ -78,12 +79,13 @@ func (q *Queries) InsertCredential(ctx context.Context, arg InsertCredentialPara
 		&i.ExpiresAt,
 		&i.RotatedAt,
 		&i.CreatedAt,
+		&i.RefreshingSince,
 	)
 	return i, err
 }
 
 const listCredentials = `-- name: ListCredentials :many
-SELECT tenant_id, version, ciphertext, wrapped_dek, kek_id, expires_at, rotated_at, created_at FROM tenant_credentials WHERE tenant_id > ? ORDER BY tenant_id LIMIT ?
+SELECT tenant_id, version, ciphertext, wrapped_dek, kek_id, expires_at, rotated_at, created_at, refreshing_since FROM tenant_credentials WHERE tenant_id > ? ORDER BY tenant_id LIMIT ?
 `
 
 type ListCredentialsParams struct {
@@ -109,6 +111,7 @@ func (q *Queries) ListCredentials(ctx context.Context, arg ListCredentialsParams
 			&i.ExpiresAt,
 			&i.RotatedAt,
 			&i.CreatedAt,
+			&i.RefreshingSince,
 		); err != nil {
 			return nil, err
 		}
@@ -158,9 +161,10 @@ UPDATE tenant_credentials SET
     kek_id = ?3,
     expires_at = ?4,
     rotated_at = ?5,
-    created_at = ?6
+    created_at = ?6,
+    refreshing_since = NULL
 WHERE tenant_id = ?7 AND version = ?8
-RETURNING tenant_id, version, ciphertext, wrapped_dek, kek_id, expires_at, rotated_at, created_at
+RETURNING tenant_id, version, ciphertext, wrapped_dek, kek_id, expires_at, rotated_at, created_at, refreshing_since
 `
 
 type UpdateCredentialParams struct {
@@ -195,6 +199,7 @@ func (q *Queries) UpdateCredential(ctx context.Context, arg UpdateCredentialPara
 		&i.ExpiresAt,
 		&i.RotatedAt,
 		&i.CreatedAt,
+		&i.RefreshingSince,
 	)
 	return i, err
 }

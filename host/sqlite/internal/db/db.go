@@ -42,6 +42,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.createLeadStmt, err = db.PrepareContext(ctx, createLead); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateLead: %w", err)
 	}
+	if q.createOAuthStateStmt, err = db.PrepareContext(ctx, createOAuthState); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateOAuthState: %w", err)
+	}
 	if q.createTenantStmt, err = db.PrepareContext(ctx, createTenant); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateTenant: %w", err)
 	}
@@ -123,8 +126,14 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.markLeadWrittenStmt, err = db.PrepareContext(ctx, markLeadWritten); err != nil {
 		return nil, fmt.Errorf("error preparing query MarkLeadWritten: %w", err)
 	}
+	if q.markRefreshingStmt, err = db.PrepareContext(ctx, markRefreshing); err != nil {
+		return nil, fmt.Errorf("error preparing query MarkRefreshing: %w", err)
+	}
 	if q.pruneIdempotencyStmt, err = db.PrepareContext(ctx, pruneIdempotency); err != nil {
 		return nil, fmt.Errorf("error preparing query PruneIdempotency: %w", err)
+	}
+	if q.pruneOAuthStatesStmt, err = db.PrepareContext(ctx, pruneOAuthStates); err != nil {
+		return nil, fmt.Errorf("error preparing query PruneOAuthStates: %w", err)
 	}
 	if q.putConnectionStmt, err = db.PrepareContext(ctx, putConnection); err != nil {
 		return nil, fmt.Errorf("error preparing query PutConnection: %w", err)
@@ -158,6 +167,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.setMappingStmt, err = db.PrepareContext(ctx, setMapping); err != nil {
 		return nil, fmt.Errorf("error preparing query SetMapping: %w", err)
+	}
+	if q.takeOAuthStateStmt, err = db.PrepareContext(ctx, takeOAuthState); err != nil {
+		return nil, fmt.Errorf("error preparing query TakeOAuthState: %w", err)
 	}
 	if q.touchAPIKeyStmt, err = db.PrepareContext(ctx, touchAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchAPIKey: %w", err)
@@ -201,6 +213,11 @@ func (q *Queries) Close() error {
 	if q.createLeadStmt != nil {
 		if cerr := q.createLeadStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createLeadStmt: %w", cerr)
+		}
+	}
+	if q.createOAuthStateStmt != nil {
+		if cerr := q.createOAuthStateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createOAuthStateStmt: %w", cerr)
 		}
 	}
 	if q.createTenantStmt != nil {
@@ -338,9 +355,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing markLeadWrittenStmt: %w", cerr)
 		}
 	}
+	if q.markRefreshingStmt != nil {
+		if cerr := q.markRefreshingStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing markRefreshingStmt: %w", cerr)
+		}
+	}
 	if q.pruneIdempotencyStmt != nil {
 		if cerr := q.pruneIdempotencyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing pruneIdempotencyStmt: %w", cerr)
+		}
+	}
+	if q.pruneOAuthStatesStmt != nil {
+		if cerr := q.pruneOAuthStatesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pruneOAuthStatesStmt: %w", cerr)
 		}
 	}
 	if q.putConnectionStmt != nil {
@@ -396,6 +423,11 @@ func (q *Queries) Close() error {
 	if q.setMappingStmt != nil {
 		if cerr := q.setMappingStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setMappingStmt: %w", cerr)
+		}
+	}
+	if q.takeOAuthStateStmt != nil {
+		if cerr := q.takeOAuthStateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing takeOAuthStateStmt: %w", cerr)
 		}
 	}
 	if q.touchAPIKeyStmt != nil {
@@ -458,6 +490,7 @@ type Queries struct {
 	connectionsByAccountStmt *sql.Stmt
 	createAPIKeyStmt         *sql.Stmt
 	createLeadStmt           *sql.Stmt
+	createOAuthStateStmt     *sql.Stmt
 	createTenantStmt         *sql.Stmt
 	deleteAppCredentialStmt  *sql.Stmt
 	deleteConnectionStmt     *sql.Stmt
@@ -485,7 +518,9 @@ type Queries struct {
 	listTenantsStmt          *sql.Stmt
 	markLeadAttemptStmt      *sql.Stmt
 	markLeadWrittenStmt      *sql.Stmt
+	markRefreshingStmt       *sql.Stmt
 	pruneIdempotencyStmt     *sql.Stmt
+	pruneOAuthStatesStmt     *sql.Stmt
 	putConnectionStmt        *sql.Stmt
 	registerDriverStmt       *sql.Stmt
 	releaseIdempotencyStmt   *sql.Stmt
@@ -497,6 +532,7 @@ type Queries struct {
 	setConnectionObjectsStmt *sql.Stmt
 	setConnectionStatusStmt  *sql.Stmt
 	setMappingStmt           *sql.Stmt
+	takeOAuthStateStmt       *sql.Stmt
 	touchAPIKeyStmt          *sql.Stmt
 	updateAppCredentialStmt  *sql.Stmt
 	updateCredentialStmt     *sql.Stmt
@@ -512,6 +548,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		connectionsByAccountStmt: q.connectionsByAccountStmt,
 		createAPIKeyStmt:         q.createAPIKeyStmt,
 		createLeadStmt:           q.createLeadStmt,
+		createOAuthStateStmt:     q.createOAuthStateStmt,
 		createTenantStmt:         q.createTenantStmt,
 		deleteAppCredentialStmt:  q.deleteAppCredentialStmt,
 		deleteConnectionStmt:     q.deleteConnectionStmt,
@@ -539,7 +576,9 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listTenantsStmt:          q.listTenantsStmt,
 		markLeadAttemptStmt:      q.markLeadAttemptStmt,
 		markLeadWrittenStmt:      q.markLeadWrittenStmt,
+		markRefreshingStmt:       q.markRefreshingStmt,
 		pruneIdempotencyStmt:     q.pruneIdempotencyStmt,
+		pruneOAuthStatesStmt:     q.pruneOAuthStatesStmt,
 		putConnectionStmt:        q.putConnectionStmt,
 		registerDriverStmt:       q.registerDriverStmt,
 		releaseIdempotencyStmt:   q.releaseIdempotencyStmt,
@@ -551,6 +590,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		setConnectionObjectsStmt: q.setConnectionObjectsStmt,
 		setConnectionStatusStmt:  q.setConnectionStatusStmt,
 		setMappingStmt:           q.setMappingStmt,
+		takeOAuthStateStmt:       q.takeOAuthStateStmt,
 		touchAPIKeyStmt:          q.touchAPIKeyStmt,
 		updateAppCredentialStmt:  q.updateAppCredentialStmt,
 		updateCredentialStmt:     q.updateCredentialStmt,

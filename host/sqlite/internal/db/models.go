@@ -99,6 +99,19 @@ type Lead struct {
 	WrittenAt      sql.NullInt64
 }
 
+type OauthState struct {
+	StateHash    string
+	TenantID     string
+	Provider     string
+	ActorID      string
+	Config       string
+	CodeVerifier string
+	RedirectUri  string
+	ReturnTo     string
+	CreatedAt    int64
+	ExpiresAt    int64
+}
+
 type Tenant struct {
 	ID        string
 	Name      string
@@ -106,12 +119,13 @@ type Tenant struct {
 }
 
 type TenantCredential struct {
-	TenantID   string
-	Version    int64
-	Ciphertext []byte
-	WrappedDek []byte
-	KekID      string
-	ExpiresAt  sql.NullInt64
-	RotatedAt  sql.NullInt64
-	CreatedAt  int64
+	TenantID        string
+	Version         int64
+	Ciphertext      []byte
+	WrappedDek      []byte
+	KekID           string
+	ExpiresAt       sql.NullInt64
+	RotatedAt       sql.NullInt64
+	CreatedAt       int64
+	RefreshingSince sql.NullInt64
 }
