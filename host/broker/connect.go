@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"crmhost.dev/host"
 	"crmhost.dev/sdk"
@@ -445,4 +446,27 @@ func (b *Broker) openAny(ctx context.Context, a Actor, tenantID string) (*sessio
 // Connection returns the tenant's connection.
 func (b *Broker) Connection(ctx context.Context, tenantID string) (host.Connection, error) {
 	return b.store.GetConnection(ctx, tenantID)
+}
+
+// CredentialInfo is what an operator may see of a tenant's credential:
+// never its contents.
+type CredentialInfo struct {
+	Version   int        `json:"version"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// UpdatedAt is when this version was stored: the last connect,
+	// refresh or credential update.
+	UpdatedAt time.Time `json:"updated_at"`
+	// RefreshingSince is set while a refresh is out at the provider (or
+	// was interrupted).
+	RefreshingSince *time.Time `json:"refreshing_since,omitempty"`
+}
+
+// Credential describes the tenant's stored credential without opening
+// it. Errors: CodeNotFound.
+func (b *Broker) Credential(ctx context.Context, tenantID string) (CredentialInfo, error) {
+	c, err := b.store.GetCredential(ctx, tenantID)
+	if err != nil {
+		return CredentialInfo{}, err
+	}
+	return CredentialInfo{Version: c.Version, ExpiresAt: c.ExpiresAt, UpdatedAt: c.CreatedAt, RefreshingSince: c.RefreshingSince}, nil
 }

@@ -98,6 +98,23 @@ func TestOAuthFlow(t *testing.T) {
 	if secret["api_key"] != memdriver.GoodKey || secret["refresh_token"] != memdriver.RefreshToken || cred.ExpiresAt == nil {
 		t.Errorf("stored secret keys %d, expiry %v: want the sign-in's tokens and their expiry", len(secret), cred.ExpiresAt)
 	}
+	r := e.op(nethttp.MethodGet, "/tenants/"+tenant+"/connection", nil)
+	wantStatus(t, r, nethttp.StatusOK)
+	var shown struct {
+		AccountID  string `json:"account_id"`
+		Credential struct {
+			Version   int     `json:"version"`
+			ExpiresAt *string `json:"expires_at"`
+			UpdatedAt string  `json:"updated_at"`
+		} `json:"credential"`
+	}
+	r.decode(t, &shown)
+	if shown.AccountID != "acme" || shown.Credential.Version < 1 || shown.Credential.ExpiresAt == nil || shown.Credential.UpdatedAt == "" {
+		t.Errorf("GET connection = %s, want the account and the token's expiry and last change", r.body)
+	}
+	if strings.Contains(string(r.body), memdriver.GoodKey) {
+		t.Error("GET connection shows the token")
+	}
 	if code, body := page(good); code != 400 || !strings.Contains(body, "already used") {
 		t.Errorf("replayed callback: %d %s", code, body)
 	}

@@ -159,13 +159,17 @@ type connectionJSON struct {
 	ObjectsAt    *time.Time        `json:"objects_listed_at,omitempty"`
 	CreatedAt    time.Time         `json:"created_at"`
 	UpdatedAt    time.Time         `json:"updated_at"`
+	// Credential is set on GET: the stored credential's version, expiry
+	// and last change (never its contents).
+	Credential *broker.CredentialInfo `json:"credential,omitempty"`
 }
 
 func toConnectionJSON(x host.Connection) connectionJSON {
 	if x.Config == nil {
 		x.Config = map[string]string{}
 	}
-	return connectionJSON{x.TenantID, x.Provider, string(x.Status), x.StatusReason, x.Config, x.AccountID, x.ObjectsAt, x.CreatedAt, x.UpdatedAt}
+	return connectionJSON{TenantID: x.TenantID, Provider: x.Provider, Status: string(x.Status), StatusReason: x.StatusReason,
+		Config: x.Config, AccountID: x.AccountID, ObjectsAt: x.ObjectsAt, CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt}
 }
 
 func (s *Server) connect(c *gin.Context) {
@@ -216,7 +220,14 @@ func (s *Server) getConnection(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(nethttp.StatusOK, toConnectionJSON(conn))
+	out := toConnectionJSON(conn)
+	if cred, err := s.cfg.Broker.Credential(reqCtx(c), conn.TenantID); err == nil {
+		out.Credential = &cred
+	} else if host.CodeOf(err) != host.CodeNotFound {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusOK, out)
 }
 
 func (s *Server) testConnection(c *gin.Context) {
