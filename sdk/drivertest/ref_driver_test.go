@@ -91,7 +91,9 @@ func (d *refDriver) read(ctx context.Context, conn sdk.Connection) (*refProvider
 	return p, a, err
 }
 
-func errLost() error { return sdk.Errorf(sdk.CodeUnavailable, "Ref: connection reset before the answer") }
+func errLost() error {
+	return sdk.Errorf(sdk.CodeUnavailable, "Ref: connection reset before the answer")
+}
 
 func (d *refDriver) TestConnection(ctx context.Context, conn sdk.Connection) (sdk.TestResult, error) {
 	_, a, err := d.read(ctx, conn)
