@@ -23,9 +23,10 @@ type Driver struct {
 	now  func() time.Time
 	exit func(code int)
 
-	mu       sync.Mutex
-	accounts map[string]*account
-	faults   map[string][]Fault
+	mu        sync.Mutex
+	accounts  map[string]*account
+	faults    map[string][]Fault
+	abandoned map[string]int
 }
 
 // Option configures a Driver.
@@ -44,7 +45,7 @@ func WithExit(exit func(code int)) Option { return func(d *Driver) { d.exit = ex
 
 // New returns a driver with no accounts.
 func New(opts ...Option) *Driver {
-	d := &Driver{now: time.Now, exit: os.Exit, accounts: map[string]*account{}, faults: map[string][]Fault{}}
+	d := &Driver{now: time.Now, exit: os.Exit, accounts: map[string]*account{}, faults: map[string][]Fault{}, abandoned: map[string]int{}}
 	for _, o := range opts {
 		o(d)
 	}

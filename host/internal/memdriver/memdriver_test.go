@@ -22,8 +22,10 @@ type provider struct {
 	account string
 }
 
+// Connection can be refreshed, so the kit's refresh check runs.
 func (p provider) Connection() sdk.Connection {
-	return sdk.Connection{Config: map[string]string{"account": p.account}, Secret: map[string]string{"api_key": memdriver.GoodKey}}
+	return sdk.Connection{Config: map[string]string{"account": p.account},
+		Secret: map[string]string{"api_key": memdriver.GoodKey, "refresh_token": memdriver.RefreshToken}}
 }
 
 func (p provider) BadConnection() sdk.Connection {
@@ -34,9 +36,7 @@ func (p provider) OtherConnection() sdk.Connection {
 	return provider{d: p.d, account: p.account + "-other"}.Connection()
 }
 
-// Abandoned is a placeholder until memdriver counts abandoned calls: the
-// conformance kit's rewrite replaces it.
-func (p provider) Abandoned() int { return 0 }
+func (p provider) Abandoned() int { return p.d.Abandoned(p.account) }
 
 func (p provider) Inject(f drivertest.Fault) {
 	kinds := map[drivertest.FaultKind]memdriver.FaultKind{
