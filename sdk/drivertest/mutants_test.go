@@ -80,11 +80,12 @@ var mutants = []mutant{
 		func(c refConfig) sdk.Driver { return schemaWithoutPhone{newRefEraser(c)} }},
 }
 
-// ignoresCancellation calls the provider with a context of its own.
+// ignoresCancellation calls the provider with a context that never ends
+// (keeping the call's values: request id, egress allowlist).
 type ignoresCancellation struct{ refEraser }
 
-func (d ignoresCancellation) LookupCustomer(_ context.Context, conn sdk.Connection, q sdk.LookupQuery) (sdk.LookupResult, error) {
-	return d.refEraser.LookupCustomer(context.Background(), conn, q)
+func (d ignoresCancellation) LookupCustomer(ctx context.Context, conn sdk.Connection, q sdk.LookupQuery) (sdk.LookupResult, error) {
+	return d.refEraser.LookupCustomer(context.WithoutCancel(ctx), conn, q)
 }
 
 // createsTwice forgets the idempotency key.

@@ -5,6 +5,8 @@ import (
 	"crypto/hmac"
 	"encoding/json"
 	"maps"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,10 +70,23 @@ func (d *refDriver) token(ctx context.Context, p *refProvider, conn sdk.Connecti
 	return conn.Secret["api_key"], nil
 }
 
+// provider finds conn's provider, which listens on loopback: like a
+// driver on the sdk's provider toolkit, it refuses to reach it unless the
+// call's egress allowlist (which the kit must send) lets it.
+func provider(ctx context.Context, conn sdk.Connection) (*refProvider, error) {
+	if !slices.ContainsFunc(sdk.EgressAllow(ctx), func(p netip.Prefix) bool { return p.Contains(refAddr) }) {
+		return nil, sdk.Errorf(sdk.CodeUnavailable, "egress to %s refused: the call allows only %v", refAddr, sdk.EgressAllow(ctx))
+	}
+	return providerOf(conn)
+}
+
+// refAddr is where Ref "listens".
+var refAddr = netip.MustParseAddr("127.0.0.1")
+
 // enter opens a request to conn's provider: its account, and whether the
 // answer of a write is to be lost.
 func (d *refDriver) enter(ctx context.Context, conn sdk.Connection) (*refProvider, *refAccount, bool, error) {
-	p, err := providerOf(conn)
+	p, err := provider(ctx, conn)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -237,7 +252,7 @@ func (d *refDriver) DescribeObject(ctx context.Context, conn sdk.Connection, obj
 // Authorize exchanges an OAuth code; without one it checks the form
 // credentials (obtaining a token with a client key).
 func (d *refDriver) Authorize(ctx context.Context, conn sdk.Connection, g sdk.Grant) (sdk.Authorization, error) {
-	p, err := providerOf(conn)
+	p, err := provider(ctx, conn)
 	if err != nil {
 		return sdk.Authorization{}, err
 	}
@@ -268,8 +283,8 @@ func (d *refDriver) Authorize(ctx context.Context, conn sdk.Connection, g sdk.Gr
 
 // Refresh renews an OAuth access token with the refresh token (which it
 // keeps), or a client-credentials token with the client key.
-func (d *refDriver) Refresh(_ context.Context, conn sdk.Connection) (sdk.Authorization, error) {
-	p, err := providerOf(conn)
+func (d *refDriver) Refresh(ctx context.Context, conn sdk.Connection) (sdk.Authorization, error) {
+	p, err := provider(ctx, conn)
 	if err != nil {
 		return sdk.Authorization{}, err
 	}
