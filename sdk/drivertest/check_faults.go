@@ -3,7 +3,6 @@ package drivertest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -66,12 +65,4 @@ func (k *kit) cancellation(t *testing.T, p Provider) {
 	if n := p.Abandoned() - before; n <= 0 {
 		t.Errorf("the provider never saw its request abandoned (%s after the deadline): the driver kept calling it after the call's context ended; pass the call's context to every provider request", cancellationWait)
 	}
-}
-
-// describeErr is err's code and message, for complaints.
-func describeErr(err error) string {
-	if err == nil {
-		return "no error"
-	}
-	return fmt.Sprintf("%s (%v)", sdk.CodeOf(err), err)
 }

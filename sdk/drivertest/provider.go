@@ -113,7 +113,8 @@ type Options struct {
 	// it larger than the fake's page size so paging happens (default 7).
 	Records int
 	// PhoneRegion is the region NewFields' phone numbers are valid in and
-	// the connections' default_region (default "US").
+	// the connections' default_region (default "US"; the kit sets it on
+	// connections that carry none, and fails on ones that carry another).
 	PhoneRegion string
 	// TimestampGranularity is the resolution of the provider's
 	// modification times (default 1ms; Odoo's write_date: 1s). The kit

@@ -222,6 +222,14 @@ func (k *kit) fieldDiff(rec *sdk.Record, want map[string]any) string {
 	return ""
 }
 
+// describeErr is err's code and message, for complaints.
+func describeErr(err error) string {
+	if err == nil {
+		return "no error"
+	}
+	return fmt.Sprintf("%s (%v)", sdk.CodeOf(err), err)
+}
+
 func recIDs(rs []sdk.Record) []string {
 	out := make([]string, 0, len(rs))
 	for _, r := range rs {
