@@ -121,6 +121,12 @@ type Options struct {
 	// waits this long between writes it must tell apart, and pages
 	// ListRecent with its cursor over records that share one timestamp.
 	TimestampGranularity time.Duration
+	// UntimedWebhooks says the provider's webhook signatures cover no
+	// timestamp (only the body), so a replayed delivery cannot be told
+	// from the provider's own retry: the kit then does not require a
+	// stale delivery to be refused. Leave it false for schemes that sign
+	// a time (HubSpot v3).
+	UntimedWebhooks bool
 	// SearchLag is how long the provider's search takes to see a write
 	// (eventual consistency): the kit retries searches and lookups for up
 	// to this long before it fails (default 0).

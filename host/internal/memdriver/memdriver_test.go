@@ -2,6 +2,7 @@ package memdriver_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -22,14 +23,37 @@ type provider struct {
 	account string
 }
 
-// Connection can be refreshed, so the kit's refresh check runs.
+// partnerKey is the app credential deliveries are signed with.
+const partnerKey = "mem-partner-key-123"
+
+// Connection can be refreshed, so the kit's refresh check runs; it
+// carries the partner key and names its account, as the host sends it.
 func (p provider) Connection() sdk.Connection {
 	return sdk.Connection{Config: map[string]string{"account": p.account},
-		Secret: map[string]string{"api_key": memdriver.GoodKey, "refresh_token": memdriver.RefreshToken}}
+		Secret:    map[string]string{"api_key": memdriver.GoodKey, "refresh_token": memdriver.RefreshToken},
+		App:       map[string]string{"partner_key": partnerKey},
+		AccountID: p.account}
 }
 
+// Webhook is a delivery as the in-memory CRM sends it: one updated event
+// for the record of conn's account, signed with the partner key (the
+// body only: no timestamp, so Options.UntimedWebhooks).
+func (p provider) Webhook(t *testing.T, conn sdk.Connection, externalID string, now time.Time) sdk.WebhookRequest {
+	body, err := json.Marshal(map[string]any{"events": []memdriver.WebhookEvent{{ID: fmt.Sprintf("evt-%d", events.Add(1)),
+		Account: conn.Config["account"], Type: "updated", Object: memdriver.ObjectPeople, Record: externalID, At: now.UnixMilli()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sdk.WebhookRequest{Method: "POST", URL: "https://crmhost.test/webhooks/mem", Body: body,
+		Headers: map[string][]string{memdriver.SignatureHeader: {memdriver.SignWebhook(partnerKey, body)}}}
+}
+
+var events atomic.Int64
+
 func (p provider) BadConnection() sdk.Connection {
-	return sdk.Connection{Config: map[string]string{"account": p.account}, Secret: map[string]string{"api_key": "wrong-key-123"}}
+	c := p.Connection()
+	c.Secret = map[string]string{"api_key": "wrong-key-123"}
+	return c
 }
 
 func (p provider) OtherConnection() sdk.Connection {
@@ -63,6 +87,7 @@ func TestConformance(t *testing.T) {
 				"email": fmt.Sprintf("Person.%d@Example.com", n), "phone": fmt.Sprintf("+1 415 555 %04d", 1000+n)}
 		},
 		PhoneField: "phone", EmailField: "email", UpdateField: "notes",
+		UntimedWebhooks: true,
 	})
 }
 
@@ -232,3 +257,8 @@ func TestRecords(t *testing.T) {
 		t.Errorf("DescribeObject = %+v, %v", sch, err)
 	}
 }
+
+var (
+	_ drivertest.Provider       = provider{}
+	_ drivertest.WebhookSending = provider{}
+)
