@@ -438,7 +438,10 @@ func (s *grpcServer) ListRecent(ctx context.Context, req *pb.ListRecentRequest) 
 			return nil, err
 		}
 		if len(r.Records) > limit {
+			// The driver's cursor is after records the page no longer
+			// holds: resume after the last one kept instead.
 			r.Records, r.HasMore = r.Records[:limit], true
+			r.NextCursor = EncodeCursor(PositionOf(r.Records[limit-1]))
 		}
 		if r.NextCursor == "" {
 			r.NextCursor = req.Cursor

@@ -14,14 +14,30 @@
 //
 // Run serves the driver through a real go-plugin gRPC connection (the same
 // sdk.ServeConfig the plugin binary uses) and checks every verb's contract
-// through the host-side client: the CRUD round trip, partial update,
-// not_found, auth_error on bad credentials, rate_limited with a
-// retry-after, unavailable on provider outages, idempotent create (also
-// after a lost response), the lookup tie-break, since filtering and paging
-// in ListRecent, delete and erase against the driver's capabilities,
-// context cancellation, and invalid input naming its field.
+// through the host-side client, each check (named in Checks) against a
+// fresh fake: Describe and ListObjects (the object's verbs consistent with
+// what the driver does), DescribeObject, TestConnection, the CRUD round
+// trip and partial update, not_found, auth_error, rate_limited with the
+// provider's own retry-after, unavailable, idempotent create (also after a
+// lost response), the lookup tie-break, ListRecent paged with its cursor
+// over records sharing a timestamp, per-object verbs (unlisted verbs
+// answer unsupported and write nothing), delete and erase with a truthful
+// hard_deleted, cancellation seen by the provider (Provider.Abandoned),
+// invalid input found by the sdk or by the driver, Authorize, Refresh,
+// credential updates, webhook verification and routing, and two tenants'
+// connections used concurrently without seeing each other's data.
 //
-// Third-party driver authors use it the same way: implement Provider on
-// the fake of their provider (see the Provider docs for the faults it must
-// be able to inject) and call Run.
+// Checks follow the driver's capabilities and the object's verbs: an
+// optional verb the driver lacks must answer unsupported; one it has must
+// be testable, so its fake implements the matching optional interface
+// (Authorizing, WebhookSending; TokenIssuing for drivers that obtain their
+// own tokens; Seeding for objects the driver cannot create). Options
+// describe the fake's assumptions: timestamp granularity, search lag and
+// phone region.
+//
+// The kit is shown to fail: its own tests run it against mutant drivers,
+// each breaking one rule, and assert the check guarding that rule fails
+// (see the sdk README). Third-party driver authors use it the same way as
+// crmhost's drivers: implement Provider on the fake of their provider and
+// call Run.
 package drivertest

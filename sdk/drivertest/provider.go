@@ -113,13 +113,20 @@ type Options struct {
 	// it larger than the fake's page size so paging happens (default 7).
 	Records int
 	// PhoneRegion is the region NewFields' phone numbers are valid in and
-	// the connections' default_region (default "US").
+	// the connections' default_region (default "US"; the kit sets it on
+	// connections that carry none, and fails on ones that carry another).
 	PhoneRegion string
 	// TimestampGranularity is the resolution of the provider's
 	// modification times (default 1ms; Odoo's write_date: 1s). The kit
 	// waits this long between writes it must tell apart, and pages
 	// ListRecent with its cursor over records that share one timestamp.
 	TimestampGranularity time.Duration
+	// UntimedWebhooks says the provider's webhook signatures cover no
+	// timestamp (only the body), so a replayed delivery cannot be told
+	// from the provider's own retry: the kit then does not require a
+	// stale delivery to be refused. Leave it false for schemes that sign
+	// a time (HubSpot v3).
+	UntimedWebhooks bool
 	// SearchLag is how long the provider's search takes to see a write
 	// (eventual consistency): the kit retries searches and lookups for up
 	// to this long before it fails (default 0).

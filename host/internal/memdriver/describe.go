@@ -19,8 +19,8 @@ const (
 	// ExpiredKey is answered with sdk.CodeAuth ("api key expired") on every
 	// call, so a connection holding it must be refreshed.
 	ExpiredKey = "expired-key"
-	// AuthCode is the only authorization code Authorize accepts; it must
-	// come with a PKCE verifier.
+	// AuthCode starts every authorization code Authorize accepts: any code
+	// with this prefix, once, with a PKCE verifier.
 	AuthCode = "mem-auth-code"
 	// RefreshToken is the only refresh_token Refresh accepts.
 	RefreshToken = "r"

@@ -8,7 +8,8 @@
 // Besides the contract it honours a few magic inputs that let tests
 // provoke failures on demand (SleepEmail for a slow lookup or create,
 // PanicEmail, ExitEmail, RateLimitEmail, ExpiredKey), and in-process users
-// can inject provider faults (Inject), so the sdk conformance kit runs
+// can inject provider faults (Inject) and count the calls abandoned
+// while it held them (Abandoned), so the sdk conformance kit runs
 // against it. Its data lives as long as the process: a restarted driver
 // starts empty. The binary is cmd/crm-driver-mem. Describe declares one
 // provider rate limit (DeclaredLimit), so the host's driver-side

@@ -23,9 +23,11 @@ type Driver struct {
 	now  func() time.Time
 	exit func(code int)
 
-	mu       sync.Mutex
-	accounts map[string]*account
-	faults   map[string][]Fault
+	mu        sync.Mutex
+	accounts  map[string]*account
+	faults    map[string][]Fault
+	abandoned map[string]int
+	codes     map[string]bool // authorization codes spent
 }
 
 // Option configures a Driver.
@@ -44,7 +46,7 @@ func WithExit(exit func(code int)) Option { return func(d *Driver) { d.exit = ex
 
 // New returns a driver with no accounts.
 func New(opts ...Option) *Driver {
-	d := &Driver{now: time.Now, exit: os.Exit, accounts: map[string]*account{}, faults: map[string][]Fault{}}
+	d := &Driver{now: time.Now, exit: os.Exit, accounts: map[string]*account{}, faults: map[string][]Fault{}, abandoned: map[string]int{}}
 	for _, o := range opts {
 		o(d)
 	}
@@ -303,22 +305,37 @@ func (d *Driver) DeleteRecord(ctx context.Context, conn sdk.Connection, ref sdk.
 	return sdk.DeleteResult{Deleted: true, HardDeleted: true}, nil
 }
 
-// Authorize exchanges AuthCode (with a PKCE verifier) for GoodKey and
-// RefreshToken, valid an hour, for the account in the connection's
-// config. Errors: CodeAuth for another code or a missing verifier,
-// CodeInvalid naming config.account without an account or "code" without
-// a code (the in-memory CRM has no form authorize step).
+// Authorize exchanges a code starting with AuthCode (each once, with a
+// PKCE verifier) for GoodKey and RefreshToken, valid an hour, for the
+// account in the connection's config. Errors: CodeAuth for another or a
+// used code or a missing verifier, CodeInvalid naming config.account
+// without an account or "code" without a code (the in-memory CRM has no
+// form authorize step).
 func (d *Driver) Authorize(_ context.Context, conn sdk.Connection, g sdk.Grant) (sdk.Authorization, error) {
 	switch {
 	case g.Code == "":
 		return sdk.Authorization{}, sdk.Invalid("code", "the in-memory CRM authorizes only through its sign-in")
 	case conn.Config[ConfigAccount] == "":
 		return sdk.Authorization{}, sdk.Invalid("config."+ConfigAccount, "is required")
-	case g.Code != AuthCode || g.CodeVerifier == "":
+	case !strings.HasPrefix(g.Code, AuthCode) || g.CodeVerifier == "" || !d.spendCode(g.Code):
 		return sdk.Authorization{}, sdk.Errorf(sdk.CodeAuth, "the authorization code was refused")
 	}
 	return sdk.Authorization{Secret: map[string]string{"api_key": GoodKey, "refresh_token": RefreshToken},
 		ExpiresAt: d.now().Add(time.Hour).UTC(), AccountID: conn.Config[ConfigAccount]}, nil
+}
+
+// spendCode reports whether code was unused, and uses it.
+func (d *Driver) spendCode(code string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.codes == nil {
+		d.codes = map[string]bool{}
+	}
+	if d.codes[code] {
+		return false
+	}
+	d.codes[code] = true
+	return true
 }
 
 // Refresh trades refresh token RefreshToken for a fresh key

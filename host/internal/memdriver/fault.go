@@ -72,10 +72,22 @@ func (d *Driver) fault(ctx context.Context, account string) (lose bool, err erro
 		select {
 		case <-time.After(f.Latency):
 		case <-ctx.Done():
+			d.mu.Lock()
+			d.abandoned[account]++
+			d.mu.Unlock()
 			return false, ctx.Err()
 		}
 	}
 	return false, nil
+}
+
+// Abandoned counts the calls on account that the provider was holding (an
+// injected FaultLatency) when their context ended: the provider saw its
+// client go away, as an HTTP provider sees a closed connection.
+func (d *Driver) Abandoned(account string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.abandoned[account]
 }
 
 // errLost is the answer to a write whose response was "lost".

@@ -2,8 +2,11 @@ package memdriver_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,21 +25,52 @@ type provider struct {
 	account string
 }
 
+// partnerKey is the app credential deliveries are signed with.
+const partnerKey = "mem-partner-key-123"
+
+// Connection can be refreshed, so the kit's refresh check runs; it
+// carries the partner key and names its account, as the host sends it.
 func (p provider) Connection() sdk.Connection {
-	return sdk.Connection{Config: map[string]string{"account": p.account}, Secret: map[string]string{"api_key": memdriver.GoodKey}}
+	return sdk.Connection{Config: map[string]string{"account": p.account},
+		Secret:    map[string]string{"api_key": memdriver.GoodKey, "refresh_token": memdriver.RefreshToken},
+		App:       map[string]string{"partner_key": partnerKey},
+		AccountID: p.account}
+}
+
+// Webhook is a delivery as the in-memory CRM sends it: one updated event
+// for the record of conn's account, signed with the partner key (the
+// body only: no timestamp, so Options.UntimedWebhooks).
+func (p provider) Webhook(t *testing.T, conn sdk.Connection, externalID string, now time.Time) sdk.WebhookRequest {
+	body, err := json.Marshal(map[string]any{"events": []memdriver.WebhookEvent{{ID: fmt.Sprintf("evt-%d", events.Add(1)),
+		Account: conn.Config["account"], Type: "updated", Object: memdriver.ObjectPeople, Record: externalID, At: now.UnixMilli()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sdk.WebhookRequest{Method: "POST", URL: "https://crmhost.test/webhooks/mem", Body: body,
+		Headers: map[string][]string{memdriver.SignatureHeader: {memdriver.SignWebhook(partnerKey, body)}}}
+}
+
+var events atomic.Int64
+
+// Grant is a sign-in to the provider's account: its config without a
+// secret, and the one code the in-memory CRM accepts, with a verifier.
+func (p provider) Grant(*testing.T) (sdk.Connection, sdk.Grant) {
+	c := p.Connection()
+	c.Secret = map[string]string{}
+	return c, sdk.Grant{Code: memdriver.AuthCode + "-" + strings.ToLower(rand.Text()), RedirectURI: "https://host.example/oauth/callback", CodeVerifier: "verifier-0123456789"}
 }
 
 func (p provider) BadConnection() sdk.Connection {
-	return sdk.Connection{Config: map[string]string{"account": p.account}, Secret: map[string]string{"api_key": "wrong-key-123"}}
+	c := p.Connection()
+	c.Secret = map[string]string{"api_key": "wrong-key-123"}
+	return c
 }
 
 func (p provider) OtherConnection() sdk.Connection {
 	return provider{d: p.d, account: p.account + "-other"}.Connection()
 }
 
-// Abandoned is a placeholder until memdriver counts abandoned calls: the
-// conformance kit's rewrite replaces it.
-func (p provider) Abandoned() int { return 0 }
+func (p provider) Abandoned() int { return p.d.Abandoned(p.account) }
 
 func (p provider) Inject(f drivertest.Fault) {
 	kinds := map[drivertest.FaultKind]memdriver.FaultKind{
@@ -63,6 +97,7 @@ func TestConformance(t *testing.T) {
 				"email": fmt.Sprintf("Person.%d@Example.com", n), "phone": fmt.Sprintf("+1 415 555 %04d", 1000+n)}
 		},
 		PhoneField: "phone", EmailField: "email", UpdateField: "notes",
+		UntimedWebhooks: true,
 	})
 }
 
@@ -232,3 +267,8 @@ func TestRecords(t *testing.T) {
 		t.Errorf("DescribeObject = %+v, %v", sch, err)
 	}
 }
+
+var (
+	_ drivertest.Provider       = provider{}
+	_ drivertest.WebhookSending = provider{}
+)

@@ -15,7 +15,15 @@
 // requests the real API accepts), so a driver that drifts from the real API
 // fails its tests instead of passing against a lenient fake.
 //
+// It serves two portals with separate data (Connection and
+// OtherConnection), so a driver that leaks one tenant's data into another's
+// call is caught.
+//
 // Server implements drivertest.Provider: Inject makes the next requests
 // fail the way HubSpot fails (429 with Retry-After, 502/503, dropped
-// responses, latency, expired tokens).
+// responses, latency, expired tokens), and Abandoned counts the requests
+// whose client gave up while the fake held them. It also implements
+// drivertest.Authorizing (Grant: a one-time OAuth code for the first
+// portal) and drivertest.WebhookSending (Webhook: a delivery signed v3 with
+// the app's client secret), so the whole conformance kit runs against it.
 package fake

@@ -3,7 +3,10 @@ package fake
 import (
 	"net/http"
 	"strings"
+	"testing"
 	"time"
+
+	"crmhost.dev/sdk"
 )
 
 // accessTokenTTL is how long HubSpot's OAuth access tokens live.
@@ -26,39 +29,61 @@ func expiredAuth(ago time.Duration) *apiError {
 		"The OAuth token used to make this call expired %d second(s) ago.", max(int(ago/time.Second), 1))
 }
 
-// authenticate checks the bearer token: the private-app token or a live
-// OAuth access token. It returns the token.
-func (s *Server) authenticate(r *http.Request) (string, *apiError) {
+// authCode is an issued authorization code: where it may be redeemed and
+// which portal it grants.
+type authCode struct {
+	redirect string
+	portal   *portal
+}
+
+// accessToken is an issued OAuth access token.
+type accessToken struct {
+	expires time.Time
+	portal  *portal
+}
+
+// authenticate checks the bearer token: a portal's private-app token or a
+// live OAuth access token. It returns the token and its portal.
+func (s *Server) authenticate(r *http.Request) (string, *portal, *apiError) {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return "", invalidAuth()
+		return "", nil, invalidAuth()
 	}
-	if token == s.o.Token {
-		return token, nil
+	if pt := s.privatePortal(token); pt != nil {
+		return token, pt, nil
 	}
 	s.mu.Lock()
-	exp, known := s.access[token]
+	at, known := s.access[token]
 	now := s.o.Now()
 	s.mu.Unlock()
 	switch {
 	case !known:
-		return "", invalidAuth()
-	case !now.Before(exp):
-		return "", expiredAuth(now.Sub(exp))
+		return "", nil, invalidAuth()
+	case !now.Before(at.expires):
+		return "", nil, expiredAuth(now.Sub(at.expires))
 	}
-	return token, nil
+	return token, at.portal, nil
 }
 
-// IssueAuthCode returns a one-time authorization code, as HubSpot's
-// authorize page would hand to redirectURI; POST /oauth/v1/token accepts
-// it once, with the same redirect_uri.
+// IssueAuthCode returns a one-time authorization code for the first
+// portal, as HubSpot's authorize page would hand to redirectURI; POST
+// /oauth/v1/token accepts it once, with the same redirect_uri.
 func (s *Server) IssueAuthCode(redirectURI string) string {
 	code := correlationID()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.codes[code] = redirectURI
+	s.codes[code] = authCode{redirect: redirectURI, portal: s.portals[0]}
 	return code
+}
+
+// Grant returns a connection without a secret (config and the app's
+// OAuth client) and an authorization code for the first portal, redeemable
+// once with its redirect URI: what the host holds when a user has just
+// approved the app.
+func (s *Server) Grant(*testing.T) (sdk.Connection, sdk.Grant) {
+	const redirect = "https://crmhost.test/oauth/callback"
+	return s.appConnection(), sdk.Grant{Code: s.IssueAuthCode(redirect), RedirectURI: redirect}
 }
 
 // ExpireAccessTokens expires every OAuth access token issued so far: they
@@ -67,9 +92,10 @@ func (s *Server) ExpireAccessTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	past := s.o.Now().Add(-time.Second)
-	for tok, exp := range s.access {
-		if exp.After(past) {
-			s.access[tok] = past
+	for tok, at := range s.access {
+		if at.expires.After(past) {
+			at.expires = past
+			s.access[tok] = at
 		}
 	}
 }
@@ -107,35 +133,39 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	resp := map[string]any{"token_type": "bearer", "expires_in": int(accessTokenTTL / time.Second),
-		"hub_id": hubID, "user_id": userID, "scopes": grantedScopes, "token_use": "access_token"}
+		"user_id": userID, "scopes": grantedScopes, "token_use": "access_token"}
+	pt := s.portals[0]
 	switch grant {
 	case "authorization_code":
 		code := f.Get("code")
-		redirect, ok := s.codes[code]
+		ac, ok := s.codes[code]
 		if !ok {
 			oauthError(w, "BAD_AUTH_CODE", "invalid_grant", "missing or unknown auth code")
 			return
 		}
-		if f.Get("redirect_uri") != redirect {
+		if f.Get("redirect_uri") != ac.redirect {
 			oauthError(w, "BAD_REDIRECT_URI", "invalid_grant", "redirect_uri does not match the one used to get the auth code")
 			return
 		}
 		delete(s.codes, code)
+		pt = ac.portal
 		rt := "na1-" + correlationID()
-		s.refresh[rt] = true
+		s.refresh[rt] = pt
 		resp["refresh_token"] = rt
 	case "refresh_token":
 		rt := f.Get("refresh_token")
-		if !s.refresh[rt] {
+		if s.refresh[rt] == nil {
 			oauthError(w, "BAD_REFRESH_TOKEN", "invalid_grant", "missing or unknown refresh token")
 			return
 		}
+		pt = s.refresh[rt]
 		resp["refresh_token"] = rt // HubSpot keeps the refresh token
 	case "client_credentials":
 		resp["token_use"] = "client_credentials"
 	}
+	resp["hub_id"] = pt.id
 	at := "CO" + randomToken(32)
-	s.access[at] = s.o.Now().Add(accessTokenTTL)
+	s.access[at] = accessToken{expires: s.o.Now().Add(accessTokenTTL), portal: pt}
 	resp["access_token"] = at
 	if grant != "refresh_token" {
 	} else if d := time.Duration(s.refreshDelay.Swap(0)); d > 0 {
@@ -151,20 +181,20 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	s.mu.Lock()
-	exp, ok := s.access[token]
+	at, ok := s.access[token]
 	now := s.o.Now()
 	s.mu.Unlock()
 	switch {
 	case !ok:
 		writeError(w, newError(http.StatusNotFound, catNotFound, "Token not found"))
 		return
-	case !now.Before(exp):
-		writeError(w, expiredAuth(now.Sub(exp)))
+	case !now.Before(at.expires):
+		writeError(w, expiredAuth(now.Sub(at.expires)))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token": token, "user": userEmail, "hub_domain": hubDomain, "scopes": grantedScopes,
-		"hub_id": hubID, "app_id": appID, "expires_in": int(exp.Sub(now) / time.Second),
+		"hub_id": at.portal.id, "app_id": appID, "expires_in": int(at.expires.Sub(now) / time.Second),
 		"user_id": userID, "token_type": "access", "is_private_distribution": false,
 	})
 }

@@ -50,6 +50,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	pt := portalOf(r)
 	q := r.URL.Query()
 	limit, e := intParam("limit", q.Get("limit"), 10)
 	if e != nil {
@@ -73,7 +74,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	page, next := []wireObject{}, ""
-	for _, rec := range s.sorted(t) {
+	for _, rec := range pt.sorted(t) {
 		if rec.Archived != archived || idNumber(rec.ID) < after {
 			continue
 		}
@@ -100,9 +101,10 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	pt := portalOf(r)
 	q := r.URL.Query()
 	s.mu.Lock()
-	rec, e := s.find(t, r.PathValue("objectId"), q.Get("idProperty"), q.Get("archived") == "true")
+	rec, e := pt.find(t, r.PathValue("objectId"), q.Get("idProperty"), q.Get("archived") == "true")
 	var out wireObject
 	if e == nil {
 		out = render(t, rec.Object, propertyList(q["properties"]), false)
@@ -126,6 +128,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	pt := portalOf(r)
 	var in objectInput
 	if e := decodeBody(r, &in); e != nil {
 		writeError(w, e)
@@ -137,13 +140,13 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	e = s.blockedEmail(t, props)
+	e = pt.blockedEmail(t, props)
 	if e == nil {
-		e = s.conflictFor(t, "", props)
+		e = pt.conflictFor(t, "", props)
 	}
 	var out wireObject
 	if e == nil {
-		out = render(t, s.create(t, props).Object, nil, true)
+		out = render(t, s.create(pt, t, props).Object, nil, true)
 	}
 	s.mu.Unlock()
 	if e != nil {
@@ -160,6 +163,7 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	pt := portalOf(r)
 	var in objectInput
 	if e := decodeBody(r, &in); e != nil {
 		writeError(w, e)
@@ -171,12 +175,12 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	rec, e := s.find(t, r.PathValue("objectId"), r.URL.Query().Get("idProperty"), false)
+	rec, e := pt.find(t, r.PathValue("objectId"), r.URL.Query().Get("idProperty"), false)
 	if e == nil {
-		e = s.blockedEmail(t, props)
+		e = pt.blockedEmail(t, props)
 	}
 	if e == nil {
-		e = s.conflictFor(t, rec.ID, props)
+		e = pt.conflictFor(t, rec.ID, props)
 	}
 	var out wireObject
 	if e == nil {
@@ -198,8 +202,9 @@ func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	pt := portalOf(r)
 	s.mu.Lock()
-	if rec, e := s.find(t, r.PathValue("objectId"), "", false); e == nil {
+	if rec, e := pt.find(t, r.PathValue("objectId"), "", false); e == nil {
 		s.archive(t, rec)
 	}
 	s.mu.Unlock()
@@ -216,6 +221,7 @@ func (s *Server) handleBatchArchive(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	pt := portalOf(r)
 	var in struct {
 		Inputs []idInput `json:"inputs"`
 	}
@@ -229,7 +235,7 @@ func (s *Server) handleBatchArchive(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	for _, i := range in.Inputs {
-		if rec, e := s.find(t, i.ID, "", false); e == nil {
+		if rec, e := pt.find(t, i.ID, "", false); e == nil {
 			s.archive(t, rec)
 		}
 	}
@@ -248,6 +254,7 @@ func (s *Server) handleBatchRead(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	pt := portalOf(r)
 	var in struct {
 		Inputs     []idInput `json:"inputs"`
 		Properties []string  `json:"properties"`
@@ -266,7 +273,7 @@ func (s *Server) handleBatchRead(w http.ResponseWriter, r *http.Request) {
 	started := s.o.Now()
 	results, missing := []wireObject{}, []string{}
 	for _, i := range in.Inputs {
-		rec, e := s.find(t, i.ID, in.IDProperty, archived)
+		rec, e := pt.find(t, i.ID, in.IDProperty, archived)
 		switch {
 		case e == nil:
 			results = append(results, render(t, rec.Object, in.Properties, false))
@@ -308,6 +315,7 @@ func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	pt := portalOf(r)
 	var in struct {
 		Inputs []upsertInput `json:"inputs"`
 	}
@@ -323,7 +331,7 @@ func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request) {
 	seen := map[string]bool{}
 	for n, i := range in.Inputs {
 		if !isUniqueKey(t, i.IDProperty) {
-			writeError(w, nonUnique(t, cmp.Or(i.IDProperty, "hs_object_id")))
+			writeError(w, nonUnique(pt, t, cmp.Or(i.IDProperty, "hs_object_id")))
 			return
 		}
 		key := i.IDProperty + "\x00" + strings.ToLower(i.ID)
@@ -348,14 +356,14 @@ func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request) {
 	started := s.o.Now()
 	targets := make([]*record, len(in.Inputs))
 	for n, i := range in.Inputs {
-		rec, _ := s.find(t, i.ID, i.IDProperty, false)
+		rec, _ := pt.find(t, i.ID, i.IDProperty, false)
 		self := ""
 		if rec != nil {
 			self = rec.ID
 		}
-		e := s.blockedEmail(t, props[n])
+		e := pt.blockedEmail(t, props[n])
 		if e == nil {
-			e = s.conflictFor(t, self, props[n])
+			e = pt.conflictFor(t, self, props[n])
 		}
 		if e != nil {
 			writeError(w, e)
@@ -367,7 +375,7 @@ func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request) {
 	for n, rec := range targets {
 		created := rec == nil
 		if created {
-			rec = s.create(t, props[n])
+			rec = s.create(pt, t, props[n])
 		} else {
 			s.update(t, rec, props[n])
 		}
@@ -384,6 +392,7 @@ func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request) {
 // later answers 400.
 func (s *Server) handleGDPRDelete(w http.ResponseWriter, r *http.Request) {
 	t, _ := lookupType("contacts")
+	pt := portalOf(r)
 	var in struct {
 		ObjectID   string `json:"objectId"`
 		IDProperty string `json:"idProperty"`
@@ -396,7 +405,7 @@ func (s *Server) handleGDPRDelete(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	var target *record
 	for _, archived := range []bool{false, true} {
-		if rec, e := s.find(t, in.ObjectID, in.IDProperty, archived); e == nil {
+		if rec, e := pt.find(t, in.ObjectID, in.IDProperty, archived); e == nil {
 			target = rec
 			break
 		} else if e.code != http.StatusNotFound {
@@ -406,9 +415,9 @@ func (s *Server) handleGDPRDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case target != nil:
-		delete(s.objects[t.Name], target.ID)
+		delete(pt.objects[t.Name], target.ID)
 	case in.IDProperty == "email":
-		s.blocked[strings.ToLower(in.ObjectID)] = true
+		pt.blocked[strings.ToLower(in.ObjectID)] = true
 	default:
 		writeError(w, notFound(in.ObjectID))
 		return

@@ -79,7 +79,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	var matches []Object
-	for _, rec := range s.sorted(t) {
+	for _, rec := range portalOf(r).sorted(t) {
 		if o, visible := s.indexed(rec); visible && matchesSearch(t, o, &req) {
 			matches = append(matches, o.clone())
 		}

@@ -2,6 +2,7 @@ package fake
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"log"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +25,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultToken        = "pat-na1-fake-token"
+	DefaultOtherToken   = "pat-na1-fake-token-other-portal"
 	DefaultClientID     = "fake-client-id"
 	DefaultClientSecret = "fake-client-secret"
 	// DefaultSearchCap is HubSpot's 10,000-result search window.
@@ -37,19 +40,25 @@ const (
 	maxBodyBytes  = 10 << 20
 )
 
-// The portal the fake pretends to be.
+// The portals the fake pretends to be: hubID answers Token, otherHubID
+// OtherToken.
 const (
-	hubID     = 1234567
-	hubDomain = "crmhost-fake.hubspot.com"
-	userID    = 7654321
-	userEmail = "dev@crmhost-fake.example"
-	appID     = 111111
+	hubID      = 1234567
+	otherHubID = 2345678
+	hubDomain  = "crmhost-fake.hubspot.com"
+	userID     = 7654321
+	userEmail  = "dev@crmhost-fake.example"
+	appID      = 111111
 )
 
 // Options configure a fake HubSpot.
 type Options struct {
-	// Token is the valid private-app bearer token (default DefaultToken).
+	// Token is the valid private-app bearer token of the portal
+	// (default DefaultToken).
 	Token string
+	// OtherToken is the private-app token of a second portal with its own
+	// data (default DefaultOtherToken).
+	OtherToken string
 	// PageSize clamps the limit of list and search requests. Zero keeps
 	// HubSpot's real caps: 100 a page for list, 200 for search.
 	PageSize int
@@ -75,6 +84,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.Token == "" {
 		o.Token = DefaultToken
+	}
+	if o.OtherToken == "" {
+		o.OtherToken = DefaultOtherToken
 	}
 	if o.SearchCap <= 0 {
 		o.SearchCap = DefaultSearchCap
@@ -113,16 +125,17 @@ type Server struct {
 	once    sync.Once
 
 	mu        sync.Mutex
-	objects   map[string]map[string]*record // type name -> id -> record
+	portals   []*portal // the Token's, then the OtherToken's
 	nextID    int64
 	lastWrite time.Time
-	blocked   map[string]bool // GDPR-blocklisted emails, lower case
 	requests  []Request
 	faults    []*pendingFault
-	codes     map[string]string    // OAuth code -> redirect URI
-	access    map[string]time.Time // OAuth access token -> expiry
-	refresh   map[string]bool
+	abandoned int
+	codes     map[string]authCode    // OAuth code -> redirect URI and portal
+	access    map[string]accessToken // OAuth access token -> expiry and portal
+	refresh   map[string]*portal     // OAuth refresh token -> portal
 	windows   map[string]*rateWindow // token -> rate-limit window
+	events    int64                  // webhook event ids issued
 
 	denied       atomic.Bool  // the consent page declines (SetConsent)
 	refreshDelay atomic.Int64 // nanoseconds the next refresh answer waits (DelayRefresh)
@@ -154,8 +167,8 @@ func Start(o Options) (*Server, error) {
 func start(o Options, report func(string, ...any)) (*Server, error) {
 	o = o.withDefaults()
 	s := &Server{o: o, report: report, closing: make(chan struct{}),
-		objects: map[string]map[string]*record{}, blocked: map[string]bool{},
-		codes: map[string]string{}, access: map[string]time.Time{}, refresh: map[string]bool{},
+		portals: []*portal{newPortal(hubID, o.Token), newPortal(otherHubID, o.OtherToken)},
+		codes:   map[string]authCode{}, access: map[string]accessToken{}, refresh: map[string]*portal{},
 		windows: map[string]*rateWindow{}, nextID: 1000}
 	if o.Strict {
 		sp, err := loadSpecs()
@@ -200,22 +213,38 @@ func (s *Server) Close() {
 	})
 }
 
-// Connection returns a connection with a valid token whose base_url is
-// the fake.
+// Connection returns a connection to the fake's first portal as the host
+// sends it: a valid private-app token, base_url pointing at the fake, the
+// app's OAuth client as app credentials and the portal id as account id.
 func (s *Server) Connection() sdk.Connection {
-	return s.connection(s.o.Token)
+	return s.connection(s.o.Token, hubID)
+}
+
+// OtherConnection returns a connection to the fake's second portal, whose
+// data is separate from the first's.
+func (s *Server) OtherConnection() sdk.Connection {
+	return s.connection(s.o.OtherToken, otherHubID)
 }
 
 // BadConnection returns a connection to the fake with a token it rejects
 // (401 INVALID_AUTHENTICATION).
 func (s *Server) BadConnection() sdk.Connection {
-	return s.connection("pat-na1-00000000-0000-0000-0000-000000000000")
+	return s.connection("pat-na1-00000000-0000-0000-0000-000000000000", hubID)
 }
 
-func (s *Server) connection(token string) sdk.Connection {
+func (s *Server) connection(token string, portal int) sdk.Connection {
+	c := s.appConnection()
+	c.Secret = map[string]string{"access_token": token}
+	c.AccountID = strconv.Itoa(portal)
+	return c
+}
+
+// appConnection is a connection without a secret: config and app
+// credentials only.
+func (s *Server) appConnection() sdk.Connection {
 	return sdk.Connection{
 		Config: map[string]string{sdk.ConfigBaseURL: s.URL, sdk.ConfigDefaultRegion: "US"},
-		Secret: map[string]string{"access_token": token},
+		App:    map[string]string{"client_id": s.o.ClientID, "client_secret": s.o.ClientSecret},
 	}
 }
 
@@ -231,8 +260,8 @@ func (s *Server) Requests() []Request {
 	return out
 }
 
-// Records returns the live (non-archived) objects of a type ("contacts"
-// or "0-1"), ordered by id. Unknown types have none.
+// Records returns the first portal's live (non-archived) objects of a type
+// ("contacts" or "0-1"), ordered by id. Unknown types have none.
 func (s *Server) Records(objectType string) []Object {
 	t, ok := lookupType(objectType)
 	if !ok {
@@ -241,7 +270,7 @@ func (s *Server) Records(objectType string) []Object {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Object
-	for _, rec := range s.sorted(t) {
+	for _, rec := range s.portals[0].sorted(t) {
 		if !rec.Archived {
 			out = append(out, rec.Object.clone())
 		}
@@ -288,11 +317,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, invalid error) {
 	if strings.HasPrefix(r.URL.Path, "/crm/") {
-		token, e := s.authenticate(r)
+		token, pt, e := s.authenticate(r)
 		if e != nil {
 			writeError(w, e)
 			return
 		}
+		r = r.WithContext(context.WithValue(r.Context(), portalKey{}, pt))
 		// HubSpot leaves the rate-limit headers off search responses.
 		if !strings.HasSuffix(r.URL.Path, "/search") {
 			s.rateHeaders(w.Header(), token)
@@ -306,8 +336,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, invalid error) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// sleep waits d unless the client goes away or the server closes first;
-// it reports whether the request should still be answered.
+// sleep waits d unless the client goes away (counted in Abandoned) or the
+// server closes first; it reports whether the request should still be
+// answered.
 func (s *Server) sleep(r *http.Request, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -315,9 +346,21 @@ func (s *Server) sleep(r *http.Request, d time.Duration) bool {
 	case <-t.C:
 		return true
 	case <-r.Context().Done():
+		s.mu.Lock()
+		s.abandoned++
+		s.mu.Unlock()
 	case <-s.closing:
 	}
 	return false
+}
+
+// Abandoned counts the requests whose client went away while the fake
+// held them (an injected Latency): a driver that passes its call's
+// context to its requests abandons them when the call ends.
+func (s *Server) Abandoned() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.abandoned
 }
 
 // drop closes the client's connection without an answer.
@@ -331,12 +374,8 @@ func drop(w http.ResponseWriter) {
 	panic(http.ErrAbortHandler)
 }
 
-var _ drivertest.Provider = (*Server)(nil)
-
-// OtherConnection is a placeholder until the fake holds several portals:
-// the conformance kit's rewrite replaces it.
-func (s *Server) OtherConnection() sdk.Connection { return s.Connection() }
-
-// Abandoned is a placeholder until the fake counts abandoned requests: the
-// conformance kit's rewrite replaces it.
-func (s *Server) Abandoned() int { return 0 }
+var (
+	_ drivertest.Provider       = (*Server)(nil)
+	_ drivertest.Authorizing    = (*Server)(nil)
+	_ drivertest.WebhookSending = (*Server)(nil)
+)

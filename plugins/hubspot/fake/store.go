@@ -104,9 +104,10 @@ func (s *Server) indexed(rec *record) (Object, bool) {
 	return Object{}, false
 }
 
-// sorted returns the records of a type ordered by id. Callers hold s.mu.
-func (s *Server) sorted(t *objectType) []*record {
-	out := slices.Collect(maps.Values(s.objects[t.Name]))
+// sorted returns the portal's records of a type ordered by id. Callers
+// hold s.mu.
+func (pt *portal) sorted(t *objectType) []*record {
+	out := slices.Collect(maps.Values(pt.objects[t.Name]))
 	slices.SortFunc(out, func(a, b *record) int { return cmp.Compare(idNumber(a.ID), idNumber(b.ID)) })
 	return out
 }
@@ -129,10 +130,11 @@ func sameValue(t *objectType, prop, a, b string) bool {
 }
 
 // find resolves an object id, or a unique value when idProperty names a
-// unique property, among archived or live objects. Callers hold s.mu.
-func (s *Server) find(t *objectType, id, idProperty string, archived bool) (*record, *apiError) {
+// unique property, among the portal's archived or live objects. Callers
+// hold s.mu.
+func (pt *portal) find(t *objectType, id, idProperty string, archived bool) (*record, *apiError) {
 	if idProperty == "" || idProperty == "hs_object_id" {
-		rec := s.objects[t.Name][id]
+		rec := pt.objects[t.Name][id]
 		if rec == nil || rec.Archived != archived {
 			return nil, notFound(id)
 		}
@@ -142,9 +144,9 @@ func (s *Server) find(t *objectType, id, idProperty string, archived bool) (*rec
 		if _, ok := t.prop(idProperty); !ok {
 			return nil, propertyErrors([]invalidProperty{doesntExist(idProperty)})
 		}
-		return nil, nonUnique(t, idProperty)
+		return nil, nonUnique(pt, t, idProperty)
 	}
-	for _, rec := range s.sorted(t) {
+	for _, rec := range pt.sorted(t) {
 		if rec.Archived == archived && sameValue(t, idProperty, rec.Properties[idProperty], id) {
 			return rec, nil
 		}
@@ -152,8 +154,8 @@ func (s *Server) find(t *objectType, id, idProperty string, archived bool) (*rec
 	return nil, notFound(id)
 }
 
-func nonUnique(t *objectType, prop string) *apiError {
-	return validationError("Unable to perform update/upsert by non-unique %s property %s in portal ID %d", t.ID, prop, hubID)
+func nonUnique(pt *portal, t *objectType, prop string) *apiError {
+	return validationError("Unable to perform update/upsert by non-unique %s property %s in portal ID %d", t.ID, prop, pt.id)
 }
 
 func doesntExist(name string) invalidProperty {
@@ -238,15 +240,15 @@ func checkValue(t *objectType, p propertyDef, v string) (string, string) {
 	return "", ""
 }
 
-// conflictFor returns the 409 for values that a live object other than
-// selfID already holds in a unique property. Callers hold s.mu.
-func (s *Server) conflictFor(t *objectType, selfID string, props map[string]string) *apiError {
+// conflictFor returns the 409 for values that a live object of the portal
+// other than selfID already holds in a unique property. Callers hold s.mu.
+func (pt *portal) conflictFor(t *objectType, selfID string, props map[string]string) *apiError {
 	for _, name := range slices.Sorted(maps.Keys(props)) {
 		v := props[name]
 		if v == "" || !isUniqueKey(t, name) {
 			continue
 		}
-		for _, rec := range s.sorted(t) {
+		for _, rec := range pt.sorted(t) {
 			if rec.ID != selfID && !rec.Archived && sameValue(t, name, rec.Properties[name], v) {
 				return conflict(t, rec.ID)
 			}
@@ -256,17 +258,18 @@ func (s *Server) conflictFor(t *objectType, selfID string, props map[string]stri
 }
 
 // blockedEmail answers the 400 for a contact email that a GDPR delete put
-// on the blocklist. Callers hold s.mu.
-func (s *Server) blockedEmail(t *objectType, props map[string]string) *apiError {
-	if e := props["email"]; t.Name == "contacts" && e != "" && s.blocked[strings.ToLower(e)] {
+// on the portal's blocklist. Callers hold s.mu.
+func (pt *portal) blockedEmail(t *objectType, props map[string]string) *apiError {
+	if e := props["email"]; t.Name == "contacts" && e != "" && pt.blocked[strings.ToLower(e)] {
 		return propertyErrors([]invalidProperty{{Message: fmt.Sprintf("Email address %s was permanently deleted (GDPR) and is blocklisted", e),
 			Error: "INVALID_EMAIL", Name: "email"}})
 	}
 	return nil
 }
 
-// create stores a new object. Callers hold s.mu and have checked props.
-func (s *Server) create(t *objectType, props map[string]string) *record {
+// create stores a new object in the portal (ids are unique across
+// portals, as HubSpot's are). Callers hold s.mu and have checked props.
+func (s *Server) create(pt *portal, t *objectType, props map[string]string) *record {
 	s.nextID++
 	id := strconv.FormatInt(s.nextID, 10)
 	ts := s.stamp()
@@ -274,10 +277,10 @@ func (s *Server) create(t *objectType, props map[string]string) *record {
 	rec.Properties["createdate"] = formatTime(ts)
 	s.apply(t, rec, props, ts)
 	rec.Properties["hs_object_id"] = id
-	if s.objects[t.Name] == nil {
-		s.objects[t.Name] = map[string]*record{}
+	if pt.objects[t.Name] == nil {
+		pt.objects[t.Name] = map[string]*record{}
 	}
-	s.objects[t.Name][id] = rec
+	pt.objects[t.Name][id] = rec
 	return rec
 }
 

@@ -13,7 +13,7 @@ import (
 type driver struct{}
 
 var record = sdk.Record{Object: "contacts", ExternalID: "1001", RecordURL: "https://crm.example/contacts/1001",
-	Fields: map[string]any{"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.com", "phone": "+14155550100"},
+	Fields:    map[string]any{"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.com", "phone": "+14155550100"},
 	UpdatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 
 func (driver) Describe(context.Context) (sdk.Description, error) {
