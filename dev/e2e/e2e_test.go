@@ -21,7 +21,7 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("connect", func(t *testing.T) {
 		res := decode[connectResult](t, h.connect(t, tenant, h.credentials()), http.StatusOK)
-		want := connection{TenantID: tenant, Provider: "hubspot", Status: "active",
+		want := connection{TenantID: tenant, Provider: "hubspot", Status: "active", AccountID: h.fake.Connection().AccountID,
 			Config: map[string]string{"base_url": h.fake.URL, "default_region": "US",
 				"app_base_url": "https://app.hubspot.com", "webhook_legacy_signatures": "false"}}
 		if diff := cmp.Diff(want, res.Connection); diff != "" || !res.Test.OK {

@@ -199,6 +199,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /oauth/v1/token", s.handleToken)
 	m.HandleFunc("GET /oauth/v1/access-tokens/{token}", s.handleTokenInfo)
 	m.HandleFunc("GET "+consentPath, s.handleAuthorize)
+	m.HandleFunc("GET "+accountInfoPath, s.handleAccountInfo)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newError(http.StatusNotFound, catNotFound, "resource not found"))
 	})
@@ -292,8 +293,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	f, faulty := s.takeFault()
 	var invalid error
-	// The consent page is HubSpot's web app, not its API: no spec.
-	if s.specs != nil && r.URL.Path != consentPath {
+	// The consent page is HubSpot's web app, not its API, and the account
+	// details have no spec in shared/specs: neither is validated.
+	if s.specs != nil && r.URL.Path != consentPath && r.URL.Path != accountInfoPath {
 		if invalid = s.specs.validate(r, body); invalid != nil {
 			s.report("hubspot fake: %s %s does not match HubSpot's OpenAPI spec: %v", r.Method, redactPath(r.URL.Path), invalid)
 		}

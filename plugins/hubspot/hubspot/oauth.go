@@ -28,7 +28,7 @@ func (d *Driver) TestConnection(ctx context.Context, conn sdk.Connection) (sdk.T
 	if err == nil {
 		res := sdk.TestResult{OK: true, AccountID: conn.AccountID}
 		if res.AccountID == "" {
-			res.AccountID = d.tokenHub(ctx, conn, conn.Secret["access_token"])
+			res.AccountID = d.portal(ctx, conn, conn.Secret["access_token"])
 		}
 		return res, nil
 	}
@@ -66,7 +66,7 @@ func (d *Driver) Authorize(ctx context.Context, conn sdk.Connection, grant sdk.G
 		if err := d.probe(ctx, conn); err != nil {
 			return sdk.Authorization{}, err
 		}
-		return sdk.Authorization{Secret: maps.Clone(conn.Secret), AccountID: d.tokenHub(ctx, conn, conn.Secret["access_token"])}, nil
+		return sdk.Authorization{Secret: maps.Clone(conn.Secret), AccountID: d.portal(ctx, conn, conn.Secret["access_token"])}, nil
 	}
 	cfg, err := oauthConfig(conn, grant.RedirectURI)
 	if err != nil {
@@ -194,6 +194,31 @@ func extraString(tok *oauth2.Token, key string) string {
 	return ""
 }
 
+// portal learns the portal (hub) id a token belongs to: GET
+// /account-info/v3/details, which answers for private-app and OAuth
+// tokens alike, else the OAuth token's info. Best effort: "" on failure.
+func (d *Driver) portal(ctx context.Context, conn sdk.Connection, token string) string {
+	var details struct {
+		PortalID any `json:"portalId"`
+	}
+	if err := d.send(ctx, conn, token, call{method: http.MethodGet, path: "/account-info/v3/details", out: &details}); err == nil {
+		if id := idString(details.PortalID); id != "" {
+			return id
+		}
+	}
+	return d.tokenHub(ctx, conn, token)
+}
+
+func idString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return ""
+}
+
 // tokenHub asks GET /oauth/v1/access-tokens/{token} for the token's hub
 // id; it is best effort and answers "" on any failure.
 func (d *Driver) tokenHub(ctx context.Context, conn sdk.Connection, token string) string {
@@ -203,13 +228,7 @@ func (d *Driver) tokenHub(ctx context.Context, conn sdk.Connection, token string
 	if err := d.send(ctx, conn, token, call{method: http.MethodGet, path: "/oauth/v1/access-tokens/" + url.PathEscape(token), out: &info}); err != nil {
 		return ""
 	}
-	switch v := info.HubID.(type) {
-	case string:
-		return v
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	return ""
+	return idString(info.HubID)
 }
 
 var (
