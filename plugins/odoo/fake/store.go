@@ -56,6 +56,8 @@ func newDatabase(name string, o Options, now func() time.Time) *database {
 // countries and the bot user's partner.
 func (db *database) seed() {
 	root := &user{uid: 1}
+	// uid 1 is the superuser (OdooBot), who has no API key.
+	db.insert(root, "res.users", row{"name": "OdooBot", "login": "__system__", "active": false})
 	for _, n := range modelNames(db.models) {
 		m := db.models[n]
 		state := "base"
