@@ -119,7 +119,9 @@ func TestJSON2Statuses(t *testing.T) {
 
 func TestSearchSemantics(t *testing.T) {
 	s := fake.New(t, fake.Options{})
-	create := func(vals map[string]any) int { return num(t, exec(t, s, "res.partner", "create", []any{vals}, nil).ok(t)) }
+	create := func(vals map[string]any) int {
+		return num(t, exec(t, s, "res.partner", "create", []any{vals}, nil).ok(t))
+	}
 	a := create(map[string]any{"name": "Ada", "email": "Ada_L@Example.com", "phone": "(415) 555-0100"})
 	b := create(map[string]any{"name": "Bob", "email": "adaxl@example.com", "phone": "+1 415-555-0100", "mobile": "+44 20 7946 0018"})
 	c := create(map[string]any{"name": "Cy", "email": "cy@example.com", "active": false})
