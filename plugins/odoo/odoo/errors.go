@@ -159,9 +159,11 @@ func (s *session) annotate(err error, model string) error {
 	var f fault
 	var m missingEndpoint
 	switch {
+	case errors.As(err, &m) && m.proto == protoJSON2 && s.version.major > 0 && s.version.major < 19:
+		return &sdk.Error{Code: sdk.CodeInvalid, Field: configAPI, Cause: err, Message: "this server runs Odoo " + s.version.serie +
+			", which has no JSON-2 API (it came with Odoo 19): set api to auto or jsonrpc"}
 	case errors.As(err, &m) && m.proto == protoJSON2:
-		return &sdk.Error{Code: sdk.CodeInvalid, Field: configDatabase, Cause: err, Message: "Odoo answered 404 for database \"" + s.db +
-			"\": the server has no such database, or it is older than Odoo 19 and has no JSON-2 API (set api to jsonrpc)"}
+		return &sdk.Error{Code: sdk.CodeInvalid, Field: configDatabase, Cause: err, Message: missingDatabase(s.db)}
 	case errors.As(err, &m):
 		return &sdk.Error{Code: sdk.CodeInvalid, Field: "config." + sdk.ConfigBaseURL, Cause: err,
 			Message: "no Odoo JSON-RPC endpoint at this address (/jsonrpc answered 404): check the URL, or set api to json2 for an Odoo 19+ server without JSON-RPC"}
@@ -170,8 +172,7 @@ func (s *session) annotate(err error, model string) error {
 	}
 	switch {
 	case e.Field == configDatabase:
-		return &sdk.Error{Code: sdk.CodeInvalid, Field: configDatabase, Cause: f, Message: "Odoo has no database \"" + s.db +
-			"\" at this address: check the database name (on Odoo Online, the part before .odoo.com; self-hosted, as listed at /web/database/selector)"}
+		return &sdk.Error{Code: sdk.CodeInvalid, Field: configDatabase, Cause: f, Message: missingDatabase(s.db)}
 	case e.Code == sdk.CodeInvalid && e.Field == "object":
 		msg := "the model " + model + " does not exist in Odoo database \"" + s.db + "\": the app or module that provides it is not installed"
 		if model == modelLead {
@@ -183,6 +184,10 @@ func (s *session) annotate(err error, model string) error {
 			"\" (" + f.Message + "): create a new API key under Preferences → Account Security (keys expire), and check the username"}
 	}
 	return err
+}
+
+func missingDatabase(db string) string {
+	return "Odoo has no database \"" + db + "\" at this address: check the database name (on Odoo Online, the part before .odoo.com; self-hosted, as listed at /web/database/selector)"
 }
 
 // isAccessDenied reports whether err is Odoo's AccessDenied (a rejected

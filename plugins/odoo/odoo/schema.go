@@ -3,7 +3,6 @@ package odoo
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
@@ -198,13 +197,6 @@ func (d *Driver) ListObjects(ctx context.Context, conn sdk.Connection) ([]sdk.Ob
 		out = append(out, info)
 	}
 	return out, nil
-}
-
-// decodeRows decodes a search_read answer kept raw.
-func decodeRows(raw json.RawMessage) ([]map[string]any, error) {
-	var rows []map[string]any
-	err := json.Unmarshal(raw, &rows)
-	return rows, err
 }
 
 var (
