@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	hubspot "crmhost.dev/plugins/hubspot/fake"
+	odoo "crmhost.dev/plugins/odoo/fake"
 	"crmhost.dev/sdk"
 )
 
@@ -30,6 +31,7 @@ type StartFunc func(logf func(format string, args ...any)) (Provider, error)
 // A driver without an entry here is not seeded in dev mode.
 var Fakes = map[string]StartFunc{
 	"hubspot": startHubSpot,
+	"odoo":    startOdoo,
 }
 
 // startHubSpot starts the HubSpot fake validating every request against
@@ -42,6 +44,13 @@ func startHubSpot(logf func(string, ...any)) (Provider, error) {
 	}
 	logf("WARNING: hubspot fake: %v; serving WITHOUT validating requests against HubSpot's specs (set %s to the specs folder to validate)", err, hubspot.SpecsDirEnv)
 	return hubspot.Start(hubspot.Options{})
+}
+
+// startOdoo starts the Odoo fake: one Odoo 17 server (JSON-RPC) whose
+// first database the demo tenant connects to, reporting requests that do
+// not match the shape of Odoo's protocols on stderr.
+func startOdoo(func(string, ...any)) (Provider, error) {
+	return odoo.Start(odoo.Options{Strict: true})
 }
 
 // FakesFile is the document `crmhost dev -fakes` reads: one entry per

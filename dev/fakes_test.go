@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 
 	"crmhost.dev/dev"
@@ -78,5 +80,44 @@ func TestStartFakesOnlyForBuiltDrivers(t *testing.T) {
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("fakes.json mode %v (%v), want 0600", fi.Mode(), err)
+	}
+}
+
+// TestOdooFake starts the Odoo fake for dev mode: its connect-form
+// credentials are the driver's fields, and it answers JSON-RPC with them.
+func TestOdooFake(t *testing.T) {
+	plugins := t.TempDir()
+	if err := os.WriteFile(dev.DriverBinary(plugins, "odoo"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, err := dev.StartFakes(plugins, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	if len(r.File.Providers) != 1 || r.File.Providers[0].Slug != "odoo" {
+		t.Fatalf("providers %+v, want odoo", r.File.Providers)
+	}
+	creds := r.File.Providers[0].Credentials
+	keys := make([]string, 0, len(creds))
+	for k := range creds {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if diff := cmp.Diff([]string{"api_key", "base_url", "database", "default_region", "username"}, keys); diff != "" {
+		t.Fatalf("credentials (-want +got):\n%s", diff)
+	}
+	body := `{"jsonrpc":"2.0","method":"call","id":1,"params":{"service":"common","method":"authenticate","args":["` +
+		creds["database"] + `","` + creds["username"] + `","` + creds["api_key"] + `",{}]}}`
+	resp, err := http.Post(creds["base_url"]+"/jsonrpc", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Result any `json:"result"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Result == false || out.Result == nil {
+		t.Fatalf("authenticate with the dev credentials = %v, %v", out.Result, err)
 	}
 }

@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	crmhost.dev/host v0.0.0
 	crmhost.dev/plugins/hubspot v0.0.0
+	crmhost.dev/plugins/odoo v0.0.0
 	crmhost.dev/sdk v0.0.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/go-cmp v0.7.0
@@ -98,5 +99,6 @@ require (
 replace (
 	crmhost.dev/host => ../host
 	crmhost.dev/plugins/hubspot => ../plugins/hubspot
+	crmhost.dev/plugins/odoo => ../plugins/odoo
 	crmhost.dev/sdk => ../sdk
 )
