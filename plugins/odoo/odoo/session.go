@@ -88,8 +88,8 @@ func (d *Driver) open(ctx context.Context, conn sdk.Connection, fresh bool) (*se
 		return nil, err
 	}
 	var update sdk.CredentialUpdate
-	if conn.AccountID == "" {
-		update.AccountID = accountID(conn)
+	if id := accountID(conn); id != conn.AccountID {
+		update.AccountID = id // a new connection, or its URL or database changed
 	}
 	v, ok := parseServerVersion(conn.Config[configServerVersion])
 	if fresh || !ok {

@@ -66,13 +66,23 @@ func TestStaleUID(t *testing.T) {
 	srv := fake.New(t, fake.Options{})
 	conn := srv.Connection()
 	conn.Config["server_version"], conn.Config["uid"] = "17.0", "41"
-	conn.AccountID = "known"
+	conn.AccountID = strings.TrimPrefix(srv.URL, "http://") + "/" + fake.DefaultDatabase
 	ctx, got := capture(t)
 	if _, err := odoo.New().LookupCustomer(ctx, conn, sdk.LookupQuery{Email: "a@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(&sdk.CredentialUpdate{Config: map[string]string{"uid": "2"}}, got()); diff != "" {
 		t.Errorf("credential update (-want +got):\n%s", diff)
+	}
+	// A connection whose database was edited gets its new account.
+	moved := srv.OtherConnection()
+	moved.AccountID = conn.AccountID
+	ctx, got = capture(t)
+	if _, err := odoo.New().LookupCustomer(ctx, moved, sdk.LookupQuery{Email: "a@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if u := got(); u == nil || u.AccountID != strings.TrimPrefix(srv.URL, "http://")+"/"+fake.OtherDatabase {
+		t.Errorf("after a database change: update %+v, want the other database's account", u)
 	}
 	// A key revoked under a valid uid stays an auth_error after one
 	// renewal attempt.
