@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"html"
 	"maps"
 	"slices"
 	"strconv"
@@ -103,8 +104,29 @@ func completeVals(o objectType, vals map[string]any) error {
 		if isUnset(vals["message_type"]) {
 			vals["message_type"] = "comment"
 		}
+		if body, ok := vals["body"].(string); ok {
+			vals["body"] = bodyHTML(body)
+		}
 	}
 	return nil
+}
+
+// bodyHTML makes a message body Odoo's chatter shows as written: HTML
+// (starting with a tag) is kept, plain text (a transcript) is escaped,
+// with its paragraphs and line breaks kept, as Odoo's plaintext2html
+// does.
+func bodyHTML(body string) string {
+	t := strings.TrimSpace(body)
+	if t == "" || strings.HasPrefix(t, "<") {
+		return body
+	}
+	var b strings.Builder
+	for _, para := range strings.Split(strings.ReplaceAll(t, "\r\n", "\n"), "\n\n") {
+		if para = strings.TrimSpace(para); para != "" {
+			b.WriteString("<p>" + strings.ReplaceAll(html.EscapeString(para), "\n", "<br>") + "</p>")
+		}
+	}
+	return b.String()
 }
 
 // create is create(vals_list=[vals]); Odoo answers the list of new ids.

@@ -226,6 +226,15 @@ func TestConversation(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s: message (-want +got):\n%s", v, diff)
 		}
+		// A plain-text transcript is escaped and keeps its lines.
+		plain, err := d.CreateRecord(ctxFor(t), srv.Connection(), sdk.CreateInput{Object: "mail.message", Fields: map[string]any{
+			"model": "res.partner", "res_id": p, "body": "Caller: is 5 < 6?\nAgent: yes\n\nCaller: thanks"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := read(t, srv, "mail.message", atoi(t, plain.ExternalID), "body")["body"]; got != "<p>Caller: is 5 &lt; 6?<br>Agent: yes</p><p>Caller: thanks</p>" {
+			t.Errorf("%s: plain body stored as %q", v, got)
+		}
 		_, err = d.LookupCustomer(ctxFor(t), srv.Connection(), sdk.LookupQuery{Email: "a@example.com", Objects: []string{"mail.message"}})
 		if err != nil {
 			// Called directly the driver answers no match; through the sdk
