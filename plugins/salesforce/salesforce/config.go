@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"crmhost.dev/sdk"
+	"crmhost.dev/sdk/provider"
 )
 
 // Version is the driver's version, reported by Describe. Release builds set
@@ -52,7 +53,7 @@ const (
 
 // Driver is the Salesforce driver. It holds no tenant state; use New.
 type Driver struct {
-	http *http.Client
+	http *provider.Client
 	now  func() time.Time
 }
 
@@ -65,10 +66,11 @@ func WithClock(now func() time.Time) Option { return func(d *Driver) { d.now = n
 
 // New returns a Salesforce driver.
 func New(opts ...Option) *Driver {
-	d := &Driver{http: newHTTPClient(), now: time.Now}
+	d := &Driver{now: time.Now}
 	for _, o := range opts {
 		o(d)
 	}
+	d.http = newHTTPClient(d.now)
 	return d
 }
 
@@ -188,19 +190,19 @@ type api struct {
 }
 
 // rest runs a REST call with the connection's session. Every failure is an
-// *sdk.Error (see classify), with the connection's tokens redacted.
-func (d *Driver) rest(ctx context.Context, conn sdk.Connection, c api) (*response, error) {
+// *sdk.Error (see classify), with the connection's secrets redacted.
+func (d *Driver) rest(ctx context.Context, conn sdk.Connection, c api) error {
 	token := conn.Secret["access_token"]
 	if token == "" {
-		return nil, sdk.Errorf(sdk.CodeAuth, "the connection has no access_token: connect it with OAuth (the host refreshes it)")
+		return sdk.Errorf(sdk.CodeAuth, "the connection has no access_token: connect it with OAuth (the host refreshes it)")
 	}
 	base, err := instanceURL(conn)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ver, err := apiVersion(conn)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	h := c.header.Clone()
 	if h == nil {
@@ -212,40 +214,5 @@ func (d *Driver) rest(ctx context.Context, conn sdk.Connection, c api) (*respons
 		path = "/services/data/v" + ver + path
 	}
 	return d.do(ctx, request{method: c.method, base: base, path: path, query: c.query, header: h, json: c.in,
-		secrets: secretsOf(conn)}, c.out)
-}
-
-// do sends req and decodes a 2xx JSON answer into out; any other answer is
-// classified.
-func (d *Driver) do(ctx context.Context, req request, out any) (*response, error) {
-	resp, err := d.send(ctx, req)
-	if err != nil {
-		e := sdk.AsError(err)
-		e.Message = redact(e.Message, req.secrets...)
-		return nil, e
-	}
-	if resp.status < 200 || resp.status > 299 {
-		e := classify(resp, d.now())
-		e.Message = redact(e.Message, req.secrets...)
-		return resp, e
-	}
-	if out != nil && len(strings.TrimSpace(string(resp.body))) > 0 {
-		if err := jsonUnmarshal(resp.body, out); err != nil {
-			return resp, &sdk.Error{Code: sdk.CodeUnavailable, Message: "Salesforce answered " + strconv.Itoa(resp.status) +
-				" with a body that is not the expected JSON", Cause: err}
-		}
-	}
-	return resp, nil
-}
-
-// secretsOf lists the connection's secret values, for redaction.
-func secretsOf(conn sdk.Connection) []string {
-	out := make([]string, 0, len(conn.Secret)+len(conn.App))
-	for _, v := range conn.Secret {
-		out = append(out, v)
-	}
-	if v := conn.App[appClientSecret]; v != "" {
-		out = append(out, v)
-	}
-	return out
+		secrets: provider.SecretsOf(conn)}, c.out)
 }

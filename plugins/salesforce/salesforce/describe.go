@@ -269,7 +269,7 @@ func (d *Driver) DescribeObject(ctx context.Context, conn sdk.Connection, object
 		Name   string          `json:"name"`
 		Fields []fieldDescribe `json:"fields"`
 	}
-	if _, err := d.rest(ctx, conn, api{path: "/sobjects/" + url.PathEscape(object) + "/describe", out: &resp}); err != nil {
+	if err := d.rest(ctx, conn, api{path: "/sobjects/" + url.PathEscape(object) + "/describe", out: &resp}); err != nil {
 		return sdk.ObjectSchema{}, err
 	}
 	out := sdk.ObjectSchema{Object: object, Fields: make([]sdk.Field, 0, len(resp.Fields))}
@@ -312,7 +312,7 @@ func (d *Driver) ListObjects(ctx context.Context, conn sdk.Connection) ([]sdk.Ob
 	var resp struct {
 		SObjects []globalObject `json:"sobjects"`
 	}
-	if _, err := d.rest(ctx, conn, api{path: "/sobjects", out: &resp}); err != nil {
+	if err := d.rest(ctx, conn, api{path: "/sobjects", out: &resp}); err != nil {
 		return nil, err
 	}
 	desc, _ := d.Describe(ctx)

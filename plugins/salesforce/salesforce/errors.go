@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"crmhost.dev/sdk"
+	"crmhost.dev/sdk/provider"
 )
 
 // apiError is one entry of Salesforce's error array:
@@ -49,42 +50,40 @@ const maxMessage = 1000
 //
 // The message is Salesforce's own (errorCode: message); the caller
 // redacts secrets besides.
-func classify(resp *response, now time.Time) *sdk.Error {
-	ae := firstError(resp.body)
+func classify(resp *provider.Response) *sdk.Error {
+	ae := firstError(resp.Body)
 	msg := strings.TrimSpace(ae.Message)
 	if msg == "" {
-		msg = "Salesforce answered " + strconv.Itoa(resp.status) + " " + http.StatusText(resp.status)
+		msg = "Salesforce answered " + strconv.Itoa(resp.Status) + " " + http.StatusText(resp.Status)
 	}
 	if ae.Code != "" {
 		msg = ae.Code + ": " + msg
 	}
 	msg = truncate(msg)
 	switch {
-	case resp.status == http.StatusUnauthorized:
+	case resp.Status == http.StatusUnauthorized:
 		return &sdk.Error{Code: sdk.CodeAuth, Message: msg}
 	case ae.Code == "REQUEST_LIMIT_EXCEEDED":
-		ra, ok := retryAfterHeader(resp.header, now)
-		if !ok || ra <= 0 {
+		ra := resp.RetryAfter
+		if ra <= 0 {
 			ra = dailyLimitRetryAfter
 			if strings.Contains(ae.Message, "Concurrent") {
 				ra = concurrencyLimitRetryAfter
 			}
 		}
-		if usage := resp.header.Get("Sforce-Limit-Info"); usage != "" {
+		if usage := resp.Header.Get("Sforce-Limit-Info"); usage != "" {
 			msg += " (" + usage + ")"
 		}
 		return sdk.RateLimited(ra, "%s", msg)
-	case resp.status == http.StatusForbidden:
+	case resp.Status == http.StatusForbidden:
 		return &sdk.Error{Code: sdk.CodeAuth, Message: msg}
-	case resp.status == http.StatusNotFound || resp.status == http.StatusGone:
+	case resp.Status == http.StatusNotFound || resp.Status == http.StatusGone:
 		return &sdk.Error{Code: sdk.CodeNotFound, Message: msg}
-	case resp.status == http.StatusMultipleChoices:
+	case resp.Status == http.StatusMultipleChoices:
 		return &sdk.Error{Code: sdk.CodeConflict, Message: "several Salesforce records match that external id"}
-	case resp.status >= 500 || resp.status == http.StatusRequestTimeout:
+	case resp.Status >= 500 || resp.Status == http.StatusRequestTimeout:
 		e := &sdk.Error{Code: sdk.CodeUnavailable, Message: msg}
-		if ra, ok := retryAfterHeader(resp.header, now); ok {
-			e.RetryAfter = ra
-		}
+		e.RetryAfter = resp.RetryAfter
 		return e
 	}
 	switch ae.Code {
@@ -97,7 +96,7 @@ func classify(resp *response, now time.Time) *sdk.Error {
 	case "MALFORMED_SEARCH", "INVALID_SEARCH", "INVALID_SEARCH_TERM":
 		return &sdk.Error{Code: sdk.CodeInvalid, Field: "query", Message: msg}
 	}
-	if resp.status >= 400 && resp.status < 500 {
+	if resp.Status >= 400 && resp.Status < 500 {
 		e := &sdk.Error{Code: sdk.CodeInvalid, Message: msg}
 		if f := ae.field(); f != "" {
 			e.Field = "fields." + f
@@ -153,16 +152,8 @@ func truncate(s string) string {
 	return s[:maxMessage] + "…"
 }
 
-// redact removes secrets from a message, should Salesforce or the
-// transport ever echo one.
-func redact(msg string, secrets ...string) string {
-	for _, s := range secrets {
-		if len(s) >= 4 {
-			msg = strings.ReplaceAll(msg, s, "[redacted]")
-		}
-	}
-	return msg
-}
+// redact removes secrets from a message, should Salesforce ever echo one.
+func redact(msg string, secrets ...string) string { return provider.Redact(msg, secrets) }
 
 // tokenError is the OAuth token endpoint's error body.
 type tokenError struct {
@@ -174,13 +165,13 @@ type tokenError struct {
 // unavailable, REQUEST_LIMIT_EXCEEDED rate_limited, anything else (a bad
 // code, verifier or refresh token: invalid_grant; a bad client:
 // invalid_client, invalid_client_id) auth_error, worded for an operator.
-func classifyToken(resp *response, now time.Time, what string) *sdk.Error {
-	if resp.status >= 500 {
-		return classify(resp, now)
+func classifyToken(resp *provider.Response, what string) *sdk.Error {
+	if resp.Status >= 500 {
+		return classify(resp)
 	}
 	var te tokenError
-	if json.Unmarshal(resp.body, &te) != nil || te.Error == "" {
-		return classify(resp, now)
+	if json.Unmarshal(resp.Body, &te) != nil || te.Error == "" {
+		return classify(resp)
 	}
 	msg := "Salesforce refused the " + what + " (" + te.Error
 	if te.Description != "" {

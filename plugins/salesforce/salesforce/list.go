@@ -150,7 +150,7 @@ func (d *Driver) deletions(ctx context.Context, conn sdk.Connection, object stri
 		} `json:"deletedRecords"`
 	}
 	q := url.Values{"start": {from.Format(time.RFC3339)}, "end": {end.Format(time.RFC3339)}}
-	if _, err := d.rest(ctx, conn, api{path: "/sobjects/" + url.PathEscape(object) + "/deleted/", query: q, out: &resp}); err != nil {
+	if err := d.rest(ctx, conn, api{path: "/sobjects/" + url.PathEscape(object) + "/deleted/", query: q, out: &resp}); err != nil {
 		return nil, false, err
 	}
 	var tombs []sdk.Tombstone

@@ -104,7 +104,7 @@ func (d *Driver) lookupPhone(ctx context.Context, conn sdk.Connection, instance 
 	var resp struct {
 		SearchRecords []row `json:"searchRecords"`
 	}
-	if _, err := d.rest(ctx, conn, api{path: "/search", query: url.Values{"q": {sosl}}, out: &resp}); err != nil {
+	if err := d.rest(ctx, conn, api{path: "/search", query: url.Values{"q": {sosl}}, out: &resp}); err != nil {
 		return sdk.LookupResult{}, err
 	}
 	byObject := map[string][]sdk.Record{}
@@ -160,7 +160,7 @@ func (d *Driver) lookupID(ctx context.Context, conn sdk.Connection, instance, ob
 		path += url.PathEscape(ext) + "/" + url.PathEscape(value)
 	}
 	var r row
-	_, err = d.rest(ctx, conn, api{path: path, query: url.Values{"fields": {strings.Join(fields, ",")}}, out: &r})
+	err = d.rest(ctx, conn, api{path: path, query: url.Values{"fields": {strings.Join(fields, ",")}}, out: &r})
 	switch sdk.CodeOf(err) {
 	case "":
 	case sdk.CodeNotFound:

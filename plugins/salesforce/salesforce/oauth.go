@@ -38,7 +38,7 @@ func (d *Driver) TestConnection(ctx context.Context, conn sdk.Connection) (sdk.T
 	if conn.Secret["access_token"] == "" {
 		return sdk.TestResult{Reason: "no access_token: connect the tenant with OAuth"}, nil
 	}
-	_, err := d.rest(ctx, conn, api{path: "/limits"})
+	err := d.rest(ctx, conn, api{path: "/limits"})
 	var e *sdk.Error
 	switch {
 	case err == nil:
@@ -63,7 +63,7 @@ func (d *Driver) sessionOrg(ctx context.Context, conn sdk.Connection) (string, e
 	var info struct {
 		OrganizationID string `json:"organization_id"`
 	}
-	if _, err := d.rest(ctx, conn, api{path: "/services/oauth2/userinfo", out: &info}); err != nil {
+	if err := d.rest(ctx, conn, api{path: "/services/oauth2/userinfo", out: &info}); err != nil {
 		return "", err
 	}
 	if !orgIDRE.MatchString(info.OrganizationID) {
@@ -166,17 +166,15 @@ func (d *Driver) token(ctx context.Context, conn sdk.Connection, form url.Values
 	secrets = append(secrets, secret)
 	resp, err := d.send(ctx, request{method: http.MethodPost, base: base, path: "/services/oauth2/token", form: form, secrets: secrets})
 	if err != nil {
-		e := sdk.AsError(err)
-		e.Message = redact(e.Message, secrets...)
-		return tokenResponse{}, e
+		return tokenResponse{}, err
 	}
-	if resp.status != http.StatusOK {
-		e := classifyToken(resp, d.now(), what)
+	if resp.Status != http.StatusOK {
+		e := classifyToken(resp, what)
 		e.Message = redact(e.Message, secrets...)
 		return tokenResponse{}, e
 	}
 	var tok tokenResponse
-	if err := jsonUnmarshal(resp.body, &tok); err != nil {
+	if err := jsonUnmarshal(resp.Body, &tok); err != nil {
 		return tokenResponse{}, sdk.Errorf(sdk.CodeAuth, "Salesforce's token answer is not JSON; nothing was stored")
 	}
 	for name, v := range map[string]string{"access_token": tok.AccessToken, "instance_url": tok.InstanceURL, "id": tok.ID,

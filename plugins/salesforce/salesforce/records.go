@@ -51,7 +51,7 @@ func (d *Driver) queryPages(ctx context.Context, conn sdk.Connection, soql strin
 	for range maxPages {
 		var p queryPage
 		c.out = &p
-		if _, err := d.rest(ctx, conn, c); err != nil {
+		if err := d.rest(ctx, conn, c); err != nil {
 			return err
 		}
 		if !page(p) || p.Done || p.NextRecordsURL == "" {
@@ -98,7 +98,7 @@ func (d *Driver) SearchRecords(ctx context.Context, conn sdk.Connection, q sdk.S
 		var resp struct {
 			SearchRecords []row `json:"searchRecords"`
 		}
-		if _, err := d.rest(ctx, conn, api{path: "/search", query: url.Values{"q": {sosl}}, out: &resp}); err != nil {
+		if err := d.rest(ctx, conn, api{path: "/search", query: url.Values{"q": {sosl}}, out: &resp}); err != nil {
 			return nil, err
 		}
 		rows = resp.SearchRecords
@@ -176,7 +176,7 @@ func (d *Driver) CreateRecord(ctx context.Context, conn sdk.Connection, in sdk.C
 	}
 	obj := url.PathEscape(in.Object)
 	if in.IdempotencyKey == "" {
-		_, err = d.rest(ctx, conn, api{method: http.MethodPost, path: "/sobjects/" + obj, in: body, out: &resp})
+		err = d.rest(ctx, conn, api{method: http.MethodPost, path: "/sobjects/" + obj, in: body, out: &resp})
 	} else {
 		ext, xerr := externalIDField(conn)
 		if xerr != nil {
@@ -187,7 +187,7 @@ func (d *Driver) CreateRecord(ctx context.Context, conn sdk.Connection, in sdk.C
 				return sdk.CreateResult{}, sdk.Invalid("fields."+k, "cannot be written by a create with an idempotency key: the driver sets %s to the key", ext)
 			}
 		}
-		_, err = d.rest(ctx, conn, api{method: http.MethodPatch, path: "/sobjects/" + obj + "/" + url.PathEscape(ext) + "/" + url.PathEscape(in.IdempotencyKey),
+		err = d.rest(ctx, conn, api{method: http.MethodPatch, path: "/sobjects/" + obj + "/" + url.PathEscape(ext) + "/" + url.PathEscape(in.IdempotencyKey),
 			in: body, out: &resp})
 		var e *sdk.Error
 		if errors.As(err, &e) && e.Code == sdk.CodeNotFound && strings.Contains(e.Message, "external ID field") {
@@ -219,7 +219,7 @@ func (d *Driver) UpdateRecord(ctx context.Context, conn sdk.Connection, in sdk.U
 	if err != nil {
 		return sdk.UpdateResult{}, err
 	}
-	if _, err := d.rest(ctx, conn, api{method: http.MethodPatch, path: "/sobjects/" + url.PathEscape(in.Object) + "/" + url.PathEscape(in.ExternalID), in: body}); err != nil {
+	if err := d.rest(ctx, conn, api{method: http.MethodPatch, path: "/sobjects/" + url.PathEscape(in.Object) + "/" + url.PathEscape(in.ExternalID), in: body}); err != nil {
 		return sdk.UpdateResult{}, err
 	}
 	return sdk.UpdateResult{Updated: true, RecordURL: recordURL(instance, in.ExternalID)}, nil
@@ -230,7 +230,7 @@ func (d *Driver) UpdateRecord(ctx context.Context, conn sdk.Connection, in sdk.U
 // 15 days, so HardDeleted is false. Errors: CodeNotFound (also for a
 // record already deleted), CodeAuth, CodeRateLimited, CodeUnavailable.
 func (d *Driver) DeleteRecord(ctx context.Context, conn sdk.Connection, ref sdk.RecordRef) (sdk.DeleteResult, error) {
-	if _, err := d.rest(ctx, conn, api{method: http.MethodDelete, path: "/sobjects/" + url.PathEscape(ref.Object) + "/" + url.PathEscape(ref.ExternalID)}); err != nil {
+	if err := d.rest(ctx, conn, api{method: http.MethodDelete, path: "/sobjects/" + url.PathEscape(ref.Object) + "/" + url.PathEscape(ref.ExternalID)}); err != nil {
 		return sdk.DeleteResult{}, err
 	}
 	return sdk.DeleteResult{Deleted: true}, nil
