@@ -4,10 +4,12 @@ go 1.26.0
 
 require (
 	crmhost.dev/sdk v0.0.0
+	github.com/google/go-cmp v0.7.0
 	github.com/nyaruka/phonenumbers v1.8.1
 )
 
 require (
+	code.dny.dev/ssrf v0.3.0 // indirect
 	github.com/fatih/color v1.13.0 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect
 	github.com/hashicorp/go-hclog v1.6.3 // indirect

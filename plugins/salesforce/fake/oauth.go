@@ -271,7 +271,11 @@ func pkceOK(c *authCode, verifier string) bool {
 func (s *Server) tokenResponse(g *org, access, refresh string) map[string]any {
 	issued := strconv.FormatInt(s.o.Now().UnixMilli(), 10)
 	idURL := s.URL + "/id/" + g.id + "/" + g.userID
-	mac := hmac.New(sha256.New, []byte(s.o.ClientSecret))
+	key := s.o.ClientSecret
+	if s.o.SigningSecret != "" {
+		key = s.o.SigningSecret
+	}
+	mac := hmac.New(sha256.New, []byte(key))
 	mac.Write([]byte(idURL + issued))
 	instance := s.URL
 	if s.o.InstanceURL != "" {

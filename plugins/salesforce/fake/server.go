@@ -86,6 +86,9 @@ type Options struct {
 	InstanceURL string
 	// OmitTokenFields leaves these fields out of token responses.
 	OmitTokenFields []string
+	// SigningSecret signs token responses instead of ClientSecret: tests of
+	// a driver that must refuse an answer whose signature does not match.
+	SigningSecret string
 	// Now is the clock for timestamps, token expiry, the delete log and
 	// search lag (default time.Now).
 	Now func() time.Time

@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"encoding/json"
 	"context"
 	"errors"
 	"fmt"
@@ -125,8 +126,10 @@ func writeFields(fields map[string]any, region string) (map[string]any, error) {
 			return nil, sdk.Invalid("fields."+k, "is not a Salesforce field API name")
 		}
 		switch v := fields[k].(type) {
-		case nil, bool, string:
+		case nil, bool, string, int, int32, int64, json.Number:
 			out[k] = v
+		case float32:
+			out[k] = float64(v)
 		case float64:
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, sdk.Invalid("fields."+k, "is not a finite number")
