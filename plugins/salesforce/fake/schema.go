@@ -204,10 +204,10 @@ func standardObjects(extField string) []*SObject {
 		}, ext())...),
 	}
 	// Objects describe global lists that the driver must not offer as
-	// writable record objects: a read-only log and a change event.
+	// writable record objects: the read-only org record and a change event.
 	objs = append(objs,
-		&SObject{Name: "LoginHistory", Label: "Login History", LabelPlural: "Login History", KeyPrefix: "0Ya",
-			Queryable: true, Fields: append(systemFields(), text("Status", "Status", 128))},
+		&SObject{Name: "Organization", Label: "Organization", LabelPlural: "Organizations", KeyPrefix: "00D",
+			Queryable: true, Fields: append(systemFields(), requiredText("Name", "Name", 80))},
 		&SObject{Name: "ContactChangeEvent", Label: "Contact Change Event", LabelPlural: "Contact Change Events", KeyPrefix: "1CE",
 			Fields: systemFields()},
 	)
