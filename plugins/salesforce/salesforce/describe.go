@@ -196,7 +196,8 @@ func (d *Driver) Describe(context.Context) (sdk.Description, error) {
 	}
 	lead := leadAsCustomer
 	lead.Unsupported = maps.Clone(leadAsCustomer.Unsupported)
-	objs = slices.Insert(objs, 1, lead)
+	// After the real Lead: the sdk resolves a name to its first entry.
+	objs = slices.Insert(objs, 2, lead)
 	return sdk.Description{
 		Slug:             "salesforce",
 		DisplayName:      "Salesforce",

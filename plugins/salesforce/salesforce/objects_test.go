@@ -25,6 +25,11 @@ func TestDescribe(t *testing.T) {
 	if strings.Join(lookups, ",") != "Contact,Lead" {
 		t.Fatalf("customer lookups try %v, want Contact then Lead", lookups)
 	}
+	// The sdk resolves a name to its first entry: Lead must be the lead
+	// object with every verb, not the lookup-only entry.
+	if o, _ := desc.Object("Lead"); o.Canonical != sdk.ObjectLead || !slices.Contains(o.Verbs, sdk.VerbCreateRecord) {
+		t.Fatalf("Lead resolves to %+v", o)
+	}
 	for _, tc := range []struct{ config, want string }{
 		{"https://login.salesforce.com", "https://login.salesforce.com/services/oauth2/authorize"},
 		{"https://test.salesforce.com", "https://test.salesforce.com/services/oauth2/authorize"},
