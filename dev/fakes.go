@@ -8,9 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	hubspot "crmhost.dev/plugins/hubspot/fake"
 	odoo "crmhost.dev/plugins/odoo/fake"
+	salesforce "crmhost.dev/plugins/salesforce/fake"
 	"crmhost.dev/sdk"
 )
 
@@ -30,8 +32,9 @@ type StartFunc func(logf func(format string, args ...any)) (Provider, error)
 // Fakes maps a driver slug to the function that starts its fake provider.
 // A driver without an entry here is not seeded in dev mode.
 var Fakes = map[string]StartFunc{
-	"hubspot": startHubSpot,
-	"odoo":    startOdoo,
+	"hubspot":    startHubSpot,
+	"odoo":       startOdoo,
+	"salesforce": startSalesforce,
 }
 
 // startHubSpot starts the HubSpot fake validating every request against
@@ -51,6 +54,22 @@ func startHubSpot(logf func(string, ...any)) (Provider, error) {
 // not match the shape of Odoo's protocols on stderr.
 func startOdoo(func(string, ...any)) (Provider, error) {
 	return odoo.Start(odoo.Options{Strict: true})
+}
+
+// startSalesforce starts the Salesforce fake (login host and org in one)
+// validating every request against Salesforce's Postman collection;
+// without it (run outside the repository) it serves unvalidated. Its
+// sessions last 30 days: dev mode has no connected app to refresh them
+// with.
+func startSalesforce(logf func(string, ...any)) (Provider, error) {
+	o := salesforce.Options{Strict: true, SessionTimeout: 30 * 24 * time.Hour}
+	s, err := salesforce.Start(o)
+	if err == nil {
+		return s, nil
+	}
+	logf("WARNING: salesforce fake: %v; serving WITHOUT validating requests against Salesforce's Postman collection (set %s to the specs folder to validate)", err, salesforce.SpecsDirEnv)
+	o.Strict = false
+	return salesforce.Start(o)
 }
 
 // FakesFile is the document `crmhost dev -fakes` reads: one entry per

@@ -121,3 +121,34 @@ func TestOdooFake(t *testing.T) {
 		t.Fatalf("authenticate with the dev credentials = %v, %v", out.Result, err)
 	}
 }
+
+func TestStartSalesforceFake(t *testing.T) {
+	plugins := t.TempDir()
+	if err := os.WriteFile(dev.DriverBinary(plugins, "salesforce"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, err := dev.StartFakes(plugins, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	if len(r.File.Providers) != 1 || r.File.Providers[0].Slug != "salesforce" {
+		t.Fatalf("providers %+v, want salesforce", r.File.Providers)
+	}
+	creds := r.File.Providers[0].Credentials
+	for _, k := range []string{"base_url", "login_url", "instance_url", "access_token", "refresh_token"} {
+		if creds[k] == "" {
+			t.Errorf("credentials lack %s", k)
+		}
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, creds["instance_url"]+"/services/data/v"+creds["api_version"]+"/limits", nil)
+	req.Header.Set("Authorization", "Bearer "+creds["access_token"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("fake answered %d", resp.StatusCode)
+	}
+}

@@ -6,6 +6,7 @@ require (
 	crmhost.dev/host v0.0.0
 	crmhost.dev/plugins/hubspot v0.0.0
 	crmhost.dev/plugins/odoo v0.0.0
+	crmhost.dev/plugins/salesforce v0.0.0
 	crmhost.dev/sdk v0.0.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/go-cmp v0.7.0
@@ -100,5 +101,6 @@ replace (
 	crmhost.dev/host => ../host
 	crmhost.dev/plugins/hubspot => ../plugins/hubspot
 	crmhost.dev/plugins/odoo => ../plugins/odoo
+	crmhost.dev/plugins/salesforce => ../plugins/salesforce
 	crmhost.dev/sdk => ../sdk
 )

@@ -108,6 +108,8 @@ func TestSOQL(t *testing.T) {
 		{"in and limit", "SELECT Id FROM Contact WHERE LastName IN ('La', 'Lb', 'Lc') LIMIT 2", 200, "", 2},
 		{"escaped quote", `SELECT Id FROM Contact WHERE LastName = 'O\'Brien'`, 200, "", 0},
 		{"not a query", "DELETE FROM Contact", 400, "MALFORMED_QUERY", 0},
+		{"parent relationship", "SELECT Id, Account.Name, Owner.Name FROM Contact", 200, "", 3},
+		{"no such relationship", "SELECT Id, Spouse.Name FROM Contact", 400, "INVALID_FIELD", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,7 +24,7 @@ func (s *Server) run(g *org, q *soqlQuery, all bool, apiVersion string) []map[st
 	}
 	out := make([]map[string]any, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, project(q.objects, r, q.fields, apiVersion))
+		out = append(out, project(g, q.objects, r, q.fields, apiVersion))
 	}
 	return out
 }
@@ -55,11 +55,31 @@ func sortRows(o *SObject, rows []Record, order []orderKey) {
 }
 
 // project returns the selected fields of a record with its attributes, as
-// the REST API answers a row.
-func project(o *SObject, r Record, fields []string, apiVersion string) map[string]any {
+// the REST API answers a row. A parent relationship path ("Account.Name")
+// answers the parent as a nested record, or null when the reference is
+// empty (or names a record the fake does not hold, such as a user).
+func project(g *org, o *SObject, r Record, fields []string, apiVersion string) map[string]any {
 	row := map[string]any{"attributes": attributes(o.Name, r.ID(), apiVersion)}
 	for _, f := range fields {
-		row[f] = r[f]
+		rel, sub, nested := strings.Cut(f, ".")
+		if !nested {
+			row[f] = r[f]
+			continue
+		}
+		ref, _ := r[rel+"Id"].(string)
+		parent, ok := g.records[ref[:min(len(ref), 15)]]
+		if !ok || parent.deleted {
+			if _, set := row[rel]; !set {
+				row[rel] = nil
+			}
+			continue
+		}
+		m, _ := row[rel].(map[string]any)
+		if m == nil {
+			m = map[string]any{"attributes": attributes(parent.object, parent.rec.ID(), apiVersion)}
+			row[rel] = m
+		}
+		m[sub] = parent.rec[sub]
 	}
 	return row
 }

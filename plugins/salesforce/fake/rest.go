@@ -170,7 +170,7 @@ func (c *call) describe(o *SObject) {
 			"nillable": f.Nillable, "createable": f.Createable, "updateable": f.Updateable, "externalId": f.ExternalID,
 			"unique": f.Unique, "defaultedOnCreate": f.Defaulted, "calculated": f.Calculated, "custom": strings.HasSuffix(f.Name, "__c"),
 			"filterable": !(f.Type == typeTextarea && f.Length > 255), "sortable": !(f.Type == typeTextarea && f.Length > 255),
-			"nameField": f.Name == "Name", "picklistValues": pick})
+			"nameField": f.Name == "Name", "picklistValues": pick, "relationshipName": relationshipName(f)})
 	}
 	out := c.objectSummary(o)
 	out["fields"] = fields
@@ -190,15 +190,15 @@ func (c *call) get(o *SObject, field, value string) {
 	if fs := c.param("fields"); fs != "" {
 		names = nil
 		for _, n := range strings.Split(fs, ",") {
-			f, ok := o.field(strings.TrimSpace(n))
-			if !ok {
-				c.fail(noSuchColumn(strings.TrimSpace(n), o.Name))
+			name, e := resolveField(o, strings.TrimSpace(n))
+			if e != nil {
+				c.fail(e)
 				return
 			}
-			names = append(names, f.Name)
+			names = append(names, name)
 		}
 	}
-	c.ok(project(o, st.rec, names, c.version))
+	c.ok(project(c.org, o, st.rec, names, c.version))
 }
 
 func fieldNames(o *SObject) []string {
@@ -373,7 +373,7 @@ func (c *call) search() {
 			rows = rows[:sub.limit]
 		}
 		for _, r := range rows {
-			out = append(out, project(sub.objects, r, sub.fields, c.version))
+			out = append(out, project(c.org, sub.objects, r, sub.fields, c.version))
 		}
 	}
 	if len(out) > q.limit {
@@ -459,4 +459,13 @@ func (c *call) nextPage(loc string) {
 		return
 	}
 	c.page(id, n)
+}
+
+// relationshipName is a reference field's relationship (AccountId:
+// Account), or nil.
+func relationshipName(f Field) any {
+	if f.Type != typeReference || !strings.HasSuffix(f.Name, "Id") {
+		return nil
+	}
+	return strings.TrimSuffix(f.Name, "Id")
 }

@@ -443,15 +443,15 @@ func (q *soqlQuery) check(g *org) *sfError {
 	q.objects = o
 	seen := map[string]bool{}
 	for i, name := range q.fields {
-		f, ok := o.field(name)
-		if !ok {
-			return noSuchColumn(name, o.Name)
+		resolved, e := resolveField(o, name)
+		if e != nil {
+			return e
 		}
-		if seen[strings.ToLower(f.Name)] {
-			return newError(400, "MALFORMED_QUERY", "duplicate field selected: %s", f.Name)
+		if seen[strings.ToLower(resolved)] {
+			return newError(400, "MALFORMED_QUERY", "duplicate field selected: %s", resolved)
 		}
-		seen[strings.ToLower(f.Name)] = true
-		q.fields[i] = f.Name
+		seen[strings.ToLower(resolved)] = true
+		q.fields[i] = resolved
 	}
 	for i, k := range q.order {
 		f, ok := o.field(k.field)
@@ -703,4 +703,24 @@ func likeMatch(s, pattern string) bool {
 	re.WriteString("$")
 	ok, _ := regexp.MatchString(re.String(), s)
 	return ok
+}
+
+// resolveField returns a selected field's API name: a field of o, or a
+// parent relationship path Rel.Field whose Rel is one of o's reference
+// fields (AccountId: Account). The parent's field is not checked: the
+// fake holds no schema for users and polymorphic parents.
+func resolveField(o *SObject, name string) (string, *sfError) {
+	rel, sub, nested := strings.Cut(name, ".")
+	if !nested {
+		f, ok := o.field(name)
+		if !ok {
+			return "", noSuchColumn(name, o.Name)
+		}
+		return f.Name, nil
+	}
+	f, ok := o.field(rel + "Id")
+	if !ok || f.Type != typeReference || sub == "" || strings.Contains(sub, ".") {
+		return "", invalidField("Didn't understand relationship '%s' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.", rel)
+	}
+	return strings.TrimSuffix(f.Name, "Id") + "." + sub, nil
 }

@@ -53,8 +53,9 @@ const (
 
 // Driver is the Salesforce driver. It holds no tenant state; use New.
 type Driver struct {
-	http *provider.Client
-	now  func() time.Time
+	http   *provider.Client
+	now    func() time.Time
+	fields fieldCache // objects' field names, for multi-object lookups
 }
 
 // Option configures a Driver.

@@ -40,17 +40,20 @@ func (d *Driver) LookupCustomer(ctx context.Context, conn sdk.Connection, q sdk.
 	if err != nil {
 		return sdk.LookupResult{}, err
 	}
+	if strings.TrimSpace(q.Phone) == "" && strings.TrimSpace(q.Email) == "" && strings.TrimSpace(q.ExternalID) == "" {
+		return sdk.LookupResult{}, sdk.Invalid("phone", "one of phone, email or external_id is required")
+	}
+	fields, err := d.lookupFields(ctx, conn, objects, q.Fields)
+	if err != nil {
+		return sdk.LookupResult{}, err
+	}
 	switch {
 	case strings.TrimSpace(q.Phone) != "":
-		return d.lookupPhone(ctx, conn, instance, objects, q.Phone, q.Fields)
+		return d.lookupPhone(ctx, conn, instance, objects, q.Phone, fields)
 	case strings.TrimSpace(q.Email) != "":
 		email := strings.TrimSpace(q.Email)
 		for _, obj := range objects {
-			fields, err := readFields(obj, q.Fields)
-			if err != nil {
-				return sdk.LookupResult{}, err
-			}
-			soql := "SELECT " + strings.Join(fields, ", ") + " FROM " + obj + " WHERE Email = " + quote(email) +
+			soql := "SELECT " + strings.Join(fields[obj], ", ") + " FROM " + obj + " WHERE Email = " + quote(email) +
 				" ORDER BY SystemModstamp DESC LIMIT " + itoa(lookupLimit)
 			rows, err := d.query(ctx, conn, soql, lookupLimit)
 			if err != nil {
@@ -63,14 +66,13 @@ func (d *Driver) LookupCustomer(ctx context.Context, conn sdk.Connection, q sdk.
 		return sdk.LookupResult{}, nil
 	case strings.TrimSpace(q.ExternalID) != "":
 		for _, obj := range objects {
-			r, err := d.lookupID(ctx, conn, instance, obj, strings.TrimSpace(q.ExternalID), q.Fields)
+			r, err := d.lookupID(ctx, conn, instance, obj, strings.TrimSpace(q.ExternalID), fields[obj])
 			if err != nil || r.Customer != nil {
 				return r, err
 			}
 		}
-		return sdk.LookupResult{}, nil
 	}
-	return sdk.LookupResult{}, sdk.Invalid("phone", "one of phone, email or external_id is required")
+	return sdk.LookupResult{}, nil
 }
 
 func best(instance, object string, rows []row) sdk.LookupResult {
@@ -82,7 +84,7 @@ func best(instance, object string, rows []row) sdk.LookupResult {
 	return sdk.LookupResult{Customer: rec, MatchCount: n}
 }
 
-func (d *Driver) lookupPhone(ctx context.Context, conn sdk.Connection, instance string, objects []string, raw string, extra []string) (sdk.LookupResult, error) {
+func (d *Driver) lookupPhone(ctx context.Context, conn sdk.Connection, instance string, objects []string, raw string, fields map[string][]string) (sdk.LookupResult, error) {
 	reg := region(conn)
 	e164, err := sdk.NormalizePhone(raw, reg)
 	if err != nil {
@@ -94,11 +96,7 @@ func (d *Driver) lookupPhone(ctx context.Context, conn sdk.Connection, instance 
 	}
 	returning := make([]string, 0, len(objects))
 	for _, obj := range objects {
-		fields, err := readFields(obj, extra)
-		if err != nil {
-			return sdk.LookupResult{}, err
-		}
-		returning = append(returning, obj+"("+strings.Join(fields, ", ")+" ORDER BY SystemModstamp DESC LIMIT "+itoa(lookupLimit)+")")
+		returning = append(returning, obj+"("+strings.Join(fields[obj], ", ")+" ORDER BY SystemModstamp DESC LIMIT "+itoa(lookupLimit)+")")
 	}
 	sosl := "FIND {" + soslTerm(digits) + "} IN PHONE FIELDS RETURNING " + strings.Join(returning, ", ")
 	var resp struct {
@@ -137,11 +135,7 @@ func samePhone(rec sdk.Record, e164, region string) bool {
 
 // lookupID reads one record by Salesforce id (when value is an id of the
 // object) or by the External ID field; not found is no match.
-func (d *Driver) lookupID(ctx context.Context, conn sdk.Connection, instance, object, value string, extra []string) (sdk.LookupResult, error) {
-	fields, err := readFields(object, extra)
-	if err != nil {
-		return sdk.LookupResult{}, err
-	}
+func (d *Driver) lookupID(ctx context.Context, conn sdk.Connection, instance, object, value string, fields []string) (sdk.LookupResult, error) {
 	prefix := ""
 	if o, ok := standard(object); ok {
 		prefix = o.keyPrefix
@@ -160,7 +154,7 @@ func (d *Driver) lookupID(ctx context.Context, conn sdk.Connection, instance, ob
 		path += url.PathEscape(ext) + "/" + url.PathEscape(value)
 	}
 	var r row
-	err = d.rest(ctx, conn, api{path: path, query: url.Values{"fields": {strings.Join(fields, ",")}}, out: &r})
+	err := d.rest(ctx, conn, api{path: path, query: url.Values{"fields": {strings.Join(fields, ",")}}, out: &r})
 	switch sdk.CodeOf(err) {
 	case "":
 	case sdk.CodeNotFound:

@@ -199,3 +199,26 @@ func TestSOQLQuoting(t *testing.T) {
 		t.Errorf("SOSLTerm = %s", got)
 	}
 }
+
+// TestLookupFieldsPerObject: the host sends one list of extra fields for
+// every object a lookup tries (the read mappings of all of them); each
+// object is asked only for those it has, learned once from its describe.
+func TestLookupFieldsPerObject(t *testing.T) {
+	srv := fake.New(t, fake.Options{})
+	d := salesforce.New()
+	conn := srv.Connection()
+	lead := create(t, d, conn, "Lead", map[string]any{"LastName": "Only", "Company": "LeadCo", "Email": "only@example.com"}, "")
+	q := sdk.LookupQuery{Email: "only@example.com", Objects: []string{"Contact", "Lead"}, Fields: []string{"Company", "Department", "Owner.Name", "IsConverted"}}
+	for range 2 {
+		r := must[sdk.LookupResult](t)(d.LookupCustomer(ctx(t), conn, q))
+		if r.Customer == nil || r.Customer.ExternalID != lead || r.Customer.Fields["Company"] != "LeadCo" {
+			t.Fatalf("lookup with mixed fields: %+v", r.Customer)
+		}
+	}
+	if n := len(requests(srv, "GET", "/describe")); n != 2 {
+		t.Fatalf("%d describe calls for two lookups over two objects, want 2 (cached)", n)
+	}
+	q.Fields = append(q.Fields, "Nope__c")
+	_, err := d.LookupCustomer(ctx(t), conn, q)
+	wantCode(t, err, sdk.CodeInvalid, "fields.Nope__c")
+}
