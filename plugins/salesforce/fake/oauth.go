@@ -127,14 +127,6 @@ func (s *Server) Grant(t *testing.T) (sdk.Connection, sdk.Grant) {
 	return c, sdk.Grant{Code: code, RedirectURI: redirect, CodeVerifier: verifier}
 }
 
-// Unissued returns a connection to org A whose access token is gone (a
-// refresh token only): the driver must refresh.
-func (s *Server) Unissued() sdk.Connection {
-	c := s.Connection()
-	delete(c.Secret, "access_token")
-	return c
-}
-
 // handleAuthorize serves GET /services/oauth2/authorize: the user of org A
 // (or of the org whose username login_hint names) consents at once, and
 // the browser is sent to redirect_uri with a code (or error=access_denied

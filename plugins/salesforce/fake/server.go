@@ -424,4 +424,11 @@ func (s *Server) stamp() time.Time {
 	return t
 }
 
-var _ drivertest.Provider = (*Server)(nil)
+// The fake is an Authorizing and WebhookSending provider; it is not a
+// TokenIssuing one: the driver never obtains tokens on its own (the host
+// refreshes them, serialised across replicas).
+var (
+	_ drivertest.Provider       = (*Server)(nil)
+	_ drivertest.Authorizing    = (*Server)(nil)
+	_ drivertest.WebhookSending = (*Server)(nil)
+)
