@@ -47,8 +47,8 @@ const (
 
 // App credential keys: the platform's connected app, one for every tenant.
 const (
-	appClientID     = "client_id"
-	appClientSecret = "client_secret"
+	appClientID     = sdk.AppClientID
+	appClientSecret = sdk.AppClientSecret
 )
 
 // Driver is the Salesforce driver. It holds no tenant state; use New.

@@ -208,6 +208,10 @@ func (d *Driver) Describe(context.Context) (sdk.Description, error) {
 			AuthorizeURL: "{{." + configLoginURL + "}}/services/oauth2/authorize",
 			TokenURL:     "{{." + configLoginURL + "}}/services/oauth2/token",
 			Scopes:       []string{"api", "refresh_token"},
+			PKCE:         true,
+			// The operator signs in to the customer's org, not into
+			// whatever org the browser already has a session for.
+			AuthorizeParams: map[string]string{"prompt": "login"},
 		},
 		CredentialFields: []sdk.CredentialField{
 			{Name: configLoginURL, Label: "Salesforce login URL", Type: "url", Default: DefaultLoginURL,

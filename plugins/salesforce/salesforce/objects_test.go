@@ -120,3 +120,25 @@ func TestDescribeObject(t *testing.T) {
 	_, err := salesforce.New().DescribeObject(ctx(t), srv.Connection(), "Spaceship__c")
 	wantCode(t, err, sdk.CodeNotFound, "")
 }
+
+func TestDescribeOAuth(t *testing.T) {
+	desc := must[sdk.Description](t)(salesforce.New().Describe(ctx(t)))
+	if !desc.Auth.PKCE || desc.Auth.AuthorizeParams["prompt"] != "login" || !slices.Equal(desc.Auth.Scopes, []string{"api", "refresh_token"}) {
+		t.Fatalf("auth %+v", desc.Auth)
+	}
+	var app []string
+	for _, f := range desc.AppCredentialFields {
+		app = append(app, f.Name)
+		if f.Name == sdk.AppClientSecret && !f.Secret {
+			t.Error("the consumer secret is not marked secret")
+		}
+	}
+	if !slices.Equal(app, []string{sdk.AppClientID, sdk.AppClientSecret}) {
+		t.Fatalf("app credential fields %v", app)
+	}
+	for _, f := range desc.CredentialFields {
+		if (f.Name == "access_token" || f.Name == "refresh_token") && !f.Secret {
+			t.Errorf("%s is not secret", f.Name)
+		}
+	}
+}
