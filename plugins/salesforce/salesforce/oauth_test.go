@@ -219,6 +219,11 @@ func TestTrustedURL(t *testing.T) {
 			t.Errorf("TrustedURL(%q) = %v, want %v", tc.url, got, tc.ok)
 		}
 	}
+	// A stored instance URL that is not Salesforce's is refused before any
+	// request carries the token there.
+	evil := sdk.Connection{Config: map[string]string{"instance_url": "https://evil.example.com"}, Secret: map[string]string{"access_token": "00D!secret-token"}}
+	_, err := salesforce.New().LookupCustomer(ctx(t), evil, sdk.LookupQuery{Email: "a@example.com", Objects: []string{"Contact"}})
+	wantCode(t, err, sdk.CodeInvalid, "config.instance_url")
 	fakeConn := sdk.Connection{Config: map[string]string{sdk.ConfigBaseURL: "http://127.0.0.1:4321"}}
 	if !salesforce.TrustedURL(fakeConn, "http://127.0.0.1:4321") || salesforce.TrustedURL(fakeConn, "https://login.salesforce.com") {
 		t.Error("with base_url, only base_url's origin is trusted")
