@@ -13,13 +13,15 @@ import (
 // WebhookURL is where the fake's outbound messages are addressed.
 const WebhookURL = "https://crmhost.example/webhooks/salesforce"
 
-// Webhook returns an Outbound Message, as the org behind conn would send
-// it when a workflow rule fires on record externalID: a SOAP notifications
+// Webhook edits record externalID of the org behind conn (its
+// LastModifiedDate and SystemModstamp move on) and returns the Outbound
+// Message a workflow rule on that edit sends: a SOAP notifications
 // envelope with the org id, an action id, one notification with its own id
 // and the record's fields. Salesforce signs nothing; receivers match the
 // OrganizationId.
 func (s *Server) Webhook(t *testing.T, conn sdk.Connection, externalID string, now time.Time) sdk.WebhookRequest {
 	t.Helper()
+	s.touch(conn.AccountID, externalID)
 	req, err := s.OutboundMessage(conn.AccountID, "", externalID)
 	if err != nil {
 		t.Fatalf("salesforce fake: %v", err)
@@ -90,4 +92,26 @@ func itoa4(n int) string {
 		s = "0" + s
 	}
 	return s
+}
+
+// touch records an edit of a record that changes no field.
+func (s *Server) touch(orgID, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.orgs[orgID]
+	if g == nil || len(id) < 15 {
+		return
+	}
+	st, ok := g.records[id[:15]]
+	if !ok || st.deleted {
+		return
+	}
+	at := s.stamp()
+	if created, ok := parseSFTime(toString(st.rec["CreatedDate"])); ok && !at.After(created) {
+		at = created.Add(time.Millisecond)
+		s.lastWrite = at
+	}
+	st.rec = st.rec.clone()
+	st.rec["LastModifiedDate"], st.rec["SystemModstamp"] = formatTime(at), formatTime(at)
+	s.remember(st)
 }

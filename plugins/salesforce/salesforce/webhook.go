@@ -116,8 +116,11 @@ func (d *Driver) VerifyWebhook(_ context.Context, conn sdk.Connection, req sdk.W
 	}
 	events := make([]sdk.WebhookEvent, 0, len(n.Notifications))
 	for i, nt := range n.Notifications {
-		if strings.TrimSpace(nt.ID) == "" {
-			return sdk.WebhookResult{}, sdk.Invalid("body", "notification %d has no Id", i)
+		if !isRecordID(strings.TrimSpace(nt.ID), "") {
+			return sdk.WebhookResult{}, sdk.Invalid("body", "notification %d has no well-formed Id", i)
+		}
+		if id := sobjectID(nt); !isRecordID(id, "") {
+			return sdk.WebhookResult{}, sdk.Invalid("body", "notification %d's record has no well-formed Id", i)
 		}
 		events = append(events, event(n, nt, req.Clock()))
 	}
@@ -156,6 +159,16 @@ func event(n *notifications, nt notification, now time.Time) sdk.WebhookEvent {
 		ev.Kind = sdk.EventCreated
 	}
 	return ev
+}
+
+// sobjectID is the Id field of a notification's record.
+func sobjectID(nt notification) string {
+	for _, f := range nt.SObject.Fields {
+		if f.XMLName.Local == "Id" {
+			return strings.TrimSpace(f.Value)
+		}
+	}
+	return ""
 }
 
 // ack is the SOAP answer that tells Salesforce the message was received.

@@ -59,6 +59,9 @@ func TestOutboundMessages(t *testing.T) {
 	unknown.AccountID = ""
 	_, err = d.VerifyWebhook(ctx(t), unknown, req)
 	wantCode(t, err, sdk.CodeAuth, "")
+	tampered := strings.Replace(string(req.Body), "<sf:Id>"+id, "<sf:Id>9"+id, 1)
+	_, err = d.VerifyWebhook(ctx(t), conn, sdk.WebhookRequest{Method: "POST", Body: []byte(tampered)})
+	wantCode(t, err, sdk.CodeInvalid, "body")
 	for _, body := range []string{"", "<xml/>", `{"OrganizationId":"00D"}`,
 		`<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><notifications xmlns="http://soap.sforce.com/2005/09/outbound"><OrganizationId>nope</OrganizationId></notifications></soapenv:Body></soapenv:Envelope>`} {
 		_, err := d.RouteWebhook(ctx(t), sdk.Connection{}, sdk.WebhookRequest{Method: "POST", Body: []byte(body)})
@@ -67,7 +70,7 @@ func TestOutboundMessages(t *testing.T) {
 }
 
 func FuzzVerifyWebhook(f *testing.F) {
-	f.Add([]byte(`<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><notifications xmlns="http://soap.sforce.com/2005/09/outbound"><OrganizationId>00D5g000001AcmeAAA</OrganizationId><Notification><Id>04l</Id><sObject xsi:type="sf:Contact" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><sf:Id xmlns:sf="urn:x">003</sf:Id></sObject></Notification></notifications></soapenv:Body></soapenv:Envelope>`))
+	f.Add([]byte(`<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><notifications xmlns="http://soap.sforce.com/2005/09/outbound"><OrganizationId>00D5g000001AcmeAAA</OrganizationId><Notification><Id>04l5g0000000001AAA</Id><sObject xsi:type="sf:Contact" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><sf:Id xmlns:sf="urn:x">0035g00000000G9AAI</sf:Id></sObject></Notification></notifications></soapenv:Body></soapenv:Envelope>`))
 	d := salesforce.New()
 	conn := sdk.Connection{AccountID: "00D5g000001AcmeAAA"}
 	f.Fuzz(func(t *testing.T, body []byte) {
