@@ -268,6 +268,10 @@ func (c *call) multiple(o *SObject, matches []*stored) *sfError {
 // back. [doc] for the shape; the error for a window that does not move
 // forward is the fake's reading [unverified].
 func (c *call) deleted(o *SObject) {
+	if !o.Replicateable {
+		c.fail(newError(http.StatusBadRequest, "INVALID_TYPE", "sObject type '%s' does not support replication", o.Name))
+		return
+	}
 	start, okS := parseWindow(c.param("start"))
 	end, okE := parseWindow(c.param("end"))
 	if !okS || !okE {

@@ -2,6 +2,8 @@ package salesforce
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/url"
 	"strings"
 	"sync"
@@ -49,9 +51,7 @@ func (d *Driver) has(ctx context.Context, conn sdk.Connection, object, field str
 			}
 		}
 	}
-	base, _ := instanceURL(conn)
-	ver, _ := apiVersion(conn)
-	key := base + "|" + ver + "|" + strings.ToLower(object)
+	key := fieldsKey(conn, object)
 	d.fields.mu.Lock()
 	set, ok := d.fields.sets[key]
 	d.fields.mu.Unlock()
@@ -80,6 +80,19 @@ func (d *Driver) has(ctx context.Context, conn sdk.Connection, object, field str
 		d.fields.mu.Unlock()
 	}
 	return set.names[first], nil
+}
+
+// fieldsKey names an object of one org: orgs on one instance have
+// different custom fields. Without a known org the session stands for it.
+func fieldsKey(conn sdk.Connection, object string) string {
+	base, _ := instanceURL(conn)
+	ver, _ := apiVersion(conn)
+	org := conn.AccountID
+	if org == "" {
+		sum := sha256.Sum256([]byte(conn.Secret["access_token"]))
+		org = hex.EncodeToString(sum[:8])
+	}
+	return base + "|" + ver + "|" + org + "|" + strings.ToLower(object)
 }
 
 // lookupFields returns, per object, the fields a lookup reads: the

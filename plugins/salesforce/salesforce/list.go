@@ -128,7 +128,8 @@ func complete(rs []sdk.Record, limit int) bool {
 	return sorted[len(sorted)-1].UpdatedAt.After(sorted[limit-1].UpdatedAt)
 }
 
-// deletions reads the delete log after pos: the window starts at pos's
+// deletions reads the delete log after pos (none for an object Salesforce
+// keeps no delete log for): the window starts at pos's
 // minute (at most 15 days back) and ends now; Salesforce ignores seconds
 // and wants the end after the start, so a window inside the current
 // minute reaches back one minute (the position keeps what was reported
@@ -150,7 +151,14 @@ func (d *Driver) deletions(ctx context.Context, conn sdk.Connection, object stri
 		} `json:"deletedRecords"`
 	}
 	q := url.Values{"start": {from.Format(time.RFC3339)}, "end": {end.Format(time.RFC3339)}}
-	if err := d.rest(ctx, conn, api{path: "/sobjects/" + url.PathEscape(object) + "/deleted/", query: q, out: &resp}); err != nil {
+	err := d.rest(ctx, conn, api{path: "/sobjects/" + url.PathEscape(object) + "/deleted/", query: q, out: &resp})
+	switch sdk.CodeOf(err) {
+	case "":
+	case sdk.CodeInvalid, sdk.CodeNotFound:
+		// An object without a delete log (not replicateable): its
+		// records still list, without tombstones.
+		return nil, false, nil
+	default:
 		return nil, false, err
 	}
 	var tombs []sdk.Tombstone

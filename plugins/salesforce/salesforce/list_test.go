@@ -91,3 +91,13 @@ func TestListRecentCustomObject(t *testing.T) {
 		t.Fatalf("custom object list: %+v", r.Records)
 	}
 }
+
+// TestListRecentWithoutDeleteLog: an object Salesforce keeps no delete log
+// for (not replicateable) still lists, without tombstones.
+func TestListRecentWithoutDeleteLog(t *testing.T) {
+	srv := fake.New(t, fake.Options{})
+	r := must[sdk.ListResult](t)(salesforce.New().ListRecent(ctx(t), srv.Connection(), sdk.ListQuery{Object: "Organization"}))
+	if len(r.Records) != 0 || len(r.Tombstones) != 0 || r.NextCursor == "" {
+		t.Fatalf("list of Organization: %+v", r)
+	}
+}
