@@ -127,6 +127,12 @@ type Options struct {
 	// stale delivery to be refused. Leave it false for schemes that sign
 	// a time (HubSpot v3).
 	UntimedWebhooks bool
+	// UnsignedWebhooks says the provider signs nothing (Salesforce's
+	// Outbound Messages): a delivery is matched to its connection by the
+	// account it names, so neither a tampered body nor a stale one can be
+	// refused. The kit still requires another account's delivery to yield
+	// no events for the first connection.
+	UnsignedWebhooks bool
 	// SearchLag is how long the provider's search takes to see a write
 	// (eventual consistency): the kit retries searches and lookups for up
 	// to this long before it fails (default 0).
