@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,7 +57,7 @@ func (e *buildError) Error() string {
 
 // newSalesforceHarness starts a host in-process with the real Salesforce
 // driver binary registered and a Salesforce fake on loopback.
-func newSalesforceHarness(t *testing.T) (*harness, *salesforce.Server) {
+func newSalesforceHarness(t *testing.T, oauthTTL time.Duration) (*harness, *salesforce.Server) {
 	t.Helper()
 	bin, err := salesforceBinary()
 	if err != nil {
@@ -102,7 +103,7 @@ func newSalesforceHarness(t *testing.T) (*harness, *salesforce.Server) {
 		h.closeManager(t)
 	})
 	b := broker.New(broker.Options{Store: store, Keyring: secrets.NewKeyring(kek), Drivers: h.manager, Logger: logger.Named("broker"),
-		ConfigCacheTTL: time.Second, AuditBuffer: 4096})
+		ConfigCacheTTL: time.Second, AuditBuffer: 4096, OAuthTTL: oauthTTL})
 	t.Cleanup(func() { _ = b.Close(context.Background()) })
 	srv := httptest.NewServer(hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: h.manager, Logger: logger.Named("http"),
 		OperatorToken: h.operator, JWT: hosthttp.JWTConfig{HS256Secret: h.secret}}))
@@ -118,7 +119,7 @@ func newSalesforceHarness(t *testing.T) (*harness, *salesforce.Server) {
 // driver and the connected app's credentials, and an Outbound Message
 // routed to the tenant by its org id and acknowledged in SOAP.
 func TestSalesforceThroughTheHost(t *testing.T) {
-	h, f := newSalesforceHarness(t)
+	h, f := newSalesforceHarness(t, 0)
 	decode[map[string]any](t, h.op(t, http.MethodPut, "/drivers/salesforce/app-credentials", map[string]any{"values": f.App()}), http.StatusOK)
 	tenant := h.createTenant(t, "Acme on Salesforce")
 	conn := f.Connection()
@@ -177,4 +178,148 @@ func TestSalesforceThroughTheHost(t *testing.T) {
 	other := bytes.ReplaceAll(msg.Body, []byte(salesforce.OrgA), []byte(salesforce.OrgB))
 	wantProblem(t, h.send(t, request{method: http.MethodPost, path: "/webhooks/salesforce", body: other,
 		header: http.Header{"Content-Type": {"text/xml; charset=utf-8"}}}), http.StatusNotFound, "not_found")
+}
+
+// TestSalesforceOAuthConnect drives the host's connect flow over HTTP
+// against the Salesforce fake's authorize and token endpoints: the
+// authorize URL rendered from the driver's login_url template with PKCE
+// and prompt=login, the callback exchanging the code through the real
+// driver, the org recorded; a declined sign-in, a replayed, forged or
+// expired state refused; token answers that fail the driver's checks (an
+// instance that is not Salesforce's, a missing field, a bad signature)
+// leave no active connection.
+func TestSalesforceOAuthConnect(t *testing.T) {
+	h, f := newSalesforceHarness(t, 2*time.Second)
+	decode[map[string]any](t, h.op(t, http.MethodPut, "/drivers/salesforce/app-credentials", map[string]any{"values": f.App()}), http.StatusOK)
+	tenant := h.createTenant(t, "Acme OAuth on Salesforce")
+	start := func(t *testing.T, tenant string, fk *salesforce.Server) string {
+		t.Helper()
+		r := h.op(t, http.MethodPost, "/tenants/"+tenant+"/connection/oauth", map[string]any{"provider": "salesforce",
+			"credentials": map[string]string{"base_url": fk.URL, "login_url": fk.URL}})
+		out := decode[struct {
+			URL string `json:"authorize_url"`
+		}](t, r, http.StatusOK)
+		u, err := url.Parse(out.URL)
+		q := u.Query()
+		if err != nil || !strings.HasPrefix(out.URL, fk.URL+"/services/oauth2/authorize?") || q.Get("client_id") != salesforce.DefaultClientID ||
+			q.Get("state") == "" || q.Get("code_challenge") == "" || q.Get("prompt") != "login" || q.Get("redirect_uri") != h.URL+"/oauth/callback" {
+			t.Fatalf("authorize URL %q lacks the login host, client id, state, PKCE challenge, prompt or callback", out.URL)
+		}
+		return out.URL
+	}
+	connection := func(t *testing.T, tenant string) (int, connection) {
+		t.Helper()
+		r := h.op(t, http.MethodGet, "/tenants/"+tenant+"/connection", nil)
+		if r.Status != http.StatusOK {
+			return r.Status, connection{}
+		}
+		return r.Status, decode[connection](t, r, http.StatusOK)
+	}
+
+	t.Run("declined", func(t *testing.T) {
+		f.DenyAuthorization(true)
+		defer f.DenyAuthorization(false)
+		if code, _, _ := h.signIn(t, start(t, tenant, f)); code != http.StatusBadRequest {
+			t.Errorf("declined sign-in answered %d, want 400", code)
+		}
+		if st, _ := connection(t, tenant); st != http.StatusNotFound {
+			t.Errorf("a declined sign-in left a connection (GET answered %d)", st)
+		}
+	})
+
+	var cb *url.URL
+	t.Run("connect", func(t *testing.T) {
+		var code int
+		code, _, cb = h.signIn(t, start(t, tenant, f))
+		if code != http.StatusOK {
+			t.Fatalf("callback answered %d, want 200", code)
+		}
+		st, c := connection(t, tenant)
+		if st != http.StatusOK || c.Status != "active" || c.AccountID != salesforce.OrgA || c.Config["instance_url"] != f.URL {
+			t.Fatalf("after sign-in: %d %+v, want active for org %s on instance %s", st, c, salesforce.OrgA, f.URL)
+		}
+		tok := h.agentToken(t, tenant, "conv-sf-oauth")
+		decode[map[string]any](t, h.tool(t, tok, "crm_lookup_customer", map[string]any{"email": "nobody@example.com"}), http.StatusOK)
+	})
+
+	t.Run("replayed state", func(t *testing.T) {
+		if cb == nil {
+			t.Skip("no callback to replay")
+		}
+		code, page := h.callbackPage(t, &http.Client{Timeout: 10 * time.Second}, cb.String())
+		if code != http.StatusBadRequest || !strings.Contains(page, "already used") {
+			t.Errorf("replayed callback answered %d %q, want 400 naming the used state", code, page)
+		}
+	})
+
+	t.Run("forged state", func(t *testing.T) {
+		if code := h.callback(t, &http.Client{Timeout: 10 * time.Second}, h.URL+"/oauth/callback?code=x&state=forged"); code != http.StatusBadRequest {
+			t.Errorf("forged state answered %d, want 400", code)
+		}
+	})
+
+	t.Run("expired state", func(t *testing.T) {
+		u := start(t, tenant, f)
+		time.Sleep(2500 * time.Millisecond)
+		if code, _, _ := h.signIn(t, u); code != http.StatusBadRequest {
+			t.Errorf("expired state answered %d, want 400", code)
+		}
+	})
+
+	t.Run("refresh on 401", func(t *testing.T) {
+		grants := func() int {
+			n := 0
+			for _, r := range f.Requests() {
+				if r.Path == "/services/oauth2/token" && strings.Contains(r.Body, "grant_type=refresh_token") {
+					n++
+				}
+			}
+			return n
+		}
+		before := grants()
+		f.ExpireSessions()
+		tok := h.agentToken(t, tenant, "conv-sf-refresh")
+		decode[map[string]any](t, h.tool(t, tok, "crm_lookup_customer", map[string]any{"email": "nobody@example.com"}), http.StatusOK)
+		if n := grants() - before; n != 1 {
+			t.Errorf("%d refresh grants for one expired session, want 1", n)
+		}
+	})
+
+	for _, tc := range []struct {
+		name string
+		opts salesforce.Options
+		says string
+	}{
+		{"instance not Salesforce's", salesforce.Options{InstanceURL: "https://evil.example.com"}, "not a Salesforce host"},
+		{"token answer without instance_url", salesforce.Options{OmitTokenFields: []string{"instance_url"}}, "no instance_url"},
+		{"token answer signed by another key", salesforce.Options{SigningSecret: "not-the-consumer-secret"}, "signature"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := salesforce.New(t, tc.opts)
+			other := h.createTenant(t, "Bad answer "+tc.name)
+			code, page := h.signInPage(t, start(t, other, bad))
+			if code == http.StatusOK || !strings.Contains(page, tc.says) {
+				t.Errorf("callback answered %d %q, want a refusal saying %q", code, page, tc.says)
+			}
+			if st, c := connection(t, other); st == http.StatusOK && c.Status == "active" {
+				t.Errorf("a refused token answer left an active connection: %+v", c)
+			}
+		})
+	}
+}
+
+// signInPage follows an authorize URL as a browser would and returns the
+// host callback's status and page.
+func (h *harness) signInPage(t *testing.T, authorizeURL string) (int, string) {
+	t.Helper()
+	c := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.Get(authorizeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusFound {
+		t.Fatalf("authorize answered %d, want a redirect to the callback", res.StatusCode)
+	}
+	return h.callbackPage(t, c, res.Header.Get("Location"))
 }
