@@ -40,7 +40,9 @@ const maxMessage = 1000
 //	                                                else 5 s (concurrency) or 10 min (daily)
 //	403 other (API_DISABLED_FOR_ORG, INSUFFICIENT_ACCESS…) auth_error
 //	404 NOT_FOUND, ENTITY_IS_DELETED                not_found
-//	300 (several records match an external id)      conflict
+//	300 (several records match an external id)      conflict (the provider toolkit answers
+//	                                                unavailable for every 3xx but 304 today,
+//	                                                so this needs a non-unique External ID field)
 //	400 DUPLICATES_DETECTED, DUPLICATE_VALUE        conflict
 //	400 UNABLE_TO_LOCK_ROW                          unavailable
 //	400 REQUIRED_FIELD_MISSING, INVALID_FIELD, …    invalid, Field "fields.<name>" when named
