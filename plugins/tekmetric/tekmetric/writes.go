@@ -90,6 +90,7 @@ func (s *session) customerBody(k kind, fields map[string]any, current map[string
 		if _, ok := out["firstName"]; !ok {
 			return nil, sdk.Invalid("fields.firstName", "is required: Tekmetric creates a customer only with a first name")
 		}
+		out["shopId"] = mustInt(s.shop)
 	}
 	return out, nil
 }
