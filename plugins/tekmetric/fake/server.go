@@ -85,6 +85,7 @@ type Request struct {
 	Method string
 	Path   string
 	Query  url.Values
+	Header http.Header
 	Body   string
 }
 
@@ -256,7 +257,7 @@ func (s *Server) Requests() []Request {
 	defer s.mu.Unlock()
 	out := make([]Request, len(s.requests))
 	for i, r := range s.requests {
-		r.Query = maps.Clone(r.Query)
+		r.Query, r.Header = maps.Clone(r.Query), r.Header.Clone()
 		out[i] = r
 	}
 	return out
@@ -271,7 +272,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: string(body)})
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: string(body)})
 	s.mu.Unlock()
 
 	f, faulty := s.takeFault(r)

@@ -63,7 +63,10 @@ func updatedAt(raw map[string]any) time.Time {
 //   - customers: "phone" is the primary phone's number (Tekmetric answers
 //     "phone" as a list of phone objects, kept as "phones"), and
 //     "customerTypeId" the customer type's id;
-//   - repair orders: "keyTag" is Tekmetric's "keytag" (written as keyTag).
+//   - repair orders: "keyTag" is Tekmetric's "keytag" (written as keyTag);
+//   - appointments: startTime, endTime, dropoffTime and pickupTime, which
+//     Tekmetric answers without a zone ("2018-02-04T19:54:38"), are read
+//     as UTC and answered in RFC 3339 ("2018-02-04T19:54:38Z").
 func (s *session) toRecord(k kind, raw map[string]any) sdk.Record {
 	fields := maps.Clone(raw)
 	switch k.name {
@@ -85,6 +88,12 @@ func (s *session) toRecord(k kind, raw map[string]any) sdk.Record {
 	case objRepairOrders:
 		if _, ok := raw["keyTag"]; !ok {
 			fields["keyTag"] = raw["keytag"]
+		}
+	case objAppointments:
+		for _, key := range []string{"startTime", "endTime", "dropoffTime", "pickupTime"} {
+			if t := parseTime(raw[key]); !t.IsZero() {
+				fields[key] = t.Format(time.RFC3339)
+			}
 		}
 	}
 	id := idOf(raw)

@@ -21,6 +21,11 @@ var (
 	maxBisect = 40
 )
 
+// bisectFloor is where a window's bisection starts when the cursor is
+// older: no Tekmetric record was written before (Tekmetric started in
+// 2016), so bisecting the years before would only spend requests.
+var bisectFloor = time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // maxRounds bounds the windows one ListRecent reads: a window can hold
 // nothing after the cursor only when it holds records of the cursor's own
 // second, so the second window always yields.
@@ -102,6 +107,9 @@ func (s *session) window(ctx context.Context, k kind, from time.Time, limit int)
 	if first.TotalElements > budget {
 		total := first.TotalElements
 		lo, hi := from, s.d.now().UTC()
+		if lo.Before(bisectFloor) {
+			lo = bisectFloor
+		}
 		for range maxBisect {
 			if hi.Sub(lo) <= time.Second {
 				break
