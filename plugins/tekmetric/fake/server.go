@@ -2,6 +2,7 @@ package fake
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -282,9 +283,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.spec != nil {
 		if invalid := s.spec.validate(r, body); invalid != nil {
 			s.report("tekmetric fake: %s %s does not match Tekmetric's documented request shape: %v", r.Method, r.URL.Path, invalid)
-			if r.URL.Path == tokenPath {
+			var unknown unknownOperation
+			switch {
+			case errors.As(invalid, &unknown):
+				writeError(w, http.StatusNotFound, "No endpoint "+r.Method+" "+r.URL.Path)
+			case r.URL.Path == tokenPath:
 				writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "error_description": invalid.Error()})
-			} else {
+			default:
 				writeError(w, http.StatusBadRequest, "Bad request: "+invalid.Error())
 			}
 			return

@@ -63,6 +63,10 @@ func loadSpec() (*spec, error) {
 	return loadedSpec, specErr
 }
 
+// unknownOperation is a request for an operation the docs do not
+// describe: reported, and answered 404 as an unknown route.
+type unknownOperation struct{ error }
+
 // validate checks a request against its documented operation: path,
 // method, headers, query parameters (including any the docs do not list
 // for the operation) and body. Messages name the failing parameter or
@@ -72,7 +76,7 @@ func (sp *spec) validate(r *http.Request, body []byte) error {
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	route, params, err := sp.router.FindRoute(req)
 	if err != nil {
-		return fmt.Errorf("%s %s is not an operation of Tekmetric's documented API: %v", r.Method, r.URL.Path, err)
+		return unknownOperation{fmt.Errorf("%s %s is not an operation of Tekmetric's documented API: %v", r.Method, r.URL.Path, err)}
 	}
 	var known []string
 	for _, p := range route.Operation.Parameters {
