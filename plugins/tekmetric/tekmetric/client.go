@@ -39,8 +39,8 @@ const (
 	secretToken = "access_token"
 	// appClientID and appClientSecret are the platform's Tekmetric
 	// partner credentials, the same for every tenant.
-	appClientID     = "client_id"
-	appClientSecret = "client_secret"
+	appClientID     = sdk.AppClientID
+	appClientSecret = sdk.AppClientSecret
 )
 
 // Options configure a Driver for tests; the zero value is what New uses.
