@@ -13,6 +13,7 @@ import (
 	hubspot "crmhost.dev/plugins/hubspot/fake"
 	odoo "crmhost.dev/plugins/odoo/fake"
 	salesforce "crmhost.dev/plugins/salesforce/fake"
+	tekmetric "crmhost.dev/plugins/tekmetric/fake"
 	"crmhost.dev/sdk"
 )
 
@@ -35,6 +36,7 @@ var Fakes = map[string]StartFunc{
 	"hubspot":    startHubSpot,
 	"odoo":       startOdoo,
 	"salesforce": startSalesforce,
+	"tekmetric":  startTekmetric,
 }
 
 // startHubSpot starts the HubSpot fake validating every request against
@@ -70,6 +72,16 @@ func startSalesforce(logf func(string, ...any)) (Provider, error) {
 	logf("WARNING: salesforce fake: %v; serving WITHOUT validating requests against Salesforce's Postman collection (set %s to the specs folder to validate)", err, salesforce.SpecsDirEnv)
 	o.Strict = false
 	return salesforce.Start(o)
+}
+
+// startTekmetric starts the Tekmetric fake validating every request
+// against the request shapes transcribed from Tekmetric's docs (embedded
+// in the fake). Its connection is shop 101 with a token the fake issued,
+// so the demo tenant needs no app credentials; an operator who sets the
+// tekmetric driver's app credentials to fake.DefaultClientID and
+// DefaultClientSecret can connect with the shop id alone.
+func startTekmetric(func(string, ...any)) (Provider, error) {
+	return tekmetric.Start(tekmetric.Options{Strict: true})
 }
 
 // FakesFile is the document `crmhost dev -fakes` reads: one entry per

@@ -152,3 +152,37 @@ func TestStartSalesforceFake(t *testing.T) {
 		t.Fatalf("fake answered %d", resp.StatusCode)
 	}
 }
+
+// TestTekmetricFake: the Tekmetric fake starts for a built driver, and the
+// demo tenant's connect form (shop 101 and a token the fake issued)
+// reaches the shop.
+func TestTekmetricFake(t *testing.T) {
+	plugins := t.TempDir()
+	if err := os.WriteFile(dev.DriverBinary(plugins, "tekmetric"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, err := dev.StartFakes(plugins, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	if len(r.File.Providers) != 1 || r.File.Providers[0].Slug != "tekmetric" {
+		t.Fatalf("providers %+v, want tekmetric", r.File.Providers)
+	}
+	creds := r.File.Providers[0].Credentials
+	for _, k := range []string{"base_url", "default_region", "shop_id", "access_token"} {
+		if creds[k] == "" {
+			t.Errorf("credentials lack %s: %v", k, creds)
+		}
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, creds["base_url"]+"/api/v1/shops/"+creds["shop_id"], nil)
+	req.Header.Set("Authorization", "Bearer "+creds["access_token"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("fake answered %d", resp.StatusCode)
+	}
+}

@@ -7,6 +7,7 @@ require (
 	crmhost.dev/plugins/hubspot v0.0.0
 	crmhost.dev/plugins/odoo v0.0.0
 	crmhost.dev/plugins/salesforce v0.0.0
+	crmhost.dev/plugins/tekmetric v0.0.0
 	crmhost.dev/sdk v0.0.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/go-cmp v0.7.0
@@ -85,6 +86,7 @@ require (
 	golang.org/x/arch v0.22.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/oauth2 v0.38.0 // indirect
 	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
@@ -102,5 +104,6 @@ replace (
 	crmhost.dev/plugins/hubspot => ../plugins/hubspot
 	crmhost.dev/plugins/odoo => ../plugins/odoo
 	crmhost.dev/plugins/salesforce => ../plugins/salesforce
+	crmhost.dev/plugins/tekmetric => ../plugins/tekmetric
 	crmhost.dev/sdk => ../sdk
 )

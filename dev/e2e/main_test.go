@@ -12,8 +12,8 @@ import (
 // pluginDirEnv names the folder of built driver binaries.
 const pluginDirEnv = "CRMHOST_PLUGIN_DIR"
 
-// hubspotBinary is the crm-driver-hubspot the tests launch.
-var hubspotBinary string
+// hubspotBinary and tekmetricBinary are the drivers the tests launch.
+var hubspotBinary, tekmetricBinary string
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
@@ -29,18 +29,22 @@ func runMain(m *testing.M) int {
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
-		bin := dev.DriverBinary(dir, "hubspot")
-		fmt.Fprintf(os.Stderr, "e2e: %s is not set; building %s\n", pluginDirEnv, bin)
-		out, err := exec.Command("go", "build", "-trimpath", "-o", bin, "crmhost.dev/plugins/hubspot").CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "e2e: build crm-driver-hubspot: %v\n%s", err, out)
-			return 1
+		for _, slug := range []string{"hubspot", "tekmetric"} {
+			bin := dev.DriverBinary(dir, slug)
+			fmt.Fprintf(os.Stderr, "e2e: %s is not set; building %s\n", pluginDirEnv, bin)
+			out, err := exec.Command("go", "build", "-trimpath", "-o", bin, "crmhost.dev/plugins/"+slug).CombinedOutput()
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "e2e: build crm-driver-%s: %v\n%s", slug, err, out)
+				return 1
+			}
 		}
 	}
-	hubspotBinary = dev.DriverBinary(dir, "hubspot")
-	if _, err := os.Stat(hubspotBinary); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: %v (%s=%s; run make plugins)\n", err, pluginDirEnv, dir)
-		return 1
+	hubspotBinary, tekmetricBinary = dev.DriverBinary(dir, "hubspot"), dev.DriverBinary(dir, "tekmetric")
+	for _, bin := range []string{hubspotBinary, tekmetricBinary} {
+		if _, err := os.Stat(bin); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: %v (%s=%s; run make plugins)\n", err, pluginDirEnv, dir)
+			return 1
+		}
 	}
 	return m.Run()
 }
