@@ -21,10 +21,10 @@ var (
 	maxBisect = 40
 )
 
-// bisectFloor is where a window's bisection starts when the cursor is
-// older: no Tekmetric record was written before (Tekmetric started in
-// 2016), so bisecting the years before would only spend requests.
-var bisectFloor = time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+// epoch predates every Tekmetric record (Tekmetric started in 2016): a
+// list from an earlier time asks from it, so the dates Tekmetric gets are
+// plausible and window bisection does not spend requests on empty years.
+var epoch = time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // maxRounds bounds the windows one ListRecent reads: a window can hold
 // nothing after the cursor only when it holds records of the cursor's own
@@ -40,7 +40,8 @@ const maxRounds = 4
 // sorts them itself: from the cursor's time to now when that holds at
 // most max(limit+1, 500) records (one request for an incremental sync),
 // else a window narrowed by bisecting its end with count queries (the
-// page's totalElements). Every record of a window is seen, so records
+// page's totalElements). A list from before 2010 asks from 2010: no
+// Tekmetric record is older. Every record of a window is seen, so records
 // sharing the page's last timestamp are never split by the cursor
 // (time, then id). Deleted records come from a separate query
 // (deletedDateStart/End: combined with updatedDateStart, Tekmetric answers
@@ -66,6 +67,9 @@ func (d *Driver) ListRecent(ctx context.Context, conn sdk.Connection, q sdk.List
 		limit = sdk.DefaultLimit
 	}
 	from := start.At.UTC()
+	if from.Before(epoch) {
+		from = epoch
+	}
 	for range maxRounds {
 		w, err := s.window(ctx, k, from, limit)
 		if err != nil {
@@ -107,9 +111,6 @@ func (s *session) window(ctx context.Context, k kind, from time.Time, limit int)
 	if first.TotalElements > budget {
 		total := first.TotalElements
 		lo, hi := from, s.d.now().UTC()
-		if lo.Before(bisectFloor) {
-			lo = bisectFloor
-		}
 		for range maxBisect {
 			if hi.Sub(lo) <= time.Second {
 				break
