@@ -3,6 +3,7 @@ package tekmetric
 import (
 	"context"
 	"maps"
+	"slices"
 
 	"crmhost.dev/sdk"
 )
@@ -122,6 +123,21 @@ func kindOf(name string) (kind, error) {
 		}
 	}
 	return kind{}, sdk.Invalid("object", "%q is not a Tekmetric object this driver serves (customers, repair_orders, appointments)", name)
+}
+
+// refuse answers a verb k does not support the way the sdk does for the
+// host (the driver's methods check it too, for direct callers): with
+// Tekmetric's limitation, CodeDeleteUnsupported for delete and erase,
+// CodeUnsupported otherwise; nil when k supports verb.
+func (k kind) refuse(verb string) error {
+	if slices.Contains(k.verbs, verb) {
+		return nil
+	}
+	code := sdk.CodeUnsupported
+	if verb == sdk.VerbDeleteRecord || verb == sdk.VerbEraseRecord {
+		code = sdk.CodeDeleteUnsupported
+	}
+	return &sdk.Error{Code: code, Message: k.unsupported[verb]}
 }
 
 // Describe reports the driver: client-credentials auth with the platform's

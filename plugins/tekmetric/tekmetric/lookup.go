@@ -58,18 +58,22 @@ func (d *Driver) LookupCustomer(ctx context.Context, conn sdk.Connection, q sdk.
 	if len(objects) == 0 {
 		objects = []string{objCustomers}
 	}
+	ks := make([]kind, 0, len(objects))
+	for _, name := range objects {
+		k, err := kindOf(name)
+		if err == nil {
+			err = k.refuse(sdk.VerbLookupCustomer)
+		}
+		if err != nil {
+			return sdk.LookupResult{}, err
+		}
+		ks = append(ks, k)
+	}
 	s, err := d.open(ctx, conn)
 	if err != nil {
 		return sdk.LookupResult{}, err
 	}
-	for _, name := range objects {
-		k, err := kindOf(name)
-		if err != nil {
-			return sdk.LookupResult{}, err
-		}
-		if k.name != objCustomers {
-			return sdk.LookupResult{}, sdk.Errorf(sdk.CodeUnsupported, "%s", k.unsupported[sdk.VerbLookupCustomer])
-		}
+	for _, k := range ks {
 		var r sdk.LookupResult
 		switch {
 		case strings.TrimSpace(q.Phone) != "":

@@ -24,6 +24,9 @@ func (d *Driver) SearchRecords(ctx context.Context, conn sdk.Connection, q sdk.S
 	if err != nil {
 		return nil, err
 	}
+	if err := k.refuse(sdk.VerbSearchRecords); err != nil {
+		return nil, err
+	}
 	s, err := d.open(ctx, conn)
 	if err != nil {
 		return nil, err
@@ -73,8 +76,8 @@ func (d *Driver) CreateRecord(ctx context.Context, conn sdk.Connection, in sdk.C
 	if err != nil {
 		return sdk.CreateResult{}, err
 	}
-	if k.name == objRepairOrders {
-		return sdk.CreateResult{}, sdk.Errorf(sdk.CodeUnsupported, "%s", k.unsupported[sdk.VerbCreateRecord])
+	if err := k.refuse(sdk.VerbCreateRecord); err != nil {
+		return sdk.CreateResult{}, err
 	}
 	s, err := d.open(ctx, conn)
 	if err != nil {
@@ -269,8 +272,8 @@ func (d *Driver) DeleteRecord(ctx context.Context, conn sdk.Connection, ref sdk.
 	if err != nil {
 		return sdk.DeleteResult{}, err
 	}
-	if k.name != objAppointments {
-		return sdk.DeleteResult{}, sdk.Errorf(sdk.CodeDeleteUnsupported, "%s", k.unsupported[sdk.VerbDeleteRecord])
+	if err := k.refuse(sdk.VerbDeleteRecord); err != nil {
+		return sdk.DeleteResult{}, err
 	}
 	s, err := d.open(ctx, conn)
 	if err != nil {

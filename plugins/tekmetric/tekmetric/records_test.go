@@ -255,3 +255,39 @@ func TestAppointments(t *testing.T) {
 		t.Errorf("search appointments: %v; want unsupported", err)
 	}
 }
+
+// TestDirectCallsRefuseUnsupportedVerbs: called directly (without the
+// sdk's checks), the driver refuses what Tekmetric cannot do, with the same
+// words, and sends nothing.
+func TestDirectCallsRefuseUnsupportedVerbs(t *testing.T) {
+	srv := fake.New(t, fake.Options{})
+	d := newDriver()
+	conn := srv.Connection()
+	calls := map[string]func() error{
+		"search appointments": func() error {
+			_, err := d.SearchRecords(allowed(t), conn, sdk.SearchQuery{Object: "appointments", Query: "x"})
+			return err
+		},
+		"create a repair order": func() error {
+			_, err := d.CreateRecord(allowed(t), conn, sdk.CreateInput{Object: "repair_orders", Fields: map[string]any{"keyTag": "x"}})
+			return err
+		},
+		"delete a customer": func() error {
+			_, err := d.DeleteRecord(allowed(t), conn, sdk.RecordRef{Object: "customers", ExternalID: "1"})
+			return err
+		},
+		"look up a repair order": func() error {
+			_, err := d.LookupCustomer(allowed(t), conn, sdk.LookupQuery{ExternalID: "1", Objects: []string{"repair_orders"}})
+			return err
+		},
+	}
+	for name, call := range calls {
+		err := call()
+		if c := sdk.CodeOf(err); (c != sdk.CodeUnsupported && c != sdk.CodeDeleteUnsupported) || !strings.Contains(err.Error(), "Tekmetric") {
+			t.Errorf("%s: %v; want unsupported naming Tekmetric's limitation", name, err)
+		}
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("refused calls sent %d requests", n)
+	}
+}
