@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"crmhost.dev/sdk"
 )
@@ -64,7 +65,8 @@ func (d *Driver) SearchRecords(ctx context.Context, conn sdk.Connection, q sdk.S
 // the object's verbs). Tekmetric has no idempotency key and no external-id
 // field, so with a key the driver searches first and answers the record a
 // retry would duplicate: a live customer of the shop with the same first
-// and last name and the given email and phone, or an appointment of the
+// and last name and the given email and phone (created in the last 24
+// hours when the create gives neither), or an appointment of the
 // shop with the same start, end, title and customer. The same key (or the
 // same person under another key) therefore never creates a second record,
 // also when the first answer was lost. Without a key it creates.
@@ -166,10 +168,16 @@ func (s *session) existing(ctx context.Context, k kind, body map[string]any) (st
 	return "", nil
 }
 
+// nameOnlyWindow is how recent a customer known by name alone must be to
+// be taken for a retried create: the host's idempotency keys live 24 hours.
+const nameOnlyWindow = 24 * time.Hour
+
 // customerIdentity returns the search term that finds a customer like
 // body (its email, else its phone's digits, else its name) and whether a
 // candidate is the same person: same first and last name, and the email
-// and primary phone body gives.
+// and primary phone body gives. With neither an email nor a phone, a name
+// alone could be anyone's, so the candidate must also have been created
+// within nameOnlyWindow.
 func (s *session) customerIdentity(body map[string]any) (string, func(map[string]any) bool) {
 	first, _ := body["firstName"].(string)
 	last, _ := body["lastName"].(string)
@@ -197,6 +205,9 @@ func (s *session) customerIdentity(body map[string]any) (string, func(map[string
 			if !containsFunc(emails(c), func(e string) bool { return sdk.SameEmail(e, m) }) {
 				return false
 			}
+		}
+		if len(mails) == 0 && phone == "" {
+			return s.d.now().Sub(parseTime(c["createdDate"])) <= nameOnlyWindow
 		}
 		return phone == "" || containsFunc(phones(c), func(p string) bool { return sdk.SamePhone(p, phone, s.region()) })
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"crmhost.dev/plugins/tekmetric/fake"
+	"crmhost.dev/plugins/tekmetric/tekmetric"
 	"crmhost.dev/sdk"
 	"crmhost.dev/sdk/drivertest"
 )
@@ -289,5 +290,27 @@ func TestDirectCallsRefuseUnsupportedVerbs(t *testing.T) {
 	}
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("refused calls sent %d requests", n)
+	}
+}
+
+// TestCreateByNameOnly: a keyed create that names no email or phone takes
+// a same-named customer for a retry only when it was created in the last
+// 24 hours; an older namesake is another person.
+func TestCreateByNameOnly(t *testing.T) {
+	clk := newClock()
+	srv := fake.New(t, fake.Options{Now: clk.Now})
+	conn := srv.Connection()
+	old := srv.Seed(t, conn, "customers", map[string]any{"firstName": "John", "lastName": "Smith"})
+	clk.Advance(48 * time.Hour)
+	d := tekmetric.NewWith(tekmetric.Options{Now: clk.Now})
+	in := sdk.CreateInput{Object: "customers", IdempotencyKey: "k-1", Fields: map[string]any{"firstName": "John", "lastName": "Smith"}}
+	first, err := d.CreateRecord(allowed(t), conn, in)
+	if err != nil || first.ExternalID == old {
+		t.Fatalf("create: %+v, %v; want a new customer, not the namesake of two days ago", first, err)
+	}
+	clk.Advance(time.Hour)
+	again, err := d.CreateRecord(allowed(t), conn, in)
+	if err != nil || again.ExternalID != first.ExternalID {
+		t.Errorf("retry an hour later: %+v, %v; want %s", again, err, first.ExternalID)
 	}
 }
