@@ -3,6 +3,7 @@ package sdk
 import (
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
@@ -107,12 +108,22 @@ func normLimit(n int) (int, error) {
 	return n, nil
 }
 
+// validateExternalID refuses external ids a driver must never put in a
+// provider URL: empty, over 512 bytes, "." or "..", or holding a "/" or a
+// control character (a path segment that walks or splits the URL, or a
+// header/line break). Errors: CodeInvalid naming external_id.
 func validateExternalID(id string) error {
-	if strings.TrimSpace(id) == "" {
+	switch {
+	case strings.TrimSpace(id) == "":
 		return Invalid("external_id", "is required")
-	}
-	if len(id) > 512 {
+	case len(id) > 512:
 		return Invalid("external_id", "is too long")
+	case id == "." || id == "..":
+		return Invalid("external_id", "%q is not a record id", id)
+	case strings.ContainsRune(id, '/'):
+		return Invalid("external_id", "must not contain /")
+	case strings.IndexFunc(id, unicode.IsControl) >= 0 || !utf8.ValidString(id):
+		return Invalid("external_id", "must be UTF-8 text without control characters")
 	}
 	return nil
 }
