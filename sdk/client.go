@@ -27,11 +27,16 @@ type ClientOptions struct {
 	// Reattach connects to an already running driver instead of launching
 	// one (in-process tests); Cmd is then ignored.
 	Reattach *plugin.ReattachConfig
+	// ExtraEnv names host variables to pass to the driver in addition to
+	// BaseDriverEnv (see env.go), e.g. ProxyDriverEnv; HostOnlyEnv names
+	// are never passed.
+	ExtraEnv []string
 }
 
 // NewClientConfig returns the go-plugin client configuration for launching
 // cmd as a driver: gRPC only, AutoMTLS, versioned protocols, checksum
-// verification and raised message limits.
+// verification, raised message limits, and an environment of only the
+// allowlisted variables (DriverEnv; cmd.Env when the caller set it).
 func NewClientConfig(cmd *exec.Cmd, o ClientOptions) *plugin.ClientConfig {
 	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
@@ -54,6 +59,11 @@ func NewClientConfig(cmd *exec.Cmd, o ClientOptions) *plugin.ClientConfig {
 		cfg.Plugins = versionedPlugins(nil, nil)[v]
 	} else {
 		cfg.Cmd = cmd
+		// An empty environment plus the allowlist (env.go), never the host's.
+		cfg.SkipHostEnv = true
+		if cmd.Env == nil {
+			cmd.Env = hostDriverEnv(o.ExtraEnv)
+		}
 		cfg.AutoMTLS = true
 		if len(o.SHA256) > 0 {
 			cfg.SecureConfig = &plugin.SecureConfig{Checksum: o.SHA256, Hash: newSHA256()}
