@@ -6,13 +6,14 @@ import (
 )
 
 // DriverEntry is one registered driver binary: what host/drivers launches
-// for a provider slug, and the checksum it must have.
+// for a provider slug, and the checksum it must have. A driver is launched
+// with no arguments.
 type DriverEntry struct {
 	Slug    string
 	Version string
-	// Command is the binary's path; Args are passed to it.
+	// Command is the binary's file name in the host's plugin directory
+	// (host/drivers refuses to launch anything outside it).
 	Command string
-	Args    []string
 	// SHA256 is the hex checksum of Command, verified before launch.
 	SHA256           string
 	ProtocolVersions []int

@@ -23,6 +23,9 @@ const (
 	CodeDriverUnavailable ErrorCode = "driver_unavailable"
 	CodeNotConnected      ErrorCode = "not_connected"
 	CodeTooLarge          ErrorCode = "too_large"
+	// CodeTimeout: the request's deadline (the host's, or a shorter one the
+	// caller asked for) passed before the work finished.
+	CodeTimeout ErrorCode = "timeout"
 	// CodeIdempotencyReused: the idempotency key was used with a different
 	// request body.
 	CodeIdempotencyReused ErrorCode = "idempotency_key_reused"

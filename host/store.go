@@ -28,6 +28,8 @@ type Store interface {
 	APIKeyStore
 	LeadStore
 	OAuthStore
+	OperatorStore
+	ReplicaStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -56,8 +58,9 @@ func ListLimit(limit int) int {
 
 // ID prefixes, one per kind of row with a generated id.
 const (
-	TenantIDPrefix = "ten_"
-	APIKeyIDPrefix = "key_"
+	TenantIDPrefix   = "ten_"
+	APIKeyIDPrefix   = "key_"
+	OperatorIDPrefix = "op_"
 )
 
 // NewID returns prefix followed by 128 bits from crypto/rand in lower-case

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"net/http"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -66,7 +67,9 @@ func TestDriverKilledMidRequest(t *testing.T) {
 }
 
 // TestChecksumMismatchRefused registers the driver with a checksum its
-// binary does not have: the host refuses to launch it, says why, and
+// binary does not have: the host refuses to launch it, tells the caller
+// why without the binary's path or either hash (they are for the
+// operator: the host log and GET /api/operator/health have them), and
 // writes nothing.
 func TestChecksumMismatchRefused(t *testing.T) {
 	wrong := strings.Repeat("0", 64)
@@ -78,10 +81,22 @@ func TestChecksumMismatchRefused(t *testing.T) {
 	tenant := h.createTenant(t, "Checksum Test")
 
 	p := wantProblem(t, h.connect(t, tenant, h.credentials()), http.StatusServiceUnavailable, "driver_unavailable")
-	for _, want := range []string{"sha256", wrong, actual, "refusing"} {
-		if !strings.Contains(p.Detail, want) {
-			t.Errorf("detail %q does not mention %q", p.Detail, want)
+	if !strings.Contains(p.Detail, "checksum") {
+		t.Errorf("detail %q does not say the checksum does not match", p.Detail)
+	}
+	for _, leak := range []string{wrong, actual, hubspotBinary, filepath.Dir(hubspotBinary)} {
+		if strings.Contains(p.Detail, leak) {
+			t.Errorf("detail %q carries %q", p.Detail, leak)
 		}
+	}
+	health := decode[struct {
+		Drivers map[string]struct {
+			State     string `json:"state"`
+			LastError string `json:"last_error"`
+		} `json:"drivers"`
+	}](t, h.op(t, http.MethodGet, "/health", nil), http.StatusOK)
+	if d := health.Drivers["hubspot"]; d.State != "restarting" || !strings.Contains(d.LastError, actual) || !strings.Contains(d.LastError, wrong) {
+		t.Errorf("operator health of hubspot = %+v, want restarting with both checksums", d)
 	}
 	wantProblem(t, h.op(t, http.MethodGet, "/drivers/hubspot", nil), http.StatusServiceUnavailable, "driver_unavailable")
 	if pid := h.pid(); pid != 0 {

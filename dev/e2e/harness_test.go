@@ -22,6 +22,7 @@ import (
 	"crmhost.dev/host/broker"
 	"crmhost.dev/host/drivers"
 	hosthttp "crmhost.dev/host/http"
+	"crmhost.dev/host/operators"
 	"crmhost.dev/host/secrets"
 	"crmhost.dev/host/sqlite"
 	"crmhost.dev/plugins/hubspot/fake"
@@ -63,7 +64,7 @@ type harnessOptions struct {
 func newHarness(tb testing.TB, o harnessOptions) *harness {
 	tb.Helper()
 	ctx := context.Background()
-	h := &harness{operator: "op-" + strings.Repeat("x", 24), secret: []byte("e2e-agent-jwt-secret-0123456789abcdef"), pids: map[int]bool{}}
+	h := &harness{secret: []byte("e2e-agent-jwt-secret-0123456789abcdef"), pids: map[int]bool{}}
 	logger := hclog.NewNullLogger()
 	if !o.lenient {
 		logger = testLogger(tb)
@@ -107,9 +108,12 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 		tb.Fatal(err)
 	}
 
+	if h.operator, _, err = operators.New(store, nil).Issue(ctx, "e2e-operator"); err != nil {
+		tb.Fatalf("create operator: %v", err)
+	}
 	// The fake listens on loopback: the host lets drivers reach it, as
 	// `crmhost dev` does.
-	h.manager = drivers.NewManager(store, drivers.Options{Logger: logger.Named("drivers"),
+	h.manager = drivers.NewManager(store, drivers.Options{Logger: logger.Named("drivers"), PluginDir: filepath.Dir(hubspotBinary),
 		Backoff: 50 * time.Millisecond, WatchInterval: 20 * time.Millisecond,
 		EgressAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
 	tb.Cleanup(func() { h.closeManager(tb) })
@@ -118,7 +122,7 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 		ConfigCacheTTL: time.Second, AuditBuffer: 4096, OAuthTTL: o.oauthTTL})
 	tb.Cleanup(func() { _ = b.Close(context.Background()) }) // before the store closes
 	api := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: h.manager, Logger: logger.Named("http"),
-		OperatorToken: h.operator, JWT: hosthttp.JWTConfig{HS256Secret: h.secret}, RateLimits: o.rateLimits})
+		JWT: hosthttp.JWTConfig{HS256Secret: h.secret, Issuer: jwtIssuer, Audience: jwtAudience}, RateLimits: o.rateLimits})
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)
 	h.URL = srv.URL
@@ -414,13 +418,23 @@ func (h *harness) agentToken(tb testing.TB, tenantID, conversationID string) str
 	return sign(tb, jwt.SigningMethodHS256, h.secret, agentClaims(tenantID, conversationID, time.Hour))
 }
 
+// The issuer and audience the harness's host requires of agent tokens.
+const (
+	jwtIssuer   = "e2e-platform"
+	jwtAudience = "crmhost"
+)
+
 func agentClaims(tenantID, conversationID string, ttl time.Duration) jwt.MapClaims {
+	now := time.Now()
 	return jwt.MapClaims{
+		"iss":             jwtIssuer,
+		"aud":             jwtAudience,
+		"iat":             now.Unix(),
 		"sub":             "agent-e2e",
 		"tenant_id":       tenantID,
 		"conversation_id": conversationID,
 		"scope":           hosthttp.ScopeRead + " " + hosthttp.ScopeWrite,
-		"exp":             time.Now().Add(ttl).Unix(),
+		"exp":             now.Add(ttl).Unix(),
 	}
 }
 

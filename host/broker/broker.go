@@ -147,10 +147,13 @@ func (b *Broker) FlushAudit(ctx context.Context) error { return b.auditLog.flush
 // writer; later rows are written synchronously.
 func (b *Broker) Close(ctx context.Context) error { return b.auditLog.close(ctx) }
 
-// CredentialAAD binds a tenant's sealed secret to its row: a ciphertext
-// moved to another tenant or row fails to open.
-func CredentialAAD(tenantID string) secrets.AAD {
-	return secrets.AAD{TenantID: tenantID, Table: "tenant_credentials", Column: "secret", RowID: tenantID}
+// CredentialAAD binds a tenant's sealed secret to its row and to the
+// row's version: a ciphertext moved to another tenant or row, or an older
+// version's written back into the row, fails to open. Version 0 is the
+// unversioned binding of credentials sealed before versions were bound
+// (only `crmhost secrets rotate` opens those, to seal them again).
+func CredentialAAD(tenantID string, version int) secrets.AAD {
+	return secrets.AAD{TenantID: tenantID, Table: "tenant_credentials", Column: "secret", RowID: tenantID, Version: version}
 }
 
 // session is a tenant's connection, ready for driver calls. Its secret
@@ -238,7 +241,7 @@ func (b *Broker) decrypt(ctx context.Context, a Actor, tenantID string) (host.Cr
 		return cred, nil, err
 	}
 	var secret map[string]string
-	err = secrets.OpenJSON(ctx, b.keyring, secrets.Sealed{Ciphertext: cred.Ciphertext, WrappedDEK: cred.WrappedDEK, KEKID: cred.KEKID}, CredentialAAD(tenantID), &secret)
+	err = secrets.OpenJSON(ctx, b.keyring, secrets.Sealed{Ciphertext: cred.Ciphertext, WrappedDEK: cred.WrappedDEK, KEKID: cred.KEKID}, CredentialAAD(tenantID, cred.Version), &secret)
 	if err != nil {
 		b.record(ctx, a, tenantID, "credential.decrypt", host.OutcomeError, "decrypt failed")
 		return cred, nil, &host.Error{Code: host.CodeInternal, Message: "the tenant's credential could not be decrypted", Cause: err}
@@ -247,9 +250,10 @@ func (b *Broker) decrypt(ctx context.Context, a Actor, tenantID string) (host.Cr
 	return cred, secret, nil
 }
 
-// seal stores secret as the tenant's credential, replacing version expect.
+// seal stores secret as the tenant's credential, replacing version expect:
+// it is sealed for version expect+1, the version the row gets.
 func (b *Broker) seal(ctx context.Context, tenantID string, secret map[string]string, expires time.Time, expect int) (host.Credential, error) {
-	s, err := secrets.SealJSON(ctx, b.keyring, secret, CredentialAAD(tenantID))
+	s, err := secrets.SealJSON(ctx, b.keyring, secret, CredentialAAD(tenantID, expect+1))
 	if err != nil {
 		return host.Credential{}, err
 	}

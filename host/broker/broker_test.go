@@ -77,7 +77,7 @@ func newFixture(t *testing.T, o broker.Options) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, store: st, keyring: secrets.NewKeyring(kek), reg: prometheus.NewRegistry()}
-	mgr := drivers.NewManager(st, drivers.Options{Registerer: f.reg})
+	mgr := drivers.NewManager(st, drivers.Options{Registerer: f.reg, PluginDir: filepath.Dir(memBinary)})
 	t.Cleanup(mgr.Close)
 	o.Store, o.Keyring, o.Drivers = st, f.keyring, mgr
 	f.b = broker.New(o)
@@ -115,7 +115,7 @@ func (f *fixture) plant(tenant string, secret map[string]string) host.Credential
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	s, err := secrets.SealJSON(ctx(f.t), f.keyring, secret, broker.CredentialAAD(tenant))
+	s, err := secrets.SealJSON(ctx(f.t), f.keyring, secret, broker.CredentialAAD(tenant, old.Version+1))
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func (f *fixture) secret(tenant string) (host.Credential, map[string]string) {
 		f.t.Fatal(err)
 	}
 	var out map[string]string
-	if err := secrets.OpenJSON(ctx(f.t), f.keyring, secrets.Sealed{Ciphertext: c.Ciphertext, WrappedDEK: c.WrappedDEK, KEKID: c.KEKID}, broker.CredentialAAD(tenant), &out); err != nil {
+	if err := secrets.OpenJSON(ctx(f.t), f.keyring, secrets.Sealed{Ciphertext: c.Ciphertext, WrappedDEK: c.WrappedDEK, KEKID: c.KEKID}, broker.CredentialAAD(tenant, c.Version), &out); err != nil {
 		f.t.Fatal(err)
 	}
 	return c, out

@@ -2,9 +2,9 @@ package drivers
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"net/netip"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -21,7 +21,15 @@ type Catalog interface {
 
 // Options configure a Manager. Zero values take the defaults.
 type Options struct {
-	Logger hclog.Logger
+	// PluginDir is the directory driver binaries are launched from (see
+	// binary.go): a catalog entry names a file in it. Required: without
+	// it no driver starts.
+	PluginDir string
+	// DriverEnv names host environment variables passed to drivers in
+	// addition to sdk.BaseDriverEnv (e.g. sdk.ProxyDriverEnv); host-only
+	// variables (sdk.HostOnlyEnv) never are.
+	DriverEnv []string
+	Logger    hclog.Logger
 	// Registerer receives the driver metrics (nil: not registered).
 	Registerer prometheus.Registerer
 	// CallTimeout bounds each call of a verb VerbTimeouts does not name,
@@ -121,6 +129,11 @@ func NewManager(catalog Catalog, o Options) *Manager {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.PluginDir != "" {
+		if abs, err := filepath.Abs(o.PluginDir); err == nil {
+			o.PluginDir = abs
+		}
 	}
 	return &Manager{catalog: catalog, opts: o, log: o.Logger, metrics: newMetrics(o.Registerer),
 		done: make(chan struct{}), procs: map[string]*process{}}
@@ -241,29 +254,6 @@ func (m *Manager) Forget(slug string) {
 	}
 }
 
-// Health pings every running driver and returns the failures by slug.
-func (m *Manager) Health() map[string]error {
-	m.mu.Lock()
-	procs := make([]*process, 0, len(m.procs))
-	for _, p := range m.procs {
-		procs = append(procs, p)
-	}
-	m.mu.Unlock()
-	out := map[string]error{}
-	for _, p := range procs {
-		p.mu.Lock()
-		cl, pc := p.cl, p.pc
-		p.mu.Unlock()
-		if cl == nil || pc == nil {
-			continue
-		}
-		if err := cl.Ping(); err != nil {
-			out[p.slug] = err
-		}
-	}
-	return out
-}
-
 // PID returns the process id of the running driver for slug, or 0. Tests
 // use it to kill a driver.
 func (m *Manager) PID(slug string) int {
@@ -301,5 +291,3 @@ func (m *Manager) Close() {
 		p.close()
 	}
 }
-
-func hexBytes(s string) ([]byte, error) { return hex.DecodeString(s) }

@@ -59,8 +59,11 @@ func newManager(t *testing.T, o drivers.Options, sum string) *drivers.Manager {
 			t.Fatal(err)
 		}
 	}
-	c := &catalog{entries: map[string]host.DriverEntry{"testdriver": {Slug: "testdriver", Command: testBinary, SHA256: sum}}}
+	c := &catalog{entries: map[string]host.DriverEntry{"testdriver": {Slug: "testdriver", Command: filepath.Base(testBinary), SHA256: sum}}}
 	o.Aliases = map[string]string{"alias": "testdriver"}
+	if o.PluginDir == "" {
+		o.PluginDir = filepath.Dir(testBinary)
+	}
 	m := drivers.NewManager(c, o)
 	t.Cleanup(m.Close)
 	return m
@@ -96,10 +99,22 @@ func TestLazyStartDescribeAndAlias(t *testing.T) {
 }
 
 func TestChecksumMismatchRefused(t *testing.T) {
-	m := newManager(t, drivers.Options{}, strings.Repeat("ab", 32))
+	wrong := strings.Repeat("ab", 32)
+	m := newManager(t, drivers.Options{}, wrong)
 	err := lookup(m, t.Context(), "testdriver", "a@example.com")
-	if host.CodeOf(err) != host.CodeDriverUnavailable || !strings.Contains(err.Error(), "sha256") || !strings.Contains(err.Error(), "refusing") {
+	if host.CodeOf(err) != host.CodeDriverUnavailable || !strings.Contains(err.Error(), "checksum") {
 		t.Fatalf("mismatched checksum: %v", err)
+	}
+	// What reaches a tenant names neither the binary's path nor a hash;
+	// the operator's status does.
+	got, _ := sdk.FileSHA256(testBinary)
+	for _, leak := range []string{testBinary, filepath.Dir(testBinary), wrong, got} {
+		if strings.Contains(err.Error(), leak) {
+			t.Errorf("tenant-facing error %q carries %q", err, leak)
+		}
+	}
+	if st := m.Status()["testdriver"]; st.State != drivers.StateRestarting || !strings.Contains(st.LastError, got) {
+		t.Errorf("operator status %+v, want restarting with the checksums", st)
 	}
 	if m.PID("testdriver") != 0 {
 		t.Fatal("a driver with a bad checksum was launched")

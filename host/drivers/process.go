@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"sync"
 	"time"
 
@@ -29,6 +28,7 @@ type process struct {
 	failures  int
 	nextTry   time.Time
 	started   int
+	lastErr   string // why the last start failed or the process exited, for operators
 	closed    bool
 	stopWatch chan struct{}
 }
@@ -51,6 +51,9 @@ func (p *process) client(ctx context.Context) (*sdk.Client, error) {
 	if err := p.startLocked(ctx); err != nil {
 		if host.CodeOf(err) == host.CodeNotFound {
 			return nil, err // not registered: nothing to back off from
+		}
+		if host.CodeOf(err) != host.CodeDriverUnavailable {
+			p.lastErr = err.Error() // refusals set their own, more detailed
 		}
 		p.failures++
 		p.nextTry = p.m.now().Add(p.m.backoff(p.failures))
@@ -81,35 +84,45 @@ func (p *process) startLocked(ctx context.Context) error {
 		}
 		return err
 	}
-	want, err := hexBytes(entry.SHA256)
-	if err != nil || len(want) != 32 {
-		return &host.Error{Code: host.CodeDriverUnavailable, Message: fmt.Sprintf("driver %s: the catalog's sha256 %q is not 64 hex characters", p.slug, entry.SHA256)}
+	// The details of a refusal (paths, checksums, the launcher's own
+	// error) are for the operator's log and the operator health route;
+	// the error returned reaches tenants, so it says only what happened.
+	refuse := func(what string, detail error, kv ...any) error {
+		p.lastErr = detail.Error()
+		p.log.Error("refusing to launch driver: "+what, append([]any{"command", entry.Command, "error", detail}, kv...)...)
+		return &host.Error{Code: host.CodeDriverUnavailable, Message: fmt.Sprintf("driver %s is unavailable: %s", p.slug, what)}
 	}
-	// go-plugin hashes the binary before exec (SecureConfig) and refuses a
-	// mismatch; hashing it here as well would double the launch cost.
-	cmd := exec.Command(entry.Command, entry.Args...)
-	pc := plugin.NewClient(sdk.NewClientConfig(cmd, sdk.ClientOptions{SHA256: want, Logger: p.log, StartTimeout: p.m.opts.StartTimeout}))
-	cl, err := sdk.Dispense(pc)
-	if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
-		pc.Kill()
-		got, _ := sdk.FileSHA256(entry.Command)
-		p.log.Error("refusing to launch driver: checksum mismatch", "command", entry.Command, "want", entry.SHA256, "got", got)
-		return &host.Error{Code: host.CodeDriverUnavailable, Message: fmt.Sprintf(
-			"driver %s: binary %s has sha256 %s but the catalog registered %s; refusing to launch it (re-register the driver if the new binary is trusted)",
-			p.slug, entry.Command, got, entry.SHA256)}
+	name, ok := binaryName(p.m.opts.PluginDir, entry.Command)
+	if !ok {
+		return refuse("its registered binary is not in the plugin directory",
+			fmt.Errorf("catalog command %q is not a file in the plugin directory %s", entry.Command, p.m.opts.PluginDir))
 	}
+	bin, err := openBinary(p.m.opts.PluginDir, name)
 	if err != nil {
-		pc.Kill()
-		return &host.Error{Code: host.CodeDriverUnavailable, Message: fmt.Sprintf("driver %s failed to start: %v", p.slug, err), Cause: err}
+		return refuse("its binary failed the host's checks", err, "plugin_dir", p.m.opts.PluginDir)
+	}
+	defer bin.close()
+	if bin.sum != entry.SHA256 {
+		return refuse("its binary does not match the registered checksum (an operator must re-register it)",
+			fmt.Errorf("sha256 %s, registered %s", bin.sum, entry.SHA256), "path", bin.path)
+	}
+	pc, cl, err := launch(bin, p.log, p.m.opts.StartTimeout, p.m.opts.DriverEnv)
+	if err != nil {
+		return refuse("it failed to start", err, "path", bin.path)
 	}
 	dctx, cancel := context.WithTimeout(context.Background(), p.m.opts.CallTimeout)
 	defer cancel()
 	desc, err := cl.Describe(dctx)
 	if err != nil {
 		pc.Kill()
-		return &host.Error{Code: host.CodeDriverUnavailable, Message: fmt.Sprintf("driver %s failed Describe: %v", p.slug, err), Cause: err}
+		return refuse("it failed to describe itself", err)
+	}
+	if desc.Slug != p.slug {
+		pc.Kill()
+		return refuse("its binary describes another driver", fmt.Errorf("the binary describes itself as %q", desc.Slug))
 	}
 	p.pc, p.cl, p.entry, p.desc = pc, cl, entry, &desc
+	p.lastErr = ""
 	if p.started > 0 {
 		p.m.metrics.restarts.WithLabelValues(p.slug).Inc()
 		p.log.Warn("driver restarted", "starts", p.started+1)
@@ -141,6 +154,7 @@ func (p *process) watch(pc *plugin.Client, stop chan struct{}) {
 			p.mu.Unlock()
 			return
 		}
+		p.lastErr = "the driver process exited"
 		p.pc, p.cl = nil, nil
 		p.stopWatch = nil
 		p.failures++
@@ -185,6 +199,7 @@ func (p *process) markSuspect(cl *sdk.Client) {
 	}
 	if p.pc.Exited() || cl.Ping() != nil {
 		p.log.Error("driver unreachable; it will be restarted")
+		p.lastErr = "the driver process stopped answering"
 		p.reapLocked()
 		p.failures++
 		p.nextTry = p.m.now().Add(p.m.backoff(p.failures))

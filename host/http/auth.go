@@ -2,9 +2,9 @@ package http
 
 import (
 	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,15 +20,28 @@ const (
 )
 
 // JWTConfig verifies agent tokens: HS256 with a shared secret, or RS256
-// with a public key (either or both). Issuer and Audience are checked when
-// set.
+// with a public key (either or both). Every token must carry the
+// configured issuer (iss) and audience (aud), an expiry (exp), an issue
+// time (iat), a subject (sub, the agent) and a tenant_id, and live no
+// longer than MaxLifetime (exp - iat). Without an issuer and an audience
+// every token is refused: cmd/crmhost will not start without them.
 type JWTConfig struct {
 	HS256Secret []byte
 	RS256Key    *rsa.PublicKey
 	Issuer      string
 	Audience    string
-	Leeway      time.Duration
+	// MaxLifetime caps exp - iat (DefaultJWTMaxLifetime when 0).
+	MaxLifetime time.Duration
+	// Leeway is the clock skew allowed on exp, nbf and iat
+	// (DefaultJWTLeeway when 0, none when negative).
+	Leeway time.Duration
 }
+
+// Defaults of JWTConfig.
+const (
+	DefaultJWTMaxLifetime = time.Hour
+	DefaultJWTLeeway      = 30 * time.Second
+)
 
 // AgentClaims are the claims of an agent token.
 type AgentClaims struct {
@@ -69,44 +82,52 @@ func unauthenticated(msg string) error {
 
 // parseAgent verifies an agent JWT.
 func (s *Server) parseAgent(raw string) (*AgentClaims, error) {
+	jc := s.cfg.JWT
 	var methods []string
-	if len(s.cfg.JWT.HS256Secret) > 0 {
+	if len(jc.HS256Secret) > 0 {
 		methods = append(methods, "HS256")
 	}
-	if s.cfg.JWT.RS256Key != nil {
+	if jc.RS256Key != nil {
 		methods = append(methods, "RS256")
 	}
-	if len(methods) == 0 {
+	if len(methods) == 0 || jc.Issuer == "" || jc.Audience == "" {
 		return nil, unauthenticated("agent tokens are not configured on this host")
-	}
-	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithExpirationRequired(), jwt.WithLeeway(s.cfg.JWT.Leeway)}
-	if s.cfg.JWT.Issuer != "" {
-		opts = append(opts, jwt.WithIssuer(s.cfg.JWT.Issuer))
-	}
-	if s.cfg.JWT.Audience != "" {
-		opts = append(opts, jwt.WithAudience(s.cfg.JWT.Audience))
 	}
 	claims := &AgentClaims{}
 	_, err := jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		switch t.Method.Alg() {
 		case "HS256":
-			return s.cfg.JWT.HS256Secret, nil
+			return jc.HS256Secret, nil
 		case "RS256":
-			return s.cfg.JWT.RS256Key, nil
+			return jc.RS256Key, nil
 		}
 		return nil, errors.New("unexpected signing method")
-	}, opts...)
+	}, jwt.WithValidMethods(methods), jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(jc.Leeway),
+		jwt.WithIssuer(jc.Issuer), jwt.WithAudience(jc.Audience))
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return nil, unauthenticated("the agent token has expired")
-	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return nil, unauthenticated("the agent token lacks a required claim (exp)")
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
 		return nil, unauthenticated("the agent token's signature does not verify")
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return nil, unauthenticated("the agent token's issuer (iss) is not " + strconv.Quote(jc.Issuer))
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return nil, unauthenticated("the agent token's audience (aud) does not include " + strconv.Quote(jc.Audience))
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return nil, unauthenticated("the agent token's issue time (iat) is in the future")
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return nil, unauthenticated("the agent token lacks a required claim (exp)")
 	case err != nil:
 		return nil, unauthenticated("the agent token is not valid: " + strings.TrimPrefix(err.Error(), "token has invalid claims: "))
+	case claims.IssuedAt == nil:
+		return nil, unauthenticated("the agent token lacks a required claim (iat)")
+	case claims.Subject == "":
+		return nil, unauthenticated("the agent token lacks a required claim (sub)")
 	case claims.TenantID == "":
 		return nil, unauthenticated("the agent token has no tenant_id claim")
+	case claims.ExpiresAt.Sub(claims.IssuedAt.Time) > jc.MaxLifetime:
+		return nil, unauthenticated(fmt.Sprintf("the agent token lives %s (exp - iat); this host accepts at most %s",
+			claims.ExpiresAt.Sub(claims.IssuedAt.Time), jc.MaxLifetime))
 	}
 	return claims, nil
 }
@@ -134,19 +155,24 @@ func (s *Server) agent(scope string) gin.HandlerFunc {
 	}
 }
 
-const ctxClaims = "crmhost.claims"
+const (
+	ctxClaims   = "crmhost.claims"
+	ctxOperator = "crmhost.operator"
+)
 
-// operator authenticates the operator token in constant time.
+// operator authenticates a named operator's token and records who it is
+// (operatorActor reads it for audit rows).
 func (s *Server) operator(c *gin.Context) {
 	raw, ok := bearer(c)
 	if !ok {
-		fail(c, unauthenticated("an operator token is required: Authorization: Bearer <token>"))
+		fail(c, unauthenticated("an operator token is required: Authorization: Bearer crmo_..."))
 		return
 	}
-	got := sha256.Sum256([]byte(raw))
-	if s.operatorHash == ([32]byte{}) || subtle.ConstantTimeCompare(got[:], s.operatorHash[:]) != 1 {
-		fail(c, unauthenticated("the operator token is not valid"))
+	op, err := s.ops.Authenticate(reqCtx(c), raw)
+	if err != nil {
+		fail(c, err)
 		return
 	}
+	c.Set(ctxOperator, op)
 	c.Next()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,7 +29,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-const operatorToken = "operator-token-for-tests"
+// operatorToken is the named operator "test-operator"'s token, stored (as
+// a hash) by newEnv: prefix "testoperator", then the secret.
+const (
+	metricsToken   = "metrics-token-for-the-http-tests"
+	operatorName   = "test-operator"
+	operatorSecret = "secret-for-the-http-tests"
+	operatorToken  = "crmo_testoperator_" + operatorSecret
+	jwtIssuer      = "http-tests"
+	jwtAudience    = "crmhost"
+)
 
 var (
 	memBinary string
@@ -82,6 +92,8 @@ type envOptions struct {
 	// jobs configures the background job runner that writes submitted
 	// leads (defaults: fast polling, quick retries).
 	jobs func(*jobs.Options)
+	// config adjusts the HTTP server's configuration last.
+	config func(*hosthttp.Config)
 }
 
 // env is a whole host in-process: SQLite store, keyring, driver manager
@@ -124,11 +136,16 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 		SHA256: memSHA, ProtocolVersions: []int{1}}); err != nil {
 		t.Fatal(err)
 	}
+	sum := sha256.Sum256([]byte(operatorSecret))
+	if _, err := st.CreateOperator(ctx, host.Operator{Name: operatorName, Prefix: "testoperator", Hash: sum[:]}); err != nil {
+		t.Fatal(err)
+	}
 	reg := o.reg
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	e.mgr = drivers.NewManager(st, drivers.Options{Logger: log, Registerer: reg, Backoff: 20 * time.Millisecond, CallTimeout: 20 * time.Second})
+	e.mgr = drivers.NewManager(st, drivers.Options{Logger: log, Registerer: reg, Backoff: 20 * time.Millisecond, CallTimeout: 20 * time.Second,
+		PluginDir: filepath.Dir(memBinary)})
 	jo := jobs.Options{Store: st, Logger: log.Named("jobs"), PollInterval: 20 * time.Millisecond,
 		Backoff: func(int) time.Duration { return 50 * time.Millisecond },
 		Writer:  jobs.LeadWriterFunc(func(ctx context.Context, l host.Lead) (string, string, error) { return e.broker.WriteLead(ctx, l) })}
@@ -143,9 +160,13 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	if err := e.jobs.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s := hosthttp.New(hosthttp.Config{Store: st, Broker: e.broker, Drivers: e.mgr, Logger: log,
-		OperatorToken: operatorToken, MaxBodyBytes: o.maxBody, Registry: reg, RateLimits: o.limits,
-		JWT: hosthttp.JWTConfig{HS256Secret: hsSecret, RS256Key: &rsaKey.PublicKey}})
+	cfg := hosthttp.Config{Store: st, Broker: e.broker, Drivers: e.mgr, Logger: log,
+		MaxBodyBytes: o.maxBody, Registry: reg, RateLimits: o.limits, MetricsToken: metricsToken,
+		JWT: hosthttp.JWTConfig{HS256Secret: hsSecret, RS256Key: &rsaKey.PublicKey, Issuer: jwtIssuer, Audience: jwtAudience}}
+	if o.config != nil {
+		o.config(&cfg)
+	}
+	s := hosthttp.New(cfg)
 	e.srv = httptest.NewServer(s)
 	t.Cleanup(func() {
 		e.srv.Close()
@@ -293,6 +314,7 @@ func claims(tenant, scope string) *hosthttp.AgentClaims {
 	now := time.Now()
 	return &hosthttp.AgentClaims{TenantID: tenant, ConversationID: "conv-1", Scope: scope,
 		RegisteredClaims: jwt.RegisteredClaims{Subject: "agent-1", IssuedAt: jwt.NewNumericDate(now),
+			Issuer: jwtIssuer, Audience: jwt.ClaimStrings{jwtAudience},
 			ExpiresAt: jwt.NewNumericDate(now.Add(10 * time.Minute))}}
 }
 
@@ -362,7 +384,7 @@ func (e *env) plantSecret(tenant string, secret map[string]string) host.Credenti
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	s, err := secrets.SealJSON(ctx, e.keyring, secret, broker.CredentialAAD(tenant))
+	s, err := secrets.SealJSON(ctx, e.keyring, secret, broker.CredentialAAD(tenant, old.Version+1))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -383,7 +405,7 @@ func (e *env) openSecret(tenant string) (host.Credential, map[string]string) {
 		e.t.Fatal(err)
 	}
 	var out map[string]string
-	if err := secrets.OpenJSON(ctx, e.keyring, secrets.Sealed{Ciphertext: c.Ciphertext, WrappedDEK: c.WrappedDEK, KEKID: c.KEKID}, broker.CredentialAAD(tenant), &out); err != nil {
+	if err := secrets.OpenJSON(ctx, e.keyring, secrets.Sealed{Ciphertext: c.Ciphertext, WrappedDEK: c.WrappedDEK, KEKID: c.KEKID}, broker.CredentialAAD(tenant, c.Version), &out); err != nil {
 		e.t.Fatal(err)
 	}
 	return c, out

@@ -80,7 +80,7 @@ func TestMetrics(t *testing.T) {
 	e := newEnv(t)
 	_, token := e.connected("Acme", "acme")
 	wantStatus(t, e.tool("crm_lookup_customer", token, map[string]string{"email": "nobody@example.com"}), nethttp.StatusOK)
-	r := e.do(nethttp.MethodGet, "/metrics", "", nil)
+	r := e.do(nethttp.MethodGet, "/metrics", metricsToken, nil)
 	wantStatus(t, r, nethttp.StatusOK)
 	body := string(r.body)
 	for _, want := range []string{

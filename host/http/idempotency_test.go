@@ -55,7 +55,7 @@ func wantReplay(t *testing.T, first, r resp) {
 // driverCreates reads how many create_record calls reached the driver.
 func (e *env) driverCreates() string {
 	e.t.Helper()
-	r := e.do(nethttp.MethodGet, "/metrics", "", nil)
+	r := e.do(nethttp.MethodGet, "/metrics", metricsToken, nil)
 	for _, line := range strings.Split(string(r.body), "\n") {
 		if strings.HasPrefix(line, `crmhost_driver_calls_total{code="ok",driver="mem",verb="create_record"}`) {
 			return strings.Fields(line)[1]

@@ -3,11 +3,13 @@ package http_test
 import (
 	"encoding/json"
 	nethttp "net/http"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"crmhost.dev/host"
 	hosthttp "crmhost.dev/host/http"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
@@ -148,7 +150,9 @@ func TestTenantIsolationMatrix(t *testing.T) {
 	noLead := "lead_" + strings.Repeat("0", max(1, len(otherLead)-len("lead_")))
 
 	// A driver registered to be removed.
-	wantStatus(t, e.op(POST, "/drivers", map[string]any{"slug": "mem-remove", "command": memBinary, "sha256": memSHA, "protocol_versions": []int{1}}), 201)
+	if _, err := e.store.RegisterDriver(t.Context(), host.DriverEntry{Slug: "mem-remove", Command: filepath.Base(memBinary), SHA256: memSHA}); err != nil {
+		t.Fatal(err)
+	}
 	noTenant := "ten_" + strings.Repeat("0", max(1, len(a)-len("ten_")))
 
 	// Everything that must never reach A: B's identity and data, and every
@@ -257,11 +261,15 @@ func TestTenantIsolationMatrix(t *testing.T) {
 			}},
 
 		// Operator routes.
+		{route: "GET /api/operator/health", cred: credOperator, own: 200, why: notOwnedWhy,
+			call: func(isoObject) isoCall { return isoCall{method: GET, path: "/api/operator/health"} }},
+		{route: "GET /api/operator/audit", cred: credOperator, own: 200, spans: true, why: spansWhy,
+			call: func(isoObject) isoCall { return isoCall{method: GET, path: "/api/operator/audit?limit=1000"} }},
 		{route: "GET /api/operator/drivers", cred: credOperator, own: 200, why: notOwnedWhy,
 			call: func(isoObject) isoCall { return isoCall{method: GET, path: "/api/operator/drivers"} }},
 		{route: "POST /api/operator/drivers", cred: credOperator, own: 201, why: notOwnedWhy,
 			call: func(isoObject) isoCall {
-				return isoCall{method: POST, path: "/api/operator/drivers", body: map[string]any{"slug": "mem-iso", "command": memBinary, "sha256": memSHA, "protocol_versions": []int{1}}}
+				return isoCall{method: POST, path: "/api/operator/drivers", body: map[string]any{"file": filepath.Base(memBinary)}}
 			}},
 		{route: "GET /api/operator/drivers/:slug", cred: credOperator, own: 200, absent: 404, none: true, why: notOwnedWhy,
 			call: func(o isoObject) isoCall {
@@ -357,6 +365,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 
 	// The matrix covers every authenticated route the router has.
 	srv := e.srv.Config.Handler.(*hosthttp.Server)
+	// Host-wide routes with no tenant data (/metrics has its own token).
 	// Inbound webhooks carry no host credential: the driver verifies each
 	// delivery's signature (webhook_test.go).
 	open := []string{"GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json",

@@ -10,6 +10,7 @@ import (
 	"io"
 	nethttp "net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"crmhost.dev/host"
 	hosthttp "crmhost.dev/host/http"
 	"crmhost.dev/host/internal/memdriver"
 	"crmhost.dev/host/ratelimit"
@@ -269,8 +271,12 @@ func (c *contract) authenticate(_ context.Context, in *openapi3filter.Authentica
 		}
 		granted = scopes
 	case "operatorToken":
-		if jwtShape.MatchString(tok) || strings.HasPrefix(tok, "crmk_") {
+		if !strings.HasPrefix(tok, "crmo_") {
 			return errors.New("the credential is not an operator token")
+		}
+	case "metricsToken":
+		if tok != metricsToken {
+			return errors.New("the credential is not the metrics token")
 		}
 	default:
 		return fmt.Errorf("unknown security scheme %q", in.SecuritySchemeName)
@@ -441,7 +447,8 @@ func TestOpenAPILiveResponses(t *testing.T) {
 	// operation.
 	wantStatus(t, e.do(GET, "/healthz", "", nil), 200)
 	wantStatus(t, e.do(GET, "/readyz", "", nil), 200)
-	wantStatus(t, e.do(GET, "/metrics", "", nil), 200)
+	wantStatus(t, e.do(GET, "/metrics", metricsToken, nil), 200)
+	wantProblem(t, e.do(GET, "/metrics", "", nil, bad...), 401, "unauthenticated", "")
 	wantStatus(t, e.do(GET, "/openapi.json", "", nil), 200)
 	wantProblem(t, e.do(GET, "/api/nope", "", nil, expect(expectNoRoute)...), 404, "not_found", "")
 	wantProblem(t, e.do(GET, "/api/tools/crm_lookup_customer", "", nil, expect(expectNoRoute)...), 405, "method_not_allowed", "method")
@@ -449,8 +456,16 @@ func TestOpenAPILiveResponses(t *testing.T) {
 	// Drivers.
 	wantStatus(t, e.op(GET, "/drivers", nil), 200)
 	wantProblem(t, e.do(GET, "/api/operator/drivers", "", nil, bad...), 401, "unauthenticated", "")
-	wantStatus(t, e.op(POST, "/drivers", map[string]any{"slug": "mem2", "version": "0.1.0", "command": memBinary, "sha256": memSHA, "protocol_versions": []int{1}}), 201)
-	wantProblem(t, e.do(POST, "/api/operator/drivers", operatorToken, map[string]any{"slug": "mem3", "command": memBinary, "sha256": "xyz"}, bad...), 400, "invalid", "sha256")
+	wantStatus(t, e.op(POST, "/drivers", map[string]any{"file": filepath.Base(memBinary), "slug": "mem"}), 201)
+	wantProblem(t, e.op(POST, "/drivers", map[string]any{"file": "../" + filepath.Base(memBinary)}), 400, "invalid", "file")
+	wantProblem(t, e.do(POST, "/api/operator/drivers", operatorToken, map[string]any{"file": filepath.Base(memBinary), "sha256": "xyz"}, bad...), 400, "invalid", "sha256")
+	if _, err := e.store.RegisterDriver(t.Context(), host.DriverEntry{Slug: "mem2", Command: filepath.Base(memBinary), SHA256: memSHA}); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, e.op(GET, "/health", nil), 200)
+	wantProblem(t, e.do(GET, "/api/operator/health", "", nil, bad...), 401, "unauthenticated", "")
+	wantStatus(t, e.op(GET, "/audit?action=driver.register", nil), 200)
+	wantProblem(t, e.do(GET, "/api/operator/audit?limit=0", operatorToken, nil, bad...), 400, "invalid", "limit")
 	wantStatus(t, e.op(GET, "/drivers/mem", nil), 200)
 	wantProblem(t, e.op(GET, "/drivers/nosuch", nil), 404, "not_found", "")
 	wantStatus(t, e.op(DELETE, "/drivers/mem2", nil), 204)

@@ -1,18 +1,31 @@
 package http
 
 import (
-	"encoding/hex"
+	"context"
+	"fmt"
 	nethttp "net/http"
 	"strconv"
 	"time"
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/broker"
+	"crmhost.dev/host/drivers"
 	"github.com/gin-gonic/gin"
 )
 
+// operatorActor is the named operator behind an operator request.
 func operatorActor(c *gin.Context) broker.Actor {
-	return broker.Actor{Type: host.ActorOperator, ID: "operator", RequestID: requestID(c)}
+	op, _ := c.Get(ctxOperator)
+	name := "operator"
+	if o, ok := op.(host.Operator); ok {
+		name = o.Name
+	}
+	return broker.Actor{Type: host.ActorOperator, ID: name, RequestID: requestID(c)}
+}
+
+// audit records an operator's action (tenant "" for host-wide ones).
+func (s *Server) audit(c *gin.Context, tenant, action, detail string) {
+	s.cfg.Broker.Audit(reqCtx(c), operatorActor(c), tenant, action, host.OutcomeOK, detail)
 }
 
 func (s *Server) listDrivers(c *gin.Context) {
@@ -28,43 +41,46 @@ func (s *Server) listDrivers(c *gin.Context) {
 	c.JSON(nethttp.StatusOK, gin.H{"drivers": out})
 }
 
+// driverJSON is a catalog entry: File is the binary's name in the host's
+// plugin directory.
 type driverJSON struct {
 	Slug             string    `json:"slug"`
 	Version          string    `json:"version"`
-	Command          string    `json:"command"`
-	Args             []string  `json:"args"`
+	File             string    `json:"file"`
 	SHA256           string    `json:"sha256"`
 	ProtocolVersions []int     `json:"protocol_versions"`
 	RegisteredAt     time.Time `json:"registered_at,omitzero"`
 }
 
 func toDriverJSON(d host.DriverEntry) driverJSON {
-	if d.Args == nil {
-		d.Args = []string{}
-	}
 	if d.ProtocolVersions == nil {
 		d.ProtocolVersions = []int{}
 	}
-	return driverJSON{d.Slug, d.Version, d.Command, d.Args, d.SHA256, d.ProtocolVersions, d.RegisteredAt}
+	return driverJSON{d.Slug, d.Version, d.Command, d.SHA256, d.ProtocolVersions, d.RegisteredAt}
 }
 
+// registerDriver registers a binary of the plugin directory by file name
+// (see drivers.Manager.Register): the host hashes, launches and asks it;
+// the caller supplies no path, arguments or checksum.
 func (s *Server) registerDriver(c *gin.Context) {
-	var in driverJSON
+	var in struct {
+		File string `json:"file"`
+		Slug string `json:"slug,omitempty"`
+	}
 	if err := bind(c, s.cfg.MaxBodyBytes, &in); err != nil {
 		fail(c, err)
 		return
 	}
-	if b, err := hex.DecodeString(in.SHA256); err != nil || len(b) != 32 {
-		fail(c, invalid("sha256", "must be 64 hex characters"))
+	if in.File == "" {
+		fail(c, invalid("file", "is required: the file name of a driver binary in the host's plugin directory"))
 		return
 	}
-	e, err := s.cfg.Store.RegisterDriver(reqCtx(c), host.DriverEntry{Slug: in.Slug, Version: in.Version, Command: in.Command,
-		Args: in.Args, SHA256: in.SHA256, ProtocolVersions: in.ProtocolVersions})
+	e, err := s.cfg.Drivers.Register(reqCtx(c), s.cfg.Store, in.File, in.Slug)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	s.cfg.Drivers.Forget(e.Slug)
+	s.audit(c, "", "driver.register", fmt.Sprintf("%s %s file %s sha256 %s", e.Slug, e.Version, e.Command, e.SHA256))
 	c.JSON(nethttp.StatusCreated, toDriverJSON(e))
 }
 
@@ -89,7 +105,40 @@ func (s *Server) removeDriver(c *gin.Context) {
 		return
 	}
 	s.cfg.Drivers.Forget(c.Param("slug"))
+	s.audit(c, "", "driver.remove", c.Param("slug"))
 	c.Status(nethttp.StatusNoContent)
+}
+
+// operatorHealth is the operator's view of this host: its store and every
+// registered driver's process on this replica (drivers.DriverStatus). A
+// registered driver nobody has called here yet is "idle": drivers start on
+// their first call. An empty drivers object means no driver is registered.
+func (s *Server) operatorHealth(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(reqCtx(c), 2*time.Second)
+	defer cancel()
+	store := "ok"
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		store = "unreachable: " + err.Error()
+	}
+	status := s.cfg.Drivers.Status()
+	drv := map[string]drivers.DriverStatus{}
+	ds, err := s.cfg.Store.ListDrivers(ctx)
+	if err != nil {
+		store = "unreachable: " + err.Error()
+	}
+	for _, d := range ds {
+		st, ok := status[d.Slug]
+		if !ok {
+			st = drivers.DriverStatus{State: drivers.StateIdle}
+		}
+		drv[d.Slug] = st
+	}
+	for slug, st := range status { // still running after its entry was removed
+		if _, ok := drv[slug]; !ok {
+			drv[slug] = st
+		}
+	}
+	c.JSON(nethttp.StatusOK, gin.H{"store": store, "drivers": drv})
 }
 
 type tenantJSON struct {
@@ -128,6 +177,7 @@ func (s *Server) createTenant(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	s.audit(c, t.ID, "tenant.create", "name "+strconv.Quote(t.Name))
 	c.JSON(nethttp.StatusCreated, tenantJSON{t.ID, t.Name, t.CreatedAt})
 }
 
@@ -146,6 +196,7 @@ func (s *Server) deleteTenant(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	s.audit(c, c.Param("tenant_id"), "tenant.delete", "")
 	c.Status(nethttp.StatusNoContent)
 }
 
@@ -302,12 +353,23 @@ func (s *Server) fields(c *gin.Context) {
 	c.JSON(nethttp.StatusOK, out)
 }
 
-func (s *Server) audit(c *gin.Context) {
-	f := host.AuditFilter{TenantID: c.Param("tenant_id"), Action: c.Query("action")}
-	if _, err := s.cfg.Store.GetTenant(reqCtx(c), f.TenantID); err != nil {
+// tenantAudit is a tenant's audit trail.
+func (s *Server) tenantAudit(c *gin.Context) {
+	tenant := c.Param("tenant_id")
+	if _, err := s.cfg.Store.GetTenant(reqCtx(c), tenant); err != nil {
 		fail(c, err)
 		return
 	}
+	s.listAudit(c, tenant)
+}
+
+// hostAudit is the whole audit trail, host-wide actions (driver
+// registrations) included; ?tenant_id narrows it to one tenant.
+func (s *Server) hostAudit(c *gin.Context) { s.listAudit(c, c.Query("tenant_id")) }
+
+// listAudit answers an audit page for tenant ("" for every row).
+func (s *Server) listAudit(c *gin.Context, tenant string) {
+	f := host.AuditFilter{TenantID: tenant, Action: c.Query("action")}
 	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
 		if v := c.Query(name); v != "" {
 			t, err := time.Parse(time.RFC3339Nano, v)

@@ -4,11 +4,13 @@ import (
 	"context"
 	nethttp "net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"crmhost.dev/host"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -27,23 +29,40 @@ func TestDriverRoutes(t *testing.T) {
 		t.Fatalf("drivers = %s", r.body)
 	}
 
-	for _, sum := range []string{"", "xyz", strings.Repeat("a", 63), strings.Repeat("g", 64)} {
-		r := e.op(nethttp.MethodPost, "/drivers", map[string]any{"slug": "mem2", "command": memBinary, "sha256": sum})
-		p := wantProblem(t, r, nethttp.StatusBadRequest, "invalid", "sha256")
-		if !strings.Contains(p.Detail, "64 hex") {
-			t.Errorf("sha256 %q: detail %q", sum, p.Detail)
-		}
+	// Registration takes a file name in the plugin directory, and nothing
+	// the host could be told to run: no path, arguments or checksum.
+	for _, tc := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{}, "file"},
+		{map[string]any{"file": memBinary}, "file"},
+		{map[string]any{"file": "../crm-driver-mem"}, "file"},
+		{map[string]any{"file": "/bin/sh"}, "file"},
+		{map[string]any{"file": "crm-driver-nosuch"}, "file"},
+		{map[string]any{"file": filepath.Base(memBinary), "slug": "acme"}, "slug"},
+		{map[string]any{"file": filepath.Base(memBinary), "command": "/bin/sh"}, "command"},
+		{map[string]any{"file": filepath.Base(memBinary), "args": []string{"-c", "id"}}, "args"},
+		{map[string]any{"file": filepath.Base(memBinary), "sha256": memSHA}, "sha256"},
+	} {
+		wantProblem(t, e.op(nethttp.MethodPost, "/drivers", tc.body), nethttp.StatusBadRequest, "invalid", tc.field)
 	}
-	wantProblem(t, e.op(nethttp.MethodPost, "/drivers", map[string]any{"command": memBinary, "sha256": memSHA}), nethttp.StatusBadRequest, "invalid", "slug")
-	wantProblem(t, e.op(nethttp.MethodPost, "/drivers", map[string]any{"slug": "mem2", "sha256": memSHA, "colour": "red"}), nethttp.StatusBadRequest, "invalid", "colour")
-
-	r = e.op(nethttp.MethodPost, "/drivers", map[string]any{"slug": "mem2", "version": "0.1.0", "command": memBinary, "sha256": memSHA, "protocol_versions": []int{1}})
+	r = e.op(nethttp.MethodPost, "/drivers", map[string]any{"file": filepath.Base(memBinary), "slug": "mem"})
 	wantStatus(t, r, nethttp.StatusCreated)
-	if reg := r.object(t); reg["slug"] != "mem2" || reg["registered_at"] == nil {
+	if reg := r.object(t); reg["slug"] != "mem" || reg["file"] != filepath.Base(memBinary) || reg["sha256"] != memSHA || reg["registered_at"] == nil {
 		t.Errorf("register answer %s", r.body)
 	}
+	var registered []string
+	for _, row := range e.auditRows("") {
+		if row.Action == "driver.register" {
+			registered = append(registered, row.ActorID+" "+row.Detail)
+		}
+	}
+	if len(registered) != 1 || !strings.HasPrefix(registered[0], operatorName+" mem 0.1.0 file crm-driver-mem sha256 "+memSHA) {
+		t.Errorf("driver.register audit rows %q, want one by %s", registered, operatorName)
+	}
 
-	r = e.op(nethttp.MethodGet, "/drivers/mem2", nil)
+	r = e.op(nethttp.MethodGet, "/drivers/mem", nil)
 	wantStatus(t, r, 200)
 	var desc struct {
 		Slug             string
@@ -65,18 +84,21 @@ func TestDriverRoutes(t *testing.T) {
 		t.Errorf("capabilities (-want +got):\n%s", diff)
 	}
 
-	wantStatus(t, e.op(nethttp.MethodDelete, "/drivers/mem2", nil), nethttp.StatusNoContent)
-	wantProblem(t, e.op(nethttp.MethodDelete, "/drivers/mem2", nil), nethttp.StatusNotFound, "not_found", "")
-	wantProblem(t, e.op(nethttp.MethodGet, "/drivers/mem2", nil), nethttp.StatusNotFound, "not_found", "")
+	wantStatus(t, e.op(nethttp.MethodDelete, "/drivers/mem", nil), nethttp.StatusNoContent)
+	wantProblem(t, e.op(nethttp.MethodDelete, "/drivers/mem", nil), nethttp.StatusNotFound, "not_found", "")
+	wantProblem(t, e.op(nethttp.MethodGet, "/drivers/mem", nil), nethttp.StatusNotFound, "not_found", "")
 	for range 2 {
 		wantProblem(t, e.op(nethttp.MethodGet, "/drivers/nosuch", nil), nethttp.StatusNotFound, "not_found", "")
 	}
 
-	// A binary whose checksum does not match its registration is refused.
-	r = e.op(nethttp.MethodPost, "/drivers", map[string]any{"slug": "tampered", "command": memBinary, "sha256": strings.Repeat("0", 64)})
-	wantStatus(t, r, nethttp.StatusCreated)
-	p := wantProblem(t, e.op(nethttp.MethodGet, "/drivers/tampered", nil), nethttp.StatusServiceUnavailable, "driver_unavailable", "")
-	if !strings.Contains(p.Detail, "sha256") || !strings.Contains(p.Detail, "refusing to launch") {
+	// A binary whose checksum no longer matches its registration is
+	// refused, saying so without its path or hashes.
+	if _, err := e.store.RegisterDriver(t.Context(), host.DriverEntry{Slug: "mem", Command: filepath.Base(memBinary), SHA256: strings.Repeat("0", 64)}); err != nil {
+		t.Fatal(err)
+	}
+	e.mgr.Forget("mem")
+	p := wantProblem(t, e.op(nethttp.MethodGet, "/drivers/mem", nil), nethttp.StatusServiceUnavailable, "driver_unavailable", "")
+	if !strings.Contains(p.Detail, "checksum") || strings.Contains(p.Detail, memBinary) || strings.Contains(p.Detail, memSHA) || strings.Contains(p.Detail, filepath.Dir(memBinary)) {
 		t.Errorf("checksum mismatch detail %q", p.Detail)
 	}
 }
@@ -245,8 +267,8 @@ func TestConnectSchema(t *testing.T) {
 			if _, err := e.store.GetCredential(ctx, fresh); err == nil {
 				t.Error("a credential was stored for the fresh tenant")
 			}
-			if n := len(e.auditRows(fresh)); n != 0 {
-				t.Errorf("%d audit rows for the fresh tenant", n)
+			if rows := e.auditRows(fresh); len(rows) != 1 || rows[0].Action != "tenant.create" {
+				t.Errorf("audit rows for the fresh tenant %+v, want only its creation", rows)
 			}
 			conn, err := e.store.GetConnection(ctx, live)
 			if err != nil {

@@ -39,6 +39,7 @@ var statusOf = map[host.ErrorCode]int{
 	host.CodeDriverUnavailable:                nethttp.StatusServiceUnavailable,
 	host.CodeNotConnected:                     nethttp.StatusConflict,
 	host.CodeTooLarge:                         nethttp.StatusRequestEntityTooLarge,
+	host.CodeTimeout:                          nethttp.StatusGatewayTimeout,
 	host.CodeIdempotencyReused:                nethttp.StatusUnprocessableEntity,
 	host.CodeIdempotencyInFlight:              nethttp.StatusConflict,
 	codeMethodNotAllowed:                      nethttp.StatusMethodNotAllowed,
@@ -59,6 +60,7 @@ var titles = map[host.ErrorCode]string{
 	host.CodeDriverUnavailable:                "Driver unavailable",
 	host.CodeNotConnected:                     "Tenant not connected",
 	host.CodeTooLarge:                         "Request too large",
+	host.CodeTimeout:                          "Timed out",
 	host.CodeIdempotencyReused:                "Idempotency key reused",
 	host.CodeIdempotencyInFlight:              "Request in progress",
 	codeMethodNotAllowed:                      "Method not allowed",
@@ -83,8 +85,13 @@ func problemFor(err error) Problem {
 	switch {
 	case errors.As(err, &he):
 		p.Detail, p.Field = he.Message, he.Field
+		if he.Code == host.CodeDriverUnavailable {
+			p.Detail = redact(p.Detail)
+		}
 	case errors.As(err, &se):
-		p.Detail, p.Field = se.Message, se.Field
+		// A driver's own words: untrusted, and never to carry paths,
+		// addresses or traces to a tenant (the log keeps the original).
+		p.Detail, p.Field = redact(se.Message), se.Field
 		if se.RetryAfter > 0 {
 			p.RetryAfter = int((se.RetryAfter + time.Second - 1) / time.Second)
 		}
@@ -98,9 +105,19 @@ func problemFor(err error) Problem {
 	return p
 }
 
-// fail writes err as problem+json and aborts the request.
+// fail writes err as problem+json and aborts the request. An error caused
+// by the request's deadline becomes a timeout (see timedOut); every 401
+// carries WWW-Authenticate (RFC 9110 section 11.6.1).
 func fail(c *gin.Context, err error) {
+	err = timedOut(c, err)
 	p := problemFor(err)
+	if p.Status == nethttp.StatusUnauthorized && c.Writer.Header().Get("WWW-Authenticate") == "" {
+		challenge := `Bearer realm="crmhost"`
+		if _, presented := bearer(c); presented {
+			challenge += `, error="invalid_token"`
+		}
+		c.Header("WWW-Authenticate", challenge)
+	}
 	p.Instance = c.Request.URL.Path
 	p.RequestID = requestID(c)
 	if p.RetryAfter > 0 {

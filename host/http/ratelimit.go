@@ -3,6 +3,7 @@ package http
 import (
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"crmhost.dev/host"
@@ -28,6 +29,10 @@ type RateLimits struct {
 	APIKey ratelimit.Limit
 	// Tool limits each (tenant, tool) pair; an empty Name is PolicyTool.
 	Tool ratelimit.Limit
+	// AuthFailures limits the failed authentications (401s) of each client
+	// address (see authGuard); a zero Limit disables it. An empty Name is
+	// PolicyAuthFailures.
+	AuthFailures ratelimit.Limit
 }
 
 // withNames fills the policy names.
@@ -37,6 +42,9 @@ func (r RateLimits) withNames() RateLimits {
 	}
 	if r.Tool.Name == "" {
 		r.Tool.Name = PolicyTool
+	}
+	if r.AuthFailures.Name == "" {
+		r.AuthFailures.Name = PolicyAuthFailures
 	}
 	return r
 }
@@ -49,20 +57,33 @@ func (r RateLimits) withNames() RateLimits {
 //
 // It applies the per-API-key limit when authentication set ctxAPIKey (the
 // key's id is the limiter key), and the per-(tenant, tool) limit when it
-// set ctxTenant, the tool being the last segment of the route's path
-// (crm_create_record, create-record). Every limited response carries
+// set ctxTenant, the tool being named by toolName: a tenant's agent tool
+// and its public API twin (crm_create_record, /v1/crm/create-record) share
+// one budget, whichever route spends it. Every limited response carries
 // RateLimit-Policy and RateLimit headers; a refusal is a 429 rate_limited
 // problem naming the policy, with Retry-After.
 func (s *Server) rateLimit(c *gin.Context) {
 	checks := s.keyCheck(c)
 	if tenant := c.GetString(ctxTenant); tenant != "" {
-		tool := path.Base(c.FullPath())
+		tool := toolName(c.FullPath())
 		checks = append(checks, limitCheck{key: "tool:" + strconv.Itoa(len(tenant)) + ":" + tenant + ":" + tool,
 			limit: s.cfg.RateLimits.Tool, per: "tenant and tool"})
 	}
 	if s.limit(c, checks...) {
 		c.Next()
 	}
+}
+
+// toolName is the tool a route calls: the last segment of its path, a
+// public route's dashes as underscores and with the crm_ prefix of the
+// agent's tool names, so /v1/crm/create-record and
+// /api/tools/crm_create_record are both crm_create_record.
+func toolName(route string) string {
+	tool := strings.ReplaceAll(path.Base(route), "-", "_")
+	if !strings.HasPrefix(tool, "crm_") {
+		tool = "crm_" + tool
+	}
+	return tool
 }
 
 // rateLimitKey is rateLimit with the per-API-key limit only, for public

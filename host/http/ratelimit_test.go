@@ -118,7 +118,7 @@ func wantRateLimitNear(t *testing.T, r resp, policy string, q, w, remaining, win
 // /metrics, or -1 when absent.
 func (e *env) metric(name string) float64 {
 	e.t.Helper()
-	r := e.do(nethttp.MethodGet, "/metrics", "", nil)
+	r := e.do(nethttp.MethodGet, "/metrics", metricsToken, nil)
 	wantStatus(e.t, r, nethttp.StatusOK)
 	for _, line := range strings.Split(string(r.body), "\n") {
 		if v, ok := strings.CutPrefix(line, name+" "); ok {

@@ -76,7 +76,7 @@ func TestDriverKilledMidRequest(t *testing.T) {
 	e.waitRestart(pid)
 	r := e.tool("crm_lookup_customer", token, map[string]string{"email": "nobody@example.com"})
 	wantStatus(t, r, 200)
-	m := e.do(nethttp.MethodGet, "/metrics", "", nil)
+	m := e.do(nethttp.MethodGet, "/metrics", metricsToken, nil)
 	for _, want := range []string{
 		`crmhost_driver_restarts_total{driver="mem"} 1`,
 		`crmhost_driver_calls_total{code="driver_unavailable",driver="mem",verb="lookup_customer"} 1`,

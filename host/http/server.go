@@ -3,14 +3,18 @@ package http
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
+	"net"
 	nethttp "net/http"
+	"sync/atomic"
 	"time"
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/apikeys"
 	"crmhost.dev/host/broker"
 	"crmhost.dev/host/drivers"
+	"crmhost.dev/host/operators"
 	"github.com/gin-gonic/gin"
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,34 +27,86 @@ type Config struct {
 	Broker  *broker.Broker
 	Drivers *drivers.Manager
 	Logger  hclog.Logger
-	// OperatorToken authenticates the operator routes (empty: refused).
-	OperatorToken string
-	JWT           JWTConfig
+	// Operators authenticates the operator routes' named operators
+	// (default: over Store).
+	Operators *operators.Operators
+	JWT       JWTConfig
 	// MaxBodyBytes bounds request bodies (1 MiB).
 	MaxBodyBytes int64
-	// Registry receives the HTTP metrics and serves /metrics.
+	// Registry receives the HTTP metrics and is what /metrics serves.
 	Registry *prometheus.Registry
+	// MetricsToken, when set, lets GET /metrics on this listener answer a
+	// bearer of it; when empty /metrics here answers 404 and the metrics
+	// are served only by MetricsHandler on a listener of their own.
+	MetricsToken string
 	// APIKeys verifies and issues public API keys (default: over Store).
 	APIKeys *apikeys.Keys
-	// RateLimits are the per-API-key and per-(tenant, tool) request
-	// limits (see ratelimit.go); a nil Limiter disables them.
+	// RateLimits are the per-API-key, per-(tenant, tool) and per-address
+	// failed-authentication limits (see ratelimit.go and authlimit.go); a
+	// nil Limiter disables them.
 	RateLimits RateLimits
 	// PublicURL is the host's public base URL, as providers call its
 	// webhook routes (their signatures cover it); empty: taken from each
 	// request's host.
 	PublicURL string
+	// TrustedProxies are the addresses or CIDRs of the reverse proxies
+	// whose X-Forwarded-For is believed for the client's address; none by
+	// default (the peer's address is the client's).
+	TrustedProxies []string
+	// Timeouts bound requests and connections (see Timeouts).
+	Timeouts Timeouts
+}
+
+// Timeouts bound the server's connections and each request's work.
+type Timeouts struct {
+	// ReadHeader bounds reading a request's headers (10s).
+	ReadHeader time.Duration
+	// Read bounds reading a whole request, body included (30s).
+	Read time.Duration
+	// Request is the longest any request may work: its context's deadline
+	// (30s). A caller may ask for less with the Request-Timeout header.
+	Request time.Duration
+	// Write bounds writing the answer, from the end of the request's
+	// headers (Request + 10s).
+	Write time.Duration
+	// Idle bounds an idle keep-alive connection (120s).
+	Idle time.Duration
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	if t.ReadHeader <= 0 {
+		t.ReadHeader = 10 * time.Second
+	}
+	if t.Read <= 0 {
+		t.Read = 30 * time.Second
+	}
+	if t.Request <= 0 {
+		t.Request = 30 * time.Second
+	}
+	if t.Write <= 0 {
+		t.Write = t.Request + 10*time.Second
+	}
+	if t.Idle <= 0 {
+		t.Idle = 120 * time.Second
+	}
+	return t
 }
 
 // Server is the host's HTTP handler.
 type Server struct {
-	cfg          Config
-	engine       *gin.Engine
-	operatorHash [32]byte
-	log          hclog.Logger
-	keys         *apikeys.Keys
+	cfg         Config
+	engine      *gin.Engine
+	log         hclog.Logger
+	keys        *apikeys.Keys
+	ops         *operators.Operators
+	metrics     nethttp.Handler
+	metricsHash [32]byte
+	draining    atomic.Bool
 }
 
-// New builds the router.
+// New builds the router. A TrustedProxies entry that is not an address or
+// CIDR is logged and no proxy is trusted (cmd/crmhost refuses to start on
+// one: see ValidTrustedProxy).
 func New(cfg Config) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	if cfg.Logger == nil {
@@ -62,21 +118,36 @@ func New(cfg Config) *Server {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	if cfg.JWT.Leeway == 0 {
-		cfg.JWT.Leeway = 30 * time.Second
+	switch {
+	case cfg.JWT.Leeway == 0:
+		cfg.JWT.Leeway = DefaultJWTLeeway
+	case cfg.JWT.Leeway < 0:
+		cfg.JWT.Leeway = 0
 	}
+	if cfg.JWT.MaxLifetime == 0 {
+		cfg.JWT.MaxLifetime = DefaultJWTMaxLifetime
+	}
+	cfg.Timeouts = cfg.Timeouts.withDefaults()
 	cfg.RateLimits = cfg.RateLimits.withNames()
-	s := &Server{cfg: cfg, log: cfg.Logger, keys: cfg.APIKeys}
+	s := &Server{cfg: cfg, log: cfg.Logger, keys: cfg.APIKeys, ops: cfg.Operators,
+		metrics: promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})}
 	if s.keys == nil {
 		s.keys = apikeys.New(cfg.Store, nil)
 	}
-	if cfg.OperatorToken != "" {
-		s.operatorHash = sha256.Sum256([]byte(cfg.OperatorToken))
+	if s.ops == nil {
+		s.ops = operators.New(cfg.Store, nil)
+	}
+	if cfg.MetricsToken != "" {
+		s.metricsHash = sha256.Sum256([]byte(cfg.MetricsToken))
 	}
 	e := gin.New()
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		s.log.Error("trusting no proxy: bad trusted proxy list", "error", err)
+		_ = e.SetTrustedProxies(nil)
+	}
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	e.Use(requestIDs, observe(s.log, newHTTPMetrics(cfg.Registry)), recovery(s.log))
+	e.Use(requestIDs, observe(s.log, newHTTPMetrics(cfg.Registry)), recovery(s.log), s.deadline)
 	e.NoRoute(func(c *gin.Context) { fail(c, host.NotFound("no route %s %s", c.Request.Method, c.Request.URL.Path)) })
 	e.NoMethod(func(c *gin.Context) {
 		fail(c, &host.Error{Code: codeMethodNotAllowed, Field: "method", Message: c.Request.Method + " is not allowed on " + c.Request.URL.Path})
@@ -84,17 +155,19 @@ func New(cfg Config) *Server {
 
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(nethttp.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	e.GET("/metrics", s.metricsRoute)
 	e.GET("/openapi.json", s.openAPI)
 
-	tools := e.Group("/api/tools")
+	tools := e.Group("/api/tools", s.authGuard)
 	tools.POST("/crm_lookup_customer", s.agent(ScopeRead), s.rateLimit, s.lookupCustomer)
 	tools.POST("/crm_search_records", s.agent(ScopeRead), s.rateLimit, s.searchRecords)
 	tools.POST("/crm_list_recent", s.agent(ScopeRead), s.rateLimit, s.listRecent)
 	tools.POST("/crm_create_record", s.agent(ScopeWrite), s.rateLimit, s.createRecord)
 	tools.POST("/crm_update_record", s.agent(ScopeWrite), s.rateLimit, s.updateRecord)
 
-	op := e.Group("/api/operator", s.operator)
+	op := e.Group("/api/operator", s.authGuard, s.operator)
+	op.GET("/health", s.operatorHealth)
+	op.GET("/audit", s.hostAudit)
 	op.GET("/drivers", s.listDrivers)
 	op.POST("/drivers", s.registerDriver)
 	op.GET("/drivers/:slug", s.describeDriver)
@@ -117,7 +190,7 @@ func New(cfg Config) *Server {
 	op.PUT("/tenants/:tenant_id/mappings/:kind/:key", s.setMapping)
 	op.DELETE("/tenants/:tenant_id/mappings/:kind/:key", s.deleteMapping)
 	op.GET("/tenants/:tenant_id/fields/:object", s.fields)
-	op.GET("/tenants/:tenant_id/audit", s.audit)
+	op.GET("/tenants/:tenant_id/audit", s.tenantAudit)
 	op.POST("/tenants/:tenant_id/api-keys", s.createAPIKey)
 	op.GET("/tenants/:tenant_id/api-keys", s.listAPIKeys)
 	op.DELETE("/tenants/:tenant_id/api-keys/:key_id", s.revokeAPIKey)
@@ -127,12 +200,21 @@ func New(cfg Config) *Server {
 		e.Handle(m, "/webhooks/:provider", s.webhook)
 	}
 
-	v1 := e.Group("/v1")
+	v1 := e.Group("/v1", s.authGuard)
 	v1.POST("/crm/create-record", s.apiKey(apikeys.ScopeCRMWrite), s.rateLimit, s.publicCreateRecord)
 	v1.POST("/leads", s.apiKey(apikeys.ScopeLeadsWrite), s.rateLimitKey, s.submitLead)
 	v1.GET("/leads/:id", s.apiKey(apikeys.ScopeLeadsWrite, apikeys.ScopeCRMRead), s.rateLimitKey, s.getLead)
 	s.engine = e
 	return s
+}
+
+// ValidTrustedProxy reports whether p can be a TrustedProxies entry: an
+// IP address or a CIDR.
+func ValidTrustedProxy(p string) bool {
+	if _, _, err := net.ParseCIDR(p); err == nil {
+		return true
+	}
+	return net.ParseIP(p) != nil
 }
 
 // ServeHTTP makes the Server an http.Handler.
@@ -147,24 +229,24 @@ func (s *Server) Routes() []string {
 	return out
 }
 
+// readyz reports whether this process should get traffic: its store
+// answers and it is not shutting down. Drivers are not part of it (a
+// driver that fails costs its own calls, never the host's readiness); the
+// operator route GET /api/operator/health reports them.
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
-	checks := gin.H{}
+	checks := gin.H{"store": "ok", "process": "ok"}
 	ok := true
 	if err := s.cfg.Store.Ping(ctx); err != nil {
 		ok = false
 		checks["store"] = "unreachable"
 		s.log.Error("readiness: store", "error", err)
-	} else {
-		checks["store"] = "ok"
 	}
-	drv := gin.H{}
-	for slug, err := range s.cfg.Drivers.Health() {
+	if s.draining.Load() {
 		ok = false
-		drv[slug] = err.Error()
+		checks["process"] = "shutting down"
 	}
-	checks["drivers"] = drv
 	status := nethttp.StatusOK
 	if !ok {
 		status = nethttp.StatusServiceUnavailable
@@ -172,10 +254,55 @@ func (s *Server) readyz(c *gin.Context) {
 	c.JSON(status, gin.H{"ready": ok, "checks": checks})
 }
 
+// metricsRoute serves /metrics on the API listener to a bearer of the
+// metrics token; without one configured it is not served here.
+func (s *Server) metricsRoute(c *gin.Context) {
+	if s.cfg.MetricsToken == "" {
+		fail(c, host.NotFound("metrics are not served on this listener (they are on CRMHOST_METRICS_ADDR; or set CRMHOST_METRICS_TOKEN)"))
+		return
+	}
+	raw, _ := bearer(c)
+	got := sha256.Sum256([]byte(raw))
+	if subtle.ConstantTimeCompare(got[:], s.metricsHash[:]) != 1 {
+		fail(c, unauthenticated("the metrics token is required: Authorization: Bearer <CRMHOST_METRICS_TOKEN>"))
+		return
+	}
+	s.metrics.ServeHTTP(c.Writer, c.Request)
+}
+
+// MetricsHandler serves the Prometheus metrics, unauthenticated, for a
+// listener of their own (CRMHOST_METRICS_ADDR) on a network only the
+// scraper reaches.
+func (s *Server) MetricsHandler() nethttp.Handler {
+	mux := nethttp.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics)
+	return mux
+}
+
+// httpServer is the net/http server for h with the configured timeouts.
+func (s *Server) httpServer(h nethttp.Handler) *nethttp.Server {
+	t := s.cfg.Timeouts
+	return &nethttp.Server{Handler: h, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read,
+		WriteTimeout: t.Write, IdleTimeout: t.Idle}
+}
+
 // Serve runs the server on addr until ctx ends, then shuts down
-// gracefully, letting requests in flight finish (up to grace).
+// gracefully: /readyz turns 503 at once, and requests in flight may
+// finish (up to grace).
 func (s *Server) Serve(ctx context.Context, addr string, grace time.Duration, ready func(addr string)) error {
-	srv := &nethttp.Server{Addr: addr, Handler: s, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	return s.serve(ctx, s.httpServer(s), addr, grace, func(a string) {
+		if ready != nil {
+			ready(a)
+		}
+	}, func() { s.draining.Store(true) })
+}
+
+// ServeMetrics runs MetricsHandler on addr until ctx ends.
+func (s *Server) ServeMetrics(ctx context.Context, addr string, ready func(addr string)) error {
+	return s.serve(ctx, s.httpServer(s.MetricsHandler()), addr, 5*time.Second, ready, nil)
+}
+
+func (s *Server) serve(ctx context.Context, srv *nethttp.Server, addr string, grace time.Duration, ready func(string), stopping func()) error {
 	ln, err := listen(addr)
 	if err != nil {
 		return err
@@ -189,6 +316,9 @@ func (s *Server) Serve(ctx context.Context, addr string, grace time.Duration, re
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	if stopping != nil {
+		stopping()
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()

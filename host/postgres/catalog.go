@@ -16,15 +16,10 @@ func (s *Store) RegisterDriver(ctx context.Context, e host.DriverEntry) (host.Dr
 	for i, v := range e.ProtocolVersions {
 		pv[i] = int32(v)
 	}
-	args := e.Args
-	if args == nil {
-		args = []string{}
-	}
 	row, err := s.q.RegisterDriver(ctx, db.RegisterDriverParams{
 		Slug:             e.Slug,
 		Version:          e.Version,
 		Command:          e.Command,
-		Args:             args,
 		Sha256:           e.SHA256,
 		ProtocolVersions: pv,
 		RegisteredAt:     s.stamp(e.RegisteredAt),
@@ -72,7 +67,6 @@ func driverFromRow(r db.DriverCatalog) host.DriverEntry {
 		Slug:             r.Slug,
 		Version:          r.Version,
 		Command:          r.Command,
-		Args:             nonEmpty(r.Args),
 		SHA256:           r.Sha256,
 		ProtocolVersions: pv,
 		RegisteredAt:     r.RegisteredAt.UTC(),

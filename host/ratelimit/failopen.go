@@ -30,12 +30,17 @@ type FailOpenOptions struct {
 	LogEvery time.Duration
 	// Now is the clock for LogEvery; nil means time.Now.
 	Now func() time.Time
+	// Replicas, when set, is asked for the live replica count at each
+	// fallback decision (host/replicas counts them from heartbeats), in
+	// place of NewFailOpen's fixed count. Values below 1 count as 1.
+	Replicas func() int
 }
 
 // FailOpen is the limiter for hosts configured with Redis: limits are
 // shared through Redis; when a Redis call errs or times out, the request is
 // decided by the in-process limiter at the limit divided by the replica
-// count (rounded up, at least 1), so the fleet as a whole stays close to
+// count (rounded up, at least 1; the live count of FailOpenOptions.Replicas
+// when given), so the fleet as a whole stays close to
 // the shared limit while Redis is down. Every call tries Redis first, so
 // shared limiting resumes by itself once Redis answers again. Safe for
 // concurrent use.
@@ -43,6 +48,7 @@ type FailOpen struct {
 	primary  *Redis
 	fallback *Local
 	replicas int
+	live     func() int
 	failures prometheus.Counter
 	log      hclog.Logger
 	logEvery time.Duration
@@ -96,6 +102,7 @@ func NewFailOpen(primary *Redis, fallback *Local, replicas int, opts FailOpenOpt
 		primary:  primary,
 		fallback: fallback,
 		replicas: replicas,
+		live:     opts.Replicas,
 		failures: failures,
 		log:      opts.Logger,
 		logEvery: opts.LogEvery,
@@ -144,9 +151,18 @@ func (f *FailOpen) decide(ctx context.Context, key string, l Limit,
 // scale divides l's rate and burst by the replica count, rounding up.
 func (f *FailOpen) scale(l Limit) Limit {
 	l = l.withDefaults()
-	l.Rate = ceilDiv(l.Rate, f.replicas)
-	l.Burst = ceilDiv(l.Burst, f.replicas)
+	n := f.replicaCount()
+	l.Rate = ceilDiv(l.Rate, n)
+	l.Burst = ceilDiv(l.Burst, n)
 	return l
+}
+
+// replicaCount is the live count when known, else the fixed one.
+func (f *FailOpen) replicaCount() int {
+	if f.live != nil {
+		return max(1, f.live())
+	}
+	return f.replicas
 }
 
 func ceilDiv(a, b int) int { return max(1, (a+b-1)/b) }
@@ -163,7 +179,7 @@ func (f *FailOpen) logFailure(err error) {
 	f.lastLog, f.suppressed = now, 0
 	f.mu.Unlock()
 	f.log.Warn("redis rate limiter failed; limiting in-process at limit/replicas until it answers again",
-		"error", err, "replicas", f.replicas, "failures_not_logged", suppressed, "log_every", f.logEvery)
+		"error", err, "replicas", f.replicaCount(), "failures_not_logged", suppressed, "log_every", f.logEvery)
 }
 
 var (

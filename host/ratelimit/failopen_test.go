@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -235,4 +236,41 @@ func TestNewFailOpenConfig(t *testing.T) {
 	}
 	_, err = f.Allow(context.Background(), "k", ratelimit.Limit{Rate: 1})
 	checkErr(t, err, "period must be positive", ratelimit.ErrInvalidLimit)
+}
+
+// TestFailOpenLiveReplicas: with a live replica count, each replica's
+// share while Redis is down follows the count as replicas come and go.
+func TestFailOpenLiveReplicas(t *testing.T) {
+	client, err := ratelimit.NewRedisClient("redis://127.0.0.1:1/0") // nothing listens: every call fails
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	var live atomic.Int64
+	f, err := ratelimit.NewFailOpen(newRedisLimiter(t, client, ratelimit.RedisOptions{}), ratelimit.NewLocal(ratelimit.LocalOptions{}),
+		1, ratelimit.FailOpenOptions{Replicas: func() int { return int(live.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ratelimit.Limit{Rate: 12, Period: time.Hour}
+	admitted := func(key string) int {
+		t.Helper()
+		n := 0
+		for range 20 {
+			res, err := f.Allow(context.Background(), key, l)
+			if err != nil || !res.FailOpen {
+				t.Fatalf("Allow = %+v, %v; want a fail-open decision", res, err)
+			}
+			if res.Allowed {
+				n++
+			}
+		}
+		return n
+	}
+	for _, c := range []struct{ live, want int }{{0, 12}, {1, 12}, {3, 4}, {4, 3}, {12, 1}, {50, 1}} {
+		live.Store(int64(c.live))
+		if got := admitted(fmt.Sprintf("k%d", c.live)); got != c.want {
+			t.Errorf("%d live replicas: this one admitted %d of 20, want %d", c.live, got, c.want)
+		}
+	}
 }

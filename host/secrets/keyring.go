@@ -194,6 +194,21 @@ func (k *Keyring) Rewrap(ctx context.Context, s Sealed, aad AAD) (Sealed, error)
 	return Sealed{Ciphertext: bytes.Clone(s.Ciphertext), WrappedDEK: wrapped, KEKID: kekID}, nil
 }
 
+// Reseal opens s sealed for `from` and seals its plaintext again for `to`
+// under a fresh DEK wrapped by the primary KEK: unlike Rewrap, the data
+// key itself is replaced, which is what answers a KEK that may have been
+// compromised (every DEK it wrapped could be known). The plaintext never
+// leaves the keyring and is zeroed. Errors: those of [Keyring.Open] (all
+// matching [ErrDecrypt]) and of [Keyring.Seal].
+func (k *Keyring) Reseal(ctx context.Context, s Sealed, from, to AAD) (Sealed, error) {
+	pt, err := k.Open(ctx, s, from)
+	if err != nil {
+		return Sealed{}, err
+	}
+	defer zero(pt)
+	return k.Seal(ctx, pt, to)
+}
+
 // unwrapDEK returns s's DEK (a copy the caller zeroes), its cache key and
 // whether it came from the cache. Errors are decrypt errors.
 func (k *Keyring) unwrapDEK(ctx context.Context, s Sealed, aad AAD) ([]byte, cacheKey, bool, error) {

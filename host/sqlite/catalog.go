@@ -14,10 +14,6 @@ func (s *Store) RegisterDriver(ctx context.Context, e host.DriverEntry) (host.Dr
 	if err := e.Validate(); err != nil {
 		return host.DriverEntry{}, err
 	}
-	args, err := marshalJSON(e.Args, []string{})
-	if err != nil {
-		return host.DriverEntry{}, err
-	}
 	pv, err := marshalJSON(e.ProtocolVersions, []int{})
 	if err != nil {
 		return host.DriverEntry{}, err
@@ -26,7 +22,6 @@ func (s *Store) RegisterDriver(ctx context.Context, e host.DriverEntry) (host.Dr
 		Slug:             e.Slug,
 		Version:          e.Version,
 		Command:          e.Command,
-		Args:             args,
 		Sha256:           e.SHA256,
 		ProtocolVersions: pv,
 		RegisteredAt:     toMicros(s.stamp(e.RegisteredAt)),
@@ -75,14 +70,8 @@ func driverFromRow(r db.DriverCatalog) (host.DriverEntry, error) {
 		SHA256:       r.Sha256,
 		RegisteredAt: fromMicros(r.RegisteredAt),
 	}
-	if err := json.Unmarshal([]byte(r.Args), &e.Args); err != nil {
-		return host.DriverEntry{}, fmt.Errorf("sqlite: driver %s: args: %w", r.Slug, err)
-	}
 	if err := json.Unmarshal([]byte(r.ProtocolVersions), &e.ProtocolVersions); err != nil {
 		return host.DriverEntry{}, fmt.Errorf("sqlite: driver %s: protocol_versions: %w", r.Slug, err)
-	}
-	if len(e.Args) == 0 {
-		e.Args = nil
 	}
 	if len(e.ProtocolVersions) == 0 {
 		e.ProtocolVersions = nil

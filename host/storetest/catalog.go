@@ -14,8 +14,7 @@ func testCatalog(t *testing.T, s host.Store) {
 	alpha := host.DriverEntry{
 		Slug:             "alpha",
 		Version:          "1.2.0",
-		Command:          "/opt/crmhost/drivers/alpha",
-		Args:             []string{"--log-level", "info"},
+		Command:          "crm-driver-alpha",
 		SHA256:           "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 		ProtocolVersions: []int{1, 2},
 		RegisteredAt:     t0,
@@ -36,7 +35,7 @@ func testCatalog(t *testing.T, s host.Store) {
 	t.Run("Upsert", func(t *testing.T) {
 		upgraded := alpha
 		upgraded.Version = "1.3.0"
-		upgraded.Args = nil
+		upgraded.Command = "crm-driver-alpha-1.3"
 		upgraded.SHA256 = "cd"
 		upgraded.ProtocolVersions = []int{2, 3}
 		upgraded.RegisteredAt = at(time.Hour)

@@ -38,6 +38,8 @@ func Run(t *testing.T, open func(t *testing.T) host.Store) {
 		{"IdempotencyRace", testIdempotencyRace},
 		{"APIKeys", testAPIKeys},
 		{"Leads", testLeads},
+		{"Operators", testOperators},
+		{"Replicas", testReplicas},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) {

@@ -150,11 +150,12 @@ func stamp(t *time.Time) string {
 	return t.Format(time.RFC3339)
 }
 
-// cliAudit records an operator action taken on the command line. A
-// failed audit write is reported, never fatal.
+// cliAudit records an operator action taken on the command line (tenant
+// "" for host-wide ones), by cliActor. A failed audit write is reported,
+// never fatal.
 func cliAudit(ctx context.Context, store host.Store, tenant, action, detail string) {
 	_, err := store.AppendAudit(ctx, host.AuditEntry{At: time.Now().UTC(), TenantID: tenant, ActorType: host.ActorOperator,
-		ActorID: "cli", Action: action, Outcome: host.OutcomeOK, Detail: detail})
+		ActorID: cliActor(), Action: action, Outcome: host.OutcomeOK, Detail: detail})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "crmhost: warning: audit write failed:", err)
 	}

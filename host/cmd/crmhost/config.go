@@ -17,9 +17,11 @@ import (
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/drivers"
+	hosthttp "crmhost.dev/host/http"
 	"crmhost.dev/host/postgres"
 	"crmhost.dev/host/secrets"
 	"crmhost.dev/host/sqlite"
+	"crmhost.dev/sdk"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/hashicorp/go-hclog"
 )
@@ -32,12 +34,24 @@ import (
 //	CRM_CREDENTIAL_ENCRYPTION_KEY      base64 of 32 random bytes (crmhost secrets genkey)
 //	CRM_CREDENTIAL_OLD_KEYS            comma-separated previous keys, still readable during rotation
 //	CRMHOST_KMS_KEY_URI                aws-kms://arn:... : wrap credential keys with AWS KMS instead
-//	CRMHOST_OPERATOR_TOKEN             bearer token for /api/operator (unset: operator routes refuse)
-//	CRMHOST_JWT_HS256_SECRET           shared secret for agent JWTs
+//	CRMHOST_JWT_HS256_SECRET           shared secret for agent JWTs (at least 32 characters)
 //	CRMHOST_JWT_RS256_PUBLIC_KEY_FILE  PEM public key for RS256 agent JWTs
-//	CRMHOST_JWT_ISSUER, CRMHOST_JWT_AUDIENCE  checked when set
-//	CRMHOST_PLUGIN_DIR                 where `driver register` looks for crm-driver-<slug> (bin/plugins)
+//	CRMHOST_JWT_ISSUER                 the iss every agent JWT must carry (required by serve)
+//	CRMHOST_JWT_AUDIENCE               the aud every agent JWT must carry (required by serve)
+//	CRMHOST_JWT_MAX_LIFETIME           longest exp - iat accepted, 1m..24h (1h)
+//	CRMHOST_JWT_CLOCK_SKEW             leeway on exp, nbf and iat, 0..5m (30s)
+//	CRMHOST_PLUGIN_DIR                 the only directory driver binaries are registered and launched from (bin/plugins);
+//	                                   owned by root or the host's user, not writable by group or others
+//	CRMHOST_DRIVER_ENV                 comma-separated host variables passed to drivers besides PATH, TZ, SSL_CERT_FILE,
+//	                                   SSL_CERT_DIR and TMPDIR, e.g. HTTPS_PROXY,NO_PROXY (never CRM_*, CRMHOST_*, AWS_*...)
 //	CRMHOST_MAX_BODY_BYTES             request body limit (1048576)
+//	CRMHOST_REQUEST_TIMEOUT            the longest a request may work, 1s..10m (30s); callers may ask for less (Request-Timeout)
+//	CRMHOST_HTTP_READ_TIMEOUT          bound on reading a request, body included, 1s..10m (30s)
+//	CRMHOST_HTTP_WRITE_TIMEOUT         bound on writing the answer, above CRMHOST_REQUEST_TIMEOUT (request timeout + 10s)
+//	CRMHOST_HTTP_IDLE_TIMEOUT          bound on an idle keep-alive connection, 1s..1h (120s)
+//	CRMHOST_TRUSTED_PROXIES            comma-separated proxy addresses or CIDRs whose X-Forwarded-For names the client (none)
+//	CRMHOST_METRICS_ADDR               listen address of a separate, unauthenticated /metrics listener (unset: none)
+//	CRMHOST_METRICS_TOKEN              bearer token for /metrics on the API listener (unset: not served there)
 //	CRMHOST_LOG_LEVEL                  trace|debug|info|warn|error (info)
 //	CRMHOST_AUDIT_BUFFER               audit rows buffered for background batch writes, 0..1000000 (4096); 0 writes each in its request
 //	CRMHOST_CONFIG_CACHE_TTL           how long a tenant's connection and mappings are cached, 0..1m (1s); other replicas' changes apply within it
@@ -46,28 +60,34 @@ import (
 //	CRMHOST_REDIS_PREFIX               prefix of the host's Redis keys (crmhost:)
 //	CRMHOST_REDIS_TIMEOUT              bound on each rate-limit call to Redis, above 0 and at most 1s (5ms); past it, fail open
 //	CRMHOST_RATE_LIMIT_API_KEY         requests per API key, N/s, N/min or N/h (200/min)
-//	CRMHOST_RATE_LIMIT_TOOL            calls per (tenant, tool) (50/min)
-//	CRMHOST_REPLICAS                   host replicas sharing the limits: while Redis is down each limits at limit/replicas (1)
+//	CRMHOST_RATE_LIMIT_TOOL            calls per (tenant, tool), agent and public routes together (50/min)
+//	CRMHOST_RATE_LIMIT_AUTH_FAILURES   failed authentications (401s) per client address before it is refused (20/min)
 //	CRMHOST_VERB_TIMEOUTS              per-verb driver call deadlines, e.g. lookup_customer=3s,list_recent=30s (defaults: lookup 4s, search 8s, writes 15s, lists 20s)
 //	CRMHOST_REFRESH_MARGIN             refresh a credential this long before it expires (2m)
 //	CRMHOST_PUBLIC_URL                 the host's public base URL, as providers call its webhook routes (default: from each request)
 //	CRMHOST_DRIVER_EGRESS_ALLOW        comma-separated CIDR prefixes drivers may reach although their egress guard refuses
 //	                                   non-public addresses (unset: none; `crmhost dev` allows loopback, where the fakes listen)
+//
+// Operators are named, with a token each (crmhost operator create); the
+// single shared CRMHOST_OPERATOR_TOKEN of earlier versions is refused.
+// While Redis is down each replica limits at limit/replicas, the replicas
+// being counted from their heartbeats in the database (CRMHOST_REPLICAS of
+// earlier versions is refused).
 type config struct {
-	Addr          string
-	DataDir       string
-	DatabaseURL   string
-	Key           string
-	OldKeys       []string
-	KMSKeyURI     string
-	OperatorToken string
-	JWTSecret     string
-	JWTPublicKey  string
-	JWTIssuer     string
-	JWTAudience   string
-	PluginDir     string
-	MaxBodyBytes  int64
-	LogLevel      string
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+	Key         string
+	OldKeys     []string
+	KMSKeyURI   string
+	JWT         jwtConfig
+	PluginDir   string
+	// DriverEnv names extra host variables passed to drivers.
+	DriverEnv    []string
+	MaxBodyBytes int64
+	LogLevel     string
+	// HTTP are the server's timeouts, proxies and metrics listener.
+	HTTP httpConfig
 	// RateLimits are the request limits and the limiter behind them.
 	RateLimits rateLimitConfig
 	// IdempotencyTTL is how long a request's idempotency key lives.
@@ -90,29 +110,59 @@ type config struct {
 	EgressAllow []netip.Prefix
 }
 
+// jwtConfig is how agent JWTs are verified (and, by crmhost token,
+// minted).
+type jwtConfig struct {
+	Secret        string
+	PublicKeyFile string
+	Issuer        string
+	Audience      string
+	MaxLifetime   time.Duration
+	ClockSkew     time.Duration
+}
+
+// httpConfig is the HTTP server's part of config.
+type httpConfig struct {
+	Timeouts       hosthttp.Timeouts
+	TrustedProxies []string
+	MetricsAddr    string
+	MetricsToken   string
+}
+
+// removed are variables of earlier versions that must not be silently
+// ignored: the host refuses to start while one is set.
+var removed = map[string]string{
+	"CRMHOST_OPERATOR_TOKEN": "operators are named now: create one with `crmhost operator create <name>` (its token is shown once) and unset CRMHOST_OPERATOR_TOKEN",
+	"CRMHOST_REPLICAS":       "the replica count is now counted from the replicas' heartbeats in the database: unset CRMHOST_REPLICAS",
+}
+
 func loadConfig() (config, error) {
 	c := config{
-		Addr:          env("CRMHOST_ADDR", "127.0.0.1:8080"),
-		DataDir:       env("CRMHOST_DATA_DIR", ".crmhost"),
-		DatabaseURL:   os.Getenv("DATABASE_URL"),
-		Key:           os.Getenv(secrets.LocalKeyEnv),
-		KMSKeyURI:     os.Getenv("CRMHOST_KMS_KEY_URI"),
-		OperatorToken: os.Getenv("CRMHOST_OPERATOR_TOKEN"),
-		JWTSecret:     os.Getenv("CRMHOST_JWT_HS256_SECRET"),
-		JWTPublicKey:  os.Getenv("CRMHOST_JWT_RS256_PUBLIC_KEY_FILE"),
-		JWTIssuer:     os.Getenv("CRMHOST_JWT_ISSUER"),
-		JWTAudience:   os.Getenv("CRMHOST_JWT_AUDIENCE"),
-		PluginDir:     env("CRMHOST_PLUGIN_DIR", "bin/plugins"),
-		LogLevel:      env("CRMHOST_LOG_LEVEL", "info"),
-		MaxBodyBytes:  1 << 20,
+		Addr:        env("CRMHOST_ADDR", "127.0.0.1:8080"),
+		DataDir:     env("CRMHOST_DATA_DIR", ".crmhost"),
+		DatabaseURL: os.Getenv("DATABASE_URL"),
+		Key:         os.Getenv(secrets.LocalKeyEnv),
+		KMSKeyURI:   os.Getenv("CRMHOST_KMS_KEY_URI"),
+		JWT: jwtConfig{
+			Secret:        os.Getenv("CRMHOST_JWT_HS256_SECRET"),
+			PublicKeyFile: os.Getenv("CRMHOST_JWT_RS256_PUBLIC_KEY_FILE"),
+			Issuer:        os.Getenv("CRMHOST_JWT_ISSUER"),
+			Audience:      os.Getenv("CRMHOST_JWT_AUDIENCE"),
+		},
+		PluginDir:    env("CRMHOST_PLUGIN_DIR", "bin/plugins"),
+		LogLevel:     env("CRMHOST_LOG_LEVEL", "info"),
+		MaxBodyBytes: 1 << 20,
+		HTTP: httpConfig{
+			MetricsAddr:  os.Getenv("CRMHOST_METRICS_ADDR"),
+			MetricsToken: os.Getenv("CRMHOST_METRICS_TOKEN"),
+		},
 	}
-	if v := os.Getenv("CRM_CREDENTIAL_OLD_KEYS"); v != "" {
-		for _, k := range strings.Split(v, ",") {
-			if k = strings.TrimSpace(k); k != "" {
-				c.OldKeys = append(c.OldKeys, k)
-			}
+	for _, name := range slices.Sorted(maps.Keys(removed)) {
+		if os.Getenv(name) != "" {
+			return c, fmt.Errorf("%s is no longer supported: %s", name, removed[name])
 		}
 	}
+	c.OldKeys = splitList(os.Getenv("CRM_CREDENTIAL_OLD_KEYS"))
 	if v := os.Getenv("CRMHOST_MAX_BODY_BYTES"); v != "" {
 		var n int64
 		if _, err := fmt.Sscan(v, &n); err != nil || n < 1024 || n > 64<<20 {
@@ -120,13 +170,9 @@ func loadConfig() (config, error) {
 		}
 		c.MaxBodyBytes = n
 	}
-	c.IdempotencyTTL = 24 * time.Hour
-	if v := os.Getenv("CRMHOST_IDEMPOTENCY_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Minute || d > 720*time.Hour {
-			return c, fmt.Errorf("CRMHOST_IDEMPOTENCY_TTL must be a Go duration between 1m and 720h (such as 24h), got %q", v)
-		}
-		c.IdempotencyTTL = d
+	var err error
+	if c.IdempotencyTTL, err = durationEnv("CRMHOST_IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 720*time.Hour); err != nil {
+		return c, err
 	}
 	c.AuditBuffer = 4096
 	if v := os.Getenv("CRMHOST_AUDIT_BUFFER"); v != "" {
@@ -136,15 +182,9 @@ func loadConfig() (config, error) {
 		}
 		c.AuditBuffer = n
 	}
-	c.ConfigCacheTTL = time.Second
-	if v := os.Getenv("CRMHOST_CONFIG_CACHE_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > time.Minute {
-			return c, fmt.Errorf("CRMHOST_CONFIG_CACHE_TTL must be a Go duration between 0 (off) and 1m (such as 1s), got %q", v)
-		}
-		c.ConfigCacheTTL = d
+	if c.ConfigCacheTTL, err = durationEnv("CRMHOST_CONFIG_CACHE_TTL", time.Second, 0, time.Minute); err != nil {
+		return c, err
 	}
-	var err error
 	if c.VerbTimeouts, err = parseVerbTimeouts(os.Getenv("CRMHOST_VERB_TIMEOUTS")); err != nil {
 		return c, err
 	}
@@ -174,11 +214,21 @@ func loadConfig() (config, error) {
 	if hclog.LevelFromString(c.LogLevel) == hclog.NoLevel {
 		return c, fmt.Errorf("CRMHOST_LOG_LEVEL %q is not one of trace, debug, info, warn, error", c.LogLevel)
 	}
-	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+	if c.JWT.Secret != "" && len(c.JWT.Secret) < 32 {
 		return c, fmt.Errorf("CRMHOST_JWT_HS256_SECRET must be at least 32 characters")
 	}
-	if c.OperatorToken != "" && len(c.OperatorToken) < 16 {
-		return c, fmt.Errorf("CRMHOST_OPERATOR_TOKEN must be at least 16 characters")
+	if c.JWT.MaxLifetime, err = durationEnv("CRMHOST_JWT_MAX_LIFETIME", hosthttp.DefaultJWTMaxLifetime, time.Minute, 24*time.Hour); err != nil {
+		return c, err
+	}
+	if c.JWT.ClockSkew, err = durationEnv("CRMHOST_JWT_CLOCK_SKEW", hosthttp.DefaultJWTLeeway, 0, 5*time.Minute); err != nil {
+		return c, err
+	}
+	c.DriverEnv = splitList(os.Getenv("CRMHOST_DRIVER_ENV"))
+	if err := sdk.ValidateDriverEnv(c.DriverEnv); err != nil {
+		return c, fmt.Errorf("CRMHOST_DRIVER_ENV: %w", err)
+	}
+	if c.HTTP, err = loadHTTPConfig(c.HTTP); err != nil {
+		return c, err
 	}
 	rl, err := loadRateLimitConfig()
 	if err != nil {
@@ -186,6 +236,94 @@ func loadConfig() (config, error) {
 	}
 	c.RateLimits = rl
 	return c, nil
+}
+
+// loadHTTPConfig reads the HTTP server's timeouts, proxies and metrics
+// settings into h.
+func loadHTTPConfig(h httpConfig) (httpConfig, error) {
+	t := &h.Timeouts
+	var err error
+	if t.Request, err = durationEnv("CRMHOST_REQUEST_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute); err != nil {
+		return h, err
+	}
+	if t.Read, err = durationEnv("CRMHOST_HTTP_READ_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute); err != nil {
+		return h, err
+	}
+	if t.Idle, err = durationEnv("CRMHOST_HTTP_IDLE_TIMEOUT", 120*time.Second, time.Second, time.Hour); err != nil {
+		return h, err
+	}
+	if t.Write, err = durationEnv("CRMHOST_HTTP_WRITE_TIMEOUT", t.Request+10*time.Second, t.Request+time.Second, time.Hour); err != nil {
+		return h, fmt.Errorf("%w (it must outlast CRMHOST_REQUEST_TIMEOUT, %s, so an answer can still be written)", err, t.Request)
+	}
+	h.TrustedProxies = splitList(os.Getenv("CRMHOST_TRUSTED_PROXIES"))
+	for _, p := range h.TrustedProxies {
+		if !hosthttp.ValidTrustedProxy(p) {
+			return h, fmt.Errorf("CRMHOST_TRUSTED_PROXIES: %q is not an IP address or CIDR", p)
+		}
+	}
+	if h.MetricsToken != "" && len(h.MetricsToken) < 16 {
+		return h, fmt.Errorf("CRMHOST_METRICS_TOKEN must be at least 16 characters")
+	}
+	return h, nil
+}
+
+// durationEnv reads a Go duration from name, def when unset, refusing one
+// outside [lo, hi].
+func durationEnv(name string, def, lo, hi time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(os.Getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		return 0, fmt.Errorf("%s must be a Go duration between %s and %s (such as %s), got %q", name, shortDuration(lo), shortDuration(hi), shortDuration(def), v)
+	}
+	return d, nil
+}
+
+// shortDuration prints d as a person writes it: 1m, 720h, 1h30m, 0.
+func shortDuration(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// requireJWT refuses to serve agent tools without everything a token is
+// checked against: a key, an issuer and an audience.
+func (c config) requireJWT() error {
+	var missing []string
+	if c.JWT.Secret == "" && c.JWT.PublicKeyFile == "" {
+		missing = append(missing, "CRMHOST_JWT_HS256_SECRET or CRMHOST_JWT_RS256_PUBLIC_KEY_FILE")
+	}
+	if c.JWT.Issuer == "" {
+		missing = append(missing, "CRMHOST_JWT_ISSUER")
+	}
+	if c.JWT.Audience == "" {
+		missing = append(missing, "CRMHOST_JWT_AUDIENCE")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("agent JWTs need %s: serve refuses to start without them (see the README, \"Agent tokens\")", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 func env(name, def string) string {

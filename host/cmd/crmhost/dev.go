@@ -16,9 +16,9 @@ import (
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/broker"
+	"crmhost.dev/host/operators"
 	"crmhost.dev/host/secrets"
 	"crmhost.dev/sdk"
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // fakesFile is what the dev binary writes: the fake providers it started
@@ -42,6 +42,29 @@ type devTenant struct {
 	Provider   string `json:"provider"`
 	Status     string `json:"status"`
 	AgentToken string `json:"agent_token"`
+}
+
+// devOperator returns dev mode's operator token, kept in dir/operator.token:
+// the token there when it still signs in an operator of the store, else a
+// new operator "dev" (revoking the previous one) whose token it writes
+// there.
+func devOperator(ctx context.Context, store host.Store, dir string) (string, error) {
+	path := filepath.Join(dir, "operator.token")
+	ops := operators.New(store, nil)
+	if b, err := os.ReadFile(path); err == nil {
+		if _, err := ops.Authenticate(ctx, strings.TrimSpace(string(b))); err == nil {
+			return strings.TrimSpace(string(b)), nil
+		}
+	}
+	if err := ops.Revoke(ctx, "dev"); err != nil && host.CodeOf(err) != host.CodeNotFound {
+		return "", err
+	}
+	tok, o, err := ops.Issue(ctx, "dev")
+	if err != nil {
+		return "", err
+	}
+	cliAudit(ctx, store, "", "operator.create", o.Name+" ("+o.ID+") for dev mode")
+	return tok, os.WriteFile(path, []byte(tok+"\n"), 0o600)
 }
 
 // devSecret reads a dev secret from dir/name or creates it.
@@ -90,12 +113,11 @@ func devCmd(ctx context.Context, args []string) error {
 	}
 	log.Warn("DEV MODE: credentials are encrypted with a generated DEV KEY stored in plain text at " +
 		filepath.Join(*dir, "dev.key") + "; never use it for real tenants")
-	if c.OperatorToken, err = devSecret(*dir, "operator.token", randomToken); err != nil {
+	secret, err := devSecret(*dir, "jwt.secret", randomToken)
+	if err != nil {
 		return err
 	}
-	if c.JWTSecret, err = devSecret(*dir, "jwt.secret", randomToken); err != nil {
-		return err
-	}
+	c.JWT = jwtConfig{Secret: secret, Issuer: devIssuer, Audience: devAudience, MaxLifetime: devTokenLifetime, ClockSkew: c.JWT.ClockSkew}
 	kr, err := keyring(ctx, c)
 	if err != nil {
 		return err
@@ -105,20 +127,24 @@ func devCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.close()
+	opToken, err := devOperator(ctx, st.store, *dir)
+	if err != nil {
+		return err
+	}
 
 	bins, _ := filepath.Glob(filepath.Join(*plugins, "crm-driver-*"))
 	sort.Strings(bins)
 	for _, b := range bins {
-		e, err := registerBinary(ctx, st.store, b)
+		e, err := registerDriver(ctx, c, st.store, filepath.Base(b), "dev-mode")
 		if err != nil {
 			return err
 		}
 		st.drivers.Forget(e.Slug)
 		log.Info("driver registered", "slug", e.Slug, "version", e.Version)
 	}
-	df := devFile{BaseURL: "http://" + *addr, OperatorToken: c.OperatorToken, Tenants: []devTenant{}}
+	df := devFile{BaseURL: "http://" + *addr, OperatorToken: opToken, Tenants: []devTenant{}}
 	if *fakes != "" {
-		if df.Tenants, err = seed(ctx, st, *fakes, c.JWTSecret); err != nil {
+		if df.Tenants, err = seed(ctx, st, *fakes, c.JWT); err != nil {
 			return err
 		}
 	}
@@ -135,7 +161,7 @@ func devCmd(ctx context.Context, args []string) error {
 
 // seed creates (or reuses) one demo tenant per fake provider, connects it
 // and mints an agent token for it.
-func seed(ctx context.Context, st *stack, path, jwtSecret string) ([]devTenant, error) {
+func seed(ctx context.Context, st *stack, path string, jc jwtConfig) ([]devTenant, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -172,10 +198,9 @@ func seed(ctx context.Context, st *stack, path, jwtSecret string) ([]devTenant, 
 		if !res.OK {
 			st.log.Warn("demo tenant connection test failed", "provider", p.Slug, "reason", res.Reason)
 		}
-		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-			"tenant_id": t.ID, "conversation_id": "dev-conversation", "scope": "crm:read crm:write",
-			"sub": "dev-agent", "exp": time.Now().Add(30 * 24 * time.Hour).Unix(),
-		}).SignedString([]byte(jwtSecret))
+		tok, err := mintAgentToken(agentTokenClaims{Secret: jc.Secret, Issuer: jc.Issuer, Audience: jc.Audience,
+			Tenant: t.ID, Subject: "dev-agent", Conversation: "dev-conversation",
+			Scopes: []string{"crm:read", "crm:write"}, Lifetime: jc.MaxLifetime}, time.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -198,4 +223,5 @@ func printQuickstart(df devFile, path string) {
 	fmt.Printf("  curl -s %s/api/tools/crm_lookup_customer -H \"Authorization: Bearer $TOKEN\" --json '{\"phone\":\"(415) 555-0100\"}'\n", df.BaseURL)
 	fmt.Printf("  curl -s %s/api/tools/crm_list_recent -H \"Authorization: Bearer $TOKEN\" --json '{\"object\":\"customer\",\"since\":\"2020-01-01T00:00:00Z\"}'\n", df.BaseURL)
 	fmt.Printf("  curl -s %s/api/operator/tenants -H \"Authorization: Bearer $(jq -r .operator_token %s)\"\n\n", df.BaseURL, path)
+	fmt.Printf("Agent tokens last %s; mint a fresh one with:\n\n  bin/crmhost token --dir %s --tenant %s\n\n", devTokenLifetime, filepath.Dir(path), t.ID)
 }

@@ -5,53 +5,59 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"crmhost.dev/host"
-	"crmhost.dev/sdk"
+	"crmhost.dev/host/drivers"
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 )
 
-// describeBinary launches a driver binary once (checksum verified) and
-// returns its Describe answer.
-func describeBinary(ctx context.Context, path, sum string) (sdk.Description, error) {
-	want, err := hexDecode(sum)
-	if err != nil {
-		return sdk.Description{}, err
+// driverFile turns `driver register`'s argument into a file name in
+// pluginDir: a file name as is, a slug as crm-driver-<slug>, a path only
+// when it names a file directly in pluginDir.
+func driverFile(pluginDir, arg string) (string, error) {
+	if !strings.ContainsRune(arg, os.PathSeparator) {
+		if !strings.HasPrefix(arg, "crm-driver-") {
+			if _, err := os.Stat(filepath.Join(pluginDir, arg)); err != nil {
+				return "crm-driver-" + arg, nil // a slug
+			}
+		}
+		return arg, nil
 	}
-	pc := plugin.NewClient(sdk.NewClientConfig(exec.Command(path), sdk.ClientOptions{SHA256: want, Logger: hclog.NewNullLogger()}))
-	defer pc.Kill()
-	cl, err := sdk.Dispense(pc)
+	dir, err := filepath.Abs(pluginDir)
 	if err != nil {
-		return sdk.Description{}, err
+		return "", err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	return cl.Describe(ctx)
+	abs, err := filepath.Abs(arg)
+	if err != nil {
+		return "", err
+	}
+	if filepath.Dir(abs) != dir {
+		return "", fmt.Errorf("%s is not in the plugin directory %s (CRMHOST_PLUGIN_DIR): drivers are registered only from there, by file name", arg, dir)
+	}
+	return filepath.Base(abs), nil
 }
 
-// registerBinary registers the driver at path under the slug and version
-// it describes.
-func registerBinary(ctx context.Context, store host.Store, path string) (host.DriverEntry, error) {
-	abs, err := filepath.Abs(path)
+// registerDriver registers the binary named file in c.PluginDir through a
+// driver manager (which checks, hashes, launches and asks it) and audits
+// it for actor.
+func registerDriver(ctx context.Context, c config, store host.Store, file, actor string) (host.DriverEntry, error) {
+	m := drivers.NewManager(store, drivers.Options{PluginDir: c.PluginDir, DriverEnv: c.DriverEnv, Logger: hclog.NewNullLogger()})
+	defer m.Close()
+	e, err := m.Register(ctx, store, file, "")
 	if err != nil {
-		return host.DriverEntry{}, err
+		return e, err
 	}
-	sum, err := sdk.FileSHA256(abs)
-	if err != nil {
-		return host.DriverEntry{}, err
+	_, aerr := store.AppendAudit(ctx, host.AuditEntry{At: time.Now().UTC(), ActorType: host.ActorOperator, ActorID: actor,
+		Action: "driver.register", Outcome: host.OutcomeOK, Detail: fmt.Sprintf("%s %s file %s sha256 %s", e.Slug, e.Version, e.Command, e.SHA256)})
+	if aerr != nil {
+		fmt.Fprintln(os.Stderr, "crmhost: warning: audit write failed:", aerr)
 	}
-	d, err := describeBinary(ctx, abs, sum)
-	if err != nil {
-		return host.DriverEntry{}, fmt.Errorf("%s is not a working crmhost driver: %w", path, err)
-	}
-	return store.RegisterDriver(ctx, host.DriverEntry{Slug: d.Slug, Version: d.DriverVersion, Command: abs,
-		SHA256: sum, ProtocolVersions: d.ProtocolVersions})
+	return e, nil
 }
 
 func driverCmd(ctx context.Context, args []string) error {
@@ -62,6 +68,12 @@ func driverCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	switch {
+	case args[0] == "register" && len(args) != 2:
+		return usageError("driver register <file name in $CRMHOST_PLUGIN_DIR, or slug>")
+	case args[0] == "remove" && len(args) != 2:
+		return usageError("driver remove <slug>")
+	}
 	store, _, err := openStore(ctx, c)
 	if err != nil {
 		return err
@@ -69,14 +81,11 @@ func driverCmd(ctx context.Context, args []string) error {
 	defer store.Close()
 	switch args[0] {
 	case "register":
-		if len(args) != 2 {
-			return usageError("driver register <binary path or slug in $CRMHOST_PLUGIN_DIR>")
+		file, err := driverFile(c.PluginDir, args[1])
+		if err != nil {
+			return err
 		}
-		path := args[1]
-		if !strings.ContainsRune(path, os.PathSeparator) {
-			path = filepath.Join(c.PluginDir, "crm-driver-"+path)
-		}
-		e, err := registerBinary(ctx, store, path)
+		e, err := registerDriver(ctx, c, store, file, cliActor())
 		if err != nil {
 			return err
 		}
@@ -88,19 +97,17 @@ func driverCmd(ctx context.Context, args []string) error {
 			return err
 		}
 		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "SLUG\tVERSION\tPROTOCOLS\tSHA256\tCOMMAND")
+		fmt.Fprintln(w, "SLUG\tVERSION\tPROTOCOLS\tSHA256\tFILE")
 		for _, d := range ds {
 			p, _ := json.Marshal(d.ProtocolVersions)
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", d.Slug, d.Version, p, d.SHA256[:12], d.Command)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", d.Slug, d.Version, p, d.SHA256[:min(12, len(d.SHA256))], d.Command)
 		}
 		return w.Flush()
 	case "remove":
-		if len(args) != 2 {
-			return usageError("driver remove <slug>")
-		}
 		if err := store.RemoveDriver(ctx, args[1]); err != nil {
 			return err
 		}
+		cliAudit(ctx, store, "", "driver.remove", args[1])
 		fmt.Println("removed", args[1])
 		return nil
 	}
@@ -125,6 +132,7 @@ func tenantCmd(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		cliAudit(ctx, store, t.ID, "tenant.create", "name "+strconv.Quote(t.Name))
 		fmt.Println(t.ID)
 		return nil
 	case "list":

@@ -7,6 +7,8 @@
 //	crmhost driver register|list|remove
 //	crmhost tenant create|list
 //	crmhost apikey create|list|revoke
+//	crmhost operator create|list|revoke
+//	crmhost token --tenant T       mint an agent JWT (dev and tests)
 //	crmhost secrets genkey|rotate
 //
 // Configuration is read here and only here; see config.go for every
@@ -43,7 +45,8 @@ commands:
   serve                         serve (configuration from the environment)
   dev                           dev mode with demo tenants (see make run)
   migrate                       apply database migrations
-  driver register <binary>      register a driver binary (slug and version from its Describe)
+  driver register <file>        register a binary of $CRMHOST_PLUGIN_DIR by file name (or slug);
+                                the host hashes, launches and asks it (slug and version from its Describe)
   driver list                   list registered drivers
   driver remove <slug>          remove a driver
   tenant create <name>          create a tenant
@@ -52,8 +55,14 @@ commands:
                                 issue a public API key (printed once); scopes: crm:write, crm:read, leads:write
   apikey list --tenant T        list a tenant's API keys (never the keys themselves)
   apikey revoke --tenant T <id> revoke an API key at once
+  operator create <name>        create a named operator; its token is printed once
+  operator list                 list operators (never their tokens)
+  operator revoke <name>        revoke an operator's token at once
+  token --tenant T [--scope S...] [--ttl D] [--dir .crmhost]
+                                mint an agent JWT (HS256, the configured issuer and audience)
   secrets genkey                print a new CRM_CREDENTIAL_ENCRYPTION_KEY
-  secrets rotate                re-wrap every credential's key under the current KEK
+  secrets rotate [--reseal]     re-wrap every credential's key under the current KEK;
+                                --reseal also re-encrypts each under a new data key
 `
 
 type usageError string
@@ -78,6 +87,10 @@ func run(ctx context.Context, args []string) error {
 		return tenantCmd(ctx, rest)
 	case "apikey":
 		return apikeyCmd(ctx, rest)
+	case "operator":
+		return operatorCmd(ctx, rest)
+	case "token":
+		return tokenCmd(ctx, rest)
 	case "secrets":
 		return secretsCmd(ctx, rest)
 	case "help", "-h", "--help":

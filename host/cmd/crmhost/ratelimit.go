@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -18,11 +17,11 @@ import (
 
 // Rate-limit configuration defaults and bounds.
 const (
-	defaultAPIKeyLimit = "200/min"
-	defaultToolLimit   = "50/min"
-	maxReplicas        = 1000
-	maxRedisTimeout    = time.Second
-	maxRedisPrefix     = 128
+	defaultAPIKeyLimit      = "200/min"
+	defaultToolLimit        = "50/min"
+	defaultAuthFailureLimit = "20/min"
+	maxRedisTimeout         = time.Second
+	maxRedisPrefix          = 128
 )
 
 // rateLimitConfig is the rate-limiting part of config.
@@ -33,9 +32,8 @@ type rateLimitConfig struct {
 	RedisTimeout time.Duration
 	APIKey       ratelimit.Limit
 	Tool         ratelimit.Limit
-	// Replicas divides the limits while Redis is down (each replica then
-	// limits on its own).
-	Replicas int
+	// AuthFailures bounds the 401s each client address may earn.
+	AuthFailures ratelimit.Limit
 }
 
 // loadRateLimitConfig reads the rate-limit variables. Negative, zero,
@@ -46,7 +44,6 @@ func loadRateLimitConfig() (rateLimitConfig, error) {
 		RedisURL:     strings.TrimSpace(os.Getenv("REDIS_URL")),
 		RedisPrefix:  env("CRMHOST_REDIS_PREFIX", ratelimit.DefaultRedisPrefix),
 		RedisTimeout: ratelimit.DefaultRedisTimeout,
-		Replicas:     1,
 	}
 	var err error
 	if c.APIKey, err = parseLimitEnv("CRMHOST_RATE_LIMIT_API_KEY", defaultAPIKeyLimit); err != nil {
@@ -55,12 +52,8 @@ func loadRateLimitConfig() (rateLimitConfig, error) {
 	if c.Tool, err = parseLimitEnv("CRMHOST_RATE_LIMIT_TOOL", defaultToolLimit); err != nil {
 		return c, err
 	}
-	if v := os.Getenv("CRMHOST_REPLICAS"); v != "" {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 1 || n > maxReplicas {
-			return c, fmt.Errorf("CRMHOST_REPLICAS must be a whole number of host replicas between 1 and %d, got %q", maxReplicas, v)
-		}
-		c.Replicas = n
+	if c.AuthFailures, err = parseLimitEnv("CRMHOST_RATE_LIMIT_AUTH_FAILURES", defaultAuthFailureLimit); err != nil {
+		return c, err
 	}
 	if v := os.Getenv("CRMHOST_REDIS_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(strings.TrimSpace(v))
@@ -116,10 +109,10 @@ type limiters struct {
 }
 
 // newLimiters builds the limiter: in-process without REDIS_URL; with it,
-// Redis failing open to in-process limiting at limit/replicas. A Redis
-// that is down at start is logged, not fatal: limiting fails open until it
-// answers.
-func newLimiters(ctx context.Context, c rateLimitConfig, log hclog.Logger, reg prometheus.Registerer) (*limiters, error) {
+// Redis failing open to in-process limiting at limit/replicas, replicas
+// being the live count (host/replicas). A Redis that is down at start is
+// logged, not fatal: limiting fails open until it answers.
+func newLimiters(ctx context.Context, c rateLimitConfig, replicas func() int, log hclog.Logger, reg prometheus.Registerer) (*limiters, error) {
 	local := ratelimit.NewLocal(ratelimit.LocalOptions{})
 	if c.RedisURL == "" {
 		log.Info("rate limits in-process (set REDIS_URL to share them between replicas)",
@@ -137,7 +130,7 @@ func newLimiters(ctx context.Context, c rateLimitConfig, log hclog.Logger, reg p
 		_ = client.Close()
 		return nil, err
 	}
-	f, err := ratelimit.NewFailOpen(r, local, c.Replicas, ratelimit.FailOpenOptions{Registerer: reg, Logger: redisLog})
+	f, err := ratelimit.NewFailOpen(r, local, 1, ratelimit.FailOpenOptions{Registerer: reg, Logger: redisLog, Replicas: replicas})
 	if err != nil {
 		_ = client.Close()
 		return nil, err
@@ -146,17 +139,18 @@ func newLimiters(ctx context.Context, c rateLimitConfig, log hclog.Logger, reg p
 	defer cancel()
 	if err := client.Ping(pctx).Err(); err != nil {
 		log.Warn("redis does not answer; rate limits fail open to in-process limiting at limit/replicas until it does",
-			"addr", client.Options().Addr, "error", err, "replicas", c.Replicas)
+			"addr", client.Options().Addr, "error", err, "replicas", replicas())
 	}
 	log.Info("rate limits shared through redis", "addr", client.Options().Addr, "prefix", c.RedisPrefix,
-		"timeout", c.RedisTimeout.String(), "replicas", c.Replicas, "api_key", c.APIKey.String(), "tool", c.Tool.String())
+		"timeout", c.RedisTimeout.String(), "replicas", replicas(), "api_key", c.APIKey.String(), "tool", c.Tool.String(),
+		"auth_failures", c.AuthFailures.String())
 	return &limiters{limiter: f, throttle: ratelimit.NewThrottle(f, ratelimit.ThrottleOptions{}),
 		close: func() { _ = client.Close() }}, nil
 }
 
 // httpLimits is the HTTP server's share of the limiters.
 func (l *limiters) httpLimits(c rateLimitConfig) hosthttp.RateLimits {
-	return hosthttp.RateLimits{Limiter: l.limiter, APIKey: c.APIKey, Tool: c.Tool}
+	return hosthttp.RateLimits{Limiter: l.limiter, APIKey: c.APIKey, Tool: c.Tool, AuthFailures: c.AuthFailures}
 }
 
 // redisLogger sends go-redis's own log lines (one per failed dial, among

@@ -26,8 +26,10 @@ import (
 )
 
 const (
-	operatorToken = "operator-token-for-cmd-tests"
-	jwtSecret     = "hs256-shared-secret-for-the-cmd-tests"
+	metricsToken = "metrics-token-for-cmd-tests"
+	jwtSecret    = "hs256-shared-secret-for-the-cmd-tests"
+	jwtIssuer    = "cmd-tests"
+	jwtAudience  = "crmhost"
 )
 
 // baseEnv is a clean environment for the host: nothing of the caller's
@@ -40,8 +42,24 @@ func baseEnv(t *testing.T, kv ...string) []string {
 	}
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TMPDIR=" + os.TempDir(),
 		"CRMHOST_DATA_DIR=" + filepath.Join(t.TempDir(), "data"), secrets.LocalKeyEnv + "=" + key,
-		"CRMHOST_OPERATOR_TOKEN=" + operatorToken, "CRMHOST_JWT_HS256_SECRET=" + jwtSecret}
+		"CRMHOST_JWT_HS256_SECRET=" + jwtSecret, "CRMHOST_JWT_ISSUER=" + jwtIssuer, "CRMHOST_JWT_AUDIENCE=" + jwtAudience,
+		"CRMHOST_PLUGIN_DIR=" + filepath.Dir(memBin)}
 	return append(env, kv...)
+}
+
+// newOperator creates an operator named name in env's store with the CLI
+// and returns its token.
+func newOperator(t *testing.T, env []string, name string) string {
+	t.Helper()
+	cmd := exec.Command(binary, "operator", "create", name)
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("crmhost operator create %s: %v\n%s", name, err, stderr.String())
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // postgresDatabase creates a fresh database on CRMHOST_TEST_POSTGRES_URL's
@@ -183,7 +201,7 @@ func (h *hostProcess) do(t *testing.T, method, path, token string, body any) res
 // metric reads one sample from the host's /metrics (-1 when absent).
 func (h *hostProcess) metric(t *testing.T, name string) float64 {
 	t.Helper()
-	r := h.do(t, nethttp.MethodGet, "/metrics", "", nil)
+	r := h.do(t, nethttp.MethodGet, "/metrics", metricsToken, nil)
 	for _, line := range strings.Split(string(r.body), "\n") {
 		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			f, err := strconv.ParseFloat(v, 64)
@@ -200,7 +218,7 @@ func agentToken(t *testing.T, tenant string) string {
 	t.Helper()
 	now := time.Now()
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-		"tenant_id": tenant, "scope": "crm:read crm:write", "sub": "agent-1",
+		"tenant_id": tenant, "scope": "crm:read crm:write", "sub": "agent-1", "iss": jwtIssuer, "aud": jwtAudience,
 		"iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(),
 	}).SignedString([]byte(jwtSecret))
 	if err != nil {
@@ -222,16 +240,17 @@ func TestTwoHostsShareRateLimits(t *testing.T) {
 		"CRMHOST_REDIS_PREFIX="+redistest.Prefix(t, redisURL),
 		// 50 per hour rather than per minute: GCRA frees one unit every
 		// Period/Rate, and 72s (not 1.2s) is sure to outlast 51 calls.
-		"CRMHOST_RATE_LIMIT_TOOL=50/h", "CRMHOST_REPLICAS=2",
+		"CRMHOST_RATE_LIMIT_TOOL=50/h", "CRMHOST_METRICS_TOKEN="+metricsToken,
 		// A generous bound: this test is about sharing, and a timeout
 		// would decide in-process instead.
 		"CRMHOST_REDIS_TIMEOUT=1s")
 
-	reg := exec.Command(binary, "driver", "register", memBin)
+	reg := exec.Command(binary, "driver", "register", filepath.Base(memBin))
 	reg.Env = env
 	if out, err := reg.CombinedOutput(); err != nil {
 		t.Fatalf("crmhost driver register: %v\n%s", err, out)
 	}
+	operatorToken := newOperator(t, env, "ops")
 	hosts := []*hostProcess{startHost(t, "host-1", env), startHost(t, "host-2", env)}
 
 	r := hosts[0].do(t, nethttp.MethodPost, "/api/operator/tenants", operatorToken, map[string]string{"name": "Acme"})
@@ -301,10 +320,19 @@ func TestBadRateLimitConfigRefusesStart(t *testing.T) {
 		{"CRMHOST_RATE_LIMIT_TOOL", "0/h"},
 		{"CRMHOST_RATE_LIMIT_TOOL", "1e9/min"},
 		{"CRMHOST_RATE_LIMIT_TOOL", "99999999999999999999/min"},
-		{"CRMHOST_REPLICAS", "0"},
-		{"CRMHOST_REPLICAS", "-2"},
-		{"CRMHOST_REPLICAS", "two"},
-		{"CRMHOST_REPLICAS", "100000"},
+		{"CRMHOST_REPLICAS", "2"},                             // no longer used: counted from heartbeats
+		{"CRMHOST_OPERATOR_TOKEN", "a-shared-operator-token"}, // operators are named now
+		{"CRMHOST_RATE_LIMIT_AUTH_FAILURES", "0/min"},
+		{"CRMHOST_JWT_MAX_LIFETIME", "30d"},
+		{"CRMHOST_JWT_MAX_LIFETIME", "48h"},
+		{"CRMHOST_JWT_CLOCK_SKEW", "1h"},
+		{"CRMHOST_REQUEST_TIMEOUT", "0s"},
+		{"CRMHOST_HTTP_WRITE_TIMEOUT", "5s"}, // shorter than the request timeout
+		{"CRMHOST_HTTP_IDLE_TIMEOUT", "forever"},
+		{"CRMHOST_TRUSTED_PROXIES", "10.0.0.0/33"},
+		{"CRMHOST_METRICS_TOKEN", "short"},
+		{"CRMHOST_DRIVER_ENV", "DATABASE_URL"},
+		{"CRMHOST_DRIVER_ENV", "CRM_CREDENTIAL_ENCRYPTION_KEY"},
 		{"CRMHOST_REDIS_TIMEOUT", "0"},
 		{"CRMHOST_REDIS_TIMEOUT", "-5ms"},
 		{"CRMHOST_REDIS_TIMEOUT", "5"},

@@ -3,8 +3,10 @@ package main_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/broker"
@@ -45,7 +47,7 @@ func TestSecretsRotate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sealed, err := secrets.SealJSON(ctx, oldRing, map[string]string{"api_key": "secret-" + name}, broker.CredentialAAD(ten.ID))
+		sealed, err := secrets.SealJSON(ctx, oldRing, map[string]string{"api_key": "secret-" + name}, broker.CredentialAAD(ten.ID, 1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +84,7 @@ func TestSecretsRotate(t *testing.T) {
 				bytes.Equal(cred.Ciphertext, r.sealed.Ciphertext))
 		}
 		var secret map[string]string
-		if err := secrets.OpenJSON(ctx, newRing, secrets.Sealed{Ciphertext: cred.Ciphertext, WrappedDEK: cred.WrappedDEK, KEKID: cred.KEKID}, broker.CredentialAAD(r.tenant), &secret); err != nil {
+		if err := secrets.OpenJSON(ctx, newRing, secrets.Sealed{Ciphertext: cred.Ciphertext, WrappedDEK: cred.WrappedDEK, KEKID: cred.KEKID}, broker.CredentialAAD(r.tenant, cred.Version), &secret); err != nil {
 			t.Fatalf("new key alone cannot open tenant %s: %v", r.tenant, err)
 		}
 		if !strings.HasPrefix(secret["api_key"], "secret-") {
@@ -102,6 +104,83 @@ func TestSecretsGenkeyAndBadKeys(t *testing.T) {
 		_, errOut, code := c.run("serve")
 		if code == 0 || !strings.Contains(errOut, "CRM_CREDENTIAL_ENCRYPTION_KEY") || strings.Contains(errOut, bad) {
 			t.Errorf("key %q: exit %d, stderr %q (must refuse, name the variable, not echo the value)", bad, code, errOut)
+		}
+	}
+}
+
+// TestSecretsReseal: rotate --reseal replaces every credential's data key,
+// not only its wrapping: each row gets a new payload sealed for its next
+// version under the new key, which opens with the new key alone, keeps its
+// expiry, and no longer opens from what was there before. A row sealed
+// before versions were bound is resealed by a plain rotate too.
+func TestSecretsReseal(t *testing.T) {
+	ctx := context.Background()
+	c := newCLI(t)
+	oldRaw, oldKEK := newKey(t)
+	newRaw, newKEK := newKey(t)
+	s := c.store()
+	oldRing := secrets.NewKeyring(oldKEK)
+	expires := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	var legacy string
+	before := map[string]host.Credential{}
+	for _, name := range []string{"bound", "legacy"} {
+		ten, err := s.CreateTenant(ctx, host.Tenant{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		version := 1
+		if name == "legacy" {
+			version, legacy = 0, ten.ID // sealed as hosts did before version binding
+		}
+		sealed, err := secrets.SealJSON(ctx, oldRing, map[string]string{"api_key": "secret-" + name}, broker.CredentialAAD(ten.ID, version))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cr, err := s.PutCredential(ctx, host.Credential{TenantID: ten.ID, Ciphertext: sealed.Ciphertext, WrappedDEK: sealed.WrappedDEK, KEKID: sealed.KEKID, ExpiresAt: &expires}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[ten.ID] = cr
+	}
+
+	c.env = []string{"CRM_CREDENTIAL_ENCRYPTION_KEY=" + newRaw, "CRM_CREDENTIAL_OLD_KEYS=" + oldRaw}
+	if out := c.ok("secrets", "rotate"); !strings.Contains(out, "1 credentials re-wrapped, 1 resealed under new data keys (1 of them sealed before version binding)") {
+		t.Fatalf("rotate said %q", out)
+	}
+	if cr, _ := s.GetCredential(ctx, legacy); cr.Version != 2 {
+		t.Fatalf("the legacy row is at version %d after rotate, want 2 (resealed)", cr.Version)
+	}
+	mid := map[string]host.Credential{}
+	for id := range before {
+		mid[id], _ = s.GetCredential(ctx, id)
+	}
+	if out := c.ok("secrets", "rotate", "--reseal"); !strings.Contains(out, "2 resealed under new data keys (0 of them") {
+		t.Fatalf("rotate --reseal said %q", out)
+	}
+	newRing := secrets.NewKeyring(newKEK)
+	for id, old := range mid {
+		cred, err := s.GetCredential(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cred.Version != old.Version+1 || cred.KEKID != newKEK.ID() || cred.RotatedAt == nil || !cred.ExpiresAt.Equal(expires) ||
+			bytes.Equal(cred.Ciphertext, old.Ciphertext) || bytes.Equal(cred.WrappedDEK, old.WrappedDEK) {
+			t.Fatalf("tenant %s after reseal: %+v, want version %d, new payload and key, expiry kept", id, cred, old.Version+1)
+		}
+		var secret map[string]string
+		if err := secrets.OpenJSON(ctx, newRing, secrets.Sealed{Ciphertext: cred.Ciphertext, WrappedDEK: cred.WrappedDEK, KEKID: cred.KEKID},
+			broker.CredentialAAD(id, cred.Version), &secret); err != nil || !strings.HasPrefix(secret["api_key"], "secret-") {
+			t.Fatalf("new key alone opens tenant %s: %v, %v", id, secret, err)
+		}
+		// The previous version's payload written back into the row (its
+		// version kept) does not open, with every key held.
+		both := secrets.NewKeyring(newKEK, oldKEK)
+		for _, prev := range []host.Credential{old, before[id]} {
+			err := secrets.OpenJSON(ctx, both, secrets.Sealed{Ciphertext: prev.Ciphertext, WrappedDEK: prev.WrappedDEK, KEKID: prev.KEKID},
+				broker.CredentialAAD(id, cred.Version), &secret)
+			if !errors.Is(err, secrets.ErrDecrypt) {
+				t.Fatalf("tenant %s: version %d's ciphertext opens in version %d's row: %v", id, prev.Version, cred.Version, err)
+			}
 		}
 	}
 }

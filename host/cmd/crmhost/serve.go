@@ -11,6 +11,7 @@ import (
 	"crmhost.dev/host/drivers"
 	hosthttp "crmhost.dev/host/http"
 	"crmhost.dev/host/jobs"
+	"crmhost.dev/host/replicas"
 	"crmhost.dev/host/secrets"
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,17 +20,20 @@ import (
 
 // stack is a running host's parts.
 type stack struct {
-	store   host.Store
-	drivers *drivers.Manager
-	broker  *broker.Broker
-	server  *hosthttp.Server
-	log     hclog.Logger
-	limits  *limiters
-	jobs    *jobs.Runner
+	store    host.Store
+	drivers  *drivers.Manager
+	broker   *broker.Broker
+	server   *hosthttp.Server
+	log      hclog.Logger
+	limits   *limiters
+	jobs     *jobs.Runner
+	replicas *replicas.Tracker
+	metrics  string // the separate metrics listener's address, if any
 }
 
 // close stops the job runner (letting in-flight lead writes finish, up to
-// a bound), then the drivers, the limiters and the store.
+// a bound), then the drivers, the limiters, this replica's heartbeat and
+// the store.
 func (s *stack) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -41,77 +45,116 @@ func (s *stack) close() {
 	}
 	s.drivers.Close()
 	s.limits.close()
+	if err := s.replicas.Close(ctx); err != nil {
+		s.log.Warn("remove this replica's heartbeat", "error", err)
+	}
 	s.store.Close()
 }
 
-func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Keyring) (*stack, error) {
+// agentJWT is the HTTP server's JWT configuration from c.
+func agentJWT(c jwtConfig) (hosthttp.JWTConfig, error) {
+	jc := hosthttp.JWTConfig{Issuer: c.Issuer, Audience: c.Audience, MaxLifetime: c.MaxLifetime, Leeway: c.ClockSkew}
+	if c.ClockSkew == 0 {
+		jc.Leeway = -1 // none; 0 would mean hosthttp's default
+	}
+	if c.Secret != "" {
+		jc.HS256Secret = []byte(c.Secret)
+	}
+	if c.PublicKeyFile != "" {
+		k, err := rsaPublicKey(c.PublicKeyFile)
+		if err != nil {
+			return jc, err
+		}
+		jc.RS256Key = k
+	}
+	return jc, nil
+}
+
+func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Keyring) (st *stack, err error) {
+	jc, err := agentJWT(c.JWT)
+	if err != nil {
+		return nil, err
+	}
 	store, what, err := openStore(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	log.Info("store open", "store", what)
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
+	undo = append(undo, func() { store.Close() })
+	rep, err := replicas.Start(ctx, store, replicas.Options{Logger: log.Named("replicas")})
+	if err != nil {
+		log.Warn("first replica heartbeat failed; counting this replica alone until one succeeds", "error", err)
+	}
+	undo = append(undo, func() { _ = rep.Close(context.Background()) })
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	auditFailures := prometheus.NewCounter(prometheus.CounterOpts{Name: "crmhost_audit_failures_total", Help: "Audit rows that could not be written."})
 	reg.MustRegister(auditFailures)
-	lim, err := newLimiters(ctx, c.RateLimits, log.Named("ratelimit"), reg)
+	lim, err := newLimiters(ctx, c.RateLimits, rep.Count, log.Named("ratelimit"), reg)
 	if err != nil {
-		store.Close()
 		return nil, err
 	}
-	mgr := drivers.NewManager(store, drivers.Options{Logger: log.Named("driver"), Registerer: reg, VerbTimeouts: c.VerbTimeouts, EgressAllow: c.EgressAllow})
+	undo = append(undo, lim.close)
+	mgr := drivers.NewManager(store, drivers.Options{Logger: log.Named("driver"), Registerer: reg, VerbTimeouts: c.VerbTimeouts, EgressAllow: c.EgressAllow,
+		PluginDir: c.PluginDir, DriverEnv: c.DriverEnv})
+	undo = append(undo, mgr.Close)
 	// The job runner writes queued leads through the broker, and the broker
 	// queues them through the runner.
 	var b *broker.Broker
 	runner, err := jobs.New(ctx, jobs.Options{Store: store, Logger: log.Named("jobs"),
 		Writer: jobs.LeadWriterFunc(func(ctx context.Context, l host.Lead) (string, string, error) { return b.WriteLead(ctx, l) })})
 	if err != nil {
-		mgr.Close()
-		lim.close()
-		store.Close()
 		return nil, fmt.Errorf("job runner: %w", err)
 	}
 	b = broker.New(broker.Options{Store: store, Keyring: kr, Drivers: mgr, Logger: log.Named("broker"), OnAuditFailure: auditFailures.Inc,
 		IdempotencyTTL: c.IdempotencyTTL, ConfigCacheTTL: c.ConfigCacheTTL, AuditBuffer: c.AuditBuffer, Throttle: lim.throttle, OnThrottled: throttledCounter(reg), Leads: runner,
 		RefreshMargin: c.RefreshMargin})
-	jc := hosthttp.JWTConfig{Issuer: c.JWTIssuer, Audience: c.JWTAudience}
-	if c.JWTSecret != "" {
-		jc.HS256Secret = []byte(c.JWTSecret)
-	}
-	if c.JWTPublicKey != "" {
-		if jc.RS256Key, err = rsaPublicKey(c.JWTPublicKey); err != nil {
-			mgr.Close()
-			store.Close()
-			lim.close()
-			return nil, err
-		}
-	}
-	if jc.HS256Secret == nil && jc.RS256Key == nil {
-		log.Warn("no agent JWT key configured (CRMHOST_JWT_HS256_SECRET or CRMHOST_JWT_RS256_PUBLIC_KEY_FILE): tool routes will refuse every call")
-	}
-	if c.OperatorToken == "" {
-		log.Warn("CRMHOST_OPERATOR_TOKEN is not set: operator routes will refuse every call")
-	}
 	srv := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: mgr, Logger: log.Named("http"),
-		OperatorToken: c.OperatorToken, JWT: jc, MaxBodyBytes: c.MaxBodyBytes, Registry: reg, PublicURL: c.PublicURL,
-		RateLimits: lim.httpLimits(c.RateLimits)})
+		JWT: jc, MaxBodyBytes: c.MaxBodyBytes, Registry: reg, MetricsToken: c.HTTP.MetricsToken, PublicURL: c.PublicURL,
+		RateLimits: lim.httpLimits(c.RateLimits), TrustedProxies: c.HTTP.TrustedProxies, Timeouts: c.HTTP.Timeouts})
 	if err := runner.Start(context.WithoutCancel(ctx)); err != nil { // stopped by close, after the server drains
-		mgr.Close()
-		lim.close()
-		store.Close()
 		return nil, fmt.Errorf("start job runner: %w", err)
 	}
-	return &stack{store: store, drivers: mgr, broker: b, server: srv, log: log, limits: lim, jobs: runner}, nil
+	return &stack{store: store, drivers: mgr, broker: b, server: srv, log: log, limits: lim, jobs: runner,
+		replicas: rep, metrics: c.HTTP.MetricsAddr}, nil
 }
 
-// serve runs the HTTP server until ctx ends, then shuts down gracefully.
+// serve runs the HTTP server (and the metrics listener, when configured)
+// until ctx ends, then shuts down gracefully.
 func (s *stack) serve(ctx context.Context, addr string, ready func(addr string)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	metricsErr := make(chan error, 1)
+	if s.metrics != "" {
+		go func() {
+			err := s.server.ServeMetrics(ctx, s.metrics, func(a string) { s.log.Info("metrics listening", "addr", a) })
+			if err != nil {
+				s.log.Error("metrics listener", "error", err)
+				cancel() // a host whose metrics cannot be served stops rather than run unwatched
+			}
+			metricsErr <- err
+		}()
+	} else {
+		metricsErr <- nil
+	}
 	err := s.server.Serve(ctx, addr, 20*time.Second, func(a string) {
 		s.log.Info("listening", "addr", a)
 		if ready != nil {
 			ready(a)
 		}
 	})
+	cancel()
+	if merr := <-metricsErr; err == nil && merr != nil {
+		err = fmt.Errorf("metrics listener %s: %w", s.metrics, merr)
+	}
 	s.log.Info("shut down")
 	return err
 }
@@ -132,6 +175,9 @@ func serveCmd(ctx context.Context, args []string) error {
 	log := newLogger(c.LogLevel)
 	kr, err := keyring(ctx, c)
 	if err != nil {
+		return err
+	}
+	if err := c.requireJWT(); err != nil {
 		return err
 	}
 	st, err := buildStack(ctx, c, log, kr)

@@ -1,10 +1,9 @@
 -- name: RegisterDriver :one
-INSERT INTO driver_catalog (slug, version, command, args, sha256, protocol_versions, registered_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO driver_catalog (slug, version, command, sha256, protocol_versions, registered_at)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (slug) DO UPDATE SET
     version = EXCLUDED.version,
     command = EXCLUDED.command,
-    args = EXCLUDED.args,
     sha256 = EXCLUDED.sha256,
     protocol_versions = EXCLUDED.protocol_versions,
     registered_at = EXCLUDED.registered_at

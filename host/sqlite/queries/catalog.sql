@@ -1,10 +1,9 @@
 -- name: RegisterDriver :one
-INSERT INTO driver_catalog (slug, version, command, args, sha256, protocol_versions, registered_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO driver_catalog (slug, version, command, sha256, protocol_versions, registered_at)
+VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (slug) DO UPDATE SET
     version = excluded.version,
     command = excluded.command,
-    args = excluded.args,
     sha256 = excluded.sha256,
     protocol_versions = excluded.protocol_versions,
     registered_at = excluded.registered_at

@@ -1,5 +1,6 @@
 // Command testdriver is a minimal driver plugin the supervisor tests
-// launch for real: its lookups can sleep, exit or panic on request.
+// launch for real: its lookups can sleep, exit or panic on request, and
+// report the environment the driver process was started with.
 package main
 
 import (
@@ -40,6 +41,9 @@ func (driver) LookupCustomer(ctx context.Context, _ sdk.Connection, q sdk.Lookup
 			allow = append(allow, p.String())
 		}
 		return sdk.LookupResult{Customer: &sdk.Record{Object: "things", ExternalID: "1", Fields: map[string]any{"egress_allow": strings.Join(allow, ",")}}, MatchCount: 1}, nil
+	case "env@example.com":
+		return sdk.LookupResult{Customer: &sdk.Record{Object: "things", ExternalID: "env",
+			Fields: map[string]any{"env": strings.Join(os.Environ(), "\x00")}}, MatchCount: 1}, nil
 	}
 	return sdk.LookupResult{Customer: &sdk.Record{Object: "things", ExternalID: "1", Fields: map[string]any{"email": q.Email}}, MatchCount: 1}, nil
 }

@@ -11,7 +11,7 @@ import (
 )
 
 const getDriver = `-- name: GetDriver :one
-SELECT slug, version, command, args, sha256, protocol_versions, registered_at FROM driver_catalog WHERE slug = $1
+SELECT slug, version, command, sha256, protocol_versions, registered_at FROM driver_catalog WHERE slug = $1
 `
 
 func (q *Queries) GetDriver(ctx context.Context, slug string) (DriverCatalog, error) {
@@ -21,7 +21,6 @@ func (q *Queries) GetDriver(ctx context.Context, slug string) (DriverCatalog, er
 		&i.Slug,
 		&i.Version,
 		&i.Command,
-		&i.Args,
 		&i.Sha256,
 		&i.ProtocolVersions,
 		&i.RegisteredAt,
@@ -30,7 +29,7 @@ func (q *Queries) GetDriver(ctx context.Context, slug string) (DriverCatalog, er
 }
 
 const listDrivers = `-- name: ListDrivers :many
-SELECT slug, version, command, args, sha256, protocol_versions, registered_at FROM driver_catalog ORDER BY slug
+SELECT slug, version, command, sha256, protocol_versions, registered_at FROM driver_catalog ORDER BY slug
 `
 
 func (q *Queries) ListDrivers(ctx context.Context) ([]DriverCatalog, error) {
@@ -46,7 +45,6 @@ func (q *Queries) ListDrivers(ctx context.Context) ([]DriverCatalog, error) {
 			&i.Slug,
 			&i.Version,
 			&i.Command,
-			&i.Args,
 			&i.Sha256,
 			&i.ProtocolVersions,
 			&i.RegisteredAt,
@@ -62,23 +60,21 @@ func (q *Queries) ListDrivers(ctx context.Context) ([]DriverCatalog, error) {
 }
 
 const registerDriver = `-- name: RegisterDriver :one
-INSERT INTO driver_catalog (slug, version, command, args, sha256, protocol_versions, registered_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO driver_catalog (slug, version, command, sha256, protocol_versions, registered_at)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (slug) DO UPDATE SET
     version = EXCLUDED.version,
     command = EXCLUDED.command,
-    args = EXCLUDED.args,
     sha256 = EXCLUDED.sha256,
     protocol_versions = EXCLUDED.protocol_versions,
     registered_at = EXCLUDED.registered_at
-RETURNING slug, version, command, args, sha256, protocol_versions, registered_at
+RETURNING slug, version, command, sha256, protocol_versions, registered_at
 `
 
 type RegisterDriverParams struct {
 	Slug             string
 	Version          string
 	Command          string
-	Args             []string
 	Sha256           string
 	ProtocolVersions []int32
 	RegisteredAt     time.Time
@@ -89,7 +85,6 @@ func (q *Queries) RegisterDriver(ctx context.Context, arg RegisterDriverParams) 
 		arg.Slug,
 		arg.Version,
 		arg.Command,
-		arg.Args,
 		arg.Sha256,
 		arg.ProtocolVersions,
 		arg.RegisteredAt,
@@ -99,7 +94,6 @@ func (q *Queries) RegisterDriver(ctx context.Context, arg RegisterDriverParams) 
 		&i.Slug,
 		&i.Version,
 		&i.Command,
-		&i.Args,
 		&i.Sha256,
 		&i.ProtocolVersions,
 		&i.RegisteredAt,

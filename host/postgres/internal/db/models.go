@@ -59,7 +59,6 @@ type DriverCatalog struct {
 	Slug             string
 	Version          string
 	Command          string
-	Args             []string
 	Sha256           string
 	ProtocolVersions []int32
 	RegisteredAt     time.Time
@@ -110,6 +109,21 @@ type OauthState struct {
 	ReturnTo     string
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
+}
+
+type Operator struct {
+	ID         string
+	Name       string
+	Prefix     string
+	Hash       []byte
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+type Replica struct {
+	ID          string
+	HeartbeatAt time.Time
 }
 
 type Tenant struct {

@@ -10,7 +10,7 @@ import (
 )
 
 const getDriver = `-- name: GetDriver :one
-SELECT slug, version, command, args, sha256, protocol_versions, registered_at FROM driver_catalog WHERE slug = ?
+SELECT slug, version, command, sha256, protocol_versions, registered_at FROM driver_catalog WHERE slug = ?
 `
 
 func (q *Queries) GetDriver(ctx context.Context, slug string) (DriverCatalog, error) {
@@ -20,7 +20,6 @@ func (q *Queries) GetDriver(ctx context.Context, slug string) (DriverCatalog, er
 		&i.Slug,
 		&i.Version,
 		&i.Command,
-		&i.Args,
 		&i.Sha256,
 		&i.ProtocolVersions,
 		&i.RegisteredAt,
@@ -29,7 +28,7 @@ func (q *Queries) GetDriver(ctx context.Context, slug string) (DriverCatalog, er
 }
 
 const listDrivers = `-- name: ListDrivers :many
-SELECT slug, version, command, args, sha256, protocol_versions, registered_at FROM driver_catalog ORDER BY slug
+SELECT slug, version, command, sha256, protocol_versions, registered_at FROM driver_catalog ORDER BY slug
 `
 
 func (q *Queries) ListDrivers(ctx context.Context) ([]DriverCatalog, error) {
@@ -45,7 +44,6 @@ func (q *Queries) ListDrivers(ctx context.Context) ([]DriverCatalog, error) {
 			&i.Slug,
 			&i.Version,
 			&i.Command,
-			&i.Args,
 			&i.Sha256,
 			&i.ProtocolVersions,
 			&i.RegisteredAt,
@@ -64,23 +62,21 @@ func (q *Queries) ListDrivers(ctx context.Context) ([]DriverCatalog, error) {
 }
 
 const registerDriver = `-- name: RegisterDriver :one
-INSERT INTO driver_catalog (slug, version, command, args, sha256, protocol_versions, registered_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO driver_catalog (slug, version, command, sha256, protocol_versions, registered_at)
+VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (slug) DO UPDATE SET
     version = excluded.version,
     command = excluded.command,
-    args = excluded.args,
     sha256 = excluded.sha256,
     protocol_versions = excluded.protocol_versions,
     registered_at = excluded.registered_at
-RETURNING slug, version, command, args, sha256, protocol_versions, registered_at
+RETURNING slug, version, command, sha256, protocol_versions, registered_at
 `
 
 type RegisterDriverParams struct {
 	Slug             string
 	Version          string
 	Command          string
-	Args             string
 	Sha256           string
 	ProtocolVersions string
 	RegisteredAt     int64
@@ -91,7 +87,6 @@ func (q *Queries) RegisterDriver(ctx context.Context, arg RegisterDriverParams) 
 		arg.Slug,
 		arg.Version,
 		arg.Command,
-		arg.Args,
 		arg.Sha256,
 		arg.ProtocolVersions,
 		arg.RegisteredAt,
@@ -101,7 +96,6 @@ func (q *Queries) RegisterDriver(ctx context.Context, arg RegisterDriverParams) 
 		&i.Slug,
 		&i.Version,
 		&i.Command,
-		&i.Args,
 		&i.Sha256,
 		&i.ProtocolVersions,
 		&i.RegisteredAt,

@@ -45,6 +45,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.createOAuthStateStmt, err = db.PrepareContext(ctx, createOAuthState); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateOAuthState: %w", err)
 	}
+	if q.createOperatorStmt, err = db.PrepareContext(ctx, createOperator); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateOperator: %w", err)
+	}
 	if q.createTenantStmt, err = db.PrepareContext(ctx, createTenant); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateTenant: %w", err)
 	}
@@ -84,8 +87,14 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getLeadStmt, err = db.PrepareContext(ctx, getLead); err != nil {
 		return nil, fmt.Errorf("error preparing query GetLead: %w", err)
 	}
+	if q.getOperatorByPrefixStmt, err = db.PrepareContext(ctx, getOperatorByPrefix); err != nil {
+		return nil, fmt.Errorf("error preparing query GetOperatorByPrefix: %w", err)
+	}
 	if q.getTenantStmt, err = db.PrepareContext(ctx, getTenant); err != nil {
 		return nil, fmt.Errorf("error preparing query GetTenant: %w", err)
+	}
+	if q.heartbeatReplicaStmt, err = db.PrepareContext(ctx, heartbeatReplica); err != nil {
+		return nil, fmt.Errorf("error preparing query HeartbeatReplica: %w", err)
 	}
 	if q.insertAppCredentialStmt, err = db.PrepareContext(ctx, insertAppCredential); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertAppCredential: %w", err)
@@ -117,8 +126,14 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listMappingsByKindStmt, err = db.PrepareContext(ctx, listMappingsByKind); err != nil {
 		return nil, fmt.Errorf("error preparing query ListMappingsByKind: %w", err)
 	}
+	if q.listOperatorsStmt, err = db.PrepareContext(ctx, listOperators); err != nil {
+		return nil, fmt.Errorf("error preparing query ListOperators: %w", err)
+	}
 	if q.listTenantsStmt, err = db.PrepareContext(ctx, listTenants); err != nil {
 		return nil, fmt.Errorf("error preparing query ListTenants: %w", err)
+	}
+	if q.liveReplicasStmt, err = db.PrepareContext(ctx, liveReplicas); err != nil {
+		return nil, fmt.Errorf("error preparing query LiveReplicas: %w", err)
 	}
 	if q.markLeadAttemptStmt, err = db.PrepareContext(ctx, markLeadAttempt); err != nil {
 		return nil, fmt.Errorf("error preparing query MarkLeadAttempt: %w", err)
@@ -135,6 +150,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.pruneOAuthStatesStmt, err = db.PrepareContext(ctx, pruneOAuthStates); err != nil {
 		return nil, fmt.Errorf("error preparing query PruneOAuthStates: %w", err)
 	}
+	if q.pruneReplicasStmt, err = db.PrepareContext(ctx, pruneReplicas); err != nil {
+		return nil, fmt.Errorf("error preparing query PruneReplicas: %w", err)
+	}
 	if q.putConnectionStmt, err = db.PrepareContext(ctx, putConnection); err != nil {
 		return nil, fmt.Errorf("error preparing query PutConnection: %w", err)
 	}
@@ -147,8 +165,14 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.removeDriverStmt, err = db.PrepareContext(ctx, removeDriver); err != nil {
 		return nil, fmt.Errorf("error preparing query RemoveDriver: %w", err)
 	}
+	if q.removeReplicaStmt, err = db.PrepareContext(ctx, removeReplica); err != nil {
+		return nil, fmt.Errorf("error preparing query RemoveReplica: %w", err)
+	}
 	if q.revokeAPIKeyStmt, err = db.PrepareContext(ctx, revokeAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeAPIKey: %w", err)
+	}
+	if q.revokeOperatorStmt, err = db.PrepareContext(ctx, revokeOperator); err != nil {
+		return nil, fmt.Errorf("error preparing query RevokeOperator: %w", err)
 	}
 	if q.rewrapAppCredentialStmt, err = db.PrepareContext(ctx, rewrapAppCredential); err != nil {
 		return nil, fmt.Errorf("error preparing query RewrapAppCredential: %w", err)
@@ -173,6 +197,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.touchAPIKeyStmt, err = db.PrepareContext(ctx, touchAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchAPIKey: %w", err)
+	}
+	if q.touchOperatorStmt, err = db.PrepareContext(ctx, touchOperator); err != nil {
+		return nil, fmt.Errorf("error preparing query TouchOperator: %w", err)
 	}
 	if q.updateAppCredentialStmt, err = db.PrepareContext(ctx, updateAppCredential); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateAppCredential: %w", err)
@@ -218,6 +245,11 @@ func (q *Queries) Close() error {
 	if q.createOAuthStateStmt != nil {
 		if cerr := q.createOAuthStateStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createOAuthStateStmt: %w", cerr)
+		}
+	}
+	if q.createOperatorStmt != nil {
+		if cerr := q.createOperatorStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createOperatorStmt: %w", cerr)
 		}
 	}
 	if q.createTenantStmt != nil {
@@ -285,9 +317,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getLeadStmt: %w", cerr)
 		}
 	}
+	if q.getOperatorByPrefixStmt != nil {
+		if cerr := q.getOperatorByPrefixStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getOperatorByPrefixStmt: %w", cerr)
+		}
+	}
 	if q.getTenantStmt != nil {
 		if cerr := q.getTenantStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getTenantStmt: %w", cerr)
+		}
+	}
+	if q.heartbeatReplicaStmt != nil {
+		if cerr := q.heartbeatReplicaStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing heartbeatReplicaStmt: %w", cerr)
 		}
 	}
 	if q.insertAppCredentialStmt != nil {
@@ -340,9 +382,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listMappingsByKindStmt: %w", cerr)
 		}
 	}
+	if q.listOperatorsStmt != nil {
+		if cerr := q.listOperatorsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listOperatorsStmt: %w", cerr)
+		}
+	}
 	if q.listTenantsStmt != nil {
 		if cerr := q.listTenantsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listTenantsStmt: %w", cerr)
+		}
+	}
+	if q.liveReplicasStmt != nil {
+		if cerr := q.liveReplicasStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing liveReplicasStmt: %w", cerr)
 		}
 	}
 	if q.markLeadAttemptStmt != nil {
@@ -370,6 +422,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing pruneOAuthStatesStmt: %w", cerr)
 		}
 	}
+	if q.pruneReplicasStmt != nil {
+		if cerr := q.pruneReplicasStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pruneReplicasStmt: %w", cerr)
+		}
+	}
 	if q.putConnectionStmt != nil {
 		if cerr := q.putConnectionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing putConnectionStmt: %w", cerr)
@@ -390,9 +447,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing removeDriverStmt: %w", cerr)
 		}
 	}
+	if q.removeReplicaStmt != nil {
+		if cerr := q.removeReplicaStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing removeReplicaStmt: %w", cerr)
+		}
+	}
 	if q.revokeAPIKeyStmt != nil {
 		if cerr := q.revokeAPIKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing revokeAPIKeyStmt: %w", cerr)
+		}
+	}
+	if q.revokeOperatorStmt != nil {
+		if cerr := q.revokeOperatorStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing revokeOperatorStmt: %w", cerr)
 		}
 	}
 	if q.rewrapAppCredentialStmt != nil {
@@ -433,6 +500,11 @@ func (q *Queries) Close() error {
 	if q.touchAPIKeyStmt != nil {
 		if cerr := q.touchAPIKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing touchAPIKeyStmt: %w", cerr)
+		}
+	}
+	if q.touchOperatorStmt != nil {
+		if cerr := q.touchOperatorStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing touchOperatorStmt: %w", cerr)
 		}
 	}
 	if q.updateAppCredentialStmt != nil {
@@ -491,6 +563,7 @@ type Queries struct {
 	createAPIKeyStmt         *sql.Stmt
 	createLeadStmt           *sql.Stmt
 	createOAuthStateStmt     *sql.Stmt
+	createOperatorStmt       *sql.Stmt
 	createTenantStmt         *sql.Stmt
 	deleteAppCredentialStmt  *sql.Stmt
 	deleteConnectionStmt     *sql.Stmt
@@ -504,7 +577,9 @@ type Queries struct {
 	getDriverStmt            *sql.Stmt
 	getIdempotencyStmt       *sql.Stmt
 	getLeadStmt              *sql.Stmt
+	getOperatorByPrefixStmt  *sql.Stmt
 	getTenantStmt            *sql.Stmt
+	heartbeatReplicaStmt     *sql.Stmt
 	insertAppCredentialStmt  *sql.Stmt
 	insertCredentialStmt     *sql.Stmt
 	listAPIKeysStmt          *sql.Stmt
@@ -515,17 +590,22 @@ type Queries struct {
 	listLeadsStmt            *sql.Stmt
 	listMappingsStmt         *sql.Stmt
 	listMappingsByKindStmt   *sql.Stmt
+	listOperatorsStmt        *sql.Stmt
 	listTenantsStmt          *sql.Stmt
+	liveReplicasStmt         *sql.Stmt
 	markLeadAttemptStmt      *sql.Stmt
 	markLeadWrittenStmt      *sql.Stmt
 	markRefreshingStmt       *sql.Stmt
 	pruneIdempotencyStmt     *sql.Stmt
 	pruneOAuthStatesStmt     *sql.Stmt
+	pruneReplicasStmt        *sql.Stmt
 	putConnectionStmt        *sql.Stmt
 	registerDriverStmt       *sql.Stmt
 	releaseIdempotencyStmt   *sql.Stmt
 	removeDriverStmt         *sql.Stmt
+	removeReplicaStmt        *sql.Stmt
 	revokeAPIKeyStmt         *sql.Stmt
+	revokeOperatorStmt       *sql.Stmt
 	rewrapAppCredentialStmt  *sql.Stmt
 	rewrapCredentialStmt     *sql.Stmt
 	setConnectionAccountStmt *sql.Stmt
@@ -534,6 +614,7 @@ type Queries struct {
 	setMappingStmt           *sql.Stmt
 	takeOAuthStateStmt       *sql.Stmt
 	touchAPIKeyStmt          *sql.Stmt
+	touchOperatorStmt        *sql.Stmt
 	updateAppCredentialStmt  *sql.Stmt
 	updateCredentialStmt     *sql.Stmt
 }
@@ -549,6 +630,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		createAPIKeyStmt:         q.createAPIKeyStmt,
 		createLeadStmt:           q.createLeadStmt,
 		createOAuthStateStmt:     q.createOAuthStateStmt,
+		createOperatorStmt:       q.createOperatorStmt,
 		createTenantStmt:         q.createTenantStmt,
 		deleteAppCredentialStmt:  q.deleteAppCredentialStmt,
 		deleteConnectionStmt:     q.deleteConnectionStmt,
@@ -562,7 +644,9 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getDriverStmt:            q.getDriverStmt,
 		getIdempotencyStmt:       q.getIdempotencyStmt,
 		getLeadStmt:              q.getLeadStmt,
+		getOperatorByPrefixStmt:  q.getOperatorByPrefixStmt,
 		getTenantStmt:            q.getTenantStmt,
+		heartbeatReplicaStmt:     q.heartbeatReplicaStmt,
 		insertAppCredentialStmt:  q.insertAppCredentialStmt,
 		insertCredentialStmt:     q.insertCredentialStmt,
 		listAPIKeysStmt:          q.listAPIKeysStmt,
@@ -573,17 +657,22 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listLeadsStmt:            q.listLeadsStmt,
 		listMappingsStmt:         q.listMappingsStmt,
 		listMappingsByKindStmt:   q.listMappingsByKindStmt,
+		listOperatorsStmt:        q.listOperatorsStmt,
 		listTenantsStmt:          q.listTenantsStmt,
+		liveReplicasStmt:         q.liveReplicasStmt,
 		markLeadAttemptStmt:      q.markLeadAttemptStmt,
 		markLeadWrittenStmt:      q.markLeadWrittenStmt,
 		markRefreshingStmt:       q.markRefreshingStmt,
 		pruneIdempotencyStmt:     q.pruneIdempotencyStmt,
 		pruneOAuthStatesStmt:     q.pruneOAuthStatesStmt,
+		pruneReplicasStmt:        q.pruneReplicasStmt,
 		putConnectionStmt:        q.putConnectionStmt,
 		registerDriverStmt:       q.registerDriverStmt,
 		releaseIdempotencyStmt:   q.releaseIdempotencyStmt,
 		removeDriverStmt:         q.removeDriverStmt,
+		removeReplicaStmt:        q.removeReplicaStmt,
 		revokeAPIKeyStmt:         q.revokeAPIKeyStmt,
+		revokeOperatorStmt:       q.revokeOperatorStmt,
 		rewrapAppCredentialStmt:  q.rewrapAppCredentialStmt,
 		rewrapCredentialStmt:     q.rewrapCredentialStmt,
 		setConnectionAccountStmt: q.setConnectionAccountStmt,
@@ -592,6 +681,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		setMappingStmt:           q.setMappingStmt,
 		takeOAuthStateStmt:       q.takeOAuthStateStmt,
 		touchAPIKeyStmt:          q.touchAPIKeyStmt,
+		touchOperatorStmt:        q.touchOperatorStmt,
 		updateAppCredentialStmt:  q.updateAppCredentialStmt,
 		updateCredentialStmt:     q.updateCredentialStmt,
 	}

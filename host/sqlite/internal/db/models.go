@@ -59,7 +59,6 @@ type DriverCatalog struct {
 	Slug             string
 	Version          string
 	Command          string
-	Args             string
 	Sha256           string
 	ProtocolVersions string
 	RegisteredAt     int64
@@ -110,6 +109,21 @@ type OauthState struct {
 	ReturnTo     string
 	CreatedAt    int64
 	ExpiresAt    int64
+}
+
+type Operator struct {
+	ID         string
+	Name       string
+	Prefix     string
+	Hash       []byte
+	CreatedAt  int64
+	LastUsedAt sql.NullInt64
+	RevokedAt  sql.NullInt64
+}
+
+type Replica struct {
+	ID          string
+	HeartbeatAt int64
 }
 
 type Tenant struct {

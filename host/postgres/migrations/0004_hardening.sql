@@ -1,0 +1,23 @@
+-- Drivers are launched with no arguments: the catalog keeps none.
+ALTER TABLE driver_catalog DROP COLUMN args;
+
+-- Named operators, each with its own token (only its hash is stored). A
+-- revoked operator's row stays for the audit trail; one active operator
+-- per name.
+CREATE TABLE operators (
+    id           text COLLATE "C" PRIMARY KEY,
+    name         text COLLATE "C" NOT NULL,
+    prefix       text NOT NULL UNIQUE,
+    hash         bytea NOT NULL,
+    created_at   timestamptz NOT NULL,
+    last_used_at timestamptz,
+    revoked_at   timestamptz
+);
+CREATE UNIQUE INDEX operators_active_name_idx ON operators (name) WHERE revoked_at IS NULL;
+
+-- Heartbeats of the host replicas sharing this database.
+CREATE TABLE replicas (
+    id           text COLLATE "C" PRIMARY KEY,
+    heartbeat_at timestamptz NOT NULL
+);
+CREATE INDEX replicas_heartbeat_at_idx ON replicas (heartbeat_at);
