@@ -116,7 +116,13 @@ func (s *Server) parseAgent(raw string) (*AgentClaims, error) {
 	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return nil, unauthenticated("the agent token's issue time (iat) is in the future")
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return nil, unauthenticated("the agent token lacks a required claim (exp)")
+		claim := "exp"
+		for _, c := range []string{"iss", "aud", "iat", "nbf"} {
+			if strings.Contains(err.Error(), c+" claim is required") {
+				claim = c
+			}
+		}
+		return nil, unauthenticated("the agent token lacks a required claim (" + claim + ")")
 	case err != nil:
 		return nil, unauthenticated("the agent token is not valid: " + strings.TrimPrefix(err.Error(), "token has invalid claims: "))
 	case claims.IssuedAt == nil:

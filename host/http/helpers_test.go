@@ -67,7 +67,7 @@ func (l *logWatch) String() string {
 }
 
 // waitFor waits until the log holds substr at least n times.
-func (l *logWatch) waitFor(t *testing.T, substr string, n int, timeout time.Duration) {
+func (l *logWatch) waitFor(t testing.TB, substr string, n int, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for strings.Count(l.String(), substr) < n {
@@ -99,7 +99,7 @@ type envOptions struct {
 // env is a whole host in-process: SQLite store, keyring, driver manager
 // launching the real mem driver binary, broker and HTTP server.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	store   *sqlite.Store
 	keyring *secrets.Keyring
 	mgr     *drivers.Manager
@@ -111,7 +111,7 @@ type env struct {
 	closeStore sync.Once
 }
 
-func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
+func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	t.Helper()
 	o := envOptions{maxBody: 64 << 10}
 	for _, f := range opts {
@@ -194,7 +194,7 @@ type resp struct {
 func (r resp) String() string { return fmt.Sprintf("%d %s", r.status, r.body) }
 
 // decode unmarshals the body into v.
-func (r resp) decode(t *testing.T, v any) {
+func (r resp) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("response %s is not the JSON expected: %v", r, err)
@@ -202,7 +202,7 @@ func (r resp) decode(t *testing.T, v any) {
 }
 
 // object decodes the body as a JSON object.
-func (r resp) object(t *testing.T) map[string]any {
+func (r resp) object(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	r.decode(t, &m)
@@ -274,7 +274,7 @@ func (e *env) tool(name, token string, body any, hdr ...string) resp {
 }
 
 // wantStatus fails unless r has status.
-func wantStatus(t *testing.T, r resp, status int) {
+func wantStatus(t testing.TB, r resp, status int) {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
@@ -284,7 +284,7 @@ func wantStatus(t *testing.T, r resp, status int) {
 // wantProblem checks r is a problem+json answer with status and code,
 // naming field when field is not empty, carrying the request id it was
 // answered under.
-func wantProblem(t *testing.T, r resp, status int, code, field string) hosthttp.Problem {
+func wantProblem(t testing.TB, r resp, status int, code, field string) hosthttp.Problem {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
@@ -319,7 +319,7 @@ func claims(tenant, scope string) *hosthttp.AgentClaims {
 }
 
 // sign signs c with method and key.
-func sign(t *testing.T, method jwt.SigningMethod, key any, c jwt.Claims) string {
+func sign(t testing.TB, method jwt.SigningMethod, key any, c jwt.Claims) string {
 	t.Helper()
 	s, err := jwt.NewWithClaims(method, c).SignedString(key)
 	if err != nil {
@@ -329,7 +329,7 @@ func sign(t *testing.T, method jwt.SigningMethod, key any, c jwt.Claims) string 
 }
 
 // agentToken is an HS256 token for tenant with read and write scopes.
-func agentToken(t *testing.T, tenant string) string {
+func agentToken(t testing.TB, tenant string) string {
 	return sign(t, jwt.SigningMethodHS256, hsSecret, claims(tenant, hosthttp.ScopeRead+" "+hosthttp.ScopeWrite))
 }
 

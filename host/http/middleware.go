@@ -85,9 +85,13 @@ func observe(log hclog.Logger, m *httpMetrics) gin.HandlerFunc {
 			args = append(args, "tenant", t)
 		}
 		if v, ok := c.Get(ctxError); ok {
-			args = append(args, "code", string(host.CodeOf(v.(error))))
-			if host.CodeOf(v.(error)) == host.CodeInternal {
-				args = append(args, "error", v.(error).Error())
+			err := v.(error)
+			args = append(args, "code", string(host.CodeOf(err)))
+			// The whole error, for operators, when the caller saw less:
+			// an internal error's, or a failure (5xx, the CRM's 502) whose
+			// detail may have been redacted.
+			if status >= nethttp.StatusInternalServerError || host.CodeOf(err) == host.CodeInternal {
+				args = append(args, "error", err.Error())
 			}
 		}
 		switch {

@@ -36,7 +36,17 @@ const (
 	// CodeRateLimited with RateLimitRetryAfter. (Inject does the same for
 	// in-process users; this reaches the driver binary too.)
 	RateLimitEmail = "ratelimited@example.com"
+	// LeakEmail makes LookupCustomer fail the way a careless driver does:
+	// CodeUnavailable with LeakMessage, which names a URL, an address, a
+	// file path, a checksum and a stack trace.
+	LeakEmail = "leak@example.com"
 )
+
+// LeakMessage is the error message of a LeakEmail lookup.
+const LeakMessage = "GET https://api.example-crm.test/v3/contacts?key=k3y failed: dial tcp 10.1.2.3:443: connection refused " +
+	"(from 192.168.0.7:50312, [fe80::1]:8443, db.internal.example:5432, config /etc/crmhost/driver.yaml, " +
+	"binary sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08)\n" +
+	"goroutine 7 [running]:\nmain.lookup(0xc000123456)\n\t/home/build/driver/lookup.go:42 +0x1d"
 
 // RateLimitRetryAfter is the retry-after of a RateLimitEmail lookup.
 const RateLimitRetryAfter = 7 * time.Second

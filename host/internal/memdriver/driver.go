@@ -147,6 +147,8 @@ func (d *Driver) LookupCustomer(ctx context.Context, conn sdk.Connection, q sdk.
 		d.exit(3)
 	case RateLimitEmail:
 		return sdk.LookupResult{}, sdk.RateLimited(RateLimitRetryAfter, "too many requests")
+	case LeakEmail:
+		return sdk.LookupResult{}, sdk.Errorf(sdk.CodeUnavailable, "%s", LeakMessage)
 	}
 	region := conn.Config[sdk.ConfigDefaultRegion]
 	d.mu.Lock()
