@@ -373,7 +373,7 @@ func (b *Broker) storeAuthorization(ctx context.Context, a Actor, s *session, au
 // or failed. It records the provider account the test reports and, for
 // drivers whose objects depend on the connection, refreshes its object
 // list. Errors: CodeNotFound, CodeNotConnected, CodeDriverUnavailable,
-// sdk.CodeRateLimited (the status is then left unchanged).
+// sdk.CodeRateLimited, CodeInternal (the status is then left unchanged).
 func (b *Broker) Test(ctx context.Context, a Actor, tenantID string) (host.Connection, sdk.TestResult, error) {
 	s, err := b.openAny(ctx, a, tenantID)
 	if err != nil {
@@ -407,9 +407,11 @@ func (b *Broker) stamp(ctx context.Context, a Actor, tenantID string, res sdk.Te
 	case sdk.CodeOf(err) == sdk.CodeAuth:
 		res = sdk.TestResult{OK: false, Reason: sdk.AsError(err).Message}
 	default:
-		// An unreachable driver or a spent rate limit says nothing about
-		// the credentials: leave the status as it is.
-		if c := host.CodeOf(err); c == host.CodeDriverUnavailable || c == host.ErrorCode(sdk.CodeRateLimited) {
+		// An unreachable driver, a spent rate limit or the host's own
+		// failure (a credential this replica cannot decrypt during a key
+		// rotation, say) says nothing about the credentials: leave the
+		// status as it is.
+		if c := host.CodeOf(err); c == host.CodeDriverUnavailable || c == host.ErrorCode(sdk.CodeRateLimited) || c == host.CodeInternal {
 			conn, _ := b.store.GetConnection(ctx, tenantID)
 			return conn, res, err
 		}

@@ -90,10 +90,26 @@ func (s *syncBuffer) String() string {
 
 // hostProcess is a running `crmhost serve`.
 type hostProcess struct {
-	name string
-	url  string
-	cmd  *exec.Cmd
-	logs *syncBuffer
+	name     string
+	url      string
+	cmd      *exec.Cmd
+	logs     *syncBuffer
+	exited   chan error
+	stopOnce sync.Once
+}
+
+// stop shuts the host down gracefully (SIGINT), killing it after 25 s,
+// and waits for it to exit; stopping it again does nothing.
+func (h *hostProcess) stop() {
+	h.stopOnce.Do(func() {
+		_ = h.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-h.exited:
+		case <-time.After(25 * time.Second):
+			_ = h.cmd.Process.Kill()
+			<-h.exited
+		}
+	})
 }
 
 // startHost runs `crmhost serve` on a free loopback port and waits until
@@ -132,15 +148,10 @@ func startHost(t *testing.T, name string, env []string) *hostProcess {
 		_, _ = io.Copy(h.logs, stderr)
 	}()
 	exited := make(chan error, 1)
+	h.exited = exited
 	go func() { exited <- h.cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = h.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(25 * time.Second):
-			_ = h.cmd.Process.Kill()
-			<-exited
-		}
+		h.stop()
 		if t.Failed() {
 			t.Logf("%s log:\n%s", h.name, h.logs.String())
 		}
@@ -150,6 +161,7 @@ func startHost(t *testing.T, name string, env []string) *hostProcess {
 		h.url = "http://" + a
 	case err := <-exited:
 		exited <- err
+		h.stopOnce.Do(func() {})
 		t.Fatalf("%s exited before listening (%v):\n%s", name, err, h.logs.String())
 	case <-time.After(60 * time.Second):
 		t.Fatalf("%s did not listen within 60s:\n%s", name, h.logs.String())
