@@ -56,12 +56,14 @@ func pluginDir(t *testing.T) string {
 // plus the allowlist: none of the host's secrets, database or cache URLs,
 // or cloud credentials reach it, even though the host has them all.
 func TestDriverEnvironment(t *testing.T) {
+	// Values long and odd enough never to occur by chance in another
+	// variable (go-plugin's certificate is base64).
 	secrets := map[string]string{
-		"CRM_CREDENTIAL_ENCRYPTION_KEY": "key-material", "CRM_CREDENTIAL_OLD_KEYS": "old-key",
-		"CRMHOST_OPERATOR_TOKEN": "op-token", "CRMHOST_JWT_HS256_SECRET": "jwt-secret",
-		"DATABASE_URL": "postgres://u:p@db/x", "REDIS_URL": "redis://:p@cache:6379/0",
-		"AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "aws-secret", "AWS_SESSION_TOKEN": "aws-session",
-		"PGPASSWORD": "pg", "HOME": "/home/host", "HTTPS_PROXY": "http://proxy.internal:3128", "TZ": "Europe/Paris",
+		"CRM_CREDENTIAL_ENCRYPTION_KEY": "value-of-the-credential-key", "CRM_CREDENTIAL_OLD_KEYS": "value-of-the-old-keys",
+		"CRMHOST_OPERATOR_TOKEN": "value-of-the-operator-token", "CRMHOST_JWT_HS256_SECRET": "value-of-the-jwt-secret",
+		"DATABASE_URL": "postgres://user:value-of-the-db-password@db/x", "REDIS_URL": "redis://:value-of-the-redis-password@cache:6379/0",
+		"AWS_ACCESS_KEY_ID": "value-of-the-aws-key-id", "AWS_SECRET_ACCESS_KEY": "value-of-the-aws-secret", "AWS_SESSION_TOKEN": "value-of-the-aws-session",
+		"PGPASSWORD": "value-of-the-pg-password", "HOME": "/home/value-of-home", "HTTPS_PROXY": "http://proxy.internal:3128", "TZ": "Europe/Paris",
 	}
 	for k, v := range secrets {
 		t.Setenv(k, v)

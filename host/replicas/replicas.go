@@ -18,6 +18,9 @@ const (
 	// windowIntervals is Window in heartbeats: a replica survives two
 	// missed beats.
 	windowIntervals = 3
+	// beatTimeout bounds a heartbeat's store calls (at least; Interval
+	// when longer).
+	beatTimeout = 5 * time.Second
 )
 
 // Options configure a Tracker.
@@ -78,7 +81,7 @@ func (t *Tracker) ID() string { return t.o.ID }
 func (t *Tracker) Count() int { return int(max(1, t.count.Load())) }
 
 func (t *Tracker) beat(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, t.o.Interval)
+	ctx, cancel := context.WithTimeout(ctx, max(t.o.Interval, beatTimeout))
 	defer cancel()
 	now := t.o.Now()
 	if err := t.store.HeartbeatReplica(ctx, t.o.ID, now); err != nil {

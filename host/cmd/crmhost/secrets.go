@@ -40,11 +40,11 @@ func secretsCmd(ctx context.Context, args []string) error {
 	return usageError(fmt.Sprintf("secrets: unknown subcommand %q", args[0]))
 }
 
-// rotate moves every credential to the primary KEK. Without reseal it
-// re-wraps each row's data key (payloads untouched, versions kept); with
-// reseal it re-encrypts each under a fresh data key as the row's next
-// version, which is what answers a compromised KEK (any DEK it wrapped
-// could be known). A row sealed before credentials were bound to their
+// rotate moves every credential (and every driver's app credentials) to
+// the primary KEK. Without reseal it re-wraps each row's data key
+// (payloads untouched, versions kept); with reseal it re-encrypts each
+// under a fresh data key as the row's next version, which is what answers
+// a compromised KEK (any DEK it wrapped could be known). A row sealed before credentials were bound to their
 // version is resealed either way. Run it with the new key in
 // CRM_CREDENTIAL_ENCRYPTION_KEY and the old one in CRM_CREDENTIAL_OLD_KEYS,
 // once every replica runs with both (README, "Rotating the credential
@@ -90,9 +90,53 @@ func rotate(ctx context.Context, reseal bool) error {
 			}
 		}
 	}
-	fmt.Printf("rotated: %d credentials re-wrapped, %d resealed under new data keys (%d of them sealed before version binding), %d already current; primary key %s\n",
-		n.rewrapped, n.resealed, n.legacy, n.current, kr.PrimaryID())
+	apps, err := rotateApps(ctx, store, kr, reseal)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("rotated: %d credentials re-wrapped, %d resealed under new data keys (%d of them sealed before version binding), %d already current; %d drivers' app credentials rotated; primary key %s\n",
+		n.rewrapped, n.resealed, n.legacy, n.current, apps, kr.PrimaryID())
 	return nil
+}
+
+// rotateApps moves every driver's app credentials to the primary KEK the
+// same way (they are few: one row per driver), and returns how many rows
+// changed.
+func rotateApps(ctx context.Context, store host.Store, kr *secrets.Keyring, reseal bool) (int, error) {
+	rows, err := store.ListAppCredentials(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, row := range rows {
+		s := secrets.Sealed{Ciphertext: row.Ciphertext, WrappedDEK: row.WrappedDEK, KEKID: row.KEKID}
+		aad := broker.AppCredentialAAD(row.Slug)
+		now := time.Now().UTC()
+		switch {
+		case reseal:
+			ns, err := kr.Reseal(ctx, s, aad, aad)
+			if err != nil {
+				return n, fmt.Errorf("app credentials of %s: %w", row.Slug, err)
+			}
+			_, err = store.PutAppCredential(ctx, host.AppCredential{Slug: row.Slug, Ciphertext: ns.Ciphertext, WrappedDEK: ns.WrappedDEK,
+				KEKID: ns.KEKID, RotatedAt: &now}, row.Version)
+			if err != nil {
+				return n, fmt.Errorf("app credentials of %s: %w", row.Slug, err)
+			}
+		case kr.NeedsRewrap(s):
+			ns, err := kr.Rewrap(ctx, s, aad)
+			if err != nil {
+				return n, fmt.Errorf("app credentials of %s: %w", row.Slug, err)
+			}
+			if err := store.RewrapAppCredential(ctx, row.Slug, row.Version, ns.WrappedDEK, ns.KEKID, now); err != nil {
+				return n, fmt.Errorf("app credentials of %s: %w", row.Slug, err)
+			}
+		default:
+			continue
+		}
+		n++
+	}
+	return n, nil
 }
 
 // rotation counts what rotate did.

@@ -184,3 +184,39 @@ func TestSecretsReseal(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretsRotateAppCredentials: the drivers' app credentials move to
+// the new key with the tenants' (re-wrapped, then resealed), so dropping
+// the old key afterwards loses nothing.
+func TestSecretsRotateAppCredentials(t *testing.T) {
+	ctx := context.Background()
+	c := newCLI(t)
+	oldRaw, oldKEK := newKey(t)
+	newRaw, newKEK := newKey(t)
+	s := c.store()
+	sealed, err := secrets.SealJSON(ctx, secrets.NewKeyring(oldKEK), map[string]string{"client_secret": "app-secret"}, broker.AppCredentialAAD("acme"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutAppCredential(ctx, host.AppCredential{Slug: "acme", Ciphertext: sealed.Ciphertext, WrappedDEK: sealed.WrappedDEK, KEKID: sealed.KEKID}, 0); err != nil {
+		t.Fatal(err)
+	}
+	c.env = []string{"CRM_CREDENTIAL_ENCRYPTION_KEY=" + newRaw, "CRM_CREDENTIAL_OLD_KEYS=" + oldRaw}
+	for _, args := range [][]string{{"secrets", "rotate"}, {"secrets", "rotate", "--reseal"}} {
+		if out := c.ok(args...); !strings.Contains(out, "1 drivers' app credentials rotated") {
+			t.Fatalf("%v said %q", args, out)
+		}
+	}
+	row, err := s.GetAppCredential(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var app map[string]string
+	if err := secrets.OpenJSON(ctx, secrets.NewKeyring(newKEK), secrets.Sealed{Ciphertext: row.Ciphertext, WrappedDEK: row.WrappedDEK, KEKID: row.KEKID},
+		broker.AppCredentialAAD("acme"), &app); err != nil || app["client_secret"] != "app-secret" || row.Version != 2 || bytes.Equal(row.Ciphertext, sealed.Ciphertext) {
+		t.Fatalf("app credentials after rotation: version %d, %v, %v", row.Version, app, err)
+	}
+	if out := c.ok("secrets", "rotate"); !strings.Contains(out, "0 drivers' app credentials rotated") {
+		t.Fatalf("a third rotate said %q", out)
+	}
+}
