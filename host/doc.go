@@ -3,7 +3,8 @@
 // everything provider-specific comes from a driver's Describe answer.
 //
 // Implementations live in subpackages: sqlite and postgres (stores),
-// secrets (envelope encryption), drivers (plugin catalog and supervisor),
-// mapping (field mappings), http (the Gin server, the only code that maps
-// error codes to HTTP statuses).
+// secrets (envelope encryption), drivers (plugin registration and
+// supervisor), mapping (field mappings), operators (named operators'
+// tokens), replicas (the live replica count), http (the Gin server, the
+// only code that maps error codes to HTTP statuses).
 package host

@@ -11,4 +11,14 @@
 // body) is recorded and replayed byte for byte with Idempotent-Replayed:
 // true; the same key with another request is a 422, a repeat while the
 // first still runs a 409. See idempotency.go and broker.Once.
+//
+// Authentication: agent JWTs (issuer, audience, subject, issue and expiry
+// times, bounded lifetime: auth.go), API keys (apikeys.go) and named
+// operators' tokens (package operators). An address whose failed
+// authentications spend RateLimits.AuthFailures is refused on every
+// authenticated route until the limit refills (authlimit.go); every 401
+// carries WWW-Authenticate. Every request works under a deadline, the
+// host's or the caller's shorter Request-Timeout (deadline.go). What a
+// tenant is told never carries paths, hashes, addresses or traces
+// (redact.go); the log keeps the whole error.
 package http
