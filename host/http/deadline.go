@@ -41,19 +41,25 @@ func (s *Server) deadline(c *gin.Context) {
 	c.Next()
 }
 
-// timedOut turns err into a CodeTimeout error when the request's own
-// deadline ended it: the caller then learns that its deadline, not the
-// CRM or the host, cut the call short.
+// timedOut turns err into a CodeTimeout error when a deadline ended it:
+// the request's own (the host's, or the caller's Request-Timeout), or the
+// deadline the host gave the driver call (per verb). The caller then
+// learns that time ran out, not that the CRM or the host failed. A 4xx
+// decided before the deadline stands.
 func timedOut(c *gin.Context, err error) error {
-	if !errors.Is(c.Request.Context().Err(), context.DeadlineExceeded) {
+	request := errors.Is(c.Request.Context().Err(), context.DeadlineExceeded)
+	if !request && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	if code := host.CodeOf(err); !errors.Is(err, context.DeadlineExceeded) && statusOf[code] < nethttp.StatusInternalServerError {
-		return err // a 4xx decided before the deadline stands
+		return err
 	}
-	msg := "the request did not finish within its deadline"
-	if v := c.GetHeader(headerRequestTimeout); v != "" {
-		msg += " (Request-Timeout: " + v + " s)"
+	msg := "the CRM call did not finish within its deadline"
+	if request {
+		msg = "the request did not finish within its deadline"
+		if v := c.GetHeader(headerRequestTimeout); v != "" {
+			msg += " (Request-Timeout: " + v + " s)"
+		}
 	}
 	return &host.Error{Code: host.CodeTimeout, Message: msg, Cause: err}
 }

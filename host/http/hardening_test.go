@@ -322,7 +322,8 @@ func TestFailedAuthenticationsThrottled(t *testing.T) {
 // TestRequestTimeout: a caller's Request-Timeout shortens the request's
 // deadline: a lookup the CRM would hold for 10 s answers 504 timeout once
 // it passes, and the driver's call is cancelled. The host's own deadline
-// does the same for callers that ask for none.
+// does the same for callers that ask for none, and so does the driver
+// call's per-verb deadline (a lookup's is 4 s).
 func TestRequestTimeout(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -342,7 +343,7 @@ func TestRequestTimeout(t *testing.T) {
 	wantStatus(t, e.tool("crm_lookup_customer", token, map[string]string{"email": "a@example.com"}, "Request-Timeout", "3600"), 200)
 
 	short := newEnv(t, func(o *envOptions) {
-		o.config = func(c *hosthttp.Config) { c.Timeouts.Request = 700 * time.Millisecond }
+		o.config = func(c *hosthttp.Config) { c.Timeouts.Request = 3 * time.Second } // shorter than the lookup's own deadline (4s)
 	})
 	_, tok := short.connected("Acme", "acme")
 	start = time.Now()
@@ -353,6 +354,13 @@ func TestRequestTimeout(t *testing.T) {
 	wantProblem(t, r, nethttp.StatusGatewayTimeout, "timeout", "")
 	// The driver process survives a call cut short and serves the next.
 	wantStatus(t, short.tool("crm_lookup_customer", tok, map[string]string{"email": "a@example.com"}), 200)
+
+	// The per-verb deadline, shorter than the request's.
+	start = time.Now()
+	p = wantProblem(t, e.tool("crm_lookup_customer", token, sleep), nethttp.StatusGatewayTimeout, "timeout", "")
+	if took := time.Since(start); took >= memdriver.SleepFor || !strings.Contains(p.Detail, "CRM call") {
+		t.Errorf("after %s: %q", took, p.Detail)
+	}
 }
 
 // TestReadinessWithoutDrivers: a driver that cannot start costs its own
