@@ -71,8 +71,24 @@ const defaultPerFake = 50
 var benchLimit = ratelimit.Limit{Rate: 1_000_000, Period: time.Minute}
 
 // limiterKinds are the sub-benchmarks: the in-process limiter, and the
-// Redis one (failing open to in-process, as cmd/crmhost builds it).
-var limiterKinds = []string{"local", "redis"}
+// Redis one (failing open to in-process, as cmd/crmhost builds it). Each
+// also checks the per-address failed-authentication limit before
+// authenticating, as crmhost serve does (one more limiter call a request);
+// with CRMHOST_BENCH_AUTH_GUARD=compare each kind runs also without it
+// (local-noguard, redis-noguard), interleaved, to show what it costs.
+func limiterKinds() []string {
+	if os.Getenv(authGuardEnv) == "compare" {
+		return []string{"local", "local-noguard", "redis", "redis-noguard"}
+	}
+	return []string{"local", "redis"}
+}
+
+// authGuardEnv asks the create benchmarks to compare runs with and
+// without the failed-authentication limit.
+const authGuardEnv = "CRMHOST_BENCH_AUTH_GUARD"
+
+// authFailureLimit is crmhost serve's default failed-authentication limit.
+var authFailureLimit = ratelimit.Limit{Rate: 20, Period: time.Minute}
 
 // countingLimiter counts the decisions the fail-open limiter made
 // in-process because Redis failed or was slower than its timeout.
@@ -88,6 +104,18 @@ func (l *countingLimiter) Allow(ctx context.Context, key string, lim ratelimit.L
 	}
 	return res, err
 }
+
+// Peek is the limiter's own (both kinds can peek), counted likewise: the
+// failed-authentication check peeks before every authentication.
+func (l *countingLimiter) Peek(ctx context.Context, key string, lim ratelimit.Limit) (ratelimit.Result, error) {
+	res, err := l.Limiter.(ratelimit.Peeker).Peek(ctx, key, lim)
+	if res.FailOpen {
+		l.failOpen.Add(1)
+	}
+	return res, err
+}
+
+var _ ratelimit.Peeker = (*countingLimiter)(nil)
 
 // benchLimiter builds the limiter of kind as cmd/crmhost does (one
 // replica), skipping b for redis when CRMHOST_TEST_REDIS_URL is unset.
@@ -162,9 +190,13 @@ func newCreateBench(b *testing.B, kind string, creates int) *createBench {
 		tenants = max(1, (creates+perFake-1)/perFake)
 	}
 
+	kind, noGuard := strings.CutSuffix(kind, "-noguard")
 	lim := benchLimiter(b, kind)
-	h := newHarness(b, harnessOptions{lenient: true, rateLimits: hosthttp.RateLimits{
-		Limiter: lim, APIKey: benchLimit, Tool: benchLimit}})
+	limits := hosthttp.RateLimits{Limiter: lim, APIKey: benchLimit, Tool: benchLimit, AuthFailures: authFailureLimit}
+	if noGuard {
+		limits.AuthFailures = ratelimit.Limit{}
+	}
+	h := newHarness(b, harnessOptions{lenient: true, rateLimits: limits})
 	fakes := []*fake.Server{h.fake}
 	for len(fakes) < tenants {
 		f, err := fake.Start(fake.Options{})
@@ -285,7 +317,7 @@ func BenchmarkCreateRecord(b *testing.B) {
 		}
 		clients = n
 	}
-	for _, kind := range limiterKinds {
+	for _, kind := range limiterKinds() {
 		b.Run(kind, func(b *testing.B) {
 			cb := newCreateBench(b, kind, b.N+clients+1)
 			ctx := context.Background()
@@ -337,7 +369,7 @@ func BenchmarkCreateRecordAt1000rps(b *testing.B) {
 			b.Fatalf("%s: %v", pacedEnv, err)
 		}
 	}
-	for _, kind := range limiterKinds {
+	for _, kind := range limiterKinds() {
 		b.Run(kind, func(b *testing.B) {
 			cb := newCreateBench(b, kind, int(rate*(d+d/5)/time.Second)+1)
 			paths := []lookupFunc{cb.create}
