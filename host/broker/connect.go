@@ -159,7 +159,14 @@ func (b *Broker) Connect(ctx context.Context, a Actor, tenantID string, in Conne
 	old := oldConnection{conn: prior}
 	if same {
 		if old.cred, old.secret, err = b.decrypt(ctx, a, tenantID); err != nil {
-			return host.Connection{}, sdk.TestResult{}, err
+			if host.CodeOf(err) != host.CodeInternal {
+				return host.Connection{}, sdk.TestResult{}, err
+			}
+			// The stored credential no longer opens (its key is gone):
+			// nothing can be kept, so the form must carry the whole secret,
+			// which replaces the unreadable one.
+			b.log.Warn("reconnecting over a credential that does not decrypt", "tenant", tenantID)
+			old.secret = nil
 		}
 	} else if cred, err := b.store.GetCredential(ctx, tenantID); err == nil {
 		old.cred = cred

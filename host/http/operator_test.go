@@ -574,3 +574,30 @@ func TestConnectionEditKeepsSecret(t *testing.T) {
 	wantProblem(t, e.op(nethttp.MethodPatch, "/tenants/"+other+"/connection", map[string]any{"credentials": map[string]string{"region": "us"}}),
 		nethttp.StatusNotFound, "not_found", "")
 }
+
+// TestReconnectOverUnreadableCredential: a stored credential that no
+// longer decrypts (its key is gone) cannot be kept, but re-entering the
+// whole connection replaces it; leaving the secret out is refused naming
+// the field.
+func TestReconnectOverUnreadableCredential(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tenant, token := e.connected("Acme", "acme")
+	ctx := context.Background()
+	cur, err := e.store.GetCredential(ctx, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.PutCredential(ctx, host.Credential{TenantID: tenant, Ciphertext: []byte("not a ciphertext"),
+		WrappedDEK: cur.WrappedDEK, KEKID: cur.KEKID}, cur.Version); err != nil {
+		t.Fatal(err)
+	}
+	wantProblem(t, e.op(nethttp.MethodPut, "/tenants/"+tenant+"/connection", map[string]any{"provider": "mem",
+		"credentials": map[string]string{"account": "acme"}}), nethttp.StatusBadRequest, "invalid", "credentials.api_key")
+	r := e.connect(tenant, map[string]string{"account": "acme", "api_key": "good-key"})
+	wantStatus(t, r, nethttp.StatusOK)
+	if _, secret := e.openSecret(tenant); secret["api_key"] != "good-key" {
+		t.Errorf("the re-entered secret was not stored")
+	}
+	wantStatus(t, e.tool("crm_lookup_customer", token, map[string]string{"email": "x@example.com"}), nethttp.StatusOK)
+}
