@@ -11,7 +11,9 @@ import (
 )
 
 // restaurantPath is the restaurants API's read of one restaurant.
-func restaurantPath(guid string) string { return provider.Path("restaurants", "v1", "restaurants", guid) }
+func restaurantPath(guid string) string {
+	return provider.Path("restaurants", "v1", "restaurants", guid)
+}
 
 // restaurantInfo is the part of Toast's RestaurantInfo the driver reads.
 type restaurantInfo struct {
