@@ -2,9 +2,13 @@ package toast
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"maps"
 	"net/http"
+	"slices"
+	"strings"
 
 	"crmhost.dev/sdk"
 	"crmhost.dev/sdk/provider"
@@ -44,19 +48,24 @@ func (d *Driver) probe(ctx context.Context, conn sdk.Connection, tok, guid strin
 
 // TestConnection logs in (or reuses the connection's token) and reads the
 // connection's restaurant. It answers OK with the restaurant GUID as the
-// account id; a bad restaurant GUID, refused credentials, a missing scope
-// or a restaurant Toast does not know are OK false with a reason an
+// account id; a bad restaurant GUID, refused credentials, a restaurant
+// Toast does not know or that has not granted access, and a token whose
+// scopes lack orders:read or guest.pi:read are OK false with a reason an
 // operator can act on. Other failures are errors (CodeRateLimited,
 // CodeUnavailable).
 func (d *Driver) TestConnection(ctx context.Context, conn sdk.Connection) (sdk.TestResult, error) {
+	var tok string
 	guid, err := restaurant(conn)
 	if err == nil {
-		var tok string
 		if tok, err = d.accessToken(ctx, conn); err == nil {
 			err = d.probe(ctx, conn, tok, guid)
 		}
 	}
 	if err == nil {
+		if missing := missingScopes(tok); len(missing) > 0 {
+			return sdk.TestResult{Reason: "the Toast client lacks the scope " + strings.Join(missing, " and ") + ": lookups read orders (orders:read), " +
+				"and Toast leaves guests' phone and email out of them without guest.pi:read, so lookups by phone or email never match; ask Toast to grant it"}, nil
+		}
 		return sdk.TestResult{OK: true, AccountID: guid}, nil
 	}
 	var e *sdk.Error
@@ -138,3 +147,45 @@ var (
 	_ sdk.Authorizer = (*Driver)(nil)
 	_ sdk.Refresher  = (*Driver)(nil)
 )
+
+// neededScopes are the scopes lookups need: orders, and the guests'
+// personal information on them.
+var neededScopes = []string{"orders:read", "guest.pi:read"}
+
+// missingScopes returns the needed scopes tok lacks, judged from its JWT
+// claims ("scope", space-separated, or "scopes", a list). A token that is
+// not a JWT, or has neither claim, is not judged: Toast documents that the
+// scopes live in the JWT but not the claim's name.
+func missingScopes(tok string) []string {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return nil
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return nil
+	}
+	var claims struct {
+		Scope  *string  `json:"scope"`
+		Scopes []string `json:"scopes"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return nil
+	}
+	var have []string
+	switch {
+	case claims.Scope != nil:
+		have = strings.Fields(*claims.Scope)
+	case claims.Scopes != nil:
+		have = claims.Scopes
+	default:
+		return nil
+	}
+	var missing []string
+	for _, s := range neededScopes {
+		if !slices.Contains(have, s) {
+			missing = append(missing, s)
+		}
+	}
+	return missing
+}

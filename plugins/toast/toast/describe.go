@@ -47,7 +47,7 @@ var objects = []sdk.ObjectInfo{
 				"and needs the restaurant's menu, dining option and pricing, which are not CRM fields.",
 			sdk.VerbUpdateRecord: "Toast's orders API cannot change an order's fields: it only adds selections, payments, discounts or delivery information to an order.",
 			sdk.VerbDeleteRecord: "Toast orders cannot be deleted, only voided (POST /orders/v2/orders/{guid}/void), which keeps them in Toast's records.",
-			sdk.VerbEraseRecord:  "Toast orders cannot be erased.",
+			sdk.VerbEraseRecord:  "Toast orders cannot be erased: Toast's orders API has no delete at all, and orders stay in Toast's records (they can only be voided).",
 		},
 	},
 }
