@@ -12,6 +12,7 @@ import (
 	"crmhost.dev/plugins/toast/fake"
 	"crmhost.dev/plugins/toast/toast"
 	"crmhost.dev/sdk"
+	"crmhost.dev/sdk/drivertest"
 )
 
 // allowed returns t's context carrying the loopback egress allowlist that
@@ -96,4 +97,12 @@ func with(conn sdk.Connection, key, v string) sdk.Connection {
 	}
 	conn.Config = cfg
 	return conn
+}
+
+// toastNew is a driver on the real clock.
+func toastNew() *toast.Driver { return toast.New() }
+
+// rateLimit is Toast's 429 with a retry-after.
+func rateLimit(d time.Duration) drivertest.Fault {
+	return drivertest.Fault{Kind: drivertest.RateLimit, RetryAfter: d}
 }
