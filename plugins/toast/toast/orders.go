@@ -21,6 +21,9 @@ const ordersBulkPath = "/orders/v2/ordersBulk"
 const (
 	bulkPageSize = 100
 	bulkWindow   = 7 * 24 * time.Hour
+	// bulkTail is the longest remainder that joins the previous window
+	// instead of costing a request of its own.
+	bulkTail = 24 * time.Hour
 	// maxPages stops a scan against a Toast that never stops paging.
 	maxPages = 10000
 	// clockSkew extends scans past now, so an order Toast stamped a little
@@ -63,10 +66,10 @@ type check struct {
 // those of send (CodeAuth, CodeRateLimited, CodeUnavailable...).
 func (d *Driver) scan(ctx context.Context, conn sdk.Connection, tok, guid string, from, to time.Time, visit func([]order) bool) error {
 	from = from.Truncate(time.Millisecond)
-	for start := from; start.Before(to); start = start.Add(bulkWindow) {
+	for start := from; start.Before(to); {
 		end := start.Add(bulkWindow)
-		if end.After(to) {
-			end = to
+		if to.Sub(end) < bulkTail {
+			end = to // a short tail joins this window (a week and a day at most)
 		}
 		orders, err := d.window(ctx, conn, tok, guid, start, end)
 		if err != nil {
@@ -75,6 +78,7 @@ func (d *Driver) scan(ctx context.Context, conn sdk.Connection, tok, guid string
 		if !visit(orders) {
 			return nil
 		}
+		start = end
 	}
 	return nil
 }
