@@ -14,32 +14,23 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"crmhost.dev/dev"
 )
 
 // devTools returns crmhost and crmhost-dev for running dev mode as `make
 // run` does: the host `make build` left beside the plugin folder (make
-// test builds it) or one built into dir, and crmhost-dev built into dir.
-// It makes sure the plugin folder holds crm-driver-toast too (a bare go
-// test has only HubSpot's). Builds use the Makefile's flags, so the build
-// cache serves them.
+// test builds it) or one built into dir, and crmhost-dev built into dir,
+// with the Makefile's flags, so the build cache serves them.
 func devTools(t *testing.T, dir string) (crmhost, crmhostDev string) {
 	t.Helper()
-	plugins := filepath.Dir(hubspotBinary)
-	crmhost, crmhostDev = filepath.Join(filepath.Dir(plugins), "crmhost"), filepath.Join(dir, "crmhost-dev")
-	builds := [][]string{{crmhostDev, "crmhost.dev/dev/cmd/crmhost-dev"}}
+	crmhost, crmhostDev = filepath.Join(filepath.Dir(filepath.Dir(toastBinary)), "crmhost"), filepath.Join(dir, "crmhost-dev")
+	builds := map[string]string{crmhostDev: "crmhost.dev/dev/cmd/crmhost-dev"}
 	if fi, err := os.Stat(crmhost); err != nil || !fi.Mode().IsRegular() {
 		crmhost = filepath.Join(dir, "crmhost")
-		builds = append(builds, []string{crmhost, "crmhost.dev/host/cmd/crmhost"})
+		builds[crmhost] = "crmhost.dev/host/cmd/crmhost"
 	}
-	if _, err := os.Stat(dev.DriverBinary(plugins, "toast")); err != nil {
-		builds = append(builds, []string{dev.DriverBinary(plugins, "toast"), "crmhost.dev/plugins/toast", "-trimpath"})
-	}
-	for _, b := range builds {
-		args := append([]string{"build"}, b[2:]...)
-		if msg, err := exec.Command("go", append(args, "-o", b[0], b[1])...).CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", b[1], err, msg)
+	for out, pkg := range builds {
+		if msg, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", pkg, err, msg)
 		}
 	}
 	return crmhost, crmhostDev
@@ -74,7 +65,7 @@ func TestToastInDevMode(t *testing.T) {
 	state := t.TempDir()
 	out := &lockedBuffer{}
 	cmd := exec.Command(crmhostDev, "-host", crmhost,
-		"-plugins", filepath.Dir(hubspotBinary), "-dir", state, "--", "-addr", "127.0.0.1:0")
+		"-plugins", filepath.Dir(toastBinary), "-dir", state, "--", "-addr", "127.0.0.1:0")
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
