@@ -5,8 +5,10 @@
 // crmhost in dev mode, without a Toast partner account or the network. It
 // reproduces what the driver depends on: the client-credentials login
 // (POST /authentication/v1/authentication/login, tokens that expire), the
-// restaurants API's read of a restaurant, the orders API's GET
-// /orders/v2/orders/{guid} and GET /orders/v2/ordersBulk (startDate and
+// restaurants API's read of a restaurant, the orders API's POST
+// /orders/v2/orders (refusing a duplicate externalId), GET
+// /orders/v2/orders/{guid} (also by externalId) and GET
+// /orders/v2/ordersBulk (startDate and
 // endDate on the modification time, at most a month apart, or
 // businessDate; pageSize at most 100; Link headers; orders in no
 // particular time order), checks with their Customer (phone and email only
@@ -29,7 +31,7 @@
 //
 // Server implements drivertest.Provider (Inject: Toast's 429, 500/503,
 // dropped responses, latency, 401; Abandoned), drivertest.TokenIssuing
-// (Unissued, TokensIssued), drivertest.Seeding (guests and orders, which
-// the driver cannot create) and drivertest.WebhookSending (order_updated
-// deliveries), so the whole conformance kit runs against it.
+// (Unissued, TokensIssued), drivertest.Seeding (guests, which no Toast
+// API creates alone, and orders) and drivertest.WebhookSending
+// (order_updated deliveries), so the whole conformance kit runs against it.
 package fake

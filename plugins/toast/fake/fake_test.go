@@ -269,3 +269,50 @@ func TestStartWithoutSpecs(t *testing.T) {
 		t.Errorf("the demo restaurant has %d orders, want 3", n)
 	}
 }
+
+func TestPostOrder(t *testing.T) {
+	rec := &recordingTB{TB: t}
+	s := fake.New(rec, fake.Options{})
+	tok := partnerToken(t, s)
+	order := `{"entityType":"Order","externalId":"crmhost:k1","diningOption":{"guid":"18855a26-40d4-4a8f-b484-c6af211dd597","entityType":"DiningOption"},` +
+		`"checks":[{"entityType":"Check","selections":[{"entityType":"MenuItemSelection","item":{"guid":"9c59d4ab-8242-450f-8f36-b16e1b3ab802","entityType":"MenuItem"},` +
+		`"itemGroup":{"guid":"881472e6-dd94-48c6-b5c6-25e51a864208","entityType":"MenuGroup"},"quantity":1}],` +
+		`"customer":{"entityType":"Customer","firstName":"Severe","lastName":"Thibault","phone":"555-555-5555","email":"severe@example.com"}}]}`
+	// Toast's own example has no guids: accepted, thanks to the relaxed
+	// ToastReference.
+	r := call(t, s, tok, fake.RestaurantA, "POST", "/orders/v2/orders", nil, order)
+	want(t, r, 200)
+	if errs := rec.take(); len(errs) > 0 {
+		t.Fatalf("Toast's example order was reported: %q", errs)
+	}
+	guid, _ := r.field("guid").(string)
+	if guid == "" || r.field("externalId") != "crmhost:k1" || r.field("source") != "API" {
+		t.Fatalf("posted order answered %s", r.Raw)
+	}
+	cu := r.field("checks").([]any)[0].(map[string]any)["customer"].(map[string]any)
+	if cu["guid"] == "" || cu["email"] != "severe@example.com" {
+		t.Errorf("the customer is %v, want a guid assigned", cu)
+	}
+	// Read back by GUID and by externalId.
+	for _, id := range []string{guid, "crmhost:k1"} {
+		r := call(t, s, tok, fake.RestaurantA, "GET", "/orders/v2/orders/"+id, nil, "")
+		if want(t, r, 200); r.field("guid") != guid {
+			t.Errorf("GET %s answered %s", id, r.Raw)
+		}
+	}
+	// The same externalId again fails, naming the field.
+	r = call(t, s, tok, fake.RestaurantA, "POST", "/orders/v2/orders", nil, order)
+	want(t, r, 400)
+	if r.field("fieldName") != "externalId" || len(s.Orders(fake.RestaurantA)) != 1 {
+		t.Errorf("a duplicate externalId answered %s", r.Raw)
+	}
+	// Off the spec: checks that are not a list.
+	r = call(t, s, tok, fake.RestaurantA, "POST", "/orders/v2/orders", nil, `{"diningOption":{"guid":"x"},"checks":{"selections":[]}}`)
+	want(t, r, 400)
+	if errs := rec.take(); len(errs) == 0 {
+		t.Error("an order whose checks are not a list was not reported")
+	}
+	// A restaurant's standard API access is read-only.
+	std := login(t, s, fake.DefaultStandardClientID, fake.DefaultStandardSecret).field("token").(map[string]any)["accessToken"].(string)
+	want(t, call(t, s, std, fake.RestaurantA, "POST", "/orders/v2/orders", nil, strings.Replace(order, "k1", "k2", 1)), 403)
+}

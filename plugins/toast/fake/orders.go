@@ -40,6 +40,7 @@ type Check struct {
 // Order is one order of a restaurant, as the fake keeps it.
 type Order struct {
 	GUID          string
+	ExternalID    string
 	Created       time.Time
 	Modified      time.Time
 	Deleted       bool
@@ -78,7 +79,9 @@ func (s *Server) handleRestaurant(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// handleOrder is GET /orders/v2/orders/{guid}.
+// handleOrder is GET /orders/v2/orders/{guid}: by GUID, or by the
+// externalId an integration set (which Toast documents for
+// ExternalReference).
 func (s *Server) handleOrder(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r)
 	if !c.client.can("orders:read") {
@@ -87,6 +90,9 @@ func (s *Server) handleOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	o := c.restaurant.orders[strings.ToLower(r.PathValue("guid"))]
+	if o == nil && !s.o.NoExternalIDReads {
+		o = c.restaurant.find(r.PathValue("guid"))
+	}
 	var out map[string]any
 	if o != nil {
 		out = orderJSON(o, c.client.can("guest.pi:read"))
@@ -251,13 +257,33 @@ func orderJSON(o *Order, pi bool) map[string]any {
 		checks = append(checks, chk)
 	}
 	return map[string]any{
-		"guid": o.GUID, "entityType": "Order", "externalId": nil,
+		"guid": o.GUID, "entityType": "Order", "externalId": nilIfEmpty(o.ExternalID),
 		"openedDate": ts(o.Created), "createdDate": ts(o.Created), "modifiedDate": ts(o.Modified),
 		"businessDate": businessDate(o.Created), "source": o.Source, "displayNumber": o.DisplayNumber,
 		"deleted": o.Deleted, "deletedDate": ts(deleted), "voided": o.Voided, "numberOfGuests": 1,
 		"approvalStatus": "APPROVED", "diningOption": map[string]any{"guid": "9a3e6b1c-4d2f-4e8a-b7c6-5d4e3f2a1b0c", "entityType": "DiningOption"},
 		"checks": checks,
 	}
+}
+
+// find returns the order with GUID or externalId id (s.mu held).
+func (rd *restaurantData) find(id string) *Order {
+	if o := rd.orders[strings.ToLower(id)]; o != nil {
+		return o
+	}
+	for _, o := range rd.orders {
+		if o.ExternalID != "" && o.ExternalID == id {
+			return o
+		}
+	}
+	return nil
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // ts formats t as Toast does.

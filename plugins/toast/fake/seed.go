@@ -101,8 +101,7 @@ func (o *Order) clone() Order {
 }
 
 // Seed stores a record in the restaurant behind conn and returns its
-// external id (drivertest.Seeding: Toast's API creates neither guests
-// nor, through this driver, orders). A guest (object "guests", fields
+// external id (drivertest.Seeding: no Toast API creates a guest alone). A guest (object "guests", fields
 // firstName, lastName, email, phone, phoneCountryCode) is put on a new
 // order's only check; an order (object "orders", fields source) is a new
 // order without a guest. Other objects or fields fail the test.

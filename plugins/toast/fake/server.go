@@ -42,7 +42,10 @@ const (
 // Scopes the fake's partner client holds unless Options.Scopes says
 // otherwise. Without guest.pi:read Toast leaves guests' phone and email
 // out of orders.
-var DefaultScopes = []string{"orders:read", "guest.pi:read", "restaurants:read"}
+var DefaultScopes = []string{"orders:read", "guest.pi:read", "restaurants:read", "orders.orders:write"}
+
+// standardScopes are a restaurant's standard API access: read-only.
+var standardScopes = []string{"orders:read", "guest.pi:read", "restaurants:read"}
 
 // maxBodyBytes bounds a request body.
 const maxBodyBytes = 1 << 20
@@ -73,6 +76,11 @@ type Options struct {
 	// answers 400 to one that does not match. New always turns it on;
 	// Start honours it.
 	Strict bool
+	// NoExternalIDReads makes GET /orders/v2/orders/{id} find orders by
+	// GUID only (the spec names the parameter a GUID; its ExternalReference
+	// says an order can be read by externalId): tests the driver's other
+	// way to find the order a lost create placed.
+	NoExternalIDReads bool
 	// Demo seeds a few orders with guests (dev mode), among them Ada
 	// Lovelace, +1 415 555 0100, ada@example.com.
 	Demo bool
@@ -166,7 +174,7 @@ func start(o Options, report func(string, ...any)) (*Server, error) {
 	s := &Server{o: o, report: report, closing: make(chan struct{}),
 		clients: map[string]*apiClient{
 			o.ClientID:              {id: o.ClientID, secret: o.ClientSecret, scopes: o.Scopes, restaurants: []string{RestaurantA, RestaurantB}},
-			DefaultStandardClientID: {id: DefaultStandardClientID, secret: DefaultStandardSecret, scopes: DefaultScopes, restaurants: []string{RestaurantA}},
+			DefaultStandardClientID: {id: DefaultStandardClientID, secret: DefaultStandardSecret, scopes: standardScopes, restaurants: []string{RestaurantA}},
 		},
 		tokens: map[string]issued{},
 		restaurants: map[string]*restaurantData{
@@ -198,6 +206,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /restaurants/v1/restaurants/{guid}", s.authed(s.handleRestaurant))
 	m.HandleFunc("GET /orders/v2/ordersBulk", s.authed(s.handleOrdersBulk))
 	m.HandleFunc("GET /orders/v2/orders/{guid}", s.authed(s.handleOrder))
+	m.HandleFunc("POST /orders/v2/orders", s.authed(s.handlePostOrder))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newError(http.StatusNotFound, codeNotFound, "No resource at %s %s", r.Method, r.URL.Path))
 	})

@@ -163,7 +163,7 @@ func TestDescribe(t *testing.T) {
 	conn := sdk.Connection{}
 	_, err = d.SearchRecords(t.Context(), conn, sdk.SearchQuery{Object: "guests", Query: "x"})
 	wantCode(t, err, sdk.CodeUnsupported, "")
-	_, err = d.CreateRecord(t.Context(), conn, sdk.CreateInput{Object: "orders", Fields: map[string]any{"x": 1}})
+	_, err = d.CreateRecord(t.Context(), conn, sdk.CreateInput{Object: "guests", Fields: map[string]any{"x": 1}})
 	wantCode(t, err, sdk.CodeUnsupported, "")
 	_, err = d.UpdateRecord(t.Context(), conn, sdk.UpdateInput{Object: "guests", ExternalID: "x", Fields: map[string]any{"x": 1}})
 	wantCode(t, err, sdk.CodeUnsupported, "")

@@ -30,7 +30,7 @@ var objects = []sdk.ObjectInfo{
 			sdk.VerbSearchRecords: "Toast has no guest search: its APIs keep a guest only as the customer on an order's check. " +
 				"Look a guest up by phone, email or guest GUID (the driver scans the restaurant's recent orders), or list recent guests.",
 			sdk.VerbCreateRecord: "Toast has no API that creates a guest: a guest is recorded only as the customer of an order's check, " +
-				"at the POS or with a new order (POST /orders/v2/orders, which needs menu selections).",
+				"at the POS or on an order placed through the orders object (POST /orders/v2/orders, which needs menu selections).",
 			sdk.VerbUpdateRecord: "Toast has no API that changes a guest: the customer on an order's check cannot be edited through Toast's APIs.",
 			sdk.VerbDeleteRecord: "Toast cannot delete guests: a guest lives on orders' checks, and Toast's orders API can only void orders, never delete them " +
 				"or their customers. Remove the guest in Toast Web.",
@@ -39,15 +39,13 @@ var objects = []sdk.ObjectInfo{
 	},
 	{
 		Name: objOrders, Label: "Orders",
-		Verbs: []string{sdk.VerbListRecent},
+		Verbs: []string{sdk.VerbCreateRecord, sdk.VerbListRecent},
 		Unsupported: map[string]string{
 			sdk.VerbLookupCustomer: "Toast orders are not customers: look guests up in the guests object.",
 			sdk.VerbSearchRecords:  "Toast's orders API has no search: list recent orders (by modification time) instead.",
-			sdk.VerbCreateRecord: "This driver does not place orders: a Toast order (POST /orders/v2/orders) fires menu selections in the restaurant's kitchen " +
-				"and needs the restaurant's menu, dining option and pricing, which are not CRM fields.",
-			sdk.VerbUpdateRecord: "Toast's orders API cannot change an order's fields: it only adds selections, payments, discounts or delivery information to an order.",
-			sdk.VerbDeleteRecord: "Toast orders cannot be deleted, only voided (POST /orders/v2/orders/{guid}/void), which keeps them in Toast's records.",
-			sdk.VerbEraseRecord:  "Toast orders cannot be erased: Toast's orders API has no delete at all, and orders stay in Toast's records (they can only be voided).",
+			sdk.VerbUpdateRecord:   "Toast's orders API cannot change an order's fields: it only adds selections, payments, discounts or delivery information to an order.",
+			sdk.VerbDeleteRecord:   "Toast orders cannot be deleted, only voided (POST /orders/v2/orders/{guid}/void), which keeps them in Toast's records.",
+			sdk.VerbEraseRecord:    "Toast orders cannot be erased: Toast's orders API has no delete at all, and orders stay in Toast's records (they can only be voided).",
 		},
 	},
 }
@@ -140,12 +138,6 @@ func unsupported(object, verb string) error {
 // direct callers.)
 func (d *Driver) SearchRecords(_ context.Context, _ sdk.Connection, q sdk.SearchQuery) ([]sdk.Record, error) {
 	return nil, unsupported(q.Object, sdk.VerbSearchRecords)
-}
-
-// CreateRecord answers CodeUnsupported: Toast has no guest API, and the
-// driver does not place orders.
-func (d *Driver) CreateRecord(_ context.Context, _ sdk.Connection, in sdk.CreateInput) (sdk.CreateResult, error) {
-	return sdk.CreateResult{}, unsupported(in.Object, sdk.VerbCreateRecord)
 }
 
 // UpdateRecord answers CodeUnsupported: Toast cannot change guests or an

@@ -10,7 +10,9 @@
 //
 //   - guests (canonical customer): lookup by phone, email or guest GUID,
 //     which scans the restaurant's recent orders, and ListRecent;
-//   - orders: ListRecent, with deleted orders reported as tombstones.
+//   - orders: CreateRecord (POST /orders/v2/orders, idempotent through the
+//     order's externalId) and ListRecent, with deleted orders reported as
+//     tombstones.
 //
 // Every other verb is declared unsupported per object with the Toast
 // limitation that rules it out, so the sdk answers it without reaching

@@ -175,6 +175,7 @@ type request struct {
 	method string
 	path   string // escaped, e.g. "/orders/v2/ordersBulk"
 	query  url.Values
+	json   any // the JSON body, nil for none
 }
 
 // send runs r for the connection's restaurant with a bearer token and
@@ -188,6 +189,7 @@ func (d *Driver) send(ctx context.Context, conn sdk.Connection, tok, guid string
 		BaseURL: baseURL(conn),
 		Path:    r.path,
 		Query:   r.query,
+		JSON:    r.json,
 		Header: http.Header{
 			"Authorization":  {"Bearer " + tok},
 			headerRestaurant: {guid},

@@ -43,6 +43,7 @@ const (
 // order, for the fields a tenant's read mapping asks for.
 type order struct {
 	GUID         string  `json:"guid"`
+	ExternalID   string  `json:"externalId"`
 	ModifiedDate string  `json:"modifiedDate"`
 	Deleted      bool    `json:"deleted"`
 	DeletedDate  string  `json:"deletedDate"`
