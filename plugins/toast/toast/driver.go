@@ -180,8 +180,8 @@ type request struct {
 
 // send runs r for the connection's restaurant with a bearer token and
 // returns Toast's 2xx answer. A non-2xx answer is classified (classify)
-// with every secret of the call redacted; a 401 or 403 makes the token
-// cache forget the token.
+// with every secret of the call redacted; a 401 makes the token cache
+// forget the token.
 func (d *Driver) send(ctx context.Context, conn sdk.Connection, tok, guid string, r request) (*provider.Response, error) {
 	secrets := provider.SecretsOf(conn, tok)
 	resp, err := d.http.Do(ctx, provider.Request{
@@ -204,8 +204,8 @@ func (d *Driver) send(ctx context.Context, conn sdk.Connection, tok, guid string
 		return resp, nil
 	}
 	e := classify(resp, d.now())
-	if e.Code == sdk.CodeAuth {
-		d.tokens.forget(tok)
+	if resp.Status == http.StatusUnauthorized {
+		d.tokens.forget(tok) // a 403 is about this restaurant or scope, not the token
 	}
 	e.Message = provider.Redact(e.Message, secrets)
 	return nil, e
