@@ -14,6 +14,7 @@ import (
 	odoo "crmhost.dev/plugins/odoo/fake"
 	salesforce "crmhost.dev/plugins/salesforce/fake"
 	tekmetric "crmhost.dev/plugins/tekmetric/fake"
+	toast "crmhost.dev/plugins/toast/fake"
 	"crmhost.dev/sdk"
 )
 
@@ -37,6 +38,7 @@ var Fakes = map[string]StartFunc{
 	"odoo":       startOdoo,
 	"salesforce": startSalesforce,
 	"tekmetric":  startTekmetric,
+	"toast":      startToast,
 }
 
 // startHubSpot starts the HubSpot fake validating every request against
@@ -83,6 +85,29 @@ func startSalesforce(logf func(string, ...any)) (Provider, error) {
 func startTekmetric(func(string, ...any)) (Provider, error) {
 	return tekmetric.Start(tekmetric.Options{Strict: true})
 }
+
+// startToast starts the Toast fake, validating every request against
+// Toast's specs (or, without them, unvalidated), with a few demo guests
+// (Ada Lovelace at +1 415 555 0100 among them). Dev mode stores no app
+// credentials, so the demo tenant connects with the restaurant's own
+// standard-API-access credentials rather than the platform's partner
+// client.
+func startToast(logf func(string, ...any)) (Provider, error) {
+	s, err := toast.Start(toast.Options{Strict: true, Demo: true})
+	if err != nil {
+		logf("WARNING: toast fake: %v; serving WITHOUT validating requests against Toast's specs (set %s to the specs folder to validate)", err, toast.SpecsDirEnv)
+		if s, err = toast.Start(toast.Options{Demo: true}); err != nil {
+			return nil, err
+		}
+	}
+	return toastStandard{s}, nil
+}
+
+// toastStandard is the Toast fake as a dev-mode provider: its connection
+// carries the restaurant's own credentials.
+type toastStandard struct{ *toast.Server }
+
+func (t toastStandard) Connection() sdk.Connection { return t.StandardConnection() }
 
 // FakesFile is the document `crmhost dev -fakes` reads: one entry per
 // fake provider, with the connect-form credentials of a tenant connected

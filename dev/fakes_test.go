@@ -186,3 +186,39 @@ func TestTekmetricFake(t *testing.T) {
 		t.Fatalf("fake answered %d", resp.StatusCode)
 	}
 }
+
+// TestToastFake starts the Toast fake for dev mode: the demo tenant
+// connects with the restaurant's own standard-API-access credentials
+// (dev mode stores no app credentials), which the fake's login accepts.
+func TestToastFake(t *testing.T) {
+	plugins := t.TempDir()
+	if err := os.WriteFile(dev.DriverBinary(plugins, "toast"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, err := dev.StartFakes(plugins, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	if len(r.File.Providers) != 1 || r.File.Providers[0].Slug != "toast" {
+		t.Fatalf("providers %+v, want toast", r.File.Providers)
+	}
+	creds := r.File.Providers[0].Credentials
+	keys := make([]string, 0, len(creds))
+	for k := range creds {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if diff := cmp.Diff([]string{"base_url", "client_id", "client_secret", "default_region", "restaurant_guid"}, keys); diff != "" {
+		t.Fatalf("credentials (-want +got):\n%s", diff)
+	}
+	body := `{"clientId":"` + creds["client_id"] + `","clientSecret":"` + creds["client_secret"] + `","userAccessType":"TOAST_MACHINE_CLIENT"}`
+	resp, err := http.Post(creds["base_url"]+"/authentication/v1/authentication/login", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login with the demo tenant's credentials answered %d", resp.StatusCode)
+	}
+}

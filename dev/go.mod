@@ -8,6 +8,7 @@ require (
 	crmhost.dev/plugins/odoo v0.0.0
 	crmhost.dev/plugins/salesforce v0.0.0
 	crmhost.dev/plugins/tekmetric v0.0.0
+	crmhost.dev/plugins/toast v0.0.0
 	crmhost.dev/sdk v0.0.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/go-cmp v0.7.0
@@ -108,5 +109,6 @@ replace (
 	crmhost.dev/plugins/odoo => ../plugins/odoo
 	crmhost.dev/plugins/salesforce => ../plugins/salesforce
 	crmhost.dev/plugins/tekmetric => ../plugins/tekmetric
+	crmhost.dev/plugins/toast => ../plugins/toast
 	crmhost.dev/sdk => ../sdk
 )

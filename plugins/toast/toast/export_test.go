@@ -1,0 +1,4 @@
+package toast
+
+// Internals exposed to the external toast_test package.
+var Classify = classify
