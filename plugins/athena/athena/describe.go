@@ -49,7 +49,7 @@ var objectTypes = []objectType{
 			"customer.sex": "sex", "customer.address": "address1", "customer.city": "city", "customer.state": "state",
 			"customer.zip": "zip", "customer.status": "status",
 		},
-		verbs: []string{sdk.VerbLookupCustomer, sdk.VerbSearchRecords, sdk.VerbCreateRecord, sdk.VerbUpdateRecord, sdk.VerbListRecent},
+		verbs:       []string{sdk.VerbLookupCustomer, sdk.VerbSearchRecords, sdk.VerbCreateRecord, sdk.VerbUpdateRecord, sdk.VerbListRecent},
 		unsupported: noDelete("patients", "deactivate the patient instead (update status to inactive)"),
 	},
 	{

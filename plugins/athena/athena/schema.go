@@ -35,10 +35,12 @@ type field struct {
 }
 
 // Field sets: a helper per common shape keeps the tables short.
-func rw(name string, k kind, max int) field { return field{name: name, kind: k, max: max, create: true, update: true} }
-func ro(name string, k kind) field          { return field{name: name, kind: k} }
-func req(f field) field                     { f.req = true; return f }
-func opts(f field, o ...string) field       { f.options = o; return f }
+func rw(name string, k kind, max int) field {
+	return field{name: name, kind: k, max: max, create: true, update: true}
+}
+func ro(name string, k kind) field    { return field{name: name, kind: k} }
+func req(f field) field               { f.req = true; return f }
+func opts(f field, o ...string) field { f.options = o; return f }
 
 // patientFields are athenaOne's documented patient fields (POST and PUT
 // /patients, GET /patients/{id}), with the lengths athenahealth's best
