@@ -201,8 +201,8 @@ func (f *feed) prune(now time.Time) {
 // practice is one athenaOne practice: its patients, schedule, patient
 // cases and feeds.
 type practice struct {
-	id      string
-	granted bool
+	id       string
+	granted  bool
 	patients map[string]*patient
 	appts    map[string]*appointment
 	cases    []*patientCase
