@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	crmhost.dev/sdk v0.0.0
 	github.com/getkin/kin-openapi v0.153.0
+	github.com/google/go-cmp v0.7.0
 	golang.org/x/oauth2 v0.38.0
 )
 

@@ -410,6 +410,9 @@ func (s *Server) limitOffset(q url.Values) (int, int) {
 // page answers items[offset:offset+limit] under key with athenaOne's
 // totalcount and relative next/previous links.
 func page(w http.ResponseWriter, r *http.Request, key string, items []any, limit, offset int) {
+	if items == nil {
+		items = []any{}
+	}
 	total := len(items)
 	end := min(offset+limit, total)
 	if offset > total {
