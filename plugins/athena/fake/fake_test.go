@@ -261,7 +261,7 @@ func TestPatients(t *testing.T) {
 		}
 	}
 	for name, form := range map[string]url.Values{
-		"without a contact": {"firstname": {"Ada"}, "lastname": {"Byron"}, "dob": {"12/10/1815"}, "departmentid": {"1"}},
+		"without a contact":  {"firstname": {"Ada"}, "lastname": {"Byron"}, "dob": {"12/10/1815"}, "departmentid": {"1"}},
 		"unknown department": func() url.Values { f := patientForm(3); f.Set("departmentid", "99"); return f }(),
 	} {
 		if a := call(t, srv, http.MethodPost, api("/patients"), tok, form); a.status != 400 {

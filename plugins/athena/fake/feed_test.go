@@ -100,7 +100,9 @@ func TestAppointments(t *testing.T) {
 		t.Fatalf("open slots = %v, want 4", open)
 	}
 	// Open slots answer their ids as numbers, booked ones as strings.
-	id := func(i int) string { return strconv.FormatFloat(slots[i].(map[string]any)["appointmentid"].(float64), 'f', -1, 64) }
+	id := func(i int) string {
+		return strconv.FormatFloat(slots[i].(map[string]any)["appointmentid"].(float64), 'f', -1, 64)
+	}
 	book := url.Values{"patientid": {pid}, "reasonid": {"-1"}, "bookingnote": {"checkup"}}
 	if r := call(t, srv, http.MethodPut, api("/appointments/"+id(0)), tok, book); r.status != 200 || !strings.Contains(r.body, `"appointmentstatus":"f"`) {
 		t.Fatalf("book: %d %s", r.status, r.body)
