@@ -353,6 +353,9 @@ func (s *session) updatePatient(ctx context.Context, o objectType, in sdk.Update
 	if err != nil {
 		return sdk.UpdateResult{}, err
 	}
+	if len(form) == 0 {
+		return sdk.UpdateResult{}, sdk.Invalid("fields", "are required: give at least one patient field to change")
+	}
 	if !numericID.MatchString(in.ExternalID) {
 		return sdk.UpdateResult{}, sdk.Errorf(sdk.CodeNotFound, "athenaOne has no patient %q (patient ids are numbers)", in.ExternalID)
 	}

@@ -94,11 +94,23 @@ func (d *Driver) obtain(ctx context.Context, conn sdk.Connection, origin string)
 	if err != nil {
 		return "", time.Time{}, d.tokenError(ctx, err, provider.SecretsOf(conn))
 	}
-	life := tokenLifetime
-	if tok.ExpiresIn > 0 {
-		life = time.Duration(tok.ExpiresIn) * time.Second
+	return tok.AccessToken, d.now().Add(lifetime(tok)), nil
+}
+
+// lifetime is a token answer's expires_in, a number or (as athenahealth
+// has been seen to send it) a string of digits; tokenLifetime when absent.
+func lifetime(tok *oauth2.Token) time.Duration {
+	var secs float64
+	switch v := tok.Extra("expires_in").(type) {
+	case float64:
+		secs = v
+	case string:
+		secs, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
 	}
-	return tok.AccessToken, d.now().Add(life), nil
+	if secs <= 0 || secs > 366*24*3600 {
+		return tokenLifetime
+	}
+	return time.Duration(secs) * time.Second
 }
 
 // tokenError classifies a failed token request: a 429 is CodeRateLimited
