@@ -82,7 +82,7 @@ var patientFields = []field{
 // (appointmentstatus x) or reschedules (newappointmentid).
 var appointmentFields = []field{
 	{name: "appointmentid", kind: kID, create: true, req: true}, {name: "patientid", kind: kID, create: true, req: true},
-	{name: "appointmenttypeid", kind: kID, create: true}, {name: "reasonid", kind: kID, create: true},
+	{name: "appointmenttypeid", kind: kID, create: true}, {name: "reasonid", kind: kNumber, create: true},
 	{name: "departmentid", kind: kID, create: true}, {name: "bookingnote", kind: kText, create: true},
 	{name: "urgentyn", kind: kBool, create: true}, {name: "donotsendconfirmationemail", kind: kBool, create: true},
 	{name: "ignoreschedulablepermission", kind: kBool, create: true, update: true},
