@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	athena "crmhost.dev/plugins/athena/fake"
 	hubspot "crmhost.dev/plugins/hubspot/fake"
 	odoo "crmhost.dev/plugins/odoo/fake"
 	salesforce "crmhost.dev/plugins/salesforce/fake"
@@ -33,6 +34,7 @@ type StartFunc func(logf func(format string, args ...any)) (Provider, error)
 // Fakes maps a driver slug to the function that starts its fake provider.
 // A driver without an entry here is not seeded in dev mode.
 var Fakes = map[string]StartFunc{
+	"athena":     startAthena,
 	"hubspot":    startHubSpot,
 	"odoo":       startOdoo,
 	"salesforce": startSalesforce,
@@ -82,6 +84,17 @@ func startSalesforce(logf func(string, ...any)) (Provider, error) {
 // DefaultClientSecret can connect with the shop id alone.
 func startTekmetric(func(string, ...any)) (Provider, error) {
 	return tekmetric.Start(tekmetric.Options{Strict: true})
+}
+
+// startAthena starts the athenahealth fake, validating every request
+// against athenaOne's request shapes (and the third-party OpenAPI when it
+// finds ../shared/specs). The demo tenant connects to practice 195900 with
+// a token the fake issued, valid for 30 days: dev mode sets no app
+// credentials to obtain new ones with. An operator who sets the athena
+// driver's app credentials to the fake's DefaultClientID and
+// DefaultClientSecret can connect a practice with its id alone.
+func startAthena(func(string, ...any)) (Provider, error) {
+	return athena.Start(athena.Options{Strict: true, TokenLifetime: 30 * 24 * time.Hour})
 }
 
 // FakesFile is the document `crmhost dev -fakes` reads: one entry per
