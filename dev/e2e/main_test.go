@@ -12,8 +12,9 @@ import (
 // pluginDirEnv names the folder of built driver binaries.
 const pluginDirEnv = "CRMHOST_PLUGIN_DIR"
 
-// hubspotBinary and tekmetricBinary are the drivers the tests launch.
-var hubspotBinary, tekmetricBinary string
+// hubspotBinary, tekmetricBinary and athenaBinary are the drivers the
+// tests launch.
+var hubspotBinary, tekmetricBinary, athenaBinary string
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
@@ -29,7 +30,7 @@ func runMain(m *testing.M) int {
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
-		for _, slug := range []string{"hubspot", "tekmetric"} {
+		for _, slug := range []string{"hubspot", "tekmetric", "athena"} {
 			bin := dev.DriverBinary(dir, slug)
 			fmt.Fprintf(os.Stderr, "e2e: %s is not set; building %s\n", pluginDirEnv, bin)
 			out, err := exec.Command("go", "build", "-trimpath", "-o", bin, "crmhost.dev/plugins/"+slug).CombinedOutput()
@@ -39,8 +40,8 @@ func runMain(m *testing.M) int {
 			}
 		}
 	}
-	hubspotBinary, tekmetricBinary = dev.DriverBinary(dir, "hubspot"), dev.DriverBinary(dir, "tekmetric")
-	for _, bin := range []string{hubspotBinary, tekmetricBinary} {
+	hubspotBinary, tekmetricBinary, athenaBinary = dev.DriverBinary(dir, "hubspot"), dev.DriverBinary(dir, "tekmetric"), dev.DriverBinary(dir, "athena")
+	for _, bin := range []string{hubspotBinary, tekmetricBinary, athenaBinary} {
 		if _, err := os.Stat(bin); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: %v (%s=%s; run make plugins)\n", err, pluginDirEnv, dir)
 			return 1

@@ -87,3 +87,11 @@ func (s *Server) Revoke(token string) {
 	defer s.mu.Unlock()
 	delete(s.tokens, token)
 }
+
+// RevokeAll revokes every token, as athenahealth does when the app's
+// access is reset.
+func (s *Server) RevokeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.tokens)
+}
