@@ -133,11 +133,12 @@ type Running struct {
 }
 
 // StartFakes starts the fake of every slug in Fakes whose driver binary
-// exists in pluginDir, in slug order. When one fails to start, those
-// already started are stopped and the error returned.
+// exists in pluginDir, the quickstart's driver first, the others in slug
+// order. When one fails to start, those already started are stopped and
+// the error returned.
 func StartFakes(pluginDir string, logf func(format string, args ...any)) (*Running, error) {
 	r := &Running{File: FakesFile{Providers: []FakeProvider{}}}
-	for _, slug := range slices.Sorted(maps.Keys(Fakes)) {
+	for _, slug := range startOrder() {
 		bin := DriverBinary(pluginDir, slug)
 		if fi, err := os.Stat(bin); err != nil || !fi.Mode().IsRegular() {
 			logf("no driver binary %s: not starting the %s fake", bin, slug)
@@ -154,6 +155,23 @@ func StartFakes(pluginDir string, logf func(format string, args ...any)) (*Runni
 		logf("%s fake serving at %s", slug, conn.Config[sdk.ConfigBaseURL])
 	}
 	return r, nil
+}
+
+// quickstartSlug is the driver whose demo tenant comes first in dev.json:
+// the quickstart `crmhost dev` prints uses tenants[0], and its create
+// example carries only what HubSpot needs (athenaOne, for one, also
+// requires a date of birth).
+const quickstartSlug = "hubspot"
+
+// startOrder is the order StartFakes starts the fakes in, and so the
+// order of the demo tenants: the quickstart's driver, then the others by
+// slug.
+func startOrder() []string {
+	slugs := slices.Sorted(maps.Keys(Fakes))
+	if i := slices.Index(slugs, quickstartSlug); i > 0 {
+		slugs = append(append([]string{quickstartSlug}, slugs[:i]...), slugs[i+1:]...)
+	}
+	return slugs
 }
 
 // Close stops every fake.

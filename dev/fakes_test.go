@@ -224,3 +224,26 @@ func TestAthenaFake(t *testing.T) {
 		t.Fatalf("ping with the dev credentials: %d", resp.StatusCode)
 	}
 }
+
+// TestStartOrder: the quickstart's driver (HubSpot) starts first, so its
+// demo tenant is tenants[0] in dev.json; the others follow by slug.
+func TestStartOrder(t *testing.T) {
+	plugins := t.TempDir()
+	for _, slug := range []string{"odoo", "athena", "hubspot"} {
+		if err := os.WriteFile(dev.DriverBinary(plugins, slug), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := dev.StartFakes(plugins, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	var got []string
+	for _, p := range r.File.Providers {
+		got = append(got, p.Slug)
+	}
+	if diff := cmp.Diff([]string{"hubspot", "athena", "odoo"}, got); diff != "" {
+		t.Errorf("start order (-want +got):\n%s", diff)
+	}
+}
