@@ -118,20 +118,20 @@ func BenchmarkStoredToken(b *testing.B) {
 	var coldT, warmT time.Duration
 	var coldN, warmN, n int
 	for b.Loop() {
-		r0 := len(srv.Requests())
+		r0 := srv.RequestCount()
 		t0 := time.Now()
 		if _, err := p.cl.LookupCustomer(ctx, bare, q); err != nil {
 			b.Fatal(err)
 		}
 		coldT += time.Since(t0)
-		r1 := len(srv.Requests())
+		r1 := srv.RequestCount()
 		t1 := time.Now()
 		if _, err := p.cl.LookupCustomer(ctx, stored, q); err != nil {
 			b.Fatal(err)
 		}
 		warmT += time.Since(t1)
 		coldN += r1 - r0
-		warmN += len(srv.Requests()) - r1
+		warmN += srv.RequestCount() - r1
 		n++
 	}
 	b.ReportMetric(float64(coldT.Nanoseconds())/float64(n), "no-token-ns/op")

@@ -264,6 +264,13 @@ func (s *Server) Requests() []Request {
 	return out
 }
 
+// RequestCount is how many requests the fake has received.
+func (s *Server) RequestCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.requests)
+}
+
 // ServeHTTP records the request, validates it against the request shapes,
 // applies any injected fault, authenticates it and routes it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
