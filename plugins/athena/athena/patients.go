@@ -126,17 +126,17 @@ func (d *Driver) LookupCustomer(ctx context.Context, conn sdk.Connection, q sdk.
 	case email == "" && id == "":
 		return sdk.LookupResult{}, sdk.Invalid("phone", "one of phone, email or external_id is required")
 	}
+	s, err := d.open(ctx, conn)
+	if err != nil {
+		return sdk.LookupResult{}, err
+	}
 	for _, name := range objects {
 		o, err := lookupObject(name)
 		if err != nil {
 			return sdk.LookupResult{}, err
 		}
 		if o.name != objPatients {
-			return sdk.LookupResult{}, sdk.Errorf(sdk.CodeUnsupported, "%s", o.unsupported[sdk.VerbLookupCustomer])
-		}
-		s, err := d.open(ctx, conn)
-		if err != nil {
-			return sdk.LookupResult{}, err
+			return sdk.LookupResult{}, unsupported(o, sdk.VerbLookupCustomer)
 		}
 		var rows []map[string]any
 		switch {
@@ -173,11 +173,11 @@ func (s *session) byPhone(ctx context.Context, e164 string, fields []string) ([]
 	if err != nil {
 		return nil, err
 	}
-	reg := "US"
+	// athenaOne's stored numbers are North American: read them as such.
 	return slices.DeleteFunc(rows, func(p map[string]any) bool {
 		return !slices.ContainsFunc(phoneFields, func(f string) bool {
 			v := str(p[f])
-			return v != "" && sdk.SamePhone(v, e164, reg)
+			return v != "" && sdk.SamePhone(v, e164, "US")
 		})
 	}), nil
 }
