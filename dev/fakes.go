@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	athena "crmhost.dev/plugins/athena/fake"
 	hubspot "crmhost.dev/plugins/hubspot/fake"
 	odoo "crmhost.dev/plugins/odoo/fake"
 	salesforce "crmhost.dev/plugins/salesforce/fake"
@@ -34,6 +35,7 @@ type StartFunc func(logf func(format string, args ...any)) (Provider, error)
 // Fakes maps a driver slug to the function that starts its fake provider.
 // A driver without an entry here is not seeded in dev mode.
 var Fakes = map[string]StartFunc{
+	"athena":     startAthena,
 	"hubspot":    startHubSpot,
 	"odoo":       startOdoo,
 	"salesforce": startSalesforce,
@@ -109,6 +111,17 @@ type toastStandard struct{ *toast.Server }
 
 func (t toastStandard) Connection() sdk.Connection { return t.StandardConnection() }
 
+// startAthena starts the athenahealth fake, validating every request
+// against athenaOne's request shapes (and the third-party OpenAPI when it
+// finds ../shared/specs). The demo tenant connects to practice 195900 with
+// a token the fake issued, valid for 30 days: dev mode sets no app
+// credentials to obtain new ones with. An operator who sets the athena
+// driver's app credentials to the fake's DefaultClientID and
+// DefaultClientSecret can connect a practice with its id alone.
+func startAthena(func(string, ...any)) (Provider, error) {
+	return athena.Start(athena.Options{Strict: true, TokenLifetime: 30 * 24 * time.Hour})
+}
+
 // FakesFile is the document `crmhost dev -fakes` reads: one entry per
 // fake provider, with the connect-form credentials of a tenant connected
 // to it.
@@ -145,11 +158,12 @@ type Running struct {
 }
 
 // StartFakes starts the fake of every slug in Fakes whose driver binary
-// exists in pluginDir, in slug order. When one fails to start, those
-// already started are stopped and the error returned.
+// exists in pluginDir, the quickstart's driver first, the others in slug
+// order. When one fails to start, those already started are stopped and
+// the error returned.
 func StartFakes(pluginDir string, logf func(format string, args ...any)) (*Running, error) {
 	r := &Running{File: FakesFile{Providers: []FakeProvider{}}}
-	for _, slug := range slices.Sorted(maps.Keys(Fakes)) {
+	for _, slug := range startOrder() {
 		bin := DriverBinary(pluginDir, slug)
 		if fi, err := os.Stat(bin); err != nil || !fi.Mode().IsRegular() {
 			logf("no driver binary %s: not starting the %s fake", bin, slug)
@@ -166,6 +180,23 @@ func StartFakes(pluginDir string, logf func(format string, args ...any)) (*Runni
 		logf("%s fake serving at %s", slug, conn.Config[sdk.ConfigBaseURL])
 	}
 	return r, nil
+}
+
+// quickstartSlug is the driver whose demo tenant comes first in dev.json:
+// the quickstart `crmhost dev` prints uses tenants[0], and its create
+// example carries only what HubSpot needs (athenaOne, for one, also
+// requires a date of birth).
+const quickstartSlug = "hubspot"
+
+// startOrder is the order StartFakes starts the fakes in, and so the
+// order of the demo tenants: the quickstart's driver, then the others by
+// slug.
+func startOrder() []string {
+	slugs := slices.Sorted(maps.Keys(Fakes))
+	if i := slices.Index(slugs, quickstartSlug); i > 0 {
+		slugs = append(append([]string{quickstartSlug}, slugs[:i]...), slugs[i+1:]...)
+	}
+	return slugs
 }
 
 // Close stops every fake.

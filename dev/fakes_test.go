@@ -222,3 +222,64 @@ func TestToastFake(t *testing.T) {
 		t.Fatalf("login with the demo tenant's credentials answered %d", resp.StatusCode)
 	}
 }
+
+// TestAthenaFake starts the athenahealth fake for dev mode: its
+// connect-form credentials are the athena driver's fields (no app
+// credentials: a token the fake issued), and athenaOne answers with them.
+func TestAthenaFake(t *testing.T) {
+	plugins := t.TempDir()
+	if err := os.WriteFile(dev.DriverBinary(plugins, "athena"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, err := dev.StartFakes(plugins, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	if len(r.File.Providers) != 1 || r.File.Providers[0].Slug != "athena" {
+		t.Fatalf("providers %+v, want athena", r.File.Providers)
+	}
+	creds := r.File.Providers[0].Credentials
+	keys := make([]string, 0, len(creds))
+	for k := range creds {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	want := []string{"access_token", "base_url", "default_region", "department_id", "patientcase_source", "patientcase_subclass", "practice_id"}
+	if diff := cmp.Diff(want, keys); diff != "" {
+		t.Fatalf("credentials (-want +got):\n%s", diff)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, creds["base_url"]+"/v1/"+creds["practice_id"]+"/ping", nil)
+	req.Header.Set("Authorization", "Bearer "+creds["access_token"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("ping with the dev credentials: %d", resp.StatusCode)
+	}
+}
+
+// TestStartOrder: the quickstart's driver (HubSpot) starts first, so its
+// demo tenant is tenants[0] in dev.json; the others follow by slug.
+func TestStartOrder(t *testing.T) {
+	plugins := t.TempDir()
+	for _, slug := range []string{"odoo", "athena", "hubspot"} {
+		if err := os.WriteFile(dev.DriverBinary(plugins, slug), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := dev.StartFakes(plugins, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	var got []string
+	for _, p := range r.File.Providers {
+		got = append(got, p.Slug)
+	}
+	if diff := cmp.Diff([]string{"hubspot", "athena", "odoo"}, got); diff != "" {
+		t.Errorf("start order (-want +got):\n%s", diff)
+	}
+}

@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	crmhost.dev/host v0.0.0
+	crmhost.dev/plugins/athena v0.0.0
 	crmhost.dev/plugins/hubspot v0.0.0
 	crmhost.dev/plugins/odoo v0.0.0
 	crmhost.dev/plugins/salesforce v0.0.0
@@ -105,6 +106,7 @@ require (
 
 replace (
 	crmhost.dev/host => ../host
+	crmhost.dev/plugins/athena => ../plugins/athena
 	crmhost.dev/plugins/hubspot => ../plugins/hubspot
 	crmhost.dev/plugins/odoo => ../plugins/odoo
 	crmhost.dev/plugins/salesforce => ../plugins/salesforce

@@ -12,9 +12,9 @@ import (
 // pluginDirEnv names the folder of built driver binaries.
 const pluginDirEnv = "CRMHOST_PLUGIN_DIR"
 
-// hubspotBinary, tekmetricBinary and toastBinary are the drivers the
-// tests launch.
-var hubspotBinary, tekmetricBinary, toastBinary string
+// hubspotBinary, tekmetricBinary, toastBinary and athenaBinary are the
+// drivers the tests launch.
+var hubspotBinary, tekmetricBinary, toastBinary, athenaBinary string
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
@@ -30,7 +30,7 @@ func runMain(m *testing.M) int {
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
-		for _, slug := range []string{"hubspot", "tekmetric", "toast"} {
+		for _, slug := range []string{"hubspot", "tekmetric", "toast", "athena"} {
 			bin := dev.DriverBinary(dir, slug)
 			fmt.Fprintf(os.Stderr, "e2e: %s is not set; building %s\n", pluginDirEnv, bin)
 			out, err := exec.Command("go", "build", "-trimpath", "-o", bin, "crmhost.dev/plugins/"+slug).CombinedOutput()
@@ -40,8 +40,9 @@ func runMain(m *testing.M) int {
 			}
 		}
 	}
-	hubspotBinary, tekmetricBinary, toastBinary = dev.DriverBinary(dir, "hubspot"), dev.DriverBinary(dir, "tekmetric"), dev.DriverBinary(dir, "toast")
-	for _, bin := range []string{hubspotBinary, tekmetricBinary, toastBinary} {
+	hubspotBinary, tekmetricBinary = dev.DriverBinary(dir, "hubspot"), dev.DriverBinary(dir, "tekmetric")
+	toastBinary, athenaBinary = dev.DriverBinary(dir, "toast"), dev.DriverBinary(dir, "athena")
+	for _, bin := range []string{hubspotBinary, tekmetricBinary, toastBinary, athenaBinary} {
 		if _, err := os.Stat(bin); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: %v (%s=%s; run make plugins)\n", err, pluginDirEnv, dir)
 			return 1
