@@ -43,12 +43,9 @@ func (e apiError) aboutID() bool {
 	return strings.Contains(strings.ToLower(e.Message), "id given") || e.detail("id") != ""
 }
 
-// Retry-after defaults when Zoho sends no header: its concurrency limit
-// clears within seconds; its API credits per rolling 24 hours do not.
-const (
-	defaultRetryAfter = 10 * time.Second
-	creditsRetryAfter = time.Hour
-)
+// defaultRetryAfter applies when a 429 carries no header: Zoho's
+// concurrency limit clears within seconds.
+const defaultRetryAfter = 10 * time.Second
 
 // maxMessage bounds the provider message an error carries.
 const maxMessage = 500
@@ -74,7 +71,8 @@ func truncate(s string) string {
 //	RECORD_IN_BLUEPRINT, CANNOT_DELETE          conflict
 //	NOT_SUPPORTED, FEATURE_NOT_SUPPORTED        unsupported
 //	TOO_MANY_REQUESTS, 429                      rate_limited (Retry-After, X-RATELIMIT-RESET, else 10s)
-//	LIMIT_EXCEEDED, LIMIT_REACHED               rate_limited (API credits; Retry-After, else 1h)
+//	LIMIT_EXCEEDED, LIMIT_REACHED and other
+//	codes                                       by status: 429 rate_limited, 400 invalid, …
 //	INTERNAL_ERROR, 5xx                         unavailable
 func toError(status int, h http.Header, e apiError) *sdk.Error {
 	msg := strings.TrimSpace(e.Message)
@@ -113,8 +111,6 @@ func toError(status int, h http.Header, e apiError) *sdk.Error {
 		return &sdk.Error{Code: sdk.CodeUnsupported, Message: msg}
 	case "TOO_MANY_REQUESTS":
 		return sdk.RateLimited(retryAfter(h, defaultRetryAfter), "%s", msg)
-	case "LIMIT_EXCEEDED", "LIMIT_REACHED":
-		return sdk.RateLimited(retryAfter(h, creditsRetryAfter), "%s", msg)
 	case "INTERNAL_ERROR":
 		return &sdk.Error{Code: sdk.CodeUnavailable, Message: msg}
 	}

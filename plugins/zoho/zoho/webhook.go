@@ -15,14 +15,14 @@ import (
 // {"server_time":1750000000000,"module":"Leads","resource_uri":"…","ids":["…"],
 // "affected_fields":[{"…id…":["Phone"]}],"operation":"update","channel_id":"…","token":"…"}.
 type notification struct {
-	ServerTime     flex              `json:"server_time"`
-	Module         string            `json:"module"`
-	ResourceURI    string            `json:"resource_uri"`
-	IDs            []flex            `json:"ids"`
-	AffectedFields []map[string]any  `json:"affected_fields"`
-	Operation      string            `json:"operation"`
-	ChannelID      flex              `json:"channel_id"`
-	Token          string            `json:"token"`
+	ServerTime     flex             `json:"server_time"`
+	Module         string           `json:"module"`
+	ResourceURI    string           `json:"resource_uri"`
+	IDs            []flex           `json:"ids"`
+	AffectedFields []map[string]any `json:"affected_fields"`
+	Operation      string           `json:"operation"`
+	ChannelID      flex             `json:"channel_id"`
+	Token          string           `json:"token"`
 }
 
 // flex reads a value Zoho sends as a JSON number or a string, without
