@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -118,6 +119,17 @@ var relaxations = []relaxation{
 			s, err := schema(doc, "Note")
 			if err == nil {
 				s.Required = nil
+			}
+			return err
+		}},
+	{"notes.json", "Parent_Id.module is modules.json's Minified_Module, which requires api_name and id; Zoho's own note examples name the parent's module by api_name alone",
+		func(doc *openapi3.T) error {
+			p, err := property(doc, "Parent_Id", "module")
+			if err == nil {
+				if !slices.Contains(p.Required, "id") {
+					return errors.New("Parent_Id.module.id is not required")
+				}
+				p.Required = slices.DeleteFunc(slices.Clone(p.Required), func(s string) bool { return s == "id" })
 			}
 			return err
 		}},

@@ -52,6 +52,14 @@ func (d *Driver) api(ctx context.Context, conn sdk.Connection, req request, out 
 		if resp.status == http.StatusNotModified {
 			return resp, nil
 		}
+		if req.outcomes && resp.status == http.StatusBadRequest && out != nil {
+			// A write whose records all failed: data[] holds each one's
+			// error, for the caller to read.
+			var probe writeAnswer
+			if json.Unmarshal(resp.body, &probe) == nil && len(probe.Data) > 0 && json.Unmarshal(resp.body, out) == nil {
+				return resp, nil
+			}
+		}
 		e := classify(resp.status, resp.header, resp.body)
 		e.Message = redact(e.Message, req.secrets)
 		return nil, e
@@ -85,7 +93,8 @@ type writeAnswer struct {
 }
 
 // first returns the outcome of the single record a write sent: its id on
-// success, else its error (classified with the answer's status).
+// success, else its error (classified with the answer's status) and the
+// result, whose details the caller may read.
 func (a writeAnswer) first(resp *response) (writeResult, error) {
 	if len(a.Data) == 0 {
 		return writeResult{}, sdk.Errorf(sdk.CodeUnavailable, "Zoho answered the write with no result")
@@ -101,5 +110,5 @@ func (a writeAnswer) first(resp *response) (writeResult, error) {
 	if resp != nil {
 		status = resp.status
 	}
-	return writeResult{}, toError(status, nil, r.apiError)
+	return r, toError(status, nil, r.apiError)
 }

@@ -59,6 +59,9 @@ type request struct {
 	json    any        // JSON body
 	form    url.Values // form body
 	secrets []string   // redacted from every error message
+	// outcomes: the answer's data[] carries each record's outcome, also
+	// when Zoho answers 400 because all failed (api decodes it then).
+	outcomes bool
 }
 
 // response is Zoho's answer, read whole.

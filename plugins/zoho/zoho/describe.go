@@ -63,6 +63,9 @@ type module struct {
 	verbs       []string
 	unsupported map[string]string
 	phones      []string // phone fields, written in E.164
+	// noUpsert: Zoho's API has no upsert for the module; idempotent
+	// creates rely on the unique idempotency field alone.
+	noUpsert bool
 }
 
 var allVerbs = []string{sdk.VerbLookupCustomer, sdk.VerbSearchRecords, sdk.VerbCreateRecord, sdk.VerbUpdateRecord,
@@ -121,7 +124,8 @@ var modules = []module{
 			"conversation.parent_id":     "Parent_Id.id",
 			"conversation.parent_object": "Parent_Id.module.api_name",
 		},
-		extra: []string{"Created_Time"},
+		extra:    []string{"Created_Time"},
+		noUpsert: true,
 		unsupported: map[string]string{
 			sdk.VerbLookupCustomer: "Zoho Notes are not people: look customers up among Contacts or Leads",
 			sdk.VerbSearchRecords:  "Zoho's record search API does not search Notes: list them with list_recent, or read them through their parent record",

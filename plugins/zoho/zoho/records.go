@@ -89,7 +89,10 @@ func region(conn sdk.Connection) string {
 // upserts (POST /{module}/upsert) with duplicate_check_fields naming the
 // connection's idempotency field (Crmhost_Idempotency_Key by default), set
 // to the key: the same key always lands on the same record, also after a
-// lost response. Without a key it is a plain POST /{module}. Errors:
+// lost response. Notes have no upsert in Zoho's API: their create carries
+// the key in the same unique field, and a repeat's DUPLICATE_DATA names
+// the record the first attempt made, which is answered. Without a key it
+// is a plain POST /{module}. Errors:
 // CodeInvalid naming "fields.<name>" (Zoho's INVALID_DATA,
 // MANDATORY_NOT_FOUND) or "idempotency_key" when the module lacks the
 // idempotency field; CodeConflict (DUPLICATE_DATA on another unique
@@ -105,23 +108,30 @@ func (d *Driver) CreateRecord(ctx context.Context, conn sdk.Connection, in sdk.C
 	idem := conn.Get(configIdempotencyField, DefaultIdempotencyField)
 	if in.IdempotencyKey != "" {
 		fields[idem] = in.IdempotencyKey
-		body["duplicate_check_fields"] = []string{idem}
-		path += "/upsert"
+		if !m.noUpsert {
+			body["duplicate_check_fields"] = []string{idem}
+			path += "/upsert"
+		}
 	}
 	var ans writeAnswer
-	resp, err := d.api(ctx, conn, request{method: http.MethodPost, path: path, json: body}, &ans)
+	resp, err := d.api(ctx, conn, request{method: http.MethodPost, path: path, json: body, outcomes: true}, &ans)
 	var r writeResult
 	if err == nil {
 		r, err = ans.first(resp)
 	}
-	if err != nil {
-		if in.IdempotencyKey != "" {
-			var e *sdk.Error
-			if errors.As(err, &e) && e.Code == sdk.CodeInvalid && (e.Field == "fields."+idem || strings.Contains(e.Message, idem)) {
-				return sdk.CreateResult{}, sdk.Invalid("idempotency_key",
-					"idempotent creates need a unique single-line custom field %q on Zoho %s (see the driver README): %s", idem, m.name, e.Message)
-			}
+	if err != nil && in.IdempotencyKey != "" {
+		if id := duplicateOf(r, idem); id != "" {
+			// A module without upsert: the key's record exists already
+			// (the first attempt's answer was lost).
+			return sdk.CreateResult{ExternalID: id, RecordURL: recordURL(conn, m.name, id)}, nil
 		}
+		var e *sdk.Error
+		if errors.As(err, &e) && e.Code == sdk.CodeInvalid && (e.Field == "fields."+idem || strings.Contains(e.Message, idem)) {
+			return sdk.CreateResult{}, sdk.Invalid("idempotency_key",
+				"idempotent creates need a unique single-line custom field %q on Zoho %s (see the driver README): %s", idem, m.name, e.Message)
+		}
+	}
+	if err != nil {
 		return sdk.CreateResult{}, err
 	}
 	id := r.id()
@@ -129,6 +139,17 @@ func (d *Driver) CreateRecord(ctx context.Context, conn sdk.Connection, in sdk.C
 		return sdk.CreateResult{}, sdk.Errorf(sdk.CodeUnavailable, "Zoho created the record but answered no id")
 	}
 	return sdk.CreateResult{ExternalID: id, RecordURL: recordURL(conn, m.name, id)}, nil
+}
+
+// duplicateOf is the id of the record a DUPLICATE_DATA outcome names when
+// the duplicate value is in field: Zoho's details.duplicate_record.id.
+func duplicateOf(r writeResult, field string) string {
+	if r.Code != "DUPLICATE_DATA" || r.detail("api_name") != field {
+		return ""
+	}
+	dup, _ := r.Details["duplicate_record"].(map[string]any)
+	id, _ := dup["id"].(string)
+	return id
 }
 
 // UpdateRecord writes only the given fields (PUT /{module}/{id}); null
