@@ -66,7 +66,9 @@ func newAuthState() authState {
 
 // staticToken is an org's long-lived access token for tests (Zoho's expire
 // after an hour; these only when ExpireAccessTokens says so).
-func staticToken(org string) string { return "1000.static" + hex.EncodeToString([]byte(org)) + ".0123456789abcdef0123456789abcdef" }
+func staticToken(org string) string {
+	return "1000.static" + hex.EncodeToString([]byte(org)) + ".0123456789abcdef0123456789abcdef"
+}
 
 func random(n int) string {
 	b := make([]byte, n)

@@ -212,7 +212,9 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, o *org) {
 		match = c.match
 	case q.Get("email") != "":
 		want := q.Get("email")
-		match = func(f map[string]any) bool { return anyField(m, f, typeEmail, func(v string) bool { return strings.EqualFold(v, want) }) }
+		match = func(f map[string]any) bool {
+			return anyField(m, f, typeEmail, func(v string) bool { return strings.EqualFold(v, want) })
+		}
 	case q.Get("phone") != "":
 		want := digits(q.Get("phone"))
 		match = func(f map[string]any) bool {

@@ -122,6 +122,22 @@ var relaxations = []relaxation{
 			}
 			return err
 		}},
+	{"notes.json", "GET /crm/v8/Notes shares the ids parameter of the bulk DELETE, required there; listing notes needs no ids (Zoho's Get Notes lists them all, paged)",
+		func(doc *openapi3.T) error {
+			item := doc.Paths.Value("/crm/v8/Notes")
+			if item == nil || item.Get == nil {
+				return errors.New("no GET /crm/v8/Notes")
+			}
+			for i, p := range item.Get.Parameters {
+				if p.Value != nil && p.Value.Name == "ids" && p.Value.Required {
+					optional := *p.Value
+					optional.Required = false
+					item.Get.Parameters[i] = &openapi3.ParameterRef{Value: &optional}
+					return nil
+				}
+			}
+			return errors.New("GET /crm/v8/Notes has no required ids")
+		}},
 	{"notes.json", "Parent_Id.module is modules.json's Minified_Module, which requires api_name and id; Zoho's own note examples name the parent's module by api_name alone",
 		func(doc *openapi3.T) error {
 			p, err := property(doc, "Parent_Id", "module")

@@ -66,6 +66,9 @@ type module struct {
 	// noUpsert: Zoho's API has no upsert for the module; idempotent
 	// creates rely on the unique idempotency field alone.
 	noUpsert bool
+	// noDeleted: Zoho's API does not list the module's deletions (no
+	// /{module}/deleted), so ListRecent reports no tombstones.
+	noDeleted bool
 }
 
 var allVerbs = []string{sdk.VerbLookupCustomer, sdk.VerbSearchRecords, sdk.VerbCreateRecord, sdk.VerbUpdateRecord,
@@ -125,7 +128,7 @@ var modules = []module{
 			"conversation.parent_object": "Parent_Id.module.api_name",
 		},
 		extra:    []string{"Created_Time"},
-		noUpsert: true,
+		noUpsert: true, noDeleted: true,
 		unsupported: map[string]string{
 			sdk.VerbLookupCustomer: "Zoho Notes are not people: look customers up among Contacts or Leads",
 			sdk.VerbSearchRecords:  "Zoho's record search API does not search Notes: list them with list_recent, or read them through their parent record",

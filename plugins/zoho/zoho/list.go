@@ -36,8 +36,9 @@ const maxListRequests = 1000
 // Deletions since the start are reported as Tombstones from GET
 // /{module}/deleted?type=all (records in the Recycle Bin and deleted
 // permanently), up to the page's last timestamp when more records
-// follow; a deletion may be reported again by the next call. A module
-// whose deletions Zoho does not list answers no tombstones.
+// follow; a deletion may be reported again by the next call. Notes, whose
+// deletions Zoho's API does not list, and modules that answer the
+// deleted listing with an error, have no tombstones.
 //
 // It also renews the connection's notification channel when it nears
 // expiry (see keepWatch). Errors: CodeInvalid (a bad cursor, too many
@@ -148,6 +149,9 @@ const maxDeletedPages = listPageCap / listPageMax
 // upTo when set). A module whose deletions Zoho does not list (CodeInvalid,
 // CodeNotFound, CodeUnsupported) has none.
 func (d *Driver) tombstones(ctx context.Context, conn sdk.Connection, m module, start sdk.Position, upTo time.Time, header http.Header) ([]sdk.Tombstone, error) {
+	if m.noDeleted {
+		return nil, nil
+	}
 	var out []sdk.Tombstone
 	for pageNo := 1; pageNo <= maxDeletedPages; pageNo++ {
 		var p struct {
