@@ -75,7 +75,12 @@ func (d *Driver) TestConnection(ctx context.Context, conn sdk.Connection) (sdk.T
 		sdk.UpdateCredential(ctx, u)
 	}
 	if err := d.keepWatch(ctx, u.Apply(conn), o.accountID()); err != nil {
-		return sdk.TestResult{OK: true, AccountID: o.accountID(), Reason: "connected, but the notification channel could not be opened: " + sdk.AsError(err).Message}, nil
+		e := sdk.AsError(err)
+		msg := e.Message
+		if e.Field != "" {
+			msg = e.Field + " " + msg
+		}
+		return sdk.TestResult{OK: true, AccountID: o.accountID(), Reason: "connected, but the notification channel could not be opened: " + msg}, nil
 	}
 	return sdk.TestResult{OK: true, AccountID: o.accountID()}, nil
 }
