@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
-	"strings"
+		"strings"
 
 	"crmhost.dev/sdk"
+	"crmhost.dev/sdk/provider"
 )
 
 // apiPrefix is the CRM v8 REST API's path below the API domain.
@@ -73,7 +73,7 @@ func (d *Driver) api(ctx context.Context, conn sdk.Connection, req request, out 
 }
 
 // seg escapes one path segment (a module API name, a record id).
-func seg(s string) string { return "/" + url.PathEscape(s) }
+func seg(s string) string { return "/" + provider.Segment(s) }
 
 // writeResult is one entry of data[] in a write's answer.
 type writeResult struct {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"crmhost.dev/sdk"
+	"crmhost.dev/sdk/provider"
 )
 
 // apiError is Zoho's error body, top level or one entry of data[]:
@@ -153,34 +154,15 @@ func classify(status int, h http.Header, body []byte) *sdk.Error {
 }
 
 // retryAfter is a 429's back-off: Retry-After (seconds or an HTTP date),
-// else X-RATELIMIT-RESET (epoch milliseconds or seconds, or seconds from
-// now), else def.
+// else the reset of rate-limit headers such as X-RATELIMIT-RESET (epoch
+// milliseconds or seconds, or seconds from now), else def.
 func retryAfter(h http.Header, def time.Duration) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if s, err := strconv.ParseFloat(v, 64); err == nil && s > 0 {
-			return time.Duration(s * float64(time.Second))
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			if d := time.Until(t); d > 0 {
-				return d
-			}
-		}
+	now := time.Now()
+	if d, ok := provider.RetryAfter(h, now); ok && d > 0 {
+		return d
 	}
-	if v := strings.TrimSpace(h.Get("X-RATELIMIT-RESET")); v != "" {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
-			var d time.Duration
-			switch {
-			case n > 1e12:
-				d = time.Until(time.UnixMilli(n))
-			case n > 1e9:
-				d = time.Until(time.Unix(n, 0))
-			default:
-				d = time.Duration(n) * time.Second
-			}
-			if d > 0 {
-				return d
-			}
-		}
+	if rl := provider.ParseRateLimit(h, now); rl.Reset > 0 {
+		return rl.Reset
 	}
 	return def
 }

@@ -3,6 +3,7 @@ package zoho_test
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -12,11 +13,14 @@ import (
 	"crmhost.dev/sdk"
 )
 
+// loopback is what the host's dev mode and tests let drivers reach.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
 // ctx is a test context with a deadline and a credential-update sink;
 // updates returns what the driver sent back.
 func ctx(t *testing.T) (context.Context, func() *sdk.CredentialUpdate) {
 	t.Helper()
-	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	c, cancel := context.WithTimeout(sdk.WithEgressAllow(context.Background(), loopback), 10*time.Second)
 	t.Cleanup(cancel)
 	return sdk.CaptureCredentialUpdate(c)
 }
