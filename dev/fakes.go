@@ -16,6 +16,7 @@ import (
 	salesforce "crmhost.dev/plugins/salesforce/fake"
 	tekmetric "crmhost.dev/plugins/tekmetric/fake"
 	toast "crmhost.dev/plugins/toast/fake"
+	zoho "crmhost.dev/plugins/zoho/fake"
 	"crmhost.dev/sdk"
 )
 
@@ -41,6 +42,7 @@ var Fakes = map[string]StartFunc{
 	"salesforce": startSalesforce,
 	"tekmetric":  startTekmetric,
 	"toast":      startToast,
+	"zoho":       startZoho,
 }
 
 // startHubSpot starts the HubSpot fake validating every request against
@@ -120,6 +122,19 @@ func (t toastStandard) Connection() sdk.Connection { return t.StandardConnection
 // DefaultClientSecret can connect a practice with its id alone.
 func startAthena(func(string, ...any)) (Provider, error) {
 	return athena.Start(athena.Options{Strict: true, TokenLifetime: 30 * 24 * time.Hour})
+}
+
+// startZoho starts the Zoho fake (CRM API and accounts server on one
+// address) validating every CRM request against Zoho's OpenAPI documents;
+// without them it serves unvalidated rather than not at all. Its demo
+// tenant connects to org A with a long-lived access token.
+func startZoho(logf func(string, ...any)) (Provider, error) {
+	s, err := zoho.Start(zoho.Options{Strict: true})
+	if err == nil {
+		return s, nil
+	}
+	logf("WARNING: zoho fake: %v; serving WITHOUT validating requests against Zoho's specs (set %s to the specs folder to validate)", err, zoho.SpecsDirEnv)
+	return zoho.Start(zoho.Options{})
 }
 
 // FakesFile is the document `crmhost dev -fakes` reads: one entry per

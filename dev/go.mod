@@ -10,6 +10,7 @@ require (
 	crmhost.dev/plugins/salesforce v0.0.0
 	crmhost.dev/plugins/tekmetric v0.0.0
 	crmhost.dev/plugins/toast v0.0.0
+	crmhost.dev/plugins/zoho v0.0.0
 	crmhost.dev/sdk v0.0.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/go-cmp v0.7.0
@@ -112,5 +113,6 @@ replace (
 	crmhost.dev/plugins/salesforce => ../plugins/salesforce
 	crmhost.dev/plugins/tekmetric => ../plugins/tekmetric
 	crmhost.dev/plugins/toast => ../plugins/toast
+	crmhost.dev/plugins/zoho => ../plugins/zoho
 	crmhost.dev/sdk => ../sdk
 )
