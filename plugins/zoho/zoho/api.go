@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-		"strings"
+	"strings"
 
 	"crmhost.dev/sdk"
 	"crmhost.dev/sdk/provider"
