@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -183,9 +184,11 @@ func tokenError(tr tokenResponse, grant, accounts string) *sdk.Error {
 	return sdk.Errorf(sdk.CodeAuth, "Zoho's accounts server refused the token request (%s)", desc)
 }
 
-// Authorize exchanges an authorization code at the connection's accounts
-// server (grant_type=authorization_code with the app's client id and
-// secret, the redirect URI and, when given, the PKCE verifier). It
+// Authorize turns a grant into the secret to store.
+//
+// With grant.Code it exchanges the authorization code at the connection's
+// accounts server (grant_type=authorization_code with the app's client id
+// and secret, the redirect URI and, when given, the PKCE verifier). It
 // answers the access and refresh tokens, their expiry, the api_domain
 // Zoho names (checked to be a Zoho data centre's CRM API) and the
 // normalised accounts server as config, and, read from GET /org with the
@@ -193,15 +196,22 @@ func tokenError(tr tokenResponse, grant, accounts string) *sdk.Error {
 // links (when that read fails the connection still connects, and
 // TestConnection learns them).
 //
-// Errors: CodeInvalid naming "code" without a code, config.accounts_server
-// for an unknown data centre, app.client_id or app.client_secret when
-// missing, "redirect_uri" when Zoho rejects it; CodeAuth for a used,
-// expired or foreign-DC code, bad client credentials, or a token response
-// missing the access token, refresh token or api_domain; CodeRateLimited;
+// Without a code it checks tokens entered in the connect form (as a Zoho
+// Self Client gives them): the access token with GET /org, or, when there
+// is none or Zoho rejects it, a fresh one from the refresh token. It
+// answers the form's secret (with the fresh access token and its expiry
+// when it refreshed), the org as account id and its domain.
+//
+// Errors: CodeInvalid naming "code" without a code or form tokens,
+// config.accounts_server for an unknown data centre, app.client_id or
+// app.client_secret when missing, "redirect_uri" when Zoho rejects it;
+// CodeAuth for a used, expired or foreign-DC code, bad client
+// credentials, rejected form tokens, or a token response missing the
+// access token, refresh token or api_domain; CodeRateLimited;
 // CodeUnavailable.
 func (d *Driver) Authorize(ctx context.Context, conn sdk.Connection, grant sdk.Grant) (sdk.Authorization, error) {
 	if strings.TrimSpace(grant.Code) == "" {
-		return sdk.Authorization{}, sdk.Invalid("code", "is required: Zoho connects with OAuth only (sign in at Zoho and come back with a code)")
+		return d.authorizeForm(ctx, conn)
 	}
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {grant.Code}}
 	if grant.RedirectURI != "" {
@@ -240,6 +250,37 @@ func (d *Driver) Authorize(ctx context.Context, conn sdk.Connection, grant sdk.G
 		if o.DomainName != "" {
 			out.Config[configOrgDomain] = o.DomainName
 		}
+	}
+	return out, nil
+}
+
+// authorizeForm checks the tokens of a connect form (see Authorize).
+func (d *Driver) authorizeForm(ctx context.Context, conn sdk.Connection) (sdk.Authorization, error) {
+	at, rt := strings.TrimSpace(conn.Secret[secretAccessToken]), strings.TrimSpace(conn.Secret[secretRefreshToken])
+	if at == "" && rt == "" {
+		return sdk.Authorization{}, sdk.Invalid("code", "is required: connect with Zoho's OAuth sign-in, or enter a refresh token from a Zoho Self Client")
+	}
+	out := sdk.Authorization{Secret: maps.Clone(conn.Secret), Config: map[string]string{}}
+	var o org
+	var err error = sdk.Errorf(sdk.CodeAuth, "no access token")
+	if at != "" {
+		o, err = d.readOrg(ctx, conn)
+	}
+	if sdk.CodeOf(err) == sdk.CodeAuth && rt != "" {
+		var a sdk.Authorization
+		if a, err = d.Refresh(ctx, conn); err != nil {
+			return sdk.Authorization{}, err
+		}
+		out.Secret[secretAccessToken], out.ExpiresAt = a.Secret[secretAccessToken], a.ExpiresAt
+		maps.Copy(out.Config, a.Config)
+		o, err = d.readOrg(ctx, sdk.CredentialUpdate{Secret: a.Secret, Config: a.Config}.Apply(conn))
+	}
+	if err != nil {
+		return sdk.Authorization{}, err
+	}
+	out.AccountID = o.accountID()
+	if o.DomainName != "" {
+		out.Config[configOrgDomain] = o.DomainName
 	}
 	return out, nil
 }

@@ -59,7 +59,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 		field string
 		says  string
 	}{
-		{"no code", func(_ *sdk.Connection, g *sdk.Grant) { g.Code = "" }, sdk.CodeInvalid, "code", "OAuth"},
+		{"no code nor form tokens", func(_ *sdk.Connection, g *sdk.Grant) { g.Code = "" }, sdk.CodeInvalid, "code", "Self Client"},
 		{"unknown data centre", func(c *sdk.Connection, _ *sdk.Grant) {
 			delete(c.Config, sdk.ConfigBaseURL)
 			c.Config["accounts_server"] = "https://accounts.zoho.xx"
@@ -83,6 +83,35 @@ func TestAuthorizeRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAuthorizeForm: without a code, tokens entered in the connect form
+// (a Zoho Self Client's) are checked, refreshed when the access token is
+// missing or rejected, and the org learned.
+func TestAuthorizeForm(t *testing.T) {
+	clk := newClock()
+	s := fake.New(t, fake.Options{Now: clk.Now})
+	d := zoho.New()
+	d.SetClock(clk.Now)
+	want := s.Connection()
+
+	a, err := d.Authorize(bg(t), s.Connection(), sdk.Grant{})
+	if err != nil || a.AccountID != want.AccountID || a.Secret["access_token"] != want.Secret["access_token"] || a.Config["org_domain"] == "" {
+		t.Fatalf("form tokens = account %q config %v, %v", a.AccountID, a.Config, err)
+	}
+	if !a.ExpiresAt.IsZero() || s.TokensIssued() != 0 {
+		t.Errorf("a working access token was refreshed (expiry %v, %d tokens issued)", a.ExpiresAt, s.TokensIssued())
+	}
+
+	onlyRefresh := s.Connection()
+	delete(onlyRefresh.Secret, "access_token")
+	a, err = d.Authorize(bg(t), onlyRefresh, sdk.Grant{})
+	if err != nil || a.Secret["access_token"] == "" || a.Secret["refresh_token"] != want.Secret["refresh_token"] || !a.ExpiresAt.Equal(clk.Now().Add(time.Hour)) {
+		t.Fatalf("refresh token only = keys %v expiry %v, %v", keys(a.Secret), a.ExpiresAt, err)
+	}
+
+	_, err = d.Authorize(bg(t), s.BadConnection(), sdk.Grant{})
+	wantCode(t, err, sdk.CodeAuth, "")
 }
 
 // TestAuthorizeBadTokenResponses: a token response missing fields, or
