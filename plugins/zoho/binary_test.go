@@ -54,6 +54,9 @@ func TestBinary(t *testing.T) {
 		if err != nil || authURL != "https://accounts.zoho.eu/oauth/v2/auth" {
 			t.Errorf("authorize URL for the EU = %q, %v", authURL, err)
 		}
+		if d.Auth.AuthorizeParams["access_type"] != "offline" {
+			t.Errorf("authorize params %v lack access_type=offline (no refresh token without it)", d.Auth.AuthorizeParams)
+		}
 		notes, _ := d.Object("Notes")
 		if notes.Canonical != sdk.ObjectConversation || notes.Supports(sdk.VerbSearchRecords) {
 			t.Errorf("Notes = %+v", notes)
