@@ -25,6 +25,9 @@
 // the real API accepts, so a driver that drifts from the real API fails its
 // tests.
 //
-// Server implements drivertest.Provider (and Authorizing, TokenIssuing and
-// WebhookSending): Inject makes the next requests fail the way Zoho fails.
+// Server implements drivertest.Provider, Authorizing and WebhookSending:
+// Inject makes the next requests fail the way Zoho fails. It does not
+// implement TokenIssuing: the Zoho driver obtains no tokens inside its
+// verbs (they come from Authorize and the host's Refresh); TokensIssued
+// still counts them.
 package fake

@@ -342,4 +342,8 @@ func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, o *org)) htt
 	}
 }
 
-var _ drivertest.Provider = (*Server)(nil)
+var (
+	_ drivertest.Provider       = (*Server)(nil)
+	_ drivertest.Authorizing    = (*Server)(nil)
+	_ drivertest.WebhookSending = (*Server)(nil)
+)

@@ -294,8 +294,8 @@ func (s *Server) Records(orgName, module string) []map[string]any {
 	return out
 }
 
-// Seed stores a record straight into the org of conn's account (bypassing
-// the API's checks) and returns its id.
+// Seed stores a record straight into org (OrgA or OrgB), bypassing the
+// API's checks (a phone in any spelling, say), and returns its id.
 func (s *Server) Seed(orgName, module string, fields map[string]any) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
