@@ -2,12 +2,14 @@ package zoho_test
 
 import (
 	"fmt"
+	"maps"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"crmhost.dev/plugins/zoho/fake"
 	"crmhost.dev/plugins/zoho/zoho"
+	"crmhost.dev/sdk"
 	"crmhost.dev/sdk/drivertest"
 )
 
@@ -20,13 +22,36 @@ func tickingClock() func() time.Time {
 	return func() time.Time { return base.Add(time.Duration(n.Add(1)) * time.Second) }
 }
 
+// watchingFake is the fake whose deliveries go out on channels the driver
+// opened, as in production: Zoho echoes the token the driver registered,
+// so before the first delivery to an org the driver opens its channel
+// (TestConnection with a webhook_url).
+type watchingFake struct{ *fake.Server }
+
+func (w watchingFake) Webhook(t *testing.T, conn sdk.Connection, externalID string, now time.Time) sdk.WebhookRequest {
+	t.Helper()
+	org := fake.OrgA
+	if conn.AccountID == w.OtherConnection().AccountID {
+		org = fake.OrgB
+	}
+	if len(w.Channels(org)) == 0 {
+		c := conn
+		c.Config = maps.Clone(conn.Config)
+		c.Config["webhook_url"] = "https://crmhost.example/webhooks/zoho"
+		if r, err := zoho.New().TestConnection(bg(t), c); err != nil || !r.OK || r.Reason != "" {
+			t.Fatalf("opening %s's notification channel: %+v, %v", org, r, err)
+		}
+	}
+	return w.Server.Webhook(t, conn, externalID, now)
+}
+
 // TestConformance runs the sdk's conformance kit through a real plugin
 // connection against the fake Zoho, with pages of 2 and a page-number
 // reach of 4 records so that page and page_token paging both happen.
 func TestConformance(t *testing.T) {
 	drivertest.Run(t, zoho.New(), drivertest.Options{
 		NewProvider: func(t *testing.T) drivertest.Provider {
-			return fake.New(t, fake.Options{PageSize: 2, PageCap: 4, Now: tickingClock()})
+			return watchingFake{fake.New(t, fake.Options{PageSize: 2, PageCap: 4, Now: tickingClock()})}
 		},
 		Object: "Contacts",
 		NewFields: func(n int) map[string]any {
