@@ -147,12 +147,13 @@ func moduleNamed(name string) (module, bool) {
 }
 
 // moduleOf returns the module the driver knows as name: a standard one, or
-// a tenant's custom module (no defaults; its fields come from the call).
+// a tenant's custom module (no default mapping; reads ask for its Name,
+// which every custom module has, and the fields the call names).
 func moduleOf(name string) module {
 	if m, ok := moduleNamed(name); ok {
 		return m
 	}
-	return module{name: name}
+	return module{name: name, extra: []string{"Name", "Created_Time"}}
 }
 
 // maxReadFields is Zoho's limit on the fields a list call names.

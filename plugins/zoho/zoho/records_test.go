@@ -231,4 +231,12 @@ func TestObjects(t *testing.T) {
 	}
 	_, err = d.DescribeObject(bg(t), s.Connection(), "Nope")
 	wantCode(t, err, sdk.CodeInvalid, "object")
+
+	// A custom module's records come with their Name and the fields the
+	// read mapping asks for.
+	s.Seed(fake.OrgA, "Vehicles", map[string]any{"Name": "Model T", "VIN": "15021"})
+	r, err := d.ListRecent(bg(t), s.Connection(), sdk.ListQuery{Object: "Vehicles", Limit: 10, Fields: []string{"VIN"}})
+	if err != nil || len(r.Records) != 1 || r.Records[0].Fields["Name"] != "Model T" || r.Records[0].Fields["VIN"] != "15021" {
+		t.Fatalf("custom module list = %+v, %v", r, err)
+	}
 }
