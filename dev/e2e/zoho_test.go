@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	zoho "crmhost.dev/plugins/zoho/fake"
 	"crmhost.dev/host"
+	zoho "crmhost.dev/plugins/zoho/fake"
 	"crmhost.dev/sdk"
 )
 
