@@ -26,7 +26,7 @@ import (
 	"google.golang.org/grpc"
 )
 
-// binaryName is what `make plugins` calls the HubSpot driver.
+// binaryName is what `make plugins` calls the Zoho driver.
 const binaryName = "crm-driver-zoho"
 
 // pluginBin is the driver binary under test and pluginSum its SHA-256,
