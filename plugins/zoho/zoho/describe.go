@@ -260,6 +260,10 @@ func (d *Driver) Describe(context.Context) (sdk.Description, error) {
 			// by count per window, so concurrency is approximated as calls
 			// per second, at the smallest edition's figures.
 			{Name: "concurrency", Limit: 5, WindowMS: 1000},
+			// Zoho's sub-concurrency limit (10 in every edition) counts the
+			// heavy calls among them: searches and sorted record lists.
+			{Name: "sub_concurrency", Limit: 10, WindowMS: 1000,
+				Verbs: []string{sdk.VerbLookupCustomer, sdk.VerbSearchRecords, sdk.VerbListRecent}},
 			{Name: "daily_credits", Limit: 5000, WindowMS: 24 * 60 * 60 * 1000},
 		},
 	}, nil
