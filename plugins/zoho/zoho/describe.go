@@ -253,19 +253,20 @@ func (d *Driver) Describe(context.Context) (sdk.Description, error) {
 		Objects: objs,
 		Webhook: sdk.Webhook{Scheme: "zoho-watch", Events: []string{"Leads.all", "Contacts.all", "Deals.all"}},
 		RateLimits: []sdk.RateLimit{
-			// Zoho limits concurrent calls per org (Free 5 … Ultimate 25;
-			// 10 for heavy calls such as search) and counts API credits
-			// per org per rolling 24 hours (5,000 on the Free edition,
-			// more on paid editions and per user license). The host paces
-			// by count per window, so concurrency is approximated as calls
-			// per second, at the smallest edition's figures.
-			{Name: "concurrency", Limit: 5, WindowMS: 1000},
+			// Zoho limits concurrent calls per org (Free 5, Standard 10 …
+			// Ultimate 25). The host paces by count per window, so
+			// concurrency is approximated as calls per second, at the
+			// smallest paid edition's figure.
+			{Name: "concurrency", Limit: 10, WindowMS: 1000},
 			// Zoho's sub-concurrency limit (10 in every edition) counts the
 			// heavy calls among them: searches and sorted record lists.
 			{Name: "sub_concurrency", Limit: 10, WindowMS: 1000,
 				Verbs: []string{sdk.VerbLookupCustomer, sdk.VerbSearchRecords, sdk.VerbListRecent}},
-			{Name: "daily_credits", Limit: 5000, WindowMS: 24 * 60 * 60 * 1000},
+			// Zoho's API credits per rolling 24 hours depend on the edition
+			// and the number of user licenses; a fixed figure here would
+			// throttle larger orgs, so credits are left to Zoho's own 429.
 		},
+
 	}, nil
 }
 
