@@ -266,7 +266,6 @@ func (d *Driver) Describe(context.Context) (sdk.Description, error) {
 			// and the number of user licenses; a fixed figure here would
 			// throttle larger orgs, so credits are left to Zoho's own 429.
 		},
-
 	}, nil
 }
 
