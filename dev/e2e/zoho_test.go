@@ -8,21 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"crmhost.dev/dev"
 	"crmhost.dev/host"
 	zoho "crmhost.dev/plugins/zoho/fake"
 	"crmhost.dev/sdk"
 )
 
-// TestZohoOAuthConnect drives Zoho's authorization-code flow over HTTP end
-// to end against the Zoho fake's accounts server: the authorize URL comes
-// from the driver's template over the connection's accounts server (with
-// access_type=offline), the consent page redirects to the host's callback,
-// the real driver exchanges the code (Zoho's token errors come with HTTP
-// 200), the tokens land sealed with the api_domain, the org is recorded
-// and the connection active; the agent's lookups work and an expired
-// token is refreshed once. A data centre that does not exist is refused at
-// the callback with a page naming the known ones, and nothing is stored.
-func TestZohoOAuthConnect(t *testing.T) {
+// zohoHarness is a harness with the Zoho driver registered, its fake
+// running and the fake's app credentials stored for the driver.
+func zohoHarness(t *testing.T) (*harness, *zoho.Server) {
+	t.Helper()
 	h := newHarness(t, harnessOptions{})
 	zf := zoho.New(t, zoho.Options{})
 	sum, err := sdk.FileSHA256(zohoBinary)
@@ -34,6 +29,20 @@ func TestZohoOAuthConnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	decode[map[string]any](t, h.op(t, http.MethodPut, "/drivers/zoho/app-credentials", map[string]any{"values": zf.AppCredentials()}), http.StatusOK)
+	return h, zf
+}
+
+// TestZohoOAuthConnect drives Zoho's authorization-code flow over HTTP end
+// to end against the Zoho fake's accounts server: the authorize URL comes
+// from the driver's template over the connection's accounts server (with
+// access_type=offline), the consent page redirects to the host's callback,
+// the real driver exchanges the code (Zoho's token errors come with HTTP
+// 200), the tokens land sealed with the api_domain, the org is recorded
+// and the connection active; the agent's lookups work and an expired
+// token is refreshed once. A data centre that does not exist is refused at
+// the callback with a page naming the known ones, and nothing is stored.
+func TestZohoOAuthConnect(t *testing.T) {
+	h, zf := zohoHarness(t)
 	tenant := h.createTenant(t, "Zoho OAuth")
 	start := func(t *testing.T, creds map[string]string) *url.URL {
 		t.Helper()
@@ -106,4 +115,65 @@ func TestZohoOAuthConnect(t *testing.T) {
 			t.Errorf("%d tokens issued for one expired token, want 1 refresh", n)
 		}
 	})
+}
+
+// TestZohoWebhookRouting: two tenants connected to two Zoho orgs with the
+// host's notification URL; connecting opens each org's channel (the
+// driver's credential update, stored by the host). A delivery to the one
+// URL (/webhooks/zoho) is routed by its channel token to the tenant of its
+// org alone; a token whose MAC was altered is refused.
+func TestZohoWebhookRouting(t *testing.T) {
+	h, zf := zohoHarness(t)
+	notify := h.URL + "/webhooks/zoho"
+	tenants := map[string]string{}
+	for name, conn := range map[string]sdk.Connection{zoho.OrgA: zf.Connection(), zoho.OrgB: zf.OtherConnection()} {
+		creds := dev.Credentials(conn)
+		creds["webhook_url"] = notify
+		id := h.createTenant(t, "Zoho webhook "+name)
+		res := decode[connectResult](t, h.op(t, http.MethodPut, "/tenants/"+id+"/connection", map[string]any{"provider": "zoho", "credentials": creds}), http.StatusOK)
+		if !res.Test.OK || res.Test.Reason != "" || res.Connection.AccountID != conn.AccountID {
+			t.Fatalf("org %s: connect = %+v, want active with org %s and the channel open", name, res, conn.AccountID)
+		}
+		st := decode[connection](t, h.op(t, http.MethodGet, "/tenants/"+id+"/connection", nil), http.StatusOK)
+		if st.Config["watch_channel_id"] == "" {
+			t.Fatalf("org %s: the channel the driver opened was not kept (config %v)", name, st.Config)
+		}
+		tenants[name] = id
+	}
+	received := func(tenant string) int {
+		page := decode[struct {
+			Entries []struct{ Action, Outcome string } `json:"entries"`
+		}](t, h.op(t, http.MethodGet, "/tenants/"+tenant+"/audit?action=webhook.receive", nil), http.StatusOK)
+		n := 0
+		for _, e := range page.Entries {
+			if e.Action == "webhook.receive" && e.Outcome == "ok" {
+				n++
+			}
+		}
+		return n
+	}
+	deliver := func(t *testing.T, body []byte) response {
+		t.Helper()
+		return h.send(t, request{method: http.MethodPost, path: "/webhooks/zoho", body: body, header: http.Header{"Content-Type": {"application/json"}}})
+	}
+	var chB zoho.Channel
+	for _, c := range zf.Channels(zoho.OrgB) {
+		chB = c
+	}
+	if chB.NotifyURL != notify {
+		t.Fatalf("org B's channel notifies %q, want %q", chB.NotifyURL, notify)
+	}
+	r := decode[map[string]any](t, deliver(t, zf.Notification(chB, "Contacts", "update", []string{"5725767000000400001", "5725767000000400002"}, time.Now())), http.StatusOK)
+	if r["received"] != 2.0 || r["tenants"] != 1.0 {
+		t.Errorf("delivery for org B = %v, want 2 events for 1 tenant", r)
+	}
+	if a, b := received(tenants[zoho.OrgA]), received(tenants[zoho.OrgB]); a != 0 || b != 1 {
+		t.Errorf("deliveries received: org A's tenant %d, org B's %d; want only B's", a, b)
+	}
+	forged := chB
+	forged.Token = forged.Token[:len(forged.Token)-1] + map[bool]string{true: "B", false: "A"}[strings.HasSuffix(forged.Token, "A")]
+	wantProblem(t, deliver(t, zf.Notification(forged, "Contacts", "update", []string{"1"}, time.Now())), http.StatusUnauthorized, "unauthenticated")
+	if b := received(tenants[zoho.OrgB]); b != 1 {
+		t.Errorf("a forged delivery reached org B's tenant (%d receipts)", b)
+	}
 }

@@ -37,8 +37,8 @@ type deletion struct {
 	rec       *record
 }
 
-// watch is one notification channel.
-type watch struct {
+// Channel is one open notification channel.
+type Channel struct {
 	ChannelID string
 	Events    []string
 	Expiry    time.Time
@@ -51,12 +51,12 @@ type org struct {
 	zgid, domain, company string
 	records               map[string]map[string]*record // module -> id -> record
 	deleted               []*deletion
-	watches               map[string]*watch
+	watches               map[string]*Channel
 	lastStamp             time.Time
 }
 
 func newOrg(zgid, domain, company string) *org {
-	return &org{zgid: zgid, domain: domain, company: company, records: map[string]map[string]*record{}, watches: map[string]*watch{}}
+	return &org{zgid: zgid, domain: domain, company: company, records: map[string]map[string]*record{}, watches: map[string]*Channel{}}
 }
 
 // sorted returns a module's records ordered by id. Callers hold s.mu.

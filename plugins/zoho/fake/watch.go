@@ -61,7 +61,7 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, o *org) {
 			results, failed = append(results, e), failed+1
 			continue
 		}
-		o.watches[id] = &watch{ChannelID: id, Events: in.Events, Expiry: exp, Token: in.Token, NotifyURL: in.NotifyURL}
+		o.watches[id] = &Channel{ChannelID: id, Events: in.Events, Expiry: exp, Token: in.Token, NotifyURL: in.NotifyURL}
 		var evs []map[string]any
 		for _, ev := range in.Events {
 			mod, _, _ := strings.Cut(ev, ".")
@@ -104,10 +104,10 @@ func (s *Server) handleWatchList(w http.ResponseWriter, _ *http.Request, o *org)
 
 // Channels returns org's open channels (channel id -> token, expiry and
 // notify URL).
-func (s *Server) Channels(orgName string) map[string]watch {
+func (s *Server) Channels(orgName string) map[string]Channel {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := map[string]watch{}
+	out := map[string]Channel{}
 	for id, c := range s.orgs[orgName].watches {
 		out[id] = *c
 	}
@@ -117,7 +117,7 @@ func (s *Server) Channels(orgName string) map[string]watch {
 // Notification is the delivery Zoho would POST to a channel's notify_url
 // when records of module changed: {server_time, module, resource_uri,
 // ids, affected_fields, operation, channel_id, token}.
-func (s *Server) Notification(ch watch, module, operation string, ids []string, at time.Time) []byte {
+func (s *Server) Notification(ch Channel, module, operation string, ids []string, at time.Time) []byte {
 	affected := make([]map[string]any, 0, len(ids))
 	for _, id := range ids {
 		affected = append(affected, map[string]any{id: []string{"Phone", "Modified_Time"}})
