@@ -6,6 +6,8 @@ import "time"
 var (
 	Classify     = classify
 	ChannelToken = channelToken
+	APIBase      = apiBase
+	RecordURL    = recordURL
 )
 
 // SetClock replaces the driver's clock (token expiries, channel renewals).
