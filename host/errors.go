@@ -65,6 +65,11 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict is returned by stores when a unique constraint is violated.
 var ErrConflict = errors.New("conflict")
 
+// ErrSchemaOutdated is wrapped by stores and the job queue opened without
+// applying migrations, when the database lacks some this binary needs
+// (`crmhost migrate` applies them).
+var ErrSchemaOutdated = errors.New("the database schema is behind this crmhost")
+
 // NotFound returns a CodeNotFound error wrapping ErrNotFound.
 func NotFound(format string, args ...any) *Error {
 	return &Error{Code: CodeNotFound, Message: fmt.Sprintf(format, args...), Cause: ErrNotFound}

@@ -51,7 +51,7 @@ func jobsFixture(t *testing.T) *fixture {
 	t.Helper()
 	q := &queueFunc{}
 	f := newFixture(t, broker.Options{Leads: q})
-	r, err := jobs.New(ctx(t), jobs.Options{Store: f.store, Writer: f.b, PollInterval: 20 * time.Millisecond,
+	r, err := jobs.New(ctx(t), jobs.Options{Store: f.store, Writer: f.b, PollInterval: 20 * time.Millisecond, Migrate: true,
 		Backoff: func(int) time.Duration { return 10 * time.Millisecond }, Logger: hclog.NewNullLogger()})
 	if err != nil {
 		t.Fatal(err)

@@ -257,10 +257,12 @@ func TestTwoHostsShareRateLimits(t *testing.T) {
 		// would decide in-process instead.
 		"CRMHOST_REDIS_TIMEOUT=1s")
 
-	reg := exec.Command(binary, "driver", "register", filepath.Base(memBin))
-	reg.Env = env
-	if out, err := reg.CombinedOutput(); err != nil {
-		t.Fatalf("crmhost driver register: %v\n%s", err, out)
+	for _, args := range [][]string{{"migrate"}, {"driver", "register", filepath.Base(memBin)}} {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("crmhost %v: %v\n%s", args, err, out)
+		}
 	}
 	operatorToken := newOperator(t, env, "ops")
 	hosts := []*hostProcess{startHost(t, "host-1", env), startHost(t, "host-2", env)}
