@@ -267,7 +267,7 @@ func TestRateLimitRedisDies(t *testing.T) {
 	if got := failures(); got != 0 {
 		t.Fatalf("%s = %v with Redis up, want 0", ratelimit.FailuresMetric, got)
 	}
-	if keys := redistest.Keys(t, srv.URL(), "rate:"+prefix+"*"); len(keys) == 0 {
+	if keys := redistest.Keys(t, srv.URL(), prefix+"*"); len(keys) == 0 {
 		t.Fatal("no rate-limit keys in Redis while it was up")
 	}
 
@@ -314,7 +314,7 @@ func TestRateLimitRedisDies(t *testing.T) {
 	if got := failures(); got != settled {
 		t.Errorf("%s went from %v to %v with Redis back", ratelimit.FailuresMetric, settled, got)
 	}
-	if keys := redistest.Keys(t, srv.URL(), "rate:"+prefix+"*"); len(keys) == 0 {
+	if keys := redistest.Keys(t, srv.URL(), prefix+"*"); len(keys) == 0 {
 		t.Error("no rate-limit keys in Redis after it came back")
 	}
 }

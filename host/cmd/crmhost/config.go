@@ -58,7 +58,7 @@ import (
 //	CRMHOST_CONFIG_CACHE_TTL           how long a tenant's connection and mappings are cached, 0..1m (1s); other replicas' changes apply within it
 //	CRMHOST_IDEMPOTENCY_TTL            how long an Idempotency-Key is remembered, a Go duration 1m..720h (24h)
 //	REDIS_URL                          redis:// or rediss:// URL: share rate limits between replicas (unset: in-process)
-//	CRMHOST_REDIS_PREFIX               prefix of the host's Redis keys (crmhost:)
+//	CRMHOST_REDIS_PREFIX               start of every Redis key the host writes (crmhost:), so an ACL such as ~crmhost:* confines it
 //	CRMHOST_REDIS_TIMEOUT              bound on each rate-limit call to Redis, above 0 and at most 1s (5ms); past it, fail open
 //	CRMHOST_RATE_LIMIT_API_KEY         requests per API key, N/s, N/min or N/h (200/min)
 //	CRMHOST_RATE_LIMIT_TOOL            calls per (tenant, tool), agent and public routes together (50/min)
