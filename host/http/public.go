@@ -11,14 +11,8 @@ import (
 )
 
 // The public API (/v1): a tenant's own systems, authenticated by API key
-// (see apiKey), with the agent's create path and lead intake.
-
-// publicCreateRecord is POST /v1/crm/create-record (crm:write): the
-// agent's crm_create_record for an API key, idempotency included.
-func (s *Server) publicCreateRecord(c *gin.Context) {
-	a, tenant := apiActor(c)
-	s.createRecordAs(c, a, tenant)
-}
+// (see apiKey): the agent's CRM verbs under /v1/crm (see tools.go) and
+// lead intake.
 
 // leadInput is POST /v1/leads' body.
 type leadInput struct {

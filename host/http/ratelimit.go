@@ -53,7 +53,7 @@ func (r RateLimits) withNames() RateLimits {
 // authentication and before its handler, so that a refused request never
 // has its body read, a secret decrypted or a driver called:
 //
-//	tools.POST("/crm_create_record", s.agent(ScopeWrite), s.rateLimit, s.createRecord)
+//	tools.POST("/crm_create_record", s.agent(ScopeWrite), s.rateLimit, s.createRecord(toolActor))
 //
 // It applies the per-API-key limit when authentication set ctxAPIKey (the
 // key's id is the limiter key), and the per-(tenant, tool) limit when it
