@@ -26,6 +26,9 @@ const (
 	// CodeTimeout: the request's deadline (the host's, or a shorter one the
 	// caller asked for) passed before the work finished.
 	CodeTimeout ErrorCode = "timeout"
+	// CodeUnsupportedMediaType: a request body that is not declared as
+	// JSON (Content-Type application/json or application/*+json).
+	CodeUnsupportedMediaType ErrorCode = "unsupported_media_type"
 	// CodeIdempotencyReused: the idempotency key was used with a different
 	// request body.
 	CodeIdempotencyReused ErrorCode = "idempotency_key_reused"

@@ -534,6 +534,7 @@ func TestOpenAPILiveResponses(t *testing.T) {
 	wantStatus(t, e.tool("crm_lookup_customer", token, map[string]string{"email": "ada@example.com"}), 200)
 	wantStatus(t, e.tool("crm_lookup_customer", token, map[string]string{"email": "nobody@example.com"}), 200)
 	wantProblem(t, e.tool("crm_lookup_customer", token, map[string]string{}, bad...), 400, "invalid", "phone")
+	wantProblem(t, e.tool("crm_lookup_customer", token, `{"email": "ada@example.com"}`, append([]string{"Content-Type", "text/plain"}, bad...)...), 415, "unsupported_media_type", "Content-Type")
 	r = e.tool("crm_lookup_customer", token, map[string]string{"email": memdriver.RateLimitEmail})
 	if p := wantProblem(t, r, 429, "rate_limited", ""); p.RetryAfter != int(memdriver.RateLimitRetryAfter/time.Second) || r.header.Get("Retry-After") != strconv.Itoa(p.RetryAfter) {
 		t.Errorf("provider 429: retry_after %d, Retry-After %q", p.RetryAfter, r.header.Get("Retry-After"))

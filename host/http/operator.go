@@ -168,10 +168,8 @@ func (s *Server) createTenant(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if in.Name == "" || len(in.Name) > 200 {
-		fail(c, invalid("name", "is required, at most 200 characters"))
-		return
-	}
+	// host.Tenant.Validate refuses a blank, long or unprintable name
+	// (CodeInvalid naming name), here and in `crmhost tenant create`.
 	t, err := s.cfg.Store.CreateTenant(reqCtx(c), host.Tenant{Name: in.Name})
 	if err != nil {
 		fail(c, err)
