@@ -148,7 +148,8 @@ func TestLeads(t *testing.T) {
 // nothing and frees the key.
 func TestLeadsRefused(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	// The default body limit (1 MiB), so a 300 KB value reaches the check.
+	e := newEnv(t, func(o *envOptions) { o.maxBody = 1 << 20 })
 	tenant, _ := e.connected("Acme", "acme")
 	key, _ := e.apiKey(tenant, "leads:write")
 	// No lead object at this CRM yet.
@@ -160,10 +161,13 @@ func TestLeadsRefused(t *testing.T) {
 	wantProblem(t, e.do(nethttp.MethodPost, "/v1/leads", key, map[string]any{"fields": map[string]any{"shoe_size": 44}, "idempotency_key": "l-2"}), nethttp.StatusBadRequest, "invalid", "fields.shoe_size")
 	wantProblem(t, e.do(nethttp.MethodPost, "/v1/leads", key, map[string]any{"fields": map[string]any{}, "idempotency_key": "l-3"}), nethttp.StatusBadRequest, "invalid", "fields")
 	wantProblem(t, e.do(nethttp.MethodPost, "/v1/leads", key, map[string]any{"fields": map[string]any{"first_name": "Ada"}, "idempotency_key": strings.Repeat("k", 256)}), nethttp.StatusBadRequest, "invalid", "idempotency_key")
+	// Values certain to fail the write later are refused now.
+	wantProblem(t, e.do(nethttp.MethodPost, "/v1/leads", key, map[string]any{"fields": map[string]any{"first_name": "Ada", "phone": "+1 555"}, "idempotency_key": "l-4"}), nethttp.StatusBadRequest, "invalid", "fields.phone")
+	wantProblem(t, e.do(nethttp.MethodPost, "/v1/leads", key, map[string]any{"fields": map[string]any{"first_name": strings.Repeat("x", 300<<10)}, "idempotency_key": "l-5"}), nethttp.StatusBadRequest, "invalid", "fields.first_name")
 	if ls, err := e.store.ListLeads(context.Background(), tenant, host.LeadFilter{}); err != nil || len(ls) != 0 {
 		t.Errorf("refused leads were stored: %v, %v", ls, err)
 	}
-	for _, k := range []string{"l-1", "l-2", "l-3"} {
+	for _, k := range []string{"l-1", "l-2", "l-3", "l-4", "l-5"} {
 		if _, err := e.store.GetIdempotency(context.Background(), tenant, k); host.CodeOf(err) != host.CodeNotFound {
 			t.Errorf("idempotency key %s kept: %v", k, err)
 		}
