@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	nethttp "net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -81,6 +82,7 @@ func (s *Server) registerDriver(c *gin.Context) {
 		return
 	}
 	s.audit(c, "", "driver.register", fmt.Sprintf("%s %s file %s sha256 %s", e.Slug, e.Version, e.Command, e.SHA256))
+	c.Header("Location", "/api/operator/drivers/"+url.PathEscape(e.Slug))
 	c.JSON(nethttp.StatusCreated, toDriverJSON(e))
 }
 
@@ -176,6 +178,7 @@ func (s *Server) createTenant(c *gin.Context) {
 		return
 	}
 	s.audit(c, t.ID, "tenant.create", "name "+strconv.Quote(t.Name))
+	c.Header("Location", "/api/operator/tenants/"+url.PathEscape(t.ID))
 	c.JSON(nethttp.StatusCreated, tenantJSON{t.ID, t.Name, t.CreatedAt})
 }
 

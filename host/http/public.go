@@ -2,7 +2,9 @@ package http
 
 import (
 	"context"
+	"encoding/json"
 	nethttp "net/http"
+	"net/url"
 	"time"
 
 	"crmhost.dev/host"
@@ -38,7 +40,7 @@ func toLeadJSON(l host.Lead) leadJSON {
 }
 
 // submitLead is POST /v1/leads (leads:write): the lead is stored and
-// answered 202 at once; a background job writes it to the tenant's CRM,
+// answered 202 at once, with its GET /v1/leads/{id} as Location; a background job writes it to the tenant's CRM,
 // and GET /v1/leads/{id} shows how that went. Idempotent like
 // create-record: a repeat replays the first 202.
 func (s *Server) submitLead(c *gin.Context) {
@@ -65,7 +67,19 @@ func (s *Server) submitLead(c *gin.Context) {
 			return handled{}, err
 		}
 		return handled{nethttp.StatusAccepted, toLeadJSON(l)}, nil
-	})
+	}, leadLocation)
+}
+
+// leadLocation is where a submitted lead's progress is read: its
+// GET /v1/leads/{id}.
+func leadLocation(body []byte) string {
+	var l struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(body, &l) != nil || l.ID == "" {
+		return ""
+	}
+	return "/v1/leads/" + url.PathEscape(l.ID)
 }
 
 // getLead is GET /v1/leads/{id} (leads:write or crm:read). Another
