@@ -280,8 +280,10 @@ func TestRateLimitRedisDies(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		r := e.tool("crm_lookup_customer", token, body)
 		wantStatus(t, r, nethttp.StatusOK)
-		// The headers still advertise the shared policy.
-		wantRateLimitNear(t, r, hosthttp.PolicyTool, 10, 60, 4-i, 12*(i+1), 1)
+		// The headers still advertise the shared policy. (The window runs
+		// on the wall clock: a loaded machine takes seconds for these
+		// five calls.)
+		wantRateLimitNear(t, r, hosthttp.PolicyTool, 10, 60, 4-i, 12*(i+1), 3)
 	}
 	r := e.tool("crm_lookup_customer", token, body)
 	wantProblem(t, r, nethttp.StatusTooManyRequests, "rate_limited", "")
