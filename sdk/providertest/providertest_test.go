@@ -214,10 +214,14 @@ func TestMiddleware(t *testing.T) {
 	}
 }
 
-// tb records what Require does to a test.
+// tb records what Require and Need do to a test.
 type tb struct {
 	testing.TB
-	logs, fatals []string
+	logs, fatals, skips []string
+}
+
+func (r *tb) Skipf(format string, args ...any) {
+	r.skips = append(r.skips, fmt.Sprintf(format, args...))
 }
 
 func (r *tb) Helper()                         {}
@@ -298,6 +302,21 @@ func TestRequire(t *testing.T) {
 	}
 
 	t.Setenv("CI", "")
+	r = &tb{}
+	if v := missing.Need(r); v != nil || len(r.skips) != 1 || len(r.fatals) != 0 || !strings.Contains(r.skips[0], "make specs") {
+		t.Errorf("Need outside CI without specs: validator %v, skips %q, fatals %q; want a skip naming make specs", v, r.skips, r.fatals)
+	}
+	t.Setenv("CI", "true")
+	r = &tb{}
+	if missing.Need(r); len(r.fatals) != 1 || len(r.skips) != 0 {
+		t.Errorf("Need in CI without specs: skips %q, fatals %q; want a failure", r.skips, r.fatals)
+	}
+
+	t.Setenv("CI", "")
+	r = &tb{}
+	if v := present.Need(r); v == nil || len(r.skips)+len(r.fatals) != 0 {
+		t.Errorf("Need with specs: validator %v, skips %q, fatals %q", v, r.skips, r.fatals)
+	}
 	r = &tb{}
 	if v := present.Require(r); v == nil || len(r.fatals)+len(r.logs) != 0 {
 		t.Errorf("present specs: validator %v, fatals %q, logs %q", v, r.fatals, r.logs)

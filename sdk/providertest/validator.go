@@ -138,6 +138,23 @@ func (s Spec) Require(t testing.TB) *Validator {
 	return nil
 }
 
+// Need is Require for a test of the spec validation itself, which means
+// nothing without the specs: when they are not found it skips t outside
+// CI, saying how to get them, and fails it in CI.
+func (s Spec) Need(t testing.TB) *Validator {
+	t.Helper()
+	v, err := s.Load()
+	switch {
+	case err == nil:
+		return v
+	case errors.Is(err, ErrNoSpecs) && !InCI():
+		t.Skipf("%s specs not found, and this test checks the validation against them: %v", s.Provider, err)
+		return nil
+	}
+	t.Fatalf("%v", err)
+	return nil
+}
+
 // Dir is the folder the documents were loaded from ("" for nil).
 func (v *Validator) Dir() string {
 	if v == nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"testing"
 
 	"crmhost.dev/sdk/providertest"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -114,6 +115,14 @@ func loadSpecs() (*specSet, error) {
 		return nil, err
 	}
 	return &specSet{v: v}, nil
+}
+
+// RequireSpecs is for tests of the spec validation itself: without
+// HubSpot's specs it skips the test outside CI (saying how to get them)
+// and fails it in CI.
+func RequireSpecs(t testing.TB) {
+	t.Helper()
+	hubspotSpec.Need(t)
 }
 
 // unknownOperation is a request for an operation no spec describes: it
