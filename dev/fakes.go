@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,6 +29,15 @@ type Provider interface {
 	Connection() sdk.Connection
 	// Close stops the fake.
 	Close()
+}
+
+// WriteFilter may be implemented by a Provider whose protocol does not
+// tell writes by HTTP method (JSON-RPC posts every call, reads included):
+// of the requests it answered 2xx, it says which changed its state, and
+// only those are journaled for the next start. Without it, every
+// request other than GET, HEAD and OPTIONS answered 2xx is.
+type WriteFilter interface {
+	IsWrite(r *http.Request, body []byte) bool
 }
 
 // StartFunc starts a provider's fake on 127.0.0.1. It reports a degraded
@@ -255,7 +265,11 @@ func (r *Running) start(slug, previousURL, stateDir string, logf func(string, ..
 	if u, err := url.Parse(previousURL); err == nil && u.Host != "" {
 		addr = u.Host
 	}
-	px, err := startProxy(addr, target, j)
+	isWrite := func(r *http.Request, _ []byte) bool { return isWriteMethod(r.Method) }
+	if wf, ok := p.(WriteFilter); ok {
+		isWrite = wf.IsWrite
+	}
+	px, err := startProxy(addr, target, j, isWrite)
 	if err != nil {
 		return FakeProvider{}, err
 	}

@@ -6,14 +6,17 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"crmhost.dev/dev"
+	"crmhost.dev/sdk"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -399,5 +402,71 @@ func TestStartOrder(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"hubspot", "athena", "odoo"}, got); diff != "" {
 		t.Errorf("start order (-want +got):\n%s", diff)
+	}
+}
+
+// rpcFake is a fake whose every call is a POST, reads included; it tells
+// its writes to the journal (dev.WriteFilter).
+type rpcFake struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	seen []string // request bodies, in order
+}
+
+func startRPCFake(func(string, ...any)) (dev.Provider, error) {
+	f := &rpcFake{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		f.seen = append(f.seen, string(b))
+		f.mu.Unlock()
+		w.Write([]byte(`{"result":true}`))
+	}))
+	rpcFakes = append(rpcFakes, f)
+	return f, nil
+}
+
+var rpcFakes []*rpcFake
+
+func (f *rpcFake) Connection() sdk.Connection {
+	return sdk.Connection{Config: map[string]string{sdk.ConfigBaseURL: f.srv.URL}}
+}
+func (f *rpcFake) Close() { f.srv.Close() }
+func (f *rpcFake) IsWrite(_ *http.Request, b []byte) bool {
+	return strings.Contains(string(b), `"write"`)
+}
+
+// TestWriteFilter: a fake that says which of its calls are writes has only
+// those journaled and replayed.
+func TestWriteFilter(t *testing.T) {
+	dev.Fakes["rpc-test"] = startRPCFake
+	t.Cleanup(func() { delete(dev.Fakes, "rpc-test") })
+	plugins, state := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(dev.DriverBinary(plugins, "rpc-test"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, err := dev.StartFakes(plugins, state, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := r.File.Providers[0].Credentials["base_url"]
+	for _, body := range []string{`{"call":"read"}`, `{"call":"write","n":1}`, `{"call":"read"}`, `{"call":"write","n":2}`} {
+		resp, err := http.Post(base+"/jsonrpc", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	r.Close()
+	r, err = dev.StartFakes(plugins, state, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	replayed := rpcFakes[len(rpcFakes)-1]
+	replayed.mu.Lock()
+	defer replayed.mu.Unlock()
+	if diff := cmp.Diff([]string{`{"call":"write","n":1}`, `{"call":"write","n":2}`}, replayed.seen); diff != "" {
+		t.Errorf("replayed into the fresh fake (-want +got):\n%s", diff)
 	}
 }

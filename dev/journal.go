@@ -83,8 +83,9 @@ func (j *journal) append(e entry) {
 
 func (j *journal) close() error { return j.f.Close() }
 
-// isWrite reports whether a request may change the fake's state.
-func isWrite(method string) bool {
+// isWriteMethod reports whether a request's method may change a fake's
+// state.
+func isWriteMethod(method string) bool {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return false
@@ -146,8 +147,9 @@ type proxy struct {
 }
 
 // startProxy listens on addr (host:port; a port of 0, or one that is
-// taken, gets a free port) and forwards every request to target.
-func startProxy(addr string, target *url.URL, j *journal) (*proxy, error) {
+// taken, gets a free port) and forwards every request to target,
+// journaling those answered 2xx that isWrite says changed the fake.
+func startProxy(addr string, target *url.URL, j *journal, isWrite func(r *http.Request, body []byte) bool) (*proxy, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
@@ -161,7 +163,7 @@ func startProxy(addr string, target *url.URL, j *journal) (*proxy, error) {
 		},
 		ModifyResponse: func(resp *http.Response) error {
 			req := resp.Request
-			if body, ok := req.Context().Value(bodyKey{}).([]byte); ok && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+			if body, ok := req.Context().Value(bodyKey{}).([]byte); ok && resp.StatusCode >= 200 && resp.StatusCode <= 299 && isWrite(req, body) {
 				j.append(entry{Method: req.Method, Path: req.URL.RequestURI(), ContentType: req.Header.Get("Content-Type"),
 					Authorization: req.Header.Get("Authorization"), Body: body})
 			}
@@ -169,7 +171,7 @@ func startProxy(addr string, target *url.URL, j *journal) (*proxy, error) {
 		},
 	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isWrite(r.Method) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJournalBody))
 			if err != nil {
 				http.Error(w, "crmhost-dev proxy: request body too large", http.StatusRequestEntityTooLarge)

@@ -104,6 +104,22 @@ func startDev(t *testing.T, dir string) *devRun {
 	return run
 }
 
+// hubspotToken is the agent token of the demo tenant on the HubSpot fake,
+// which must be connected.
+func (r *devRun) hubspotToken(t *testing.T) string {
+	t.Helper()
+	for _, tn := range r.dev.Tenants {
+		if tn.Provider == "hubspot" {
+			if tn.Status != "active" {
+				t.Fatalf("the HubSpot demo tenant is %s", tn.Status)
+			}
+			return tn.AgentToken
+		}
+	}
+	t.Fatalf("dev.json has no HubSpot demo tenant: %+v", r.dev.Tenants)
+	return ""
+}
+
 // stop ends the run as Ctrl-C would and checks it ended cleanly, without
 // an error logged.
 func (r *devRun) stop(t *testing.T) {
@@ -174,20 +190,24 @@ func TestDevModeRestart(t *testing.T) {
 	lookup := map[string]any{"phone": "(415) 555-0100"}
 
 	// The first run: the quickstart's calls, and a tenant of our own on
-	// the fake.
+	// the fake. (Other drivers built beside the HubSpot one get demo
+	// tenants of their own; this test uses HubSpot's.)
 	run := startDev(t, dir)
-	if len(run.dev.Tenants) != 1 || run.dev.Tenants[0].Provider != "hubspot" || run.dev.Tenants[0].Status != "active" {
-		t.Fatalf("dev.json tenants: %+v", run.dev.Tenants)
-	}
-	token := run.dev.Tenants[0].AgentToken
+	token := run.hubspotToken(t)
 	code, created := run.call(t, "POST", "/api/tools/crm_create_record", token, demo)
 	if code != 200 {
 		t.Fatalf("create: %d %v", code, created)
 	}
 	var fakes dev.FakesFile
 	raw, err := os.ReadFile(filepath.Join(dir, dev.FakesFileName))
-	if err != nil || json.Unmarshal(raw, &fakes) != nil || len(fakes.Providers) != 1 {
+	if err != nil || json.Unmarshal(raw, &fakes) != nil {
 		t.Fatalf("fakes.json: %s (%v)", raw, err)
+	}
+	var hubspotFake dev.FakeProvider
+	for _, p := range fakes.Providers {
+		if p.Slug == "hubspot" {
+			hubspotFake = p
+		}
 	}
 	code, mine := run.call(t, "POST", "/api/operator/tenants", run.dev.OperatorToken, map[string]string{"name": "Mine"})
 	if code != 201 {
@@ -195,7 +215,7 @@ func TestDevModeRestart(t *testing.T) {
 	}
 	mineID := mine["id"].(string)
 	if code, res := run.call(t, "PUT", "/api/operator/tenants/"+mineID+"/connection", run.dev.OperatorToken,
-		map[string]any{"provider": "hubspot", "credentials": fakes.Providers[0].Credentials}); code != 200 {
+		map[string]any{"provider": "hubspot", "credentials": hubspotFake.Credentials}); code != 200 {
 		t.Fatalf("connect Mine: %d %v", code, res)
 	}
 	mineToken := agentTokenFor(t, dir, mineID)
@@ -208,7 +228,7 @@ func TestDevModeRestart(t *testing.T) {
 
 	check := func(t *testing.T, run *devRun) {
 		t.Helper()
-		token := run.dev.Tenants[0].AgentToken
+		token := run.hubspotToken(t)
 		code, again := run.call(t, "POST", "/api/tools/crm_create_record", token, demo)
 		if code != 200 || again["external_id"] != created["external_id"] || again["record_url"] != created["record_url"] {
 			t.Errorf("the quickstart's create after a restart: %d %v, want the first answer %v", code, again, created)
@@ -245,7 +265,7 @@ func TestDevModeRestart(t *testing.T) {
 	run.stop(t)
 
 	// The third, with the fake's port taken by someone else.
-	u, _ := url.Parse(fakes.Providers[0].Credentials["base_url"])
+	u, _ := url.Parse(hubspotFake.Credentials["base_url"])
 	ln, err := net.Listen("tcp", u.Host)
 	if err != nil {
 		t.Fatalf("take %s: %v", u.Host, err)
