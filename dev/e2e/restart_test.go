@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -21,20 +20,18 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// devBinaries builds crmhost and crmhost-dev once for the tests that run
-// dev mode as `make run` does.
-var devBinaries = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "crmhost-e2e-dev")
-	if err != nil {
-		return "", err
-	}
+// devBinaries builds crmhost and crmhost-dev into a folder of t's, to
+// run dev mode as `make run` does.
+func devBinaries(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
 	for name, pkg := range map[string]string{"crmhost": "crmhost.dev/host/cmd/crmhost", "crmhost-dev": "crmhost.dev/dev/cmd/crmhost-dev"} {
 		if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg).CombinedOutput(); err != nil {
-			return "", fmt.Errorf("build %s: %v\n%s", pkg, err, out)
+			t.Fatalf("build %s: %v\n%s", pkg, err, out)
 		}
 	}
-	return dir, nil
-})
+	return dir
+}
 
 // syncBuffer collects a process's output.
 type syncBuffer struct {
@@ -72,14 +69,10 @@ type devJSON struct {
 	} `json:"tenants"`
 }
 
-// startDev runs crmhost-dev on dir and waits for dev.json to name the
-// address it serves.
-func startDev(t *testing.T, dir string) *devRun {
+// startDev runs crmhost-dev (built in bins) on dir and waits for dev.json
+// to name the address it serves.
+func startDev(t *testing.T, bins, dir string) *devRun {
 	t.Helper()
-	bins, err := devBinaries()
-	if err != nil {
-		t.Fatal(err)
-	}
 	devPath := filepath.Join(dir, "dev.json")
 	os.Remove(devPath)
 	run := &devRun{out: &syncBuffer{}}
@@ -184,7 +177,7 @@ func TestDevModeRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs dev mode three times")
 	}
-	dir := filepath.Join(t.TempDir(), ".crmhost")
+	bins, dir := devBinaries(t), filepath.Join(t.TempDir(), ".crmhost")
 	demo := map[string]any{"object": "customer", "fields": map[string]any{"first_name": "Ada", "last_name": "Lovelace",
 		"email": "ada@example.com", "phone": "+1 415 555 0100"}, "idempotency_key": "demo-1"}
 	lookup := map[string]any{"phone": "(415) 555-0100"}
@@ -192,7 +185,7 @@ func TestDevModeRestart(t *testing.T) {
 	// The first run: the quickstart's calls, and a tenant of our own on
 	// the fake. (Other drivers built beside the HubSpot one get demo
 	// tenants of their own; this test uses HubSpot's.)
-	run := startDev(t, dir)
+	run := startDev(t, bins, dir)
 	token := run.hubspotToken(t)
 	code, created := run.call(t, "POST", "/api/tools/crm_create_record", token, demo)
 	if code != 200 {
@@ -260,7 +253,7 @@ func TestDevModeRestart(t *testing.T) {
 	}
 
 	// The second run, on the same folder.
-	run = startDev(t, dir)
+	run = startDev(t, bins, dir)
 	check(t, run)
 	run.stop(t)
 
@@ -271,7 +264,7 @@ func TestDevModeRestart(t *testing.T) {
 		t.Fatalf("take %s: %v", u.Host, err)
 	}
 	defer ln.Close()
-	run = startDev(t, dir)
+	run = startDev(t, bins, dir)
 	check(t, run)
 	if !strings.Contains(run.out.String(), "re-pointed") {
 		t.Errorf("the host did not say it re-pointed the hand-connected tenant:\n%s", run.out)
