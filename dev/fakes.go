@@ -269,12 +269,18 @@ func (r *Running) start(slug, previousURL, stateDir string, logf func(string, ..
 	if wf, ok := p.(WriteFilter); ok {
 		isWrite = wf.IsWrite
 	}
-	px, err := startProxy(addr, target, j, isWrite)
+	px, err := startProxy(addr, target, j, isWrite, logf)
 	if err != nil {
 		return FakeProvider{}, err
 	}
 	r.proxies = append(r.proxies, px)
-	conn.Config[sdk.ConfigBaseURL] = px.url
+	// Every config value naming the fake (a login or instance URL beside
+	// base_url) names the proxy instead.
+	for k, v := range conn.Config {
+		if v == target.String() {
+			conn.Config[k] = px.url
+		}
+	}
 	fp := FakeProvider{Slug: slug, Credentials: Credentials(conn)}
 	if previousURL != "" && previousURL != px.url {
 		fp.MovedFrom = previousURL

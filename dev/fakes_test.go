@@ -470,3 +470,52 @@ func TestWriteFilter(t *testing.T) {
 		t.Errorf("replayed into the fresh fake (-want +got):\n%s", diff)
 	}
 }
+
+// selfFake names its own URL in its config and its answers, as a fake of
+// a provider with login and instance hosts does.
+type selfFake struct{ srv *httptest.Server }
+
+func (f *selfFake) Connection() sdk.Connection {
+	return sdk.Connection{Config: map[string]string{sdk.ConfigBaseURL: f.srv.URL, "login_url": f.srv.URL, "api_version": "60.0"}}
+}
+func (f *selfFake) Close() { f.srv.Close() }
+
+// TestProxyRewritesTheFakesURL: config values and answers that name the
+// fake name the proxy, so clients never bypass it (and never reach a port
+// that is gone after a restart).
+func TestProxyRewritesTheFakesURL(t *testing.T) {
+	dev.Fakes["self-test"] = func(func(string, ...any)) (dev.Provider, error) {
+		f := &selfFake{}
+		f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", f.srv.URL+"/records/1")
+			fmt.Fprintf(w, `{"instance_url":%q,"id":%q}`, f.srv.URL, f.srv.URL+"/id/1")
+		}))
+		return f, nil
+	}
+	t.Cleanup(func() { delete(dev.Fakes, "self-test") })
+	plugins := t.TempDir()
+	if err := os.WriteFile(dev.DriverBinary(plugins, "self-test"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, err := dev.StartFakes(plugins, t.TempDir(), t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	creds := r.File.Providers[0].Credentials
+	proxy := creds["base_url"]
+	if creds["login_url"] != proxy || creds["api_version"] != "60.0" {
+		t.Errorf("credentials %v: want login_url = base_url = the proxy, api_version kept", creds)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Post(proxy+"/oauth2/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=refresh_token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	want := fmt.Sprintf(`{"instance_url":%q,"id":%q}`, proxy, proxy+"/id/1")
+	if string(b) != want || resp.Header.Get("Location") != proxy+"/records/1" {
+		t.Errorf("answer %s (Location %q), want %s (Location %s/records/1)", b, resp.Header.Get("Location"), want, proxy)
+	}
+}

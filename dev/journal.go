@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -148,20 +149,27 @@ type proxy struct {
 
 // startProxy listens on addr (host:port; a port of 0, or one that is
 // taken, gets a free port) and forwards every request to target,
-// journaling those answered 2xx that isWrite says changed the fake.
-func startProxy(addr string, target *url.URL, j *journal, isWrite func(r *http.Request, body []byte) bool) (*proxy, error) {
+// journaling those answered 2xx that isWrite says changed the fake. The
+// fake's own URL in its answers (an instance URL in a token response, a
+// Location) is rewritten to the proxy's, so clients keep coming through
+// the proxy.
+func startProxy(addr string, target *url.URL, j *journal, isWrite func(r *http.Request, body []byte) bool, logf func(string, ...any)) (*proxy, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			return nil, err
 		}
 	}
+	self := "http://" + ln.Addr().String()
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)
 			r.Out.Host = r.In.Host // the fake answers as if it were at the proxy's address
 		},
 		ModifyResponse: func(resp *http.Response) error {
+			if err := rewriteSelf(resp, target.String(), self); err != nil {
+				return err
+			}
 			req := resp.Request
 			if body, ok := req.Context().Value(bodyKey{}).([]byte); ok && resp.StatusCode >= 200 && resp.StatusCode <= 299 && isWrite(req, body) {
 				j.append(entry{Method: req.Method, Path: req.URL.RequestURI(), ContentType: req.Header.Get("Content-Type"),
@@ -182,13 +190,33 @@ func startProxy(addr string, target *url.URL, j *journal, isWrite func(r *http.R
 		}
 		rp.ServeHTTP(w, r)
 	})
-	p := &proxy{srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, ln: ln, url: "http://" + ln.Addr().String()}
+	p := &proxy{srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, ln: ln, url: self}
 	go func() {
 		if err := p.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			j.logf("dev proxy %s: %v", p.url, err)
+			logf("dev proxy %s: %v", p.url, err)
 		}
 	}()
 	return p, nil
+}
+
+// rewriteSelf replaces the fake's URL (from) with the proxy's (to) in an
+// answer's Location and body.
+func rewriteSelf(resp *http.Response, from, to string) error {
+	if loc := resp.Header.Get("Location"); strings.HasPrefix(loc, from) {
+		resp.Header.Set("Location", to+strings.TrimPrefix(loc, from))
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	if bytes.Contains(body, []byte(from)) {
+		body = bytes.ReplaceAll(body, []byte(from), []byte(to))
+		resp.Header.Del("Content-Length")
+		resp.ContentLength = int64(len(body))
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return nil
 }
 
 func (p *proxy) close() {
