@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"crmhost.dev/dev"
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // devBinaries builds crmhost and crmhost-dev into a folder of t's, to
@@ -152,20 +151,15 @@ func (r *devRun) call(t *testing.T, method, path, token string, body any) (int, 
 	return resp.StatusCode, out
 }
 
-// agentToken signs an agent token for tenant with dev mode's JWT secret,
-// as the platform would.
-func agentTokenFor(t *testing.T, dir, tenant string) string {
+// agentTokenFor mints an agent token for tenant with the dev host's own
+// command, as a newcomer would (crmhost token --dir).
+func agentTokenFor(t *testing.T, bins, dir, tenant string) string {
 	t.Helper()
-	secret, err := os.ReadFile(filepath.Join(dir, "jwt.secret"))
+	out, err := exec.Command(filepath.Join(bins, "crmhost"), "token", "--dir", dir, "--tenant", tenant).Output()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("crmhost token: %v", err)
 	}
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"tenant_id": tenant, "scope": "crm:read crm:write",
-		"sub": "e2e", "exp": time.Now().Add(time.Hour).Unix()}).SignedString([]byte(strings.TrimSpace(string(secret))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return strings.TrimSpace(string(out))
 }
 
 // TestDevModeRestart: a second `make run` on the same state folder comes
@@ -211,7 +205,7 @@ func TestDevModeRestart(t *testing.T) {
 		map[string]any{"provider": "hubspot", "credentials": hubspotFake.Credentials}); code != 200 {
 		t.Fatalf("connect Mine: %d %v", code, res)
 	}
-	mineToken := agentTokenFor(t, dir, mineID)
+	mineToken := agentTokenFor(t, bins, dir, mineID)
 	grace := map[string]any{"object": "customer", "fields": map[string]any{"first_name": "Grace", "email": "grace@example.com"}, "idempotency_key": "mine-1"}
 	code, mineRec := run.call(t, "POST", "/api/tools/crm_create_record", mineToken, grace)
 	if code != 200 {

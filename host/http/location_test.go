@@ -2,6 +2,7 @@ package http_test
 
 import (
 	nethttp "net/http"
+	"path/filepath"
 	"testing"
 )
 
@@ -21,11 +22,12 @@ func TestLocation(t *testing.T) {
 	}
 	wantStatus(t, e.do(nethttp.MethodGet, r.header.Get("Location"), operatorToken, nil), nethttp.StatusOK)
 
-	r = e.op(nethttp.MethodPost, "/drivers", map[string]any{"slug": "mem-loc", "command": memBinary, "sha256": memSHA, "protocol_versions": []int{1}})
+	r = e.op(nethttp.MethodPost, "/drivers", map[string]any{"file": filepath.Base(memBinary), "slug": "mem"})
 	wantStatus(t, r, nethttp.StatusCreated)
-	if loc := r.header.Get("Location"); loc != "/api/operator/drivers/mem-loc" {
+	if loc := r.header.Get("Location"); loc != "/api/operator/drivers/mem" {
 		t.Errorf("driver Location %q", loc)
 	}
+	wantStatus(t, e.do(nethttp.MethodGet, r.header.Get("Location"), operatorToken, nil), nethttp.StatusOK)
 
 	tenant, _ = e.connected("Globex", "globex")
 	r = e.op(nethttp.MethodPost, "/tenants/"+tenant+"/api-keys", map[string]any{"scopes": []string{"leads:write"}})
