@@ -100,6 +100,14 @@ func (c *cli) environ() []string {
 	return append(env, append([]string{"CRMHOST_DATA_DIR=" + c.dir}, c.env...)...)
 }
 
+// serveEnv is what `crmhost serve` needs besides a store: a credential key
+// and the agent JWT settings.
+func serveEnv(t *testing.T, kv ...string) []string {
+	t.Helper()
+	return append([]string{"CRM_CREDENTIAL_ENCRYPTION_KEY=" + devKey(t), "CRMHOST_JWT_HS256_SECRET=" + jwtSecret,
+		"CRMHOST_JWT_ISSUER=" + jwtIssuer, "CRMHOST_JWT_AUDIENCE=" + jwtAudience}, kv...)
+}
+
 func devKey(t *testing.T) string {
 	t.Helper()
 	k, err := secrets.GenerateLocalKey()
@@ -114,7 +122,7 @@ func devKey(t *testing.T) string {
 // database behind them, saying what to run.
 func TestMigrateThenServe(t *testing.T) {
 	t.Parallel()
-	c := &cli{t: t, dir: t.TempDir(), env: []string{"CRM_CREDENTIAL_ENCRYPTION_KEY=" + devKey(t)}}
+	c := &cli{t: t, dir: t.TempDir(), env: serveEnv(t)}
 	for _, args := range [][]string{{"serve", "-addr", "127.0.0.1:0"}, {"tenant", "list"}, {"driver", "list"}} {
 		_, errOut, code := c.run(args...)
 		if code != 1 || !strings.Contains(errOut, "crmhost migrate") || !strings.Contains(errOut, "0001_init.sql") {
@@ -138,7 +146,7 @@ func TestMigrateThenServe(t *testing.T) {
 // TestServeMigrateFlag: serve -migrate applies what is pending and serves.
 func TestServeMigrateFlag(t *testing.T) {
 	t.Parallel()
-	c := &cli{t: t, dir: t.TempDir(), env: []string{"CRM_CREDENTIAL_ENCRYPTION_KEY=" + devKey(t)}}
+	c := &cli{t: t, dir: t.TempDir(), env: serveEnv(t)}
 	cmd := exec.Command(binary, "serve", "-migrate", "-addr", "127.0.0.1:0")
 	cmd.Env = c.environ()
 	var out output
@@ -195,9 +203,8 @@ func TestLeastPrivilegeRuntimeRole(t *testing.T) {
 	if runtime == owner {
 		t.Skipf("cannot derive a URL for role %s from %s", role, owner)
 	}
-	key := devKey(t)
-	asRuntime := &cli{t: t, dir: t.TempDir(), env: []string{"DATABASE_URL=" + runtime, "CRM_CREDENTIAL_ENCRYPTION_KEY=" + key}}
-	asOwner := &cli{t: t, dir: t.TempDir(), env: []string{"DATABASE_URL=" + owner, "CRM_CREDENTIAL_ENCRYPTION_KEY=" + key}}
+	asRuntime := &cli{t: t, dir: t.TempDir(), env: serveEnv(t, "DATABASE_URL="+runtime)}
+	asOwner := &cli{t: t, dir: t.TempDir(), env: serveEnv(t, "DATABASE_URL="+owner)}
 
 	exec(owner, fmt.Sprintf(`GRANT USAGE ON SCHEMA public TO %s`, role))
 	if _, errOut, code := asRuntime.run("serve", "-addr", "127.0.0.1:0"); code != 1 || !strings.Contains(errOut, "crmhost migrate") {
