@@ -6,7 +6,7 @@ PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 MODULES = $(shell $(GO) list -m -f '{{.Path}}/...')
 PROTO_TOOLS := $(BIN)/tools
 
-.PHONY: all build host plugins run test test-unit bench proto proto-check lint clean
+.PHONY: all build host plugins run test test-unit bench proto proto-check lint clean specs specs-check
 
 all: build
 
@@ -38,8 +38,18 @@ run: build
 	$(BIN)/crmhost-dev -host $(BIN)/crmhost -plugins $(BIN)/plugins -dir .crmhost
 
 # Tests need the plugins built: host tests launch the real binaries.
-test: build lint proto-check
+test: build lint proto-check specs-check
 	CRMHOST_PLUGIN_DIR=$(BIN)/plugins $(GO) test -race -count=1 $(MODULES)
+
+# The fakes validate requests against the providers' official specs, found
+# in $CRMHOST_SPECS_DIR, ../shared/specs or .specs/. `make specs` fetches
+# them from their public sources into .specs/ (ignored by git); without
+# them the validation is skipped outside CI, as specs-check says loudly.
+specs:
+	$(GO) run ./dev/cmd/crmhost-specs -dir .specs
+
+specs-check:
+	@$(GO) run ./dev/cmd/crmhost-specs -check
 
 bench: build
 	CRMHOST_PLUGIN_DIR=$(BIN)/plugins $(GO) test -run='^$$' -bench=. -benchmem $(MODULES)

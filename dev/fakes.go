@@ -1,10 +1,13 @@
 package dev
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,6 +30,15 @@ type Provider interface {
 	Connection() sdk.Connection
 	// Close stops the fake.
 	Close()
+}
+
+// WriteFilter may be implemented by a Provider whose protocol does not
+// tell writes by HTTP method (JSON-RPC posts every call, reads included):
+// of the requests it answered 2xx, it says which changed its state, and
+// only those are journaled for the next start. Without it, every
+// request other than GET, HEAD and OPTIONS answered 2xx is.
+type WriteFilter interface {
+	IsWrite(r *http.Request, body []byte) bool
 }
 
 // StartFunc starts a provider's fake on 127.0.0.1. It reports a degraded
@@ -148,6 +160,10 @@ type FakesFile struct {
 type FakeProvider struct {
 	Slug        string            `json:"slug"`
 	Credentials map[string]string `json:"credentials"`
+	// MovedFrom is the fake's base_url in the previous run when it could
+	// not keep it (the port was taken): the host re-points the
+	// connections still aimed there.
+	MovedFrom string `json:"moved_from,omitempty"`
 }
 
 // Credentials merges a connection's config and secret into the fields of
@@ -170,13 +186,40 @@ type Running struct {
 	// File describes them, for WriteFakesFile.
 	File      FakesFile
 	providers []Provider
+	proxies   []*proxy
+	journals  []*journal
 }
 
+// FakesFileName and JournalDir are where StartFakes keeps its state in the
+// dev state folder.
+const (
+	FakesFileName = "fakes.json"
+	JournalDir    = "fakes"
+)
+
 // StartFakes starts the fake of every slug in Fakes whose driver binary
-// exists in pluginDir, the quickstart's driver first, the others in slug
-// order. When one fails to start, those already started are stopped and
-// the error returned.
-func StartFakes(pluginDir string, logf func(format string, args ...any)) (*Running, error) {
+// exists in pluginDir, the quickstart's driver first, the others in
+// slug order, each behind a proxy that makes a
+// restart of dev mode come back as it was (see journal.go): the proxy
+// keeps the address recorded in stateDir/fakes.json by the previous run,
+// and the writes the fake accepted, journaled in
+// stateDir/fakes/<slug>.journal, are replayed into the fresh fake before
+// the proxy opens. The credentials listed in File reach the proxy. When
+// one fails to start, those already started are stopped and the error
+// returned.
+func StartFakes(pluginDir, stateDir string, logf func(format string, args ...any)) (*Running, error) {
+	previous := map[string]string{} // slug -> base_url of the last run
+	if raw, err := os.ReadFile(filepath.Join(stateDir, FakesFileName)); err == nil {
+		var old FakesFile
+		if err := json.Unmarshal(raw, &old); err == nil {
+			for _, p := range old.Providers {
+				previous[p.Slug] = p.Credentials[sdk.ConfigBaseURL]
+			}
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(stateDir, JournalDir), 0o700); err != nil {
+		return nil, err
+	}
 	r := &Running{File: FakesFile{Providers: []FakeProvider{}}}
 	for _, slug := range startOrder() {
 		bin := DriverBinary(pluginDir, slug)
@@ -184,15 +227,12 @@ func StartFakes(pluginDir string, logf func(format string, args ...any)) (*Runni
 			logf("no driver binary %s: not starting the %s fake", bin, slug)
 			continue
 		}
-		p, err := Fakes[slug](logf)
+		fp, err := r.start(slug, previous[slug], stateDir, logf)
 		if err != nil {
 			r.Close()
 			return nil, fmt.Errorf("start %s fake: %w", slug, err)
 		}
-		r.providers = append(r.providers, p)
-		conn := p.Connection()
-		r.File.Providers = append(r.File.Providers, FakeProvider{Slug: slug, Credentials: Credentials(conn)})
-		logf("%s fake serving at %s", slug, conn.Config[sdk.ConfigBaseURL])
+		r.File.Providers = append(r.File.Providers, fp)
 	}
 	return r, nil
 }
@@ -214,12 +254,69 @@ func startOrder() []string {
 	return slugs
 }
 
-// Close stops every fake.
+// start starts one fake, replays its journal and opens its proxy.
+func (r *Running) start(slug, previousURL, stateDir string, logf func(string, ...any)) (FakeProvider, error) {
+	p, err := Fakes[slug](logf)
+	if err != nil {
+		return FakeProvider{}, err
+	}
+	r.providers = append(r.providers, p)
+	conn := p.Connection()
+	target, err := url.Parse(conn.Config[sdk.ConfigBaseURL])
+	if err != nil {
+		return FakeProvider{}, fmt.Errorf("the fake's base_url: %w", err)
+	}
+	path := filepath.Join(stateDir, JournalDir, slug+".journal")
+	j, writes, err := openJournal(path, logf)
+	if err != nil {
+		return FakeProvider{}, err
+	}
+	r.journals = append(r.journals, j)
+	if len(writes) > 0 {
+		failed := replay(context.Background(), target.String(), writes)
+		logf("%s fake: replayed %d writes from %s (%d refused)", slug, len(writes), path, failed)
+	}
+	addr := "127.0.0.1:0"
+	if u, err := url.Parse(previousURL); err == nil && u.Host != "" {
+		addr = u.Host
+	}
+	isWrite := func(r *http.Request, _ []byte) bool { return isWriteMethod(r.Method) }
+	if wf, ok := p.(WriteFilter); ok {
+		isWrite = wf.IsWrite
+	}
+	px, err := startProxy(addr, target, j, isWrite, logf)
+	if err != nil {
+		return FakeProvider{}, err
+	}
+	r.proxies = append(r.proxies, px)
+	// Every config value naming the fake (a login or instance URL beside
+	// base_url) names the proxy instead.
+	for k, v := range conn.Config {
+		if v == target.String() {
+			conn.Config[k] = px.url
+		}
+	}
+	fp := FakeProvider{Slug: slug, Credentials: Credentials(conn)}
+	if previousURL != "" && previousURL != px.url {
+		fp.MovedFrom = previousURL
+		logf("%s fake: %s is taken; serving at %s instead (the host re-points connections aimed at the old address)", slug, previousURL, px.url)
+	}
+	logf("%s fake serving at %s", slug, px.url)
+	return fp, nil
+}
+
+// Close stops every proxy and fake and closes the journals.
 func (r *Running) Close() {
+	for _, px := range r.proxies {
+		px.close()
+	}
 	for _, p := range r.providers {
 		p.Close()
 	}
-	r.providers = nil
+	for _, j := range r.journals {
+		_ = j.close()
+	}
+	r.proxies, r.providers, r.journals = nil, nil, nil
 }
 
 // WriteFakesFile writes f as JSON to path, atomically (a reader never sees

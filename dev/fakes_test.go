@@ -2,14 +2,21 @@ package dev_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"crmhost.dev/dev"
+	"crmhost.dev/sdk"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -17,7 +24,7 @@ func TestStartFakesOnlyForBuiltDrivers(t *testing.T) {
 	logf := t.Logf
 
 	empty := t.TempDir()
-	r, err := dev.StartFakes(empty, logf)
+	r, err := dev.StartFakes(empty, t.TempDir(), logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +37,7 @@ func TestStartFakesOnlyForBuiltDrivers(t *testing.T) {
 	if err := os.WriteFile(dev.DriverBinary(plugins, "hubspot"), []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r, err = dev.StartFakes(plugins, logf)
+	r, err = dev.StartFakes(plugins, t.TempDir(), logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +90,120 @@ func TestStartFakesOnlyForBuiltDrivers(t *testing.T) {
 	}
 }
 
+// hubspotPlugins returns a plugins folder with a (dummy) hubspot driver
+// binary, so StartFakes starts the hubspot fake.
+func hubspotPlugins(t *testing.T) string {
+	t.Helper()
+	plugins := t.TempDir()
+	if err := os.WriteFile(dev.DriverBinary(plugins, "hubspot"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return plugins
+}
+
+// call sends a request to the fake with its credentials and returns the
+// status and body.
+func call(t *testing.T, creds map[string]string, method, path, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), method, creds["base_url"]+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+creds["access_token"])
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestFakesSurviveARestart: a second start on the same state folder serves
+// the fakes at the same address with the records written before; when
+// that address is taken, at a new one, saying where they moved from.
+func TestFakesSurviveARestart(t *testing.T) {
+	plugins, state := hubspotPlugins(t), t.TempDir()
+	start := func() *dev.Running {
+		t.Helper()
+		r, err := dev.StartFakes(plugins, state, t.Logf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dev.WriteFakesFile(filepath.Join(state, dev.FakesFileName), r.File); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+
+	r := start()
+	creds := r.File.Providers[0].Credentials
+	ids := map[string]string{}
+	for _, email := range []string{"ada@example.com", "grace@example.com"} {
+		code, body := call(t, creds, "POST", "/crm/v3/objects/contacts", fmt.Sprintf(`{"properties":{"email":%q}}`, email))
+		if code != http.StatusCreated {
+			t.Fatalf("create %s: %d %s", email, code, body)
+		}
+		var rec struct{ ID string }
+		if err := json.Unmarshal([]byte(body), &rec); err != nil || rec.ID == "" {
+			t.Fatalf("create %s: %s", email, body)
+		}
+		ids[email] = rec.ID
+	}
+	if code, body := call(t, creds, "DELETE", "/crm/v3/objects/contacts/"+ids["grace@example.com"], ""); code != http.StatusNoContent {
+		t.Fatalf("archive: %d %s", code, body)
+	}
+	// A refused write is not journaled (it would be refused again).
+	if code, _ := call(t, creds, "POST", "/crm/v3/objects/contacts", `{"properties":{"email":"ada@example.com"}}`); code != http.StatusConflict {
+		t.Fatalf("duplicate create answered %d, want 409", code)
+	}
+	r.Close()
+	if _, err := http.Get(creds["base_url"]); err == nil {
+		t.Fatal("the fake still answers after Close")
+	}
+	journal := filepath.Join(state, dev.JournalDir, "hubspot.journal")
+	raw, err := os.ReadFile(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(raw), "\n"); n != 3 {
+		t.Errorf("journal holds %d writes, want 3 (two creates and an archive; not the refused one):\n%s", n, raw)
+	}
+	if fi, err := os.Stat(journal); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("journal mode %v (%v), want 0600", fi.Mode(), err)
+	}
+
+	r = start()
+	again := r.File.Providers[0]
+	if again.Credentials["base_url"] != creds["base_url"] || again.MovedFrom != "" {
+		t.Errorf("restart: base_url %s (moved from %q), want the same %s", again.Credentials["base_url"], again.MovedFrom, creds["base_url"])
+	}
+	if code, body := call(t, again.Credentials, "GET", "/crm/v3/objects/contacts/"+ids["ada@example.com"]+"?properties=email", ""); code != http.StatusOK || !strings.Contains(body, "ada@example.com") {
+		t.Errorf("a record written before the restart: %d %s", code, body)
+	}
+	if code, _ := call(t, again.Credentials, "GET", "/crm/v3/objects/contacts/"+ids["grace@example.com"], ""); code != http.StatusNotFound {
+		t.Errorf("a record archived before the restart answers %d, want 404", code)
+	}
+	r.Close()
+
+	// The old address is taken: the fake moves, and says from where.
+	u, _ := url.Parse(creds["base_url"])
+	ln, err := net.Listen("tcp", u.Host)
+	if err != nil {
+		t.Fatalf("occupy %s: %v", u.Host, err)
+	}
+	defer ln.Close()
+	r = start()
+	defer r.Close()
+	moved := r.File.Providers[0]
+	if moved.Credentials["base_url"] == creds["base_url"] || moved.MovedFrom != creds["base_url"] {
+		t.Errorf("port taken: base_url %s, moved_from %q; want a new address moved from %s", moved.Credentials["base_url"], moved.MovedFrom, creds["base_url"])
+	}
+	if code, _ := call(t, moved.Credentials, "GET", "/crm/v3/objects/contacts/"+ids["ada@example.com"], ""); code != http.StatusOK {
+		t.Errorf("after moving, the record answers %d", code)
+	}
+}
+
 // TestOdooFake starts the Odoo fake for dev mode: its connect-form
 // credentials are the driver's fields, and it answers JSON-RPC with them.
 func TestOdooFake(t *testing.T) {
@@ -90,7 +211,7 @@ func TestOdooFake(t *testing.T) {
 	if err := os.WriteFile(dev.DriverBinary(plugins, "odoo"), []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r, err := dev.StartFakes(plugins, t.Logf)
+	r, err := dev.StartFakes(plugins, t.TempDir(), t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +248,7 @@ func TestStartSalesforceFake(t *testing.T) {
 	if err := os.WriteFile(dev.DriverBinary(plugins, "salesforce"), []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r, err := dev.StartFakes(plugins, t.Logf)
+	r, err := dev.StartFakes(plugins, t.TempDir(), t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +282,7 @@ func TestTekmetricFake(t *testing.T) {
 	if err := os.WriteFile(dev.DriverBinary(plugins, "tekmetric"), []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r, err := dev.StartFakes(plugins, t.Logf)
+	r, err := dev.StartFakes(plugins, t.TempDir(), t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +316,7 @@ func TestToastFake(t *testing.T) {
 	if err := os.WriteFile(dev.DriverBinary(plugins, "toast"), []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r, err := dev.StartFakes(plugins, t.Logf)
+	r, err := dev.StartFakes(plugins, t.TempDir(), t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +352,7 @@ func TestAthenaFake(t *testing.T) {
 	if err := os.WriteFile(dev.DriverBinary(plugins, "athena"), []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r, err := dev.StartFakes(plugins, t.Logf)
+	r, err := dev.StartFakes(plugins, t.TempDir(), t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +391,7 @@ func TestStartOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r, err := dev.StartFakes(plugins, t.Logf)
+	r, err := dev.StartFakes(plugins, t.TempDir(), t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,5 +402,120 @@ func TestStartOrder(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"hubspot", "athena", "odoo"}, got); diff != "" {
 		t.Errorf("start order (-want +got):\n%s", diff)
+	}
+}
+
+// rpcFake is a fake whose every call is a POST, reads included; it tells
+// its writes to the journal (dev.WriteFilter).
+type rpcFake struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	seen []string // request bodies, in order
+}
+
+func startRPCFake(func(string, ...any)) (dev.Provider, error) {
+	f := &rpcFake{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		f.seen = append(f.seen, string(b))
+		f.mu.Unlock()
+		w.Write([]byte(`{"result":true}`))
+	}))
+	rpcFakes = append(rpcFakes, f)
+	return f, nil
+}
+
+var rpcFakes []*rpcFake
+
+func (f *rpcFake) Connection() sdk.Connection {
+	return sdk.Connection{Config: map[string]string{sdk.ConfigBaseURL: f.srv.URL}}
+}
+func (f *rpcFake) Close() { f.srv.Close() }
+func (f *rpcFake) IsWrite(_ *http.Request, b []byte) bool {
+	return strings.Contains(string(b), `"write"`)
+}
+
+// TestWriteFilter: a fake that says which of its calls are writes has only
+// those journaled and replayed.
+func TestWriteFilter(t *testing.T) {
+	dev.Fakes["rpc-test"] = startRPCFake
+	t.Cleanup(func() { delete(dev.Fakes, "rpc-test") })
+	plugins, state := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(dev.DriverBinary(plugins, "rpc-test"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, err := dev.StartFakes(plugins, state, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := r.File.Providers[0].Credentials["base_url"]
+	for _, body := range []string{`{"call":"read"}`, `{"call":"write","n":1}`, `{"call":"read"}`, `{"call":"write","n":2}`} {
+		resp, err := http.Post(base+"/jsonrpc", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	r.Close()
+	r, err = dev.StartFakes(plugins, state, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	replayed := rpcFakes[len(rpcFakes)-1]
+	replayed.mu.Lock()
+	defer replayed.mu.Unlock()
+	if diff := cmp.Diff([]string{`{"call":"write","n":1}`, `{"call":"write","n":2}`}, replayed.seen); diff != "" {
+		t.Errorf("replayed into the fresh fake (-want +got):\n%s", diff)
+	}
+}
+
+// selfFake names its own URL in its config and its answers, as a fake of
+// a provider with login and instance hosts does.
+type selfFake struct{ srv *httptest.Server }
+
+func (f *selfFake) Connection() sdk.Connection {
+	return sdk.Connection{Config: map[string]string{sdk.ConfigBaseURL: f.srv.URL, "login_url": f.srv.URL, "api_version": "60.0"}}
+}
+func (f *selfFake) Close() { f.srv.Close() }
+
+// TestProxyRewritesTheFakesURL: config values and answers that name the
+// fake name the proxy, so clients never bypass it (and never reach a port
+// that is gone after a restart).
+func TestProxyRewritesTheFakesURL(t *testing.T) {
+	dev.Fakes["self-test"] = func(func(string, ...any)) (dev.Provider, error) {
+		f := &selfFake{}
+		f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", f.srv.URL+"/records/1")
+			fmt.Fprintf(w, `{"instance_url":%q,"id":%q}`, f.srv.URL, f.srv.URL+"/id/1")
+		}))
+		return f, nil
+	}
+	t.Cleanup(func() { delete(dev.Fakes, "self-test") })
+	plugins := t.TempDir()
+	if err := os.WriteFile(dev.DriverBinary(plugins, "self-test"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, err := dev.StartFakes(plugins, t.TempDir(), t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	creds := r.File.Providers[0].Credentials
+	proxy := creds["base_url"]
+	if creds["login_url"] != proxy || creds["api_version"] != "60.0" {
+		t.Errorf("credentials %v: want login_url = base_url = the proxy, api_version kept", creds)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Post(proxy+"/oauth2/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=refresh_token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	want := fmt.Sprintf(`{"instance_url":%q,"id":%q}`, proxy, proxy+"/id/1")
+	if string(b) != want || resp.Header.Get("Location") != proxy+"/records/1" {
+		t.Errorf("answer %s (Location %q), want %s (Location %s/records/1)", b, resp.Header.Get("Location"), want, proxy)
 	}
 }

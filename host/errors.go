@@ -26,6 +26,9 @@ const (
 	// CodeTimeout: the request's deadline (the host's, or a shorter one the
 	// caller asked for) passed before the work finished.
 	CodeTimeout ErrorCode = "timeout"
+	// CodeUnsupportedMediaType: a request body that is not declared as
+	// JSON (Content-Type application/json or application/*+json).
+	CodeUnsupportedMediaType ErrorCode = "unsupported_media_type"
 	// CodeIdempotencyReused: the idempotency key was used with a different
 	// request body.
 	CodeIdempotencyReused ErrorCode = "idempotency_key_reused"
@@ -64,6 +67,11 @@ var ErrNotFound = errors.New("not found")
 
 // ErrConflict is returned by stores when a unique constraint is violated.
 var ErrConflict = errors.New("conflict")
+
+// ErrSchemaOutdated is wrapped by stores and the job queue opened without
+// applying migrations, when the database lacks some this binary needs
+// (`crmhost migrate` applies them).
+var ErrSchemaOutdated = errors.New("the database schema is behind this crmhost")
 
 // NotFound returns a CodeNotFound error wrapping ErrNotFound.
 func NotFound(format string, args ...any) *Error {

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -43,11 +44,16 @@ type leadRef struct {
 // other fields is CodeIdempotencyReused, and a repeat while the first is
 // still being stored CodeIdempotencyInFlight.
 //
+// Values certain to fail the write later are refused now, so the caller
+// gets the 4xx rather than a lead that fails in the background (see
+// checkLeadValues).
+//
 // Errors: CodeNotFound (tenant), CodeNotConnected, CodeInvalid (no fields;
-// fields without a write mapping, all named; a connection without a lead
-// object; an idempotency key over 255 bytes), CodeDriverUnavailable (the
-// driver's description could not be had), the idempotency codes, and
-// CodeInternal when no lead queue is configured.
+// fields without a write mapping, all named; a value checkLeadValues
+// refuses, named; a connection without a lead object; an idempotency key
+// over 255 bytes), CodeDriverUnavailable (the driver's description could
+// not be had), the idempotency codes, and CodeInternal when no lead queue
+// is configured.
 func (b *Broker) SubmitLead(ctx context.Context, a Actor, tenantID string, fields map[string]any, idempotencyKey string) (host.Lead, error) {
 	if b.leads == nil {
 		return host.Lead{}, &host.Error{Code: host.CodeInternal, Message: "lead intake is not configured on this host"}
@@ -68,6 +74,9 @@ func (b *Broker) SubmitLead(ctx context.Context, a Actor, tenantID string, field
 			"the tenant's CRM (%s) has no %q object; an operator can map one under the tenant's mappings", s.desc.Slug, LeadObject)}
 	}
 	if _, err := s.mapping.Write(LeadObject, canon); err != nil {
+		return host.Lead{}, err
+	}
+	if err := checkLeadValues(canon, s.conn.Config[sdk.ConfigDefaultRegion]); err != nil {
 		return host.Lead{}, err
 	}
 	fp, err := LeadFingerprint(canon)
@@ -97,6 +106,49 @@ func (b *Broker) SubmitLead(ctx context.Context, a Actor, tenantID string, field
 	}
 	return b.store.GetLead(ctx, tenantID, ref.LeadID)
 }
+
+// checkLeadValues refuses what the write of a lead would certainly fail
+// on, naming the canonical field: more fields than a driver call may carry
+// (sdk.MaxFields); a value larger than one may (sdk.MaxFieldValueBytes,
+// JSON-encoded); and a phone number that cannot exist in the connection's
+// default region (sdk.NormalizePhone) in a field the host reads as a
+// phone, "phone" or "<something>_phone". Other values are the CRM's to
+// judge.
+func checkLeadValues(fields map[string]any, region string) error {
+	if len(fields) > sdk.MaxFields {
+		return &host.Error{Code: host.CodeInvalid, Field: "fields", Message: fmt.Sprintf("has %d fields; at most %d are allowed", len(fields), sdk.MaxFields)}
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := fields[k]
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return &host.Error{Code: host.CodeInvalid, Field: "fields." + k, Message: "is not a JSON value"}
+		}
+		if len(raw) > sdk.MaxFieldValueBytes {
+			return &host.Error{Code: host.CodeInvalid, Field: "fields." + k, Message: fmt.Sprintf(
+				"is %d bytes; a CRM field value may be at most %d", len(raw), sdk.MaxFieldValueBytes)}
+		}
+		if s, ok := v.(string); ok && isPhoneKey(k) && strings.TrimSpace(s) != "" {
+			if _, err := sdk.NormalizePhone(s, region); err != nil {
+				var se *sdk.Error
+				msg := err.Error()
+				if errors.As(err, &se) {
+					msg = se.Message
+				}
+				return &host.Error{Code: host.CodeInvalid, Field: "fields." + k, Message: msg}
+			}
+		}
+	}
+	return nil
+}
+
+// isPhoneKey reports whether a canonical key names a phone number.
+func isPhoneKey(k string) bool { return k == "phone" || strings.HasSuffix(k, "_phone") }
 
 // LeadFingerprint is the idempotency fingerprint of a lead submission:
 // the same for "email" and "lead.email". Errors: as canonicalLead.

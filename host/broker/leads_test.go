@@ -51,7 +51,7 @@ func jobsFixture(t *testing.T) *fixture {
 	t.Helper()
 	q := &queueFunc{}
 	f := newFixture(t, broker.Options{Leads: q})
-	r, err := jobs.New(ctx(t), jobs.Options{Store: f.store, Writer: f.b, PollInterval: 20 * time.Millisecond,
+	r, err := jobs.New(ctx(t), jobs.Options{Store: f.store, Writer: f.b, PollInterval: 20 * time.Millisecond, Migrate: true,
 		Backoff: func(int) time.Duration { return 10 * time.Millisecond }, Logger: hclog.NewNullLogger()})
 	if err != nil {
 		t.Fatal(err)
@@ -167,12 +167,14 @@ func TestSubmitLeadRefusedByCRMFails(t *testing.T) {
 	f := jobsFixture(t)
 	ten := f.connected("acme")
 	f.mapLeads(ten)
-	l, err := f.b.SubmitLead(ctx(t), publicAPI, ten, map[string]any{"phone": "not a phone"}, "")
+	// The host cannot judge an email address; the mem CRM refuses one
+	// without an @.
+	l, err := f.b.SubmitLead(ctx(t), publicAPI, ten, map[string]any{"email": "not an address"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := f.waitLead(l)
-	if got.Status != host.LeadFailed || got.Attempts != 1 || !strings.HasPrefix(got.LastError, "invalid: fields.phone: ") {
+	if got.Status != host.LeadFailed || got.Attempts != 1 || !strings.HasPrefix(got.LastError, "invalid: fields.email: ") {
 		t.Errorf("lead refused by the CRM: %+v", got)
 	}
 	if rows := f.audit(ten, "lead.write"); len(rows) != 1 || rows[0].Outcome != host.OutcomeError {
@@ -210,6 +212,11 @@ func TestSubmitLeadRefusesBeforeStoring(t *testing.T) {
 		{"NoLeadObject", unmapped, map[string]any{"email": "a@b.c"}, "", host.CodeInvalid, "object", `"lead"`},
 		{"NotConnected", bare.ID, map[string]any{"email": "a@b.c"}, "", host.CodeNotConnected, "", ""},
 		{"NoTenant", "ten_missing", map[string]any{"email": "a@b.c"}, "", host.CodeNotFound, "", ""},
+		// Certain to fail at the CRM: refused now, naming the field.
+		{"ImpossiblePhone", ten, map[string]any{"email": "a@b.c", "phone": "+1 555"}, "", host.CodeInvalid, "fields.phone", "not a possible phone number"},
+		{"NotAPhone", ten, map[string]any{"phone": "call me maybe"}, "", host.CodeInvalid, "fields.phone", "not a phone number"},
+		{"HugeValue", ten, map[string]any{"email": "a@b.c", "first_name": strings.Repeat("x", 300<<10)}, "", host.CodeInvalid, "fields.first_name", "at most 65536"},
+		{"HugeNestedValue", ten, map[string]any{"email": "a@b.c", "first_name": map[string]any{"parts": []any{strings.Repeat("x", 70<<10)}}}, "", host.CodeInvalid, "fields.first_name", "bytes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,9 @@ package broker
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/mapping"
@@ -39,14 +42,20 @@ func (b *Broker) ListMappings(ctx context.Context, tenantID string) (Mappings, e
 	return Mappings{Overrides: ov, Effective: mapping.Resolve(desc, ov).Effective(tenantID)}, nil
 }
 
-// SetMapping validates an override against the tenant's driver and stores
-// it. Errors: CodeInvalid, CodeNotFound, CodeNotConnected.
+// SetMapping validates an override against the tenant's driver and, for
+// a read or write override when the driver can describe the object, its
+// live schema (see checkLive), then stores it. Errors: CodeInvalid
+// (naming key or target), CodeNotFound, CodeNotConnected, and the
+// driver's codes when the live schema cannot be had.
 func (b *Broker) SetMapping(ctx context.Context, a Actor, m host.FieldMapping) (host.FieldMapping, error) {
 	desc, err := b.describeTenant(ctx, m.TenantID)
 	if err != nil {
 		return host.FieldMapping{}, err
 	}
 	if err := mapping.ValidateOverride(desc, m); err != nil {
+		return host.FieldMapping{}, err
+	}
+	if err := b.checkLive(ctx, a, desc, m); err != nil {
 		return host.FieldMapping{}, err
 	}
 	out, err := b.store.SetMapping(ctx, m)
@@ -86,4 +95,44 @@ func (b *Broker) Fields(ctx context.Context, a Actor, tenantID, object string) (
 		return err
 	})
 	return out, err
+}
+
+// checkLive checks a read or write override's target against the live
+// fields of the provider object its canonical object resolves to, when the
+// driver can describe objects: a field the CRM does not have, or (for a
+// write) one it does not let anyone write, is CodeInvalid naming target.
+// A nested target (a.b) is checked by its first segment. Nothing is
+// checked for other kinds, for drivers without DescribeObject, or while
+// the canonical object maps to no provider object yet.
+func (b *Broker) checkLive(ctx context.Context, a Actor, desc sdk.Description, m host.FieldMapping) error {
+	if (m.Kind != host.MappingRead && m.Kind != host.MappingWrite) || !desc.Capabilities.DescribeObject {
+		return nil
+	}
+	object, _, _ := strings.Cut(m.Key, ".")
+	s, err := b.open(ctx, a, m.TenantID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.mapping.Object(object); err != nil {
+		return nil
+	}
+	schema, err := b.Fields(ctx, a, m.TenantID, object)
+	if err != nil {
+		return err
+	}
+	name, _, _ := strings.Cut(m.Target, ".")
+	i := slices.IndexFunc(schema.Fields, func(f sdk.Field) bool { return f.Name == name })
+	switch {
+	case i < 0:
+		names := make([]string, 0, len(schema.Fields))
+		for _, f := range schema.Fields {
+			names = append(names, f.Name)
+		}
+		return &host.Error{Code: host.CodeInvalid, Field: "target", Message: fmt.Sprintf(
+			"%s's %s has no field %q (its fields: %s)", desc.Slug, schema.Object, name, strings.Join(names, ", "))}
+	case m.Kind == host.MappingWrite && schema.Fields[i].ReadOnly:
+		return &host.Error{Code: host.CodeInvalid, Field: "target", Message: fmt.Sprintf(
+			"%s's %s field %q is read-only: a write mapping cannot target it", desc.Slug, schema.Object, name)}
+	}
+	return nil
 }

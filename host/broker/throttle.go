@@ -54,9 +54,9 @@ func (b *Broker) limits(desc sdk.Description) []sdk.RateLimit {
 }
 
 // throttle holds a driver call to the provider limits its driver declares,
-// per connection (tenant), before the call leaves the host. Errors:
-// sdk.CodeRateLimited with the wait in RetryAfter when a limit is spent,
-// or the context's error. A failing limiter lets the call through: the
+// per connection (tenant), before the call leaves the host. Errors: a
+// *ThrottleError (sdk.CodeRateLimited, the wait in RetryAfter) when a
+// limit is spent, or the context's error. A failing limiter lets the call through: the
 // provider's own 429 still protects it.
 func (b *Broker) throttle(ctx context.Context, s *session, verb string) error {
 	if b.throttler == nil {
@@ -87,6 +87,14 @@ func (b *Broker) throttle(ctx context.Context, s *session, verb string) error {
 		b.onThrottled(s.desc.Slug)
 	}
 	wait := max(res.RetryAfter, time.Millisecond)
-	return sdk.RateLimited(wait, "the host is holding calls to %s under the provider's %q limit (%s per connection); retry in %s",
-		s.desc.Slug, res.Policy, res.Limit, wait.Round(time.Millisecond))
+	return &ThrottleError{Err: sdk.RateLimited(wait, "the host is holding calls to %s under the provider's %q limit (%s per connection); retry in %s",
+		s.desc.Slug, res.Policy, res.Limit, wait.Round(time.Millisecond))}
 }
+
+// ThrottleError is the sdk.CodeRateLimited error of a driver call the host
+// held back to keep a tenant under its provider's declared limit: the
+// provider's quota is the reason, though the provider never saw the call.
+type ThrottleError struct{ Err *sdk.Error }
+
+func (e *ThrottleError) Error() string { return e.Err.Error() }
+func (e *ThrottleError) Unwrap() error { return e.Err }

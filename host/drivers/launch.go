@@ -13,8 +13,10 @@ import (
 // its go-plugin client and sdk client. The process starts with the
 // driver environment (sdk.DriverEnv plus extraEnv), never the host's. b
 // may be closed once launch returns. On an error nothing is left running.
+// The process has a process group of its own (see procAttr).
 func launch(b *binary, log hclog.Logger, startTimeout time.Duration, extraEnv []string) (*plugin.Client, *sdk.Client, error) {
 	cmd, verify := b.command()
+	cmd.SysProcAttr = procAttr()
 	pc := plugin.NewClient(sdk.NewClientConfig(cmd, sdk.ClientOptions{SHA256: verify, Logger: log,
 		StartTimeout: startTimeout, ExtraEnv: extraEnv}))
 	cl, err := sdk.Dispense(pc)

@@ -148,12 +148,14 @@ func (p *process) watch(pc *plugin.Client, stop chan struct{}) {
 		if !pc.Exited() {
 			continue
 		}
-		p.log.Error("driver process exited; restarting")
 		p.mu.Lock()
 		if p.pc != pc || p.closed {
+			// Reaped or stopped by the host (a shutdown kills the process
+			// while holding the lock): not a crash, nothing to log.
 			p.mu.Unlock()
 			return
 		}
+		p.log.Error("driver process exited; restarting")
 		p.lastErr = "the driver process exited"
 		p.pc, p.cl = nil, nil
 		p.stopWatch = nil

@@ -2,6 +2,7 @@ package http
 
 import (
 	nethttp "net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -89,6 +90,7 @@ func (s *Server) createAPIKey(c *gin.Context) {
 	}
 	s.cfg.Broker.Audit(reqCtx(c), operatorActor(c), tenant, "api_key.create", host.OutcomeOK, k.ID+" scopes "+strings.Join(k.Scopes, " "))
 	c.Header("Cache-Control", "no-store")
+	c.Header("Location", "/api/operator/tenants/"+url.PathEscape(tenant)+"/api-keys/"+url.PathEscape(k.ID))
 	c.JSON(nethttp.StatusCreated, gin.H{"id": k.ID, "key": raw, "scopes": k.Scopes, "created_at": k.CreatedAt})
 }
 

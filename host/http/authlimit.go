@@ -36,7 +36,7 @@ func (s *Server) authGuard(c *gin.Context) {
 				h[name] = v
 			}
 			wait := ceilSecond(res.RetryAfter)
-			fail(c, sdk.RateLimited(wait, "too many failed authentications from this address (%s); retry in %s", res.Limit, wait))
+			fail(c, &quotaError{sdk.RateLimited(wait, "too many failed authentications from this address (%s); retry in %s", res.Limit, wait)})
 			return
 		}
 	}

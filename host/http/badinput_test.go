@@ -40,7 +40,12 @@ func TestBadToolInput(t *testing.T) {
 		{"array body", "crm_lookup_customer", `[]`, "", 400, "invalid", "body", ""},
 		{"empty body", "crm_lookup_customer", ``, "", 400, "invalid", "body", "empty"},
 		{"whitespace body", "crm_lookup_customer", "  \n", "", 400, "invalid", "body", "empty"},
-		{"wrong content type", "crm_lookup_customer", `{"email": "a@example.com"}`, "text/plain", 400, "invalid", "body", "Content-Type"},
+		{"wrong content type", "crm_lookup_customer", `{"email": "a@example.com"}`, "text/plain", 415, "unsupported_media_type", "Content-Type", "application/json"},
+		{"no content type", "crm_lookup_customer", `{"email": "a@example.com"}`, "-", 415, "unsupported_media_type", "Content-Type", "application/json"},
+		{"form content type", "crm_create_record", `object=customer`, "application/x-www-form-urlencoded", 415, "unsupported_media_type", "Content-Type", ""},
+		{"duplicate key", "crm_create_record", `{"object": "customer", "object": "deal", "fields": {"first_name": "Ada"}}`, "", 400, "invalid", "object", "more than once"},
+		{"duplicate field", "crm_create_record", `{"object": "customer", "fields": {"email": "a@example.com", "email": "b@example.com"}}`, "", 400, "invalid", "fields.email", "more than once"},
+		{"duplicate key in another case", "crm_lookup_customer", `{"email": "a@example.com", "Email": "b@example.com"}`, "", 400, "invalid", "Email", "regardless of case"},
 		{"too large", "crm_create_record", big, "", 413, "too_large", "body", "larger than"},
 		{"unknown object", "crm_create_record", `{"object": "widget", "fields": {"name": "x"}, "idempotency_key": "bad-1"}`, "", 400, "invalid", "object", "widget"},
 		{"missing object", "crm_search_records", `{"query": "x"}`, "", 400, "invalid", "object", "required"},
@@ -59,7 +64,11 @@ func TestBadToolInput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hdr := []string{"X-Request-ID", "bad-input-" + strings.ReplaceAll(tc.name, " ", "-")}
-			if tc.ctype != "" {
+			switch tc.ctype {
+			case "":
+			case "-": // no Content-Type at all
+				hdr = append(hdr, "Content-Type", "")
+			default:
 				hdr = append(hdr, "Content-Type", tc.ctype)
 			}
 			r := e.tool(tc.tool, token, tc.body, hdr...)
@@ -101,6 +110,11 @@ func TestBadOperatorInput(t *testing.T) {
 		{"wrong type", nethttp.MethodPost, "/tenants", `{"name": 7}`, "name", 400},
 		{"trailing", nethttp.MethodPost, "/tenants", `{"name": "A"}{}`, "body", 400},
 		{"empty", nethttp.MethodPost, "/tenants", ``, "body", 400},
+		{"no name", nethttp.MethodPost, "/tenants", `{"name": ""}`, "name", 400},
+		{"blank name", nethttp.MethodPost, "/tenants", `{"name": " \t\n "}`, "name", 400},
+		{"name with a control character", nethttp.MethodPost, "/tenants", `{"name": "Acme\u0000"}`, "name", 400},
+		{"name too long", nethttp.MethodPost, "/tenants", `{"name": "` + strings.Repeat("n", 201) + `"}`, "name", 400},
+		{"duplicate name", nethttp.MethodPost, "/tenants", `{"name": "A", "name": "B"}`, "name", 400},
 		{"too large", nethttp.MethodPost, "/tenants", `{"name": "` + strings.Repeat("n", 70<<10) + `"}`, "body", 413},
 		{"credentials not strings", nethttp.MethodPut, "/tenants/ten_x/connection", `{"provider": "mem", "credentials": {"account": 5}}`, "credentials", 400},
 		{"wrong type in driver", nethttp.MethodPost, "/drivers", `{"slug": "x", "args": "a b"}`, "args", 400},

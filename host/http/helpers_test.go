@@ -146,7 +146,7 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	}
 	e.mgr = drivers.NewManager(st, drivers.Options{Logger: log, Registerer: reg, Backoff: 20 * time.Millisecond, CallTimeout: 20 * time.Second,
 		PluginDir: filepath.Dir(memBinary)})
-	jo := jobs.Options{Store: st, Logger: log.Named("jobs"), PollInterval: 20 * time.Millisecond,
+	jo := jobs.Options{Store: st, Logger: log.Named("jobs"), PollInterval: 20 * time.Millisecond, Migrate: true,
 		Backoff: func(int) time.Duration { return 50 * time.Millisecond },
 		Writer:  jobs.LeadWriterFunc(func(ctx context.Context, l host.Lead) (string, string, error) { return e.broker.WriteLead(ctx, l) })}
 	if o.jobs != nil {

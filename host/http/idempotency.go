@@ -103,8 +103,10 @@ type handled struct {
 // (tenant, key) through broker.Once: a repeat with the same fingerprint
 // gets the first answer's status and body byte for byte, with
 // Idempotent-Replayed: true; errors (reused key 422, in flight 409, fn's)
-// become problems, and a failed fn leaves the key free for a retry.
-func (s *Server) once(c *gin.Context, tenant, key, fingerprint string, fn func(ctx context.Context) (handled, error)) {
+// become problems, and a failed fn leaves the key free for a retry. When
+// location is given, a 201 or 202 answer (first or replayed) carries the
+// Location it makes of the body.
+func (s *Server) once(c *gin.Context, tenant, key, fingerprint string, fn func(ctx context.Context) (handled, error), location func(body []byte) string) {
 	resp, err := s.cfg.Broker.Once(reqCtx(c), tenant, key, fingerprint, func(ctx context.Context) (broker.Response, error) {
 		h, err := fn(ctx)
 		if err != nil {
@@ -121,6 +123,11 @@ func (s *Server) once(c *gin.Context, tenant, key, fingerprint string, fn func(c
 	}
 	if resp.Replayed {
 		c.Header(headerReplayed, "true")
+	}
+	if location != nil && (resp.Status == nethttp.StatusCreated || resp.Status == nethttp.StatusAccepted) {
+		if loc := location(resp.Body); loc != "" {
+			c.Header("Location", loc)
+		}
 	}
 	c.Data(resp.Status, "application/json; charset=utf-8", resp.Body)
 }
@@ -148,5 +155,5 @@ func (s *Server) createRecordAs(c *gin.Context, a broker.Actor, tenant string) {
 	s.once(c, tenant, key, fp, func(ctx context.Context) (handled, error) {
 		out, err := s.cfg.Broker.CreateRecord(ctx, a, tenant, in)
 		return handled{nethttp.StatusOK, out}, err
-	})
+	}, nil)
 }

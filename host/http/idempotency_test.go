@@ -355,7 +355,7 @@ func TestPublicBadBodies(t *testing.T) {
 		{"create too large", "/v1/crm/create-record", big, nil, 413, "too_large", "body"},
 		{"create not json", "/v1/crm/create-record", `object=customer`, []string{"Idempotency-Key", "bad-form"}, 400, "invalid", "body"},
 		{"create truncated", "/v1/crm/create-record", `{"object": "customer", "idempotency_key": "bad-trunc"`, nil, 400, "invalid", "body"},
-		{"create wrong content type", "/v1/crm/create-record", `{"object": "customer", "fields": {"first_name": "A"}}`, []string{"Content-Type", "text/plain", "Idempotency-Key", "bad-ct"}, 400, "invalid", "body"},
+		{"create wrong content type", "/v1/crm/create-record", `{"object": "customer", "fields": {"first_name": "A"}}`, []string{"Content-Type", "text/plain", "Idempotency-Key", "bad-ct"}, 415, "unsupported_media_type", "Content-Type"},
 		{"create unknown field", "/v1/crm/create-record", `{"object": "customer", "fields": {}, "extra": 1, "idempotency_key": "bad-extra"}`, nil, 400, "invalid", "extra"},
 		{"create unknown object", "/v1/crm/create-record", `{"object": "widget", "fields": {"x": 1}, "idempotency_key": "bad-object"}`, nil, 400, "invalid", "object"},
 		{"lead too large", "/v1/leads", `{"fields":{"first_name":"` + strings.Repeat("x", 70<<10) + `"},"idempotency_key":"bad-big-lead"}`, nil, 413, "too_large", "body"},

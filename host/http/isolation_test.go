@@ -240,7 +240,29 @@ func TestTenantIsolationMatrix(t *testing.T) {
 					"fields": map[string]any{"last_name": "Overwritten"}}, probe: id}
 			}},
 
-		// The public API: the tenant is the key's.
+		// The public API: the tenant is the key's; /v1/crm/* are the agent's
+		// tools for a key.
+		{route: "POST /v1/crm/lookup-customer", cred: credAPIKey, scope: "crm:read", own: 200, absent: 200, other: true, none: true,
+			call: func(o isoObject) isoCall {
+				id := pick(o, ownID, otherID, noID)
+				return isoCall{method: POST, path: "/v1/crm/lookup-customer", body: map[string]string{"external_id": id}, probe: id}
+			}},
+		{route: "POST /v1/crm/search-records", cred: credAPIKey, scope: "crm:read", own: 200, absent: 200, other: true, none: true,
+			call: func(o isoObject) isoCall {
+				q := pick(o, "Ada", "Bartholomew", "Nobodyatall")
+				return isoCall{method: POST, path: "/v1/crm/search-records", body: map[string]any{"object": "customer", "query": q}, probe: q}
+			}},
+		{route: "POST /v1/crm/list-recent", cred: credAPIKey, scope: "crm:read", own: 200, why: collectionWhy,
+			call: func(isoObject) isoCall {
+				return isoCall{method: POST, path: "/v1/crm/list-recent", body: map[string]any{"object": "customer", "limit": 1000}}
+			}},
+		{route: "POST /v1/crm/update-record", cred: credAPIKey, scope: "crm:write", own: 200, absent: 404, other: true, none: true,
+			after: bRecordIntact,
+			call: func(o isoObject) isoCall {
+				id := pick(o, ownID, otherID, noID)
+				return isoCall{method: POST, path: "/v1/crm/update-record", body: map[string]any{"object": "customer", "external_id": id,
+					"fields": map[string]any{"last_name": "Overwritten"}}, probe: id}
+			}},
 		{route: "POST /v1/crm/create-record", cred: credAPIKey, scope: "crm:write", own: 200, absent: 200, other: true, none: true,
 			mask: []string{"external_id", "record_url"},
 			call: func(o isoObject) isoCall {
@@ -397,7 +419,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 	}
 	lacking := map[isoCred]map[string]string{
 		credAgent:  {hosthttp.ScopeRead: tokAWrite, hosthttp.ScopeWrite: tokARead},
-		credAPIKey: {"crm:write": aNoCRMWrite, "leads:write": aNoLeads, "leads:write crm:read": aWriteOnly},
+		credAPIKey: {"crm:read": aWriteOnly, "crm:write": aNoCRMWrite, "leads:write": aNoLeads, "leads:write crm:read": aWriteOnly},
 	}
 
 	cells := 0

@@ -119,28 +119,6 @@ func recovery(log hclog.Logger) gin.HandlerFunc {
 	}
 }
 
-// bind decodes a JSON body strictly: size-limited, unknown fields and
-// trailing data refused, with the offending field named.
-func bind(c *gin.Context, limit int64, dst any) error {
-	if ct := c.ContentType(); ct != "" && ct != "application/json" {
-		return invalid("body", "Content-Type must be application/json")
-	}
-	body := nethttp.MaxBytesReader(c.Writer, c.Request.Body, limit)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return decodeError(err, limit)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *nethttp.MaxBytesError
-		if errors.As(err, &mbe) {
-			return decodeError(err, limit)
-		}
-		return invalid("body", "has data after the JSON object")
-	}
-	return nil
-}
-
 func decodeError(err error, limit int64) error {
 	var mbe *nethttp.MaxBytesError
 	var se *json.SyntaxError

@@ -534,6 +534,7 @@ func TestOpenAPILiveResponses(t *testing.T) {
 	wantStatus(t, e.tool("crm_lookup_customer", token, map[string]string{"email": "ada@example.com"}), 200)
 	wantStatus(t, e.tool("crm_lookup_customer", token, map[string]string{"email": "nobody@example.com"}), 200)
 	wantProblem(t, e.tool("crm_lookup_customer", token, map[string]string{}, bad...), 400, "invalid", "phone")
+	wantProblem(t, e.tool("crm_lookup_customer", token, `{"email": "ada@example.com"}`, append([]string{"Content-Type", "text/plain"}, bad...)...), 415, "unsupported_media_type", "Content-Type")
 	r = e.tool("crm_lookup_customer", token, map[string]string{"email": memdriver.RateLimitEmail})
 	if p := wantProblem(t, r, 429, "rate_limited", ""); p.RetryAfter != int(memdriver.RateLimitRetryAfter/time.Second) || r.header.Get("Retry-After") != strconv.Itoa(p.RetryAfter) {
 		t.Errorf("provider 429: retry_after %d, Retry-After %q", p.RetryAfter, r.header.Get("Retry-After"))
@@ -567,6 +568,14 @@ func TestOpenAPILiveResponses(t *testing.T) {
 	wantProblem(t, v1(POST, "/crm/create-record", key, ada, append([]string{"Idempotency-Key", strings.Repeat("k", 256)}, bad...)...), 400, "invalid", "idempotency_key")
 	wantProblem(t, v1(POST, "/crm/create-record", readKey, ada, bad...), 403, "forbidden", "scope")
 	wantProblem(t, v1(POST, "/crm/create-record", token, ada, bad...), 401, "unauthenticated", "")
+	wantStatus(t, v1(POST, "/crm/lookup-customer", readKey, map[string]string{"email": "ada@example.com"}), 200)
+	wantProblem(t, v1(POST, "/crm/lookup-customer", readKey, map[string]string{}, bad...), 400, "invalid", "phone")
+	wantStatus(t, v1(POST, "/crm/search-records", readKey, map[string]any{"object": "customer", "query": "ada"}), 200)
+	wantProblem(t, v1(POST, "/crm/search-records", "", map[string]any{"object": "customer", "query": "ada"}, bad...), 401, "unauthenticated", "")
+	wantStatus(t, v1(POST, "/crm/list-recent", readKey, map[string]any{"object": "customer", "since": "2020-01-02T03:04:05Z"}), 200)
+	wantProblem(t, v1(POST, "/crm/list-recent", readKey, map[string]any{"object": "customer", "since": "yesterday"}, bad...), 400, "invalid", "since")
+	wantStatus(t, v1(POST, "/crm/update-record", key, map[string]any{"object": "customer", "external_id": id, "fields": map[string]any{"last_name": "Byron"}}), 200)
+	wantProblem(t, v1(POST, "/crm/update-record", readKey, map[string]any{"object": "customer", "external_id": id, "fields": map[string]any{}}, bad...), 403, "forbidden", "scope")
 	lead := map[string]any{"fields": map[string]any{"first_name": "Grace", "email": "grace@example.com"}}
 	r = v1(POST, "/leads", key, lead, "Idempotency-Key", "lead-1")
 	wantStatus(t, r, 202)

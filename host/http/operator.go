@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	nethttp "net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -81,6 +82,7 @@ func (s *Server) registerDriver(c *gin.Context) {
 		return
 	}
 	s.audit(c, "", "driver.register", fmt.Sprintf("%s %s file %s sha256 %s", e.Slug, e.Version, e.Command, e.SHA256))
+	c.Header("Location", "/api/operator/drivers/"+url.PathEscape(e.Slug))
 	c.JSON(nethttp.StatusCreated, toDriverJSON(e))
 }
 
@@ -168,16 +170,15 @@ func (s *Server) createTenant(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if in.Name == "" || len(in.Name) > 200 {
-		fail(c, invalid("name", "is required, at most 200 characters"))
-		return
-	}
+	// host.Tenant.Validate refuses a blank, long or unprintable name
+	// (CodeInvalid naming name), here and in `crmhost tenant create`.
 	t, err := s.cfg.Store.CreateTenant(reqCtx(c), host.Tenant{Name: in.Name})
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	s.audit(c, t.ID, "tenant.create", "name "+strconv.Quote(t.Name))
+	c.Header("Location", "/api/operator/tenants/"+url.PathEscape(t.ID))
 	c.JSON(nethttp.StatusCreated, tenantJSON{t.ID, t.Name, t.CreatedAt})
 }
 

@@ -363,6 +363,36 @@ func TestMappingRoutes(t *testing.T) {
 		})
 	}
 	wantProblem(t, e.op(nethttp.MethodPut, base+"/read/customer.x", map[string]string{"target": "notes", "extra": "y"}), nethttp.StatusBadRequest, "invalid", "extra")
+
+	// Targets are checked against the CRM's live schema (the mem driver
+	// describes its objects): a field it lacks is refused for reads and
+	// writes, a read-only one for writes only.
+	for _, tc := range []struct {
+		path, target string
+		status       int
+		says         string
+	}{
+		{"/write/customer.nickname", "nick_name", 400, `no field "nick_name"`},
+		{"/read/customer.nickname", "nick_name", 400, "its fields: id, first, last"},
+		{"/write/deal.name", "titel", 400, `deals has no field "titel"`},
+		{"/write/customer.modified", "updated_at", 400, "read-only"},
+		{"/read/customer.modified", "updated_at", 200, ""},
+		{"/write/customer.nickname", "notes.nick", 200, ""}, // a nested target: its field exists
+	} {
+		r := e.op(nethttp.MethodPut, base+tc.path, map[string]string{"target": tc.target})
+		if tc.status == 200 {
+			wantStatus(t, r, 200)
+			continue
+		}
+		p := wantProblem(t, r, tc.status, "invalid", "target")
+		if !strings.Contains(p.Detail, tc.says) {
+			t.Errorf("PUT %s -> %s: detail %q, want it to say %s", tc.path, tc.target, p.Detail, tc.says)
+		}
+	}
+	wantStatus(t, e.op(nethttp.MethodPut, base+"/write/customer.nickname", map[string]string{"target": "notes"}), 200)
+	// A canonical object mapped to no provider object yet cannot be
+	// checked: its field mappings are taken as given.
+	wantStatus(t, e.op(nethttp.MethodPut, base+"/write/lead.budget_max", map[string]string{"target": "budget"}), 200)
 	wantProblem(t, e.op(nethttp.MethodDelete, base+"/colour/customer.nickname", nil), nethttp.StatusBadRequest, "invalid", "kind")
 
 	// An object override points a canonical object at a provider object.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"crmhost.dev/host"
+	"crmhost.dev/host/broker"
 	"crmhost.dev/sdk"
 	"github.com/gin-gonic/gin"
 )
@@ -23,7 +24,19 @@ type Problem struct {
 	RequestID string `json:"request_id,omitempty"`
 	// RetryAfter is in seconds, as in the Retry-After header.
 	RetryAfter int `json:"retry_after,omitempty"`
+	// LimitedBy says whose limit a rate_limited answer is about: "host"
+	// (one of the host's request limits, named in RateLimit-Policy) or
+	// "provider" (the tenant's CRM refused the call, or the host held it
+	// to stay under the CRM's declared limit): then the host's own
+	// request quota is not the reason, and no RateLimit headers are sent.
+	LimitedBy string `json:"limited_by,omitempty"`
 }
+
+// Values of Problem.LimitedBy.
+const (
+	LimitedByHost     = "host"
+	LimitedByProvider = "provider"
+)
 
 // codeMethodNotAllowed answers a known path asked with the wrong method.
 const codeMethodNotAllowed host.ErrorCode = "method_not_allowed"
@@ -40,6 +53,7 @@ var statusOf = map[host.ErrorCode]int{
 	host.CodeNotConnected:                     nethttp.StatusConflict,
 	host.CodeTooLarge:                         nethttp.StatusRequestEntityTooLarge,
 	host.CodeTimeout:                          nethttp.StatusGatewayTimeout,
+	host.CodeUnsupportedMediaType:             nethttp.StatusUnsupportedMediaType,
 	host.CodeIdempotencyReused:                nethttp.StatusUnprocessableEntity,
 	host.CodeIdempotencyInFlight:              nethttp.StatusConflict,
 	codeMethodNotAllowed:                      nethttp.StatusMethodNotAllowed,
@@ -61,6 +75,7 @@ var titles = map[host.ErrorCode]string{
 	host.CodeNotConnected:                     "Tenant not connected",
 	host.CodeTooLarge:                         "Request too large",
 	host.CodeTimeout:                          "Timed out",
+	host.CodeUnsupportedMediaType:             "Unsupported media type",
 	host.CodeIdempotencyReused:                "Idempotency key reused",
 	host.CodeIdempotencyInFlight:              "Request in progress",
 	codeMethodNotAllowed:                      "Method not allowed",
@@ -99,11 +114,27 @@ func problemFor(err error) Problem {
 	if code == host.CodeInternal {
 		p.Detail = "an internal error occurred; the request id locates it in the host's log"
 	}
+	if code == host.ErrorCode(sdk.CodeRateLimited) {
+		var qe *quotaError
+		var te *broker.ThrottleError
+		switch {
+		case errors.As(err, &qe):
+			p.LimitedBy = LimitedByHost
+		case errors.As(err, &te):
+			p.LimitedBy, p.Title = LimitedByProvider, titleProviderLimited
+		default:
+			p.LimitedBy, p.Title = LimitedByProvider, titleProviderLimited
+			p.Detail = "the tenant's CRM refused the call with its own rate limit (this host's request limits are not the reason): " + p.Detail
+		}
+	}
 	if status == nethttp.StatusTooManyRequests && p.RetryAfter == 0 {
 		p.RetryAfter = 1 // a 429 always says when to retry, even when the provider did not
 	}
 	return p
 }
+
+// titleProviderLimited titles a 429 about the CRM's limit.
+const titleProviderLimited = "Rate limited by the CRM"
 
 // fail writes err as problem+json and aborts the request. An error caused
 // by the request's deadline becomes a timeout (see timedOut); every 401
@@ -122,6 +153,13 @@ func fail(c *gin.Context, err error) {
 	p.RequestID = requestID(c)
 	if p.RetryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(p.RetryAfter))
+	}
+	if p.LimitedBy == LimitedByProvider {
+		// The host's request limits, reported by the middleware before the
+		// handler ran, are not why this was refused: saying "r=43" beside a
+		// 429 would read as quota left.
+		c.Writer.Header().Del("RateLimit")
+		c.Writer.Header().Del("RateLimit-Policy")
 	}
 	c.Set(ctxError, err)
 	c.Header("Content-Type", "application/problem+json")

@@ -2,7 +2,9 @@ package http
 
 import (
 	"context"
+	"encoding/json"
 	nethttp "net/http"
+	"net/url"
 	"time"
 
 	"crmhost.dev/host"
@@ -11,14 +13,8 @@ import (
 )
 
 // The public API (/v1): a tenant's own systems, authenticated by API key
-// (see apiKey), with the agent's create path and lead intake.
-
-// publicCreateRecord is POST /v1/crm/create-record (crm:write): the
-// agent's crm_create_record for an API key, idempotency included.
-func (s *Server) publicCreateRecord(c *gin.Context) {
-	a, tenant := apiActor(c)
-	s.createRecordAs(c, a, tenant)
-}
+// (see apiKey): the agent's CRM verbs under /v1/crm (see tools.go) and
+// lead intake.
 
 // leadInput is POST /v1/leads' body.
 type leadInput struct {
@@ -44,7 +40,7 @@ func toLeadJSON(l host.Lead) leadJSON {
 }
 
 // submitLead is POST /v1/leads (leads:write): the lead is stored and
-// answered 202 at once; a background job writes it to the tenant's CRM,
+// answered 202 at once, with its GET /v1/leads/{id} as Location; a background job writes it to the tenant's CRM,
 // and GET /v1/leads/{id} shows how that went. Idempotent like
 // create-record: a repeat replays the first 202.
 func (s *Server) submitLead(c *gin.Context) {
@@ -71,7 +67,19 @@ func (s *Server) submitLead(c *gin.Context) {
 			return handled{}, err
 		}
 		return handled{nethttp.StatusAccepted, toLeadJSON(l)}, nil
-	})
+	}, leadLocation)
+}
+
+// leadLocation is where a submitted lead's progress is read: its
+// GET /v1/leads/{id}.
+func leadLocation(body []byte) string {
+	var l struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(body, &l) != nil || l.ID == "" {
+		return ""
+	}
+	return "/v1/leads/" + url.PathEscape(l.ID)
 }
 
 // getLead is GET /v1/leads/{id} (leads:write or crm:read). Another

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"crmhost.dev/host"
+	hosthttp "crmhost.dev/host/http"
+	"crmhost.dev/host/ratelimit"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -146,7 +148,8 @@ func TestLeads(t *testing.T) {
 // nothing and frees the key.
 func TestLeadsRefused(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	// The default body limit (1 MiB), so a 300 KB value reaches the check.
+	e := newEnv(t, func(o *envOptions) { o.maxBody = 1 << 20 })
 	tenant, _ := e.connected("Acme", "acme")
 	key, _ := e.apiKey(tenant, "leads:write")
 	// No lead object at this CRM yet.
@@ -158,14 +161,88 @@ func TestLeadsRefused(t *testing.T) {
 	wantProblem(t, e.do(nethttp.MethodPost, "/v1/leads", key, map[string]any{"fields": map[string]any{"shoe_size": 44}, "idempotency_key": "l-2"}), nethttp.StatusBadRequest, "invalid", "fields.shoe_size")
 	wantProblem(t, e.do(nethttp.MethodPost, "/v1/leads", key, map[string]any{"fields": map[string]any{}, "idempotency_key": "l-3"}), nethttp.StatusBadRequest, "invalid", "fields")
 	wantProblem(t, e.do(nethttp.MethodPost, "/v1/leads", key, map[string]any{"fields": map[string]any{"first_name": "Ada"}, "idempotency_key": strings.Repeat("k", 256)}), nethttp.StatusBadRequest, "invalid", "idempotency_key")
+	// Values certain to fail the write later are refused now.
+	wantProblem(t, e.do(nethttp.MethodPost, "/v1/leads", key, map[string]any{"fields": map[string]any{"first_name": "Ada", "phone": "+1 555"}, "idempotency_key": "l-4"}), nethttp.StatusBadRequest, "invalid", "fields.phone")
+	wantProblem(t, e.do(nethttp.MethodPost, "/v1/leads", key, map[string]any{"fields": map[string]any{"first_name": strings.Repeat("x", 300<<10)}, "idempotency_key": "l-5"}), nethttp.StatusBadRequest, "invalid", "fields.first_name")
 	if ls, err := e.store.ListLeads(context.Background(), tenant, host.LeadFilter{}); err != nil || len(ls) != 0 {
 		t.Errorf("refused leads were stored: %v, %v", ls, err)
 	}
-	for _, k := range []string{"l-1", "l-2", "l-3"} {
+	for _, k := range []string{"l-1", "l-2", "l-3", "l-4", "l-5"} {
 		if _, err := e.store.GetIdempotency(context.Background(), tenant, k); host.CodeOf(err) != host.CodeNotFound {
 			t.Errorf("idempotency key %s kept: %v", k, err)
 		}
 	}
 	// Now the first request, retried, goes through.
 	wantStatus(t, e.do(nethttp.MethodPost, "/v1/leads", key, map[string]any{"fields": map[string]any{"first_name": "Ada"}, "idempotency_key": "l-1"}), nethttp.StatusAccepted)
+}
+
+// TestPublicCRMVerbs: /v1/crm/* are the agent's CRM tools for an API key:
+// the same answers as the agent's routes on the same tenant, the key's
+// scopes checked (crm:read to look up, search and list; crm:write to
+// create and update), the credential's decrypt audited to the key, and
+// the same request limits.
+func TestPublicCRMVerbs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withLimits(hosthttp.RateLimits{
+		Limiter: ratelimit.NewLocal(ratelimit.LocalOptions{}),
+		APIKey:  ratelimit.Limit{Rate: 200, Period: time.Minute},
+		Tool:    ratelimit.Limit{Rate: 3, Period: time.Minute},
+	}))
+	tenant, agent := e.connected("Acme", "acme")
+	key, keyID := e.apiKey(tenant, "crm:read", "crm:write")
+	readKey, _ := e.apiKey(tenant, "crm:read")
+	writeKey, _ := e.apiKey(tenant, "crm:write")
+	v1 := func(verb, k string, body any) resp {
+		t.Helper()
+		return e.do(nethttp.MethodPost, "/v1/crm/"+verb, k, body)
+	}
+
+	r := v1("create-record", key, map[string]any{"object": "customer", "fields": map[string]any{"first_name": "Ada", "email": "ada@example.com"}})
+	wantStatus(t, r, nethttp.StatusOK)
+	id := r.object(t)["external_id"].(string)
+	wantStatus(t, v1("update-record", key, map[string]any{"object": "customer", "external_id": id, "fields": map[string]any{"last_name": "Lovelace"}}), nethttp.StatusOK)
+
+	// The same answers as the agent's tools.
+	for _, c := range []struct {
+		verb, tool string
+		body       any
+	}{
+		{"lookup-customer", "crm_lookup_customer", map[string]string{"email": "ada@example.com"}},
+		{"search-records", "crm_search_records", map[string]any{"object": "customer", "query": "Ada"}},
+		{"list-recent", "crm_list_recent", map[string]any{"object": "customer", "since": "2020-01-01T00:00:00Z"}},
+	} {
+		pub, tool := v1(c.verb, readKey, c.body), e.tool(c.tool, agent, c.body)
+		wantStatus(t, pub, nethttp.StatusOK)
+		wantStatus(t, tool, nethttp.StatusOK)
+		if diff := cmp.Diff(tool.object(t), pub.object(t)); diff != "" {
+			t.Errorf("/v1/crm/%s and %s disagree (-tool +public):\n%s", c.verb, c.tool, diff)
+		}
+		if !strings.Contains(string(pub.body), "Lovelace") {
+			t.Errorf("/v1/crm/%s: %s, want the updated record", c.verb, pub.body)
+		}
+	}
+
+	// Scopes.
+	wantProblem(t, v1("lookup-customer", writeKey, map[string]string{"email": "ada@example.com"}), nethttp.StatusForbidden, "forbidden", "scope")
+	wantProblem(t, v1("update-record", readKey, map[string]any{"object": "customer", "external_id": id, "fields": map[string]any{"last_name": "X"}}), nethttp.StatusForbidden, "forbidden", "scope")
+	wantProblem(t, v1("list-recent", agent, map[string]any{"object": "customer"}), nethttp.StatusUnauthorized, "unauthenticated", "")
+
+	// The decrypts behind the key's calls are audited to the key.
+	byKey := 0
+	for _, row := range e.auditRows(tenant) {
+		if row.Action == "credential.decrypt" && row.ActorType == host.ActorAPIKey && row.ActorID == keyID {
+			byKey++
+		}
+	}
+	if byKey != 2 {
+		t.Errorf("%d decrypts audited to key %s, want 2 (its create and update)", byKey, keyID)
+	}
+
+	// The per-(tenant, tool) limit, one budget with the agent's route:
+	// the comparison above spent two of 3 (one public lookup, one agent's).
+	wantStatus(t, v1("lookup-customer", readKey, map[string]string{"email": "ada@example.com"}), nethttp.StatusOK)
+	p := wantProblem(t, v1("lookup-customer", key, map[string]string{"email": "ada@example.com"}), nethttp.StatusTooManyRequests, "rate_limited", "")
+	if p.LimitedBy != hosthttp.LimitedByHost || !strings.Contains(p.Detail, `"tool"`) {
+		t.Errorf("the 4th public lookup: %+v, want the host's tool limit", p)
+	}
 }

@@ -53,7 +53,7 @@ func (r RateLimits) withNames() RateLimits {
 // authentication and before its handler, so that a refused request never
 // has its body read, a secret decrypted or a driver called:
 //
-//	tools.POST("/crm_create_record", s.agent(ScopeWrite), s.rateLimit, s.createRecord)
+//	tools.POST("/crm_create_record", s.agent(ScopeWrite), s.rateLimit, s.createRecord(toolActor))
 //
 // It applies the per-API-key limit when authentication set ctxAPIKey (the
 // key's id is the limiter key), and the per-(tenant, tool) limit when it
@@ -151,10 +151,17 @@ func (s *Server) limit(c *gin.Context, checks ...limitCheck) bool {
 	if res.FailOpen {
 		note = " (this replica's share of it, while the shared limiter is unavailable)"
 	}
-	fail(c, sdk.RateLimited(wait, "the %q rate limit (%s per %s)%s is spent; retry in %s",
-		res.Policy, res.Limit, refused.per, note, wait))
+	fail(c, &quotaError{sdk.RateLimited(wait, "the %q rate limit (%s per %s)%s is spent; retry in %s",
+		res.Policy, res.Limit, refused.per, note, wait)})
 	return false
 }
+
+// quotaError is a refusal by one of the host's own request limits, as
+// opposed to the tenant's CRM's (see problemFor).
+type quotaError struct{ err *sdk.Error }
+
+func (e *quotaError) Error() string { return e.err.Error() }
+func (e *quotaError) Unwrap() error { return e.err }
 
 // ceilSecond rounds d up to a whole second, at least one.
 func ceilSecond(d time.Duration) time.Duration {

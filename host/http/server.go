@@ -159,11 +159,11 @@ func New(cfg Config) *Server {
 	e.GET("/openapi.json", s.openAPI)
 
 	tools := e.Group("/api/tools", s.authGuard)
-	tools.POST("/crm_lookup_customer", s.agent(ScopeRead), s.rateLimit, s.lookupCustomer)
-	tools.POST("/crm_search_records", s.agent(ScopeRead), s.rateLimit, s.searchRecords)
-	tools.POST("/crm_list_recent", s.agent(ScopeRead), s.rateLimit, s.listRecent)
-	tools.POST("/crm_create_record", s.agent(ScopeWrite), s.rateLimit, s.createRecord)
-	tools.POST("/crm_update_record", s.agent(ScopeWrite), s.rateLimit, s.updateRecord)
+	tools.POST("/crm_lookup_customer", s.agent(ScopeRead), s.rateLimit, s.lookupCustomer(toolActor))
+	tools.POST("/crm_search_records", s.agent(ScopeRead), s.rateLimit, s.searchRecords(toolActor))
+	tools.POST("/crm_list_recent", s.agent(ScopeRead), s.rateLimit, s.listRecent(toolActor))
+	tools.POST("/crm_create_record", s.agent(ScopeWrite), s.rateLimit, s.createRecord(toolActor))
+	tools.POST("/crm_update_record", s.agent(ScopeWrite), s.rateLimit, s.updateRecord(toolActor))
 
 	op := e.Group("/api/operator", s.authGuard, s.operator)
 	op.GET("/health", s.operatorHealth)
@@ -200,8 +200,13 @@ func New(cfg Config) *Server {
 		e.Handle(m, "/webhooks/:provider", s.webhook)
 	}
 
+	// The public API: the agent's CRM tools for an API key, same handlers.
 	v1 := e.Group("/v1", s.authGuard)
-	v1.POST("/crm/create-record", s.apiKey(apikeys.ScopeCRMWrite), s.rateLimit, s.publicCreateRecord)
+	v1.POST("/crm/lookup-customer", s.apiKey(apikeys.ScopeCRMRead), s.rateLimit, s.lookupCustomer(apiActor))
+	v1.POST("/crm/search-records", s.apiKey(apikeys.ScopeCRMRead), s.rateLimit, s.searchRecords(apiActor))
+	v1.POST("/crm/list-recent", s.apiKey(apikeys.ScopeCRMRead), s.rateLimit, s.listRecent(apiActor))
+	v1.POST("/crm/create-record", s.apiKey(apikeys.ScopeCRMWrite), s.rateLimit, s.createRecord(apiActor))
+	v1.POST("/crm/update-record", s.apiKey(apikeys.ScopeCRMWrite), s.rateLimit, s.updateRecord(apiActor))
 	v1.POST("/leads", s.apiKey(apikeys.ScopeLeadsWrite), s.rateLimitKey, s.submitLead)
 	v1.GET("/leads/:id", s.apiKey(apikeys.ScopeLeadsWrite, apikeys.ScopeCRMRead), s.rateLimitKey, s.getLead)
 	s.engine = e

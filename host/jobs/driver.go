@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
+	"crmhost.dev/host"
 	"crmhost.dev/host/postgres"
 	"crmhost.dev/host/sqlite"
+	"github.com/hashicorp/go-hclog"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -14,14 +17,27 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 )
 
-// newPostgres runs River on the store's pgx pool. River's migrations run
-// under a session advisory lock, so replicas starting together wait for
-// each other instead of racing to create the same tables. The lock is held
-// on a connection of its own, outside the pool: a process starting several
-// runners at once then never has all the pool's connections waiting for
-// the lock while its holder needs one to migrate.
+// newPostgres runs River on the store's pgx pool, after applying or
+// checking River's migrations (Options.Migrate).
 func newPostgres(ctx context.Context, st *postgres.Store, o Options) (engine, error) {
 	driver := riverpgxv5.New(st.Pool())
+	if o.Migrate {
+		if _, err := migratePostgres(ctx, st, o.Logger); err != nil {
+			return nil, err
+		}
+	} else if err := check(ctx, driver, o.Logger); err != nil {
+		return nil, err
+	}
+	return newEngine[pgx.Tx](driver, st, o)
+}
+
+// migratePostgres applies River's migrations under a session advisory
+// lock, so processes migrating together wait for each other instead of
+// racing to create the same tables. The lock is held on a connection of
+// its own, outside the pool: a process starting several runners at once
+// then never has all the pool's connections waiting for the lock while
+// its holder needs one to migrate.
+func migratePostgres(ctx context.Context, st *postgres.Store, logger hclog.Logger) ([]int, error) {
 	lock, err := pgx.ConnectConfig(ctx, st.Pool().Config().ConnConfig.Copy())
 	if err != nil {
 		return nil, fmt.Errorf("jobs: migrate: %w", err)
@@ -31,10 +47,15 @@ func newPostgres(ctx context.Context, st *postgres.Store, o Options) (engine, er
 	if _, err := lock.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
 		return nil, fmt.Errorf("jobs: migrate: lock: %w", err)
 	}
-	if err := migrate(ctx, driver, o); err != nil {
-		return nil, err
+	m, err := rivermigrate.New(riverpgxv5.New(st.Pool()), &rivermigrate.Config{Logger: riverLogger(logger)})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: migrate: %w", err)
 	}
-	return newEngine[pgx.Tx](driver, st, o)
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: migrate: %w", err)
+	}
+	return versions(res), nil
 }
 
 // migrationLock is the advisory lock key River's migrations run under
@@ -46,15 +67,25 @@ const migrationLock int64 = 0x63726d72697672
 // fails with SQLITE_BUSY (riversqlite asks for exactly this), and a lead
 // and its job share a transaction on it. River's queries are short; the
 // workers' own store calls happen outside River's transactions.
-//
-// River's migrations run in one IMMEDIATE transaction, which serialises
-// runners starting together, in this process or another on the same file,
-// and applies all or nothing. (rivermigrate deprecates MigrateTx because
-// some PostgreSQL migrations, such as enum additions, cannot share a
-// transaction; SQLite's DDL is transactional throughout.)
 func newSQLite(ctx context.Context, st *sqlite.Store, o Options) (engine, error) {
 	driver := riversqlite.New(st.DB())
-	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: riverLogger(o)})
+	if o.Migrate {
+		if _, err := migrateSQLite(ctx, st, o.Logger); err != nil {
+			return nil, err
+		}
+	} else if err := check(ctx, driver, o.Logger); err != nil {
+		return nil, err
+	}
+	return newEngine[*sql.Tx](driver, st, o)
+}
+
+// migrateSQLite applies River's migrations in one IMMEDIATE transaction,
+// which serialises processes migrating together on the same file and
+// applies all or nothing. (rivermigrate deprecates MigrateTx because some
+// PostgreSQL migrations, such as enum additions, cannot share a
+// transaction; SQLite's DDL is transactional throughout.)
+func migrateSQLite(ctx context.Context, st *sqlite.Store, logger hclog.Logger) ([]int, error) {
+	m, err := rivermigrate.New(riversqlite.New(st.DB()), &rivermigrate.Config{Logger: riverLogger(logger)})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: migrate: %w", err)
 	}
@@ -63,23 +94,38 @@ func newSQLite(ctx context.Context, st *sqlite.Store, o Options) (engine, error)
 		return nil, fmt.Errorf("jobs: migrate: begin: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil { //nolint:staticcheck // see above
+	res, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil) //nolint:staticcheck // see above
+	if err != nil {
 		return nil, fmt.Errorf("jobs: migrate: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("jobs: migrate: commit: %w", err)
 	}
-	return newEngine[*sql.Tx](driver, st, o)
+	return versions(res), nil
 }
 
-// migrate applies River's pending migrations, each in its own transaction.
-func migrate[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], o Options) error {
-	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: riverLogger(o)})
-	if err != nil {
-		return fmt.Errorf("jobs: migrate: %w", err)
+func versions(res *rivermigrate.MigrateResult) []int {
+	var out []int
+	for _, v := range res.Versions {
+		out = append(out, v.Version)
 	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("jobs: migrate: %w", err)
+	return out
+}
+
+// check refuses a database whose River tables are missing or behind,
+// changing nothing. Errors: host.ErrSchemaOutdated wrapped, with River's
+// account of what is missing.
+func check[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], logger hclog.Logger) error {
+	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: riverLogger(logger)})
+	if err != nil {
+		return fmt.Errorf("jobs: check migrations: %w", err)
+	}
+	res, err := m.Validate(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("jobs: check migrations: %w", err)
+	}
+	if !res.OK {
+		return fmt.Errorf("jobs: %w: the job queue's tables are missing or behind (%s)", host.ErrSchemaOutdated, strings.Join(res.Messages, "; "))
 	}
 	return nil
 }

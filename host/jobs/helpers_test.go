@@ -89,8 +89,10 @@ func count(t *testing.T, st host.Store, sql string) int {
 	return n
 }
 
-// fast are options that make retries and polling quick.
+// fast are options that make retries and polling quick, on a database
+// New migrates.
 func fast(o jobs.Options) jobs.Options {
+	o.Migrate = true
 	if o.PollInterval == 0 {
 		o.PollInterval = 20 * time.Millisecond
 	}

@@ -53,6 +53,11 @@ type Options struct {
 	// span some 7 hours). A provider's Retry-After is honoured on top.
 	Backoff func(attempt int) time.Duration
 	Logger  hclog.Logger
+	// Migrate makes New apply River's pending migrations (as Migrate
+	// does). Without it New only checks them and refuses a database that
+	// lacks some, so the host can run as a database role that may not
+	// change the schema (`crmhost migrate` applies them as another).
+	Migrate bool
 	// Now is the clock for pruning (default time.Now).
 	Now func() time.Time
 }
@@ -109,11 +114,12 @@ type engine interface {
 	stopAndCancel(ctx context.Context) error
 }
 
-// New returns a Runner over o.Store's database, after applying River's
-// migrations there (idempotent; replicas starting together apply each
-// once). Jobs are enqueued from New on, and worked from Start. Errors:
-// CodeInvalid for bad options or a store River cannot run on; the
-// migration's error.
+// New returns a Runner over o.Store's database. With o.Migrate it first
+// applies River's pending migrations there (see Migrate); otherwise it
+// checks them. Jobs are enqueued from New on, and worked from Start.
+// Errors: CodeInvalid for bad options or a store River cannot run on; an
+// error wrapping host.ErrSchemaOutdated when River's tables are missing or
+// behind (without o.Migrate); the migration's error.
 func New(ctx context.Context, o Options) (*Runner, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
@@ -128,12 +134,34 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	case *postgres.Store:
 		e, err = newPostgres(ctx, st, o)
 	default:
-		return nil, host.Errorf(host.CodeInvalid, "jobs: River cannot run on a %T (want *sqlite.Store or *postgres.Store)", o.Store)
+		return nil, unsupportedStore(o.Store)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return &Runner{e: e, log: o.Logger}, nil
+}
+
+func unsupportedStore(st host.Store) error {
+	return host.Errorf(host.CodeInvalid, "jobs: River cannot run on a %T (want *sqlite.Store or *postgres.Store)", st)
+}
+
+// Migrate applies River's pending migrations to store's database
+// (idempotent; processes migrating together apply each once) and returns
+// the versions it applied. `crmhost migrate` calls it after the store's
+// own migrations. Errors: CodeInvalid for a store River cannot run on; the
+// migration's error.
+func Migrate(ctx context.Context, store host.Store, logger hclog.Logger) ([]int, error) {
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	switch st := store.(type) {
+	case *sqlite.Store:
+		return migrateSQLite(ctx, st, logger)
+	case *postgres.Store:
+		return migratePostgres(ctx, st, logger)
+	}
+	return nil, unsupportedStore(store)
 }
 
 // Start starts working jobs in the background; it returns once the workers
@@ -222,12 +250,17 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], store leadTxStore[TTx], 
 		// running by a process that died is rescued (retried) after ten.
 		JobTimeout:           time.Minute,
 		RescueStuckJobsAfter: 10 * time.Minute,
-		Logger:               riverLogger(o),
+		Logger:               riverLogger(o.Logger),
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(
 			river.PeriodicInterval(o.PruneInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return PruneIdempotencyArgs{}, nil },
 			&river.PeriodicJobOpts{ID: PruneIdempotencyArgs{}.Kind(), RunOnStart: true},
 		)},
+		// No periodic REINDEX: it needs to own the tables, which the
+		// host's runtime role does not (`crmhost migrate` runs as the
+		// owner); PostgreSQL's autovacuum keeps the job indexes in check
+		// at the host's volumes.
+		ReindexerIndexNames: []string{},
 		// Keep settled jobs a week: they are the history of each lead's
 		// attempts (errors included), next to the lead's own row.
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
@@ -247,7 +280,7 @@ func (p backoffPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 	return time.Now().Add(p(job.Attempt))
 }
 
-// riverLogger sends River's logs to the runner's logger.
-func riverLogger(o Options) *slog.Logger {
-	return slog.New(newLogHandler(o.Logger.Named("river")))
+// riverLogger sends River's logs to l (see logHandler for levels).
+func riverLogger(l hclog.Logger) *slog.Logger {
+	return slog.New(newLogHandler(l.Named("river")))
 }

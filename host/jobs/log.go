@@ -8,7 +8,11 @@ import (
 )
 
 // logHandler is a slog.Handler writing to an hclog.Logger, so River's logs
-// join the host's.
+// join the host's. River's info lines (each migration applied, the client
+// started and stopped, its producers' job counts every few seconds) are
+// written at debug level: they describe River's own machinery, and at
+// info they drown the host's log. Its warnings and errors keep their
+// level.
 type logHandler struct {
 	l      hclog.Logger
 	attrs  []any
@@ -23,8 +27,6 @@ func (h *logHandler) Enabled(_ context.Context, level slog.Level) bool {
 		return h.l.IsError()
 	case hclog.Warn:
 		return h.l.IsWarn()
-	case hclog.Info:
-		return h.l.IsInfo()
 	}
 	return h.l.IsDebug()
 }
@@ -79,8 +81,6 @@ func hclogLevel(l slog.Level) hclog.Level {
 		return hclog.Error
 	case l >= slog.LevelWarn:
 		return hclog.Warn
-	case l >= slog.LevelInfo:
-		return hclog.Info
 	}
 	return hclog.Debug
 }

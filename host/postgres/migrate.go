@@ -56,11 +56,47 @@ func loadMigrations() ([]migration, error) {
 	return ms, nil
 }
 
+// Pending returns the names of the embedded migrations the database has
+// not applied, in order, without changing anything (a role without DDL
+// rights can call it). Migrations the database has and this binary does
+// not know (a newer crmhost's) are not reported.
+func (s *Store) Pending(ctx context.Context) ([]string, error) {
+	ms, err := loadMigrations()
+	if err != nil {
+		return nil, err
+	}
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("postgres: pending migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	if exists {
+		rows, err := s.pool.Query(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: pending migrations: %w", err)
+		}
+		versions, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			return nil, fmt.Errorf("postgres: pending migrations: %w", err)
+		}
+		for _, v := range versions {
+			applied[int(v)] = true
+		}
+	}
+	var out []string
+	for _, m := range ms {
+		if !applied[m.version] {
+			out = append(out, m.name)
+		}
+	}
+	return out, nil
+}
+
 // Migrate applies the embedded migrations the database has not seen, in
 // order, in one transaction that first takes an advisory lock (so
 // replicas starting at once wait for each other and apply each migration
-// once), recording each in schema_migrations. It is called by Open and is a
-// no-op when the schema is current.
+// once), recording each in schema_migrations. It is called by Open (unless
+// WithoutMigrate) and is a no-op when the schema is current.
 func (s *Store) Migrate(ctx context.Context) error {
 	ms, err := loadMigrations()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"crmhost.dev/host"
@@ -17,13 +18,22 @@ import (
 // Store is a host.Store on a PostgreSQL database. It is safe for
 // concurrent use, also by several processes.
 type Store struct {
-	now  func() time.Time
-	pool *pgxpool.Pool
-	q    *db.Queries
+	now       func() time.Time
+	pool      *pgxpool.Pool
+	q         *db.Queries
+	noMigrate bool
 }
 
 // Option configures a Store.
 type Option func(*Store)
+
+// WithoutMigrate makes Open check the schema instead of migrating it, for
+// a process whose database role may not change the schema: Open then
+// refuses a database with pending migrations (an error wrapping
+// host.ErrSchemaOutdated, naming them).
+func WithoutMigrate() Option {
+	return func(s *Store) { s.noMigrate = true }
+}
 
 // WithClock sets the clock the store uses for timestamps its callers leave
 // zero (default time.Now).
@@ -33,7 +43,7 @@ func WithClock(now func() time.Time) Option {
 
 // Open connects to the database at url (a postgres:// URL or key=value
 // DSN; pool settings such as pool_max_conns may be given in it), checks
-// that it answers and applies pending migrations.
+// that it answers and applies pending migrations (see WithoutMigrate).
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -51,11 +61,27 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	if err := s.Migrate(ctx); err != nil {
+	if err := s.migrateOrCheck(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// migrateOrCheck applies pending migrations, or with WithoutMigrate
+// refuses a database that has some.
+func (s *Store) migrateOrCheck(ctx context.Context) error {
+	if !s.noMigrate {
+		return s.Migrate(ctx)
+	}
+	pending, err := s.Pending(ctx)
+	if err != nil {
+		return err
+	}
+	if len(pending) > 0 {
+		return fmt.Errorf("postgres: %w: %d migrations not applied (%s)", host.ErrSchemaOutdated, len(pending), strings.Join(pending, ", "))
+	}
+	return nil
 }
 
 // Pool returns the store's connection pool, for components that share the

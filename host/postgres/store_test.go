@@ -84,3 +84,18 @@ func TestOpenErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestMigrations(t *testing.T) {
+	url := pgtest.Fresh(t, pgtest.AdminURL(t))
+	storetest.RunMigrations(t, func(t *testing.T, migrate bool) (host.Store, error) {
+		var opts []postgres.Option
+		if !migrate {
+			opts = append(opts, postgres.WithoutMigrate())
+		}
+		s, err := postgres.Open(t.Context(), url, opts...)
+		if err == nil {
+			t.Cleanup(func() { s.Close() })
+		}
+		return s, err
+	}, func(s host.Store) ([]string, error) { return s.(*postgres.Store).Pending(t.Context()) })
+}

@@ -81,7 +81,7 @@ func testPrefix(t testing.TB, c *redis.Client) string {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		iter := c.Scan(ctx, 0, "rate:"+p+"*", 100).Iterator()
+		iter := c.Scan(ctx, 0, p+"*", 100).Iterator()
 		for iter.Next(ctx) {
 			c.Del(ctx, iter.Val())
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -16,7 +17,7 @@ import (
 const DefaultRedisTimeout = 5 * time.Millisecond
 
 // DefaultRedisPrefix is prepended to every key when RedisOptions.Prefix is
-// empty. (redis_rate itself prepends "rate:".)
+// empty.
 const DefaultRedisPrefix = "crmhost:"
 
 // ErrConfig is wrapped by the errors of constructors given unusable
@@ -25,8 +26,10 @@ var ErrConfig = errors.New("ratelimit: invalid configuration")
 
 // RedisOptions configures NewRedis.
 type RedisOptions struct {
-	// Prefix namespaces the keys (tests use a random one so packages can
-	// share a Redis and reruns start clean). Empty means DefaultRedisPrefix.
+	// Prefix starts every key the limiter writes, so a Redis ACL such as
+	// ~crmhost:* can confine the host to its keys (tests use a random one
+	// so packages can share a Redis and reruns start clean). Empty means
+	// DefaultRedisPrefix.
 	Prefix string
 	// Timeout bounds each call, connection set-up included. 0 means
 	// DefaultRedisTimeout.
@@ -77,7 +80,45 @@ func NewRedis(client *redis.Client, opts RedisOptions) (*Redis, error) {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultRedisPrefix
 	}
-	return &Redis{rl: redis_rate.NewLimiter(client), prefix: opts.Prefix, timeout: opts.Timeout}, nil
+	return &Redis{rl: redis_rate.NewLimiter(prefixed{client}), prefix: opts.Prefix, timeout: opts.Timeout}, nil
+}
+
+// rateKeyPrefix is what redis_rate puts before every key it is given.
+const rateKeyPrefix = "rate:"
+
+// prefixed is the client redis_rate runs its scripts through. redis_rate
+// prepends a fixed "rate:" to each key, which would put the host's keys
+// outside its own prefix (and outside an ACL pattern on it); prefixed
+// takes that "rate:" off again, so a key is exactly the limiter's
+// prefix and the caller's key.
+type prefixed struct{ *redis.Client }
+
+func (p prefixed) keys(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = strings.TrimPrefix(k, rateKeyPrefix)
+	}
+	return out
+}
+
+func (p prefixed) Eval(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
+	return p.Client.Eval(ctx, script, p.keys(keys), args...)
+}
+
+func (p prefixed) EvalSha(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
+	return p.Client.EvalSha(ctx, sha1, p.keys(keys), args...)
+}
+
+func (p prefixed) EvalRO(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
+	return p.Client.EvalRO(ctx, script, p.keys(keys), args...)
+}
+
+func (p prefixed) EvalShaRO(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
+	return p.Client.EvalShaRO(ctx, sha1, p.keys(keys), args...)
+}
+
+func (p prefixed) Del(ctx context.Context, keys ...string) *redis.IntCmd {
+	return p.Client.Del(ctx, p.keys(keys)...)
 }
 
 // Allow consumes one unit of l for key in Redis when the request passes.

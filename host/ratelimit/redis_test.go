@@ -3,6 +3,8 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"crmhost.dev/host/ratelimit"
+	"crmhost.dev/sdk"
 )
 
 // TestRedisSharedLimit: two limiters with their own clients (two host
@@ -183,5 +186,65 @@ func TestRedisTimeoutBound(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRedisKeysStartWithPrefix: every key the host writes starts with the
+// configured prefix, so a Redis user confined by the ACL pattern
+// ~<prefix>* can run the host's limits (and the driver throttle), and
+// nothing lands outside it.
+func TestRedisKeysStartWithPrefix(t *testing.T) {
+	url := redisURL(t)
+	admin := newClient(t, url)
+	prefix := testPrefix(t, admin)
+	ctx := context.Background()
+
+	user := "crmhost-acl-" + strings.TrimSuffix(strings.TrimPrefix(prefix, "crmhost-test:"), ":")
+	const password = "acl-test-password-0123456789"
+	if err := admin.Do(ctx, "ACL", "SETUSER", user, "reset", "on", ">"+password, "~"+prefix+"*", "+@all").Err(); err != nil {
+		t.Fatalf("ACL SETUSER: %v", err)
+	}
+	t.Cleanup(func() { admin.Do(context.Background(), "ACL", "DELUSER", user) })
+	opt := admin.Options()
+	confined, err := ratelimit.NewRedisClient(fmt.Sprintf("redis://%s:%s@%s/%d", user, password, opt.Addr, opt.DB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { confined.Close() })
+
+	r := newRedisLimiter(t, confined, ratelimit.RedisOptions{Prefix: prefix, Timeout: time.Second})
+	l := ratelimit.Limit{Name: "tool", Rate: 5, Period: time.Minute}
+	for _, key := range []string{"tool:6:tenant:crm_lookup_customer", "api_key:key_1"} {
+		if res, err := r.Allow(ctx, key, l); err != nil || !res.Allowed {
+			t.Fatalf("Allow(%s) as a user confined to %s*: %+v, %v", key, prefix, res, err)
+		}
+		if _, err := r.Peek(ctx, key, l); err != nil {
+			t.Fatalf("Peek(%s): %v", key, err)
+		}
+	}
+	th := ratelimit.NewThrottle(r, ratelimit.ThrottleOptions{})
+	if res, err := th.Allow(ctx, "ten_1", []sdk.RateLimit{{Name: "burst", Limit: 10, WindowMS: 1000}}); err != nil || !res.Allowed {
+		t.Fatalf("throttle as the confined user: %+v, %v", res, err)
+	}
+
+	var keys []string
+	iter := admin.Scan(ctx, 0, "*"+strings.TrimSuffix(prefix, ":")+"*", 100).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if len(keys) != 3 {
+		t.Errorf("keys %q, want the 3 the calls wrote", keys)
+	}
+	for _, k := range keys {
+		if !strings.HasPrefix(k, prefix) {
+			t.Errorf("key %q does not start with the prefix %q", k, prefix)
+		}
+	}
+
+	// The confined user really is confined: a key outside the prefix is
+	// refused, so the checks above prove the keys are inside it.
+	outside := newRedisLimiter(t, confined, ratelimit.RedisOptions{Prefix: "elsewhere:", Timeout: time.Second})
+	if _, err := outside.Allow(ctx, "k", l); err == nil || !strings.Contains(err.Error(), "NOPERM") {
+		t.Errorf("a key outside the ACL pattern: %v, want NOPERM", err)
 	}
 }

@@ -50,11 +50,51 @@ func loadMigrations() ([]migration, error) {
 	return ms, nil
 }
 
+// Pending returns the names of the embedded migrations the database has
+// not applied, in order, without changing anything (a role without DDL
+// rights can call it). Migrations the database has and this binary does
+// not know (a newer crmhost's) are not reported.
+func (s *Store) Pending(ctx context.Context) ([]string, error) {
+	ms, err := loadMigrations()
+	if err != nil {
+		return nil, err
+	}
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n); err != nil {
+		return nil, fmt.Errorf("sqlite: pending migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	if n > 0 {
+		rows, err := s.r.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: pending migrations: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v int
+			if err := rows.Scan(&v); err != nil {
+				return nil, fmt.Errorf("sqlite: pending migrations: %w", err)
+			}
+			applied[v] = true
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("sqlite: pending migrations: %w", err)
+		}
+	}
+	var out []string
+	for _, m := range ms {
+		if !applied[m.version] {
+			out = append(out, m.name)
+		}
+	}
+	return out, nil
+}
+
 // Migrate applies the embedded migrations the database has not seen, in
 // order, in one IMMEDIATE transaction (so two processes opening the same
 // file at once apply each migration once), recording each in
-// schema_migrations. It is called by Open and is a no-op when the schema is
-// current.
+// schema_migrations. It is called by Open (unless WithoutMigrate) and is a
+// no-op when the schema is current.
 func (s *Store) Migrate(ctx context.Context) error {
 	ms, err := loadMigrations()
 	if err != nil {

@@ -18,15 +18,24 @@ import (
 
 // Store is a host.Store on one SQLite file. It is safe for concurrent use.
 type Store struct {
-	now func() time.Time
-	w   *sql.DB // exactly one connection: the single writer
-	r   *sql.DB // readers
-	wq  *db.Queries
-	rq  *db.Queries
+	now       func() time.Time
+	noMigrate bool
+	w         *sql.DB // exactly one connection: the single writer
+	r         *sql.DB // readers
+	wq        *db.Queries
+	rq        *db.Queries
 }
 
 // Option configures a Store.
 type Option func(*Store)
+
+// WithoutMigrate makes Open check the schema instead of migrating it, for
+// a process whose database role may not change the schema: Open then
+// refuses a database with pending migrations (an error wrapping
+// host.ErrSchemaOutdated, naming them).
+func WithoutMigrate() Option {
+	return func(s *Store) { s.noMigrate = true }
+}
 
 // WithClock sets the clock the store uses for timestamps its callers leave
 // zero (default time.Now).
@@ -39,9 +48,10 @@ func WithClock(now func() time.Time) Option {
 const busyTimeout = 10 * time.Second
 
 // Open opens (creating if needed) the database file at path and applies
-// pending migrations. path must name a file: an in-memory database cannot
-// be shared by the read and write pools, so tests use a file in
-// t.TempDir(). Errors: CodeInvalid for an unusable path; otherwise the
+// pending migrations (see WithoutMigrate). path must name a file: an
+// in-memory database cannot be shared by the read and write pools, so
+// tests use a file in t.TempDir(). Errors: CodeInvalid for an unusable
+// path; host.ErrSchemaOutdated wrapped (WithoutMigrate); otherwise the
 // error of opening or migrating.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" || strings.Contains(path, ":memory:") || strings.HasPrefix(path, "file:") || strings.ContainsAny(path, "?#") {
@@ -70,7 +80,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	// Migrate first: it creates the file and switches it to WAL before
 	// any reader opens it.
-	if err := s.Migrate(ctx); err != nil {
+	if err := s.migrateOrCheck(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -89,6 +99,22 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: prepare statements: %w", err2)
 	}
 	return s, nil
+}
+
+// migrateOrCheck applies pending migrations, or with WithoutMigrate
+// refuses a database that has some.
+func (s *Store) migrateOrCheck(ctx context.Context) error {
+	if !s.noMigrate {
+		return s.Migrate(ctx)
+	}
+	pending, err := s.Pending(ctx)
+	if err != nil {
+		return err
+	}
+	if len(pending) > 0 {
+		return fmt.Errorf("sqlite: %w: %d migrations not applied (%s)", host.ErrSchemaOutdated, len(pending), strings.Join(pending, ", "))
+	}
+	return nil
 }
 
 // Ping checks that both pools can reach the file.

@@ -161,3 +161,18 @@ func TestOpenInvalid(t *testing.T) {
 		})
 	}
 }
+
+func TestMigrations(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "crmhost.db")
+	storetest.RunMigrations(t, func(t *testing.T, migrate bool) (host.Store, error) {
+		var opts []sqlite.Option
+		if !migrate {
+			opts = append(opts, sqlite.WithoutMigrate())
+		}
+		s, err := sqlite.Open(t.Context(), path, opts...)
+		if err == nil {
+			t.Cleanup(func() { s.Close() })
+		}
+		return s, err
+	}, func(s host.Store) ([]string, error) { return s.(*sqlite.Store).Pending(t.Context()) })
+}

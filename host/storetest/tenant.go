@@ -53,6 +53,18 @@ func testTenants(t *testing.T, s host.Store) {
 			_, err := s.CreateTenant(ctx, host.Tenant{ID: "ten_noname"})
 			return err
 		}, host.CodeInvalid},
+		{"CreateBlankName", func(ctx context.Context) error {
+			_, err := s.CreateTenant(ctx, host.Tenant{ID: "ten_blank", Name: " \t "})
+			return err
+		}, host.CodeInvalid},
+		{"CreateLongName", func(ctx context.Context) error {
+			_, err := s.CreateTenant(ctx, host.Tenant{ID: "ten_long", Name: strings.Repeat("n", host.MaxTenantName+1)})
+			return err
+		}, host.CodeInvalid},
+		{"CreateControlName", func(ctx context.Context) error {
+			_, err := s.CreateTenant(ctx, host.Tenant{ID: "ten_ctl", Name: "Acme\x00Corp"})
+			return err
+		}, host.CodeInvalid},
 		{"GetMissing", func(ctx context.Context) error {
 			_, err := s.GetTenant(ctx, "ten_missing")
 			return err

@@ -19,7 +19,7 @@ func main() {
 	log.SetPrefix("crmhost-dev: ")
 	hostBin := flag.String("host", "bin/crmhost", "the crmhost binary")
 	plugins := flag.String("plugins", "bin/plugins", "the folder of driver binaries (crm-driver-<slug>)")
-	dir := flag.String("dir", ".crmhost", "the dev state folder (SQLite database, fakes.json, dev.json)")
+	dir := flag.String("dir", ".crmhost", "the dev state folder (SQLite database, keys, fakes.json and the fakes' journals, dev.json); remove it to start clean")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: crmhost-dev [flags] [-- extra crmhost dev args]\n")
 		flag.PrintDefaults()
@@ -38,7 +38,7 @@ func run(hostBin, plugins, dir string, extra []string) (int, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return 1, err
 	}
-	fakes, err := dev.StartFakes(plugins, log.Printf)
+	fakes, err := dev.StartFakes(plugins, dir, log.Printf)
 	if err != nil {
 		return 1, err
 	}
@@ -46,7 +46,7 @@ func run(hostBin, plugins, dir string, extra []string) (int, error) {
 	if len(fakes.File.Providers) == 0 {
 		log.Printf("WARNING: no driver binaries with a fake in %s (run make plugins): no demo tenant will be seeded", plugins)
 	}
-	fakesPath := filepath.Join(dir, "fakes.json")
+	fakesPath := filepath.Join(dir, dev.FakesFileName)
 	if err := dev.WriteFakesFile(fakesPath, fakes.File); err != nil {
 		return 1, err
 	}

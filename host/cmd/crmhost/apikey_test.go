@@ -23,8 +23,12 @@ type cli struct {
 	env []string
 }
 
+// newCLI returns a CLI on a fresh data directory, migrated as an operator
+// would before anything else.
 func newCLI(t *testing.T) *cli {
-	return &cli{t: t, dir: t.TempDir()}
+	c := &cli{t: t, dir: t.TempDir()}
+	c.ok("migrate")
+	return c
 }
 
 // run runs crmhost args and returns stdout, stderr and the exit status.

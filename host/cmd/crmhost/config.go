@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -57,7 +58,7 @@ import (
 //	CRMHOST_CONFIG_CACHE_TTL           how long a tenant's connection and mappings are cached, 0..1m (1s); other replicas' changes apply within it
 //	CRMHOST_IDEMPOTENCY_TTL            how long an Idempotency-Key is remembered, a Go duration 1m..720h (24h)
 //	REDIS_URL                          redis:// or rediss:// URL: share rate limits between replicas (unset: in-process)
-//	CRMHOST_REDIS_PREFIX               prefix of the host's Redis keys (crmhost:)
+//	CRMHOST_REDIS_PREFIX               start of every Redis key the host writes (crmhost:), so an ACL such as ~crmhost:* confines it
 //	CRMHOST_REDIS_TIMEOUT              bound on each rate-limit call to Redis, above 0 and at most 1s (5ms); past it, fail open
 //	CRMHOST_RATE_LIMIT_API_KEY         requests per API key, N/s, N/min or N/h (200/min)
 //	CRMHOST_RATE_LIMIT_TOOL            calls per (tenant, tool), agent and public routes together (50/min)
@@ -108,6 +109,10 @@ type config struct {
 	// EgressAllow are the address prefixes every driver call may reach
 	// although the drivers' egress guard refuses non-public addresses.
 	EgressAllow []netip.Prefix
+	// Migrate applies pending migrations (the store's and the job
+	// queue's) at start instead of refusing them: set by `serve -migrate`
+	// and by `dev`, never by the environment.
+	Migrate bool
 }
 
 // jwtConfig is how agent JWTs are verified (and, by crmhost token,
@@ -337,29 +342,60 @@ func newLogger(level string) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Name: "crmhost", Level: hclog.LevelFromString(level), JSONFormat: true, Output: os.Stderr, TimeFormat: time.RFC3339Nano})
 }
 
+// Whether openStore applies the store's migrations or only checks them.
+const (
+	checkSchema   = false
+	migrateSchema = true
+)
+
 // openStore opens PostgreSQL when DATABASE_URL is set, else SQLite in the
-// data directory; both apply their migrations on open.
-func openStore(ctx context.Context, c config) (host.Store, string, error) {
+// data directory. With migrateSchema it applies pending migrations; with
+// checkSchema it changes nothing and refuses a database that lacks some
+// (only `crmhost migrate`, `crmhost dev` and `crmhost serve -migrate`
+// change the schema, so the host can run as a role that may not).
+func openStore(ctx context.Context, c config, migrate bool) (host.Store, string, error) {
 	if c.DatabaseURL != "" {
-		s, err := postgres.Open(ctx, c.DatabaseURL)
-		return s, "postgres", err
+		var opts []postgres.Option
+		if !migrate {
+			opts = append(opts, postgres.WithoutMigrate())
+		}
+		s, err := postgres.Open(ctx, c.DatabaseURL, opts...)
+		if err != nil {
+			return nil, "", schemaAdvice(err)
+		}
+		return s, "postgres", nil
 	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, "", err
 	}
 	path := filepath.Join(c.DataDir, "crmhost.db")
-	s, err := sqlite.Open(ctx, path)
-	return s, "sqlite " + path, err
+	var opts []sqlite.Option
+	if !migrate {
+		opts = append(opts, sqlite.WithoutMigrate())
+	}
+	s, err := sqlite.Open(ctx, path, opts...)
+	if err != nil {
+		return nil, "", schemaAdvice(err)
+	}
+	return s, "sqlite " + path, nil
 }
 
-// configuredStore opens the store the environment configures, for the
-// commands that only need the store.
+// schemaAdvice says how to fix a database behind this binary.
+func schemaAdvice(err error) error {
+	if errors.Is(err, host.ErrSchemaOutdated) {
+		return fmt.Errorf("%w; run `crmhost migrate` first, with a database role that may change the schema (or start with `crmhost serve -migrate`)", err)
+	}
+	return err
+}
+
+// configuredStore opens the store the environment configures, checking
+// its schema, for the commands that only need the store.
 func configuredStore(ctx context.Context) (host.Store, error) {
 	c, err := loadConfig()
 	if err != nil {
 		return nil, err
 	}
-	s, _, err := openStore(ctx, c)
+	s, _, err := openStore(ctx, c, checkSchema)
 	return s, err
 }
 

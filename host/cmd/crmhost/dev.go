@@ -27,6 +27,9 @@ type fakesFile struct {
 	Providers []struct {
 		Slug        string            `json:"slug"`
 		Credentials map[string]string `json:"credentials"`
+		// MovedFrom is the fake's address in the previous run, when it
+		// could not keep it: connections aimed there are re-pointed.
+		MovedFrom string `json:"moved_from"`
 	} `json:"providers"`
 }
 
@@ -100,7 +103,7 @@ func devCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	c.DataDir, c.DatabaseURL, c.PluginDir = *dir, "", *plugins
+	c.DataDir, c.DatabaseURL, c.PluginDir, c.Migrate = *dir, "", *plugins, true
 	log := newLogger(c.LogLevel)
 	if len(c.EgressAllow) == 0 {
 		// The fake providers listen on loopback, which drivers' egress
@@ -181,6 +184,11 @@ func seed(ctx context.Context, st *stack, path string, jc jwtConfig) ([]devTenan
 	actor := broker.Actor{Type: host.ActorSystem, ID: "dev-seed", RequestID: "dev-seed"}
 	var out []devTenant
 	for _, p := range ff.Providers {
+		if p.MovedFrom != "" {
+			if err := repoint(ctx, st, existing, p.Slug, p.MovedFrom, p.Credentials[sdk.ConfigBaseURL]); err != nil {
+				return nil, err
+			}
+		}
 		name := "Demo " + p.Slug
 		t, ok := byName[name]
 		if !ok {
@@ -207,6 +215,32 @@ func seed(ctx context.Context, st *stack, path string, jc jwtConfig) ([]devTenan
 		out = append(out, devTenant{ID: t.ID, Provider: p.Slug, Status: string(conn.Status), AgentToken: tok})
 	}
 	return out, nil
+}
+
+// repoint aims every connection of driver slug whose base_url is from (a
+// fake's address in the previous run) at to, keeping its status: the
+// tenants an operator connected to a fake by hand keep working when the
+// fake had to move.
+func repoint(ctx context.Context, st *stack, tenants []host.Tenant, slug, from, to string) error {
+	for _, t := range tenants {
+		conn, err := st.store.GetConnection(ctx, t.ID)
+		if host.CodeOf(err) == host.CodeNotFound {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if conn.Provider != slug || conn.Config[sdk.ConfigBaseURL] != from {
+			continue
+		}
+		conn.Config[sdk.ConfigBaseURL] = to
+		if _, err := st.store.PutConnection(ctx, conn); err != nil {
+			return fmt.Errorf("re-point tenant %s at the %s fake: %w", t.ID, slug, err)
+		}
+		st.broker.Forget(t.ID)
+		st.log.Info("connection re-pointed at the fake's new address", "tenant", t.ID, "provider", slug, "from", from, "to", to)
+	}
+	return nil
 }
 
 func printQuickstart(df devFile, path string) {

@@ -74,7 +74,7 @@ func driverCmd(ctx context.Context, args []string) error {
 	case args[0] == "remove" && len(args) != 2:
 		return usageError("driver remove <slug>")
 	}
-	store, _, err := openStore(ctx, c)
+	store, _, err := openStore(ctx, c, checkSchema)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,9 @@
 // Command crmhost is the CRM integration host: it serves the agent's CRM
 // tools and the operator API, launching each CRM driver as a plugin.
 //
-//	crmhost serve                  serve with configuration from the environment
+//	crmhost serve [-migrate]       serve with configuration from the environment
 //	crmhost dev                    dev mode: SQLite under .crmhost/, a generated dev key, demo tenants
-//	crmhost migrate                apply the store's migrations and exit
+//	crmhost migrate                apply every database migration (store and job queue) and exit
 //	crmhost driver register|list|remove
 //	crmhost tenant create|list
 //	crmhost apikey create|list|revoke
@@ -42,9 +42,10 @@ func main() {
 const usage = `usage: crmhost <command> [flags]
 
 commands:
-  serve                         serve (configuration from the environment)
+  serve [-migrate]              serve (configuration from the environment); refuses a
+                                database behind this binary unless -migrate applies it
   dev                           dev mode with demo tenants (see make run)
-  migrate                       apply database migrations
+  migrate                       apply every database migration (store and job queue)
   driver register <file>        register a binary of $CRMHOST_PLUGIN_DIR by file name (or slug);
                                 the host hashes, launches and asks it (slug and version from its Describe)
   driver list                   list registered drivers

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +45,20 @@ func baseEnv(t *testing.T, kv ...string) []string {
 		"CRMHOST_DATA_DIR=" + filepath.Join(t.TempDir(), "data"), secrets.LocalKeyEnv + "=" + key,
 		"CRMHOST_JWT_HS256_SECRET=" + jwtSecret, "CRMHOST_JWT_ISSUER=" + jwtIssuer, "CRMHOST_JWT_AUDIENCE=" + jwtAudience,
 		"CRMHOST_PLUGIN_DIR=" + filepath.Dir(memBin)}
+	// The schema is applied as an operator would, before anything else:
+	// only `crmhost migrate` changes it. (With the base settings and the
+	// database of kv only: tests pass bad settings in kv on purpose.)
+	migrate := slices.Clone(env)
+	for _, v := range kv {
+		if strings.HasPrefix(v, "DATABASE_URL=") {
+			migrate = append(migrate, v)
+		}
+	}
+	cmd := exec.Command(binary, "migrate")
+	cmd.Env = migrate
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("crmhost migrate: %v\n%s", err, out)
+	}
 	return append(env, kv...)
 }
 

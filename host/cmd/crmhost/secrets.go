@@ -58,7 +58,7 @@ func rotate(ctx context.Context, reseal bool) error {
 	if err != nil {
 		return err
 	}
-	store, _, err := openStore(ctx, c)
+	store, _, err := openStore(ctx, c, checkSchema)
 	if err != nil {
 		return err
 	}

@@ -75,7 +75,7 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 	if err != nil {
 		return nil, err
 	}
-	store, what, err := openStore(ctx, c)
+	store, what, err := openStore(ctx, c, c.Migrate)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -109,10 +109,10 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 	// The job runner writes queued leads through the broker, and the broker
 	// queues them through the runner.
 	var b *broker.Broker
-	runner, err := jobs.New(ctx, jobs.Options{Store: store, Logger: log.Named("jobs"),
+	runner, err := jobs.New(ctx, jobs.Options{Store: store, Logger: log.Named("jobs"), Migrate: c.Migrate,
 		Writer: jobs.LeadWriterFunc(func(ctx context.Context, l host.Lead) (string, string, error) { return b.WriteLead(ctx, l) })})
 	if err != nil {
-		return nil, fmt.Errorf("job runner: %w", err)
+		return nil, fmt.Errorf("job runner: %w", schemaAdvice(err))
 	}
 	b = broker.New(broker.Options{Store: store, Keyring: kr, Drivers: mgr, Logger: log.Named("broker"), OnAuditFailure: auditFailures.Inc,
 		IdempotencyTTL: c.IdempotencyTTL, ConfigCacheTTL: c.ConfigCacheTTL, AuditBuffer: c.AuditBuffer, Throttle: lim.throttle, OnThrottled: throttledCounter(reg), Leads: runner,
@@ -162,6 +162,7 @@ func (s *stack) serve(ctx context.Context, addr string, ready func(addr string))
 func serveCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", "", "listen address (default $CRMHOST_ADDR or 127.0.0.1:8080)")
+	migrate := fs.Bool("migrate", false, "apply pending database migrations at start (default: refuse to start until `crmhost migrate` has)")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
@@ -172,6 +173,7 @@ func serveCmd(ctx context.Context, args []string) error {
 	if *addr != "" {
 		c.Addr = *addr
 	}
+	c.Migrate = *migrate
 	log := newLogger(c.LogLevel)
 	kr, err := keyring(ctx, c)
 	if err != nil {
@@ -188,6 +190,8 @@ func serveCmd(ctx context.Context, args []string) error {
 	return st.serve(ctx, c.Addr, nil)
 }
 
+// migrateCmd applies every pending migration: the store's, then the job
+// queue's (River keeps its jobs in the same database).
 func migrateCmd(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		return usageError("migrate takes no arguments")
@@ -196,11 +200,19 @@ func migrateCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, what, err := openStore(ctx, c)
+	s, what, err := openStore(ctx, c, migrateSchema)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	fmt.Println("migrations applied to", what)
+	applied, err := jobs.Migrate(ctx, s, newLogger(c.LogLevel).Named("jobs"))
+	if err != nil {
+		return err
+	}
+	queue := "job queue up to date"
+	if len(applied) > 0 {
+		queue = fmt.Sprintf("job queue migrations %v applied", applied)
+	}
+	fmt.Printf("migrations applied to %s: store schema current, %s\n", what, queue)
 	return nil
 }

@@ -58,9 +58,8 @@ func URL(t testing.TB) string {
 }
 
 // Prefix returns a fresh key prefix for the Redis at url and deletes the
-// keys under it (as the rate limiter stores them, "rate:"+prefix+key)
-// when the test ends, so tests sharing a Redis never see each other's
-// state and reruns start clean.
+// keys under it when the test ends, so tests sharing a Redis never see
+// each other's state and reruns start clean.
 func Prefix(t testing.TB, url string) string {
 	t.Helper()
 	p := "crmhost-test:" + strings.ToLower(rand.Text()) + ":"
@@ -73,11 +72,9 @@ func Prefix(t testing.TB, url string) string {
 		defer c.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		for _, pattern := range []string{"rate:" + p + "*", p + "*"} {
-			iter := c.Scan(ctx, 0, pattern, 100).Iterator()
-			for iter.Next(ctx) {
-				c.Del(ctx, iter.Val())
-			}
+		iter := c.Scan(ctx, 0, p+"*", 100).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
 		}
 	})
 	return p

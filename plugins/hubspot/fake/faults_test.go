@@ -129,6 +129,7 @@ func (r *recordingTB) take() []string {
 }
 
 func TestSpecValidation(t *testing.T) {
+	fake.RequireSpecs(t)
 	rec := &recordingTB{TB: t}
 	s := fake.New(rec, fake.Options{})
 	tests := []struct {

@@ -1,0 +1,4 @@
+package http
+
+// NoDuplicateKeys exposes noDuplicateKeys to the tests.
+var NoDuplicateKeys = noDuplicateKeys
