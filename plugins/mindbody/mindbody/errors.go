@@ -1,18 +1,15 @@
 package mindbody
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"crmhost.dev/sdk"
+	"crmhost.dev/sdk/provider"
 )
 
 // apiError is Mindbody's error body: {"Error":{"Message","Code"}}. Some
@@ -83,7 +80,7 @@ func classify(status int, h http.Header, body []byte, now time.Time) *sdk.Error 
 	}
 	switch {
 	case status == http.StatusTooManyRequests || strings.Contains(lc, "toomanyrequests") || strings.Contains(lc, "calllimit"):
-		ra, ok := retryAfter(h, now)
+		ra, ok := provider.RetryAfter(h, now)
 		if !ok {
 			ra = defaultRetryAfter
 		}
@@ -105,7 +102,7 @@ func classify(status int, h http.Header, body []byte, now time.Time) *sdk.Error 
 		return e
 	case status == http.StatusRequestTimeout || status >= 500:
 		e := &sdk.Error{Code: sdk.CodeUnavailable, Message: say}
-		if ra, ok := retryAfter(h, now); ok {
+		if ra, ok := provider.RetryAfter(h, now); ok {
 			e.RetryAfter = ra
 		}
 		return e
@@ -126,39 +123,4 @@ func namedField(msg string) string {
 		return "Email"
 	}
 	return ""
-}
-
-// retryAfter reads Retry-After as seconds or an HTTP date.
-func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-		return time.Duration(s * float64(time.Second)), true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
-}
-
-// transportError classifies a failure to get an answer: the call's context
-// ending (the error wraps ctx.Err()), a dropped connection or an
-// unreachable host are all unavailable. The URL is left out of the
-// message (it may hold an email address).
-func transportError(ctx context.Context, err error) *sdk.Error {
-	if cerr := ctx.Err(); cerr != nil {
-		return &sdk.Error{Code: sdk.CodeUnavailable, Message: "the Mindbody call ended before Mindbody answered: " + cerr.Error(), Cause: cerr}
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return &sdk.Error{Code: sdk.CodeUnavailable,
-			Message: "Mindbody closed the connection before answering (the request may have been applied)", Cause: err}
-	}
-	inner := err
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		inner = ue.Err
-	}
-	return &sdk.Error{Code: sdk.CodeUnavailable, Message: "cannot reach Mindbody: " + inner.Error(), Cause: err}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"crmhost.dev/sdk"
+	"crmhost.dev/sdk/provider"
 )
 
 // Config, secret and app credential keys.
@@ -50,15 +51,14 @@ const (
 var siteIDPattern = regexp.MustCompile(`^-?[0-9]{1,10}$`)
 
 // session is a connection made ready for calls: where, which site, which
-// API key, which staff token, and the secrets to redact from errors.
+// API key, which staff token.
 type session struct {
-	d       *Driver
-	conn    sdk.Connection
-	base    string
-	site    string
-	apiKey  string
-	token   string
-	secrets []string
+	d      *Driver
+	conn   sdk.Connection
+	base   string
+	site   string
+	apiKey string
+	token  string
 }
 
 // prepare checks the connection's settings and returns a session without
@@ -78,15 +78,10 @@ func (d *Driver) prepare(conn sdk.Connection) (*session, error) {
 		return nil, sdk.Invalid("app."+appAPIKey, "is required: the platform's Mindbody developer API key is not set (an operator sets the driver's app credentials)")
 	}
 	base := strings.TrimRight(conn.Get(sdk.ConfigBaseURL, DefaultBaseURL), "/")
-	if u, err := url.Parse(base); err != nil || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, sdk.Invalid("config."+sdk.ConfigBaseURL, "must be an absolute http(s) URL without query, fragment or user information")
+	if _, err := provider.ParseBaseURL(base); err != nil {
+		return nil, err
 	}
 	s := &session{d: d, conn: conn, base: base, site: site, apiKey: key}
-	for _, v := range []string{key, conn.Secret[secretPassword], conn.Secret[secretToken], conn.App[appSignatureKey]} {
-		if v != "" {
-			s.secrets = append(s.secrets, v)
-		}
-	}
 	return s, nil
 }
 
@@ -183,7 +178,6 @@ func (s *session) issue(ctx context.Context) (sdk.CredentialUpdate, error) {
 // renew extends tok (POST /usertoken/renew) by 24 hours from its expiry.
 func (s *session) renew(ctx context.Context, tok string, exp time.Time, renewals int) (sdk.CredentialUpdate, error) {
 	s.token = tok
-	s.secrets = append(s.secrets, tok)
 	var out tokenAnswer
 	if err := s.call(ctx, request{method: http.MethodPost, path: "/usertoken/renew"}, &out); err != nil {
 		s.token = ""
@@ -203,7 +197,6 @@ func (s *session) renew(ctx context.Context, tok string, exp time.Time, renewals
 // update that keeps it.
 func (s *session) useToken(tok string, exp time.Time, renewals int) sdk.CredentialUpdate {
 	s.token = tok
-	s.secrets = append(s.secrets, tok)
 	return sdk.CredentialUpdate{
 		Secret: map[string]string{secretToken: tok, secretExpires: exp.UTC().Format(time.RFC3339),
 			secretRenewals: strconv.Itoa(renewals)},
