@@ -4,6 +4,8 @@ go 1.26.0
 
 require crmhost.dev/sdk v0.0.0
 
+require github.com/google/go-cmp v0.7.0 // indirect
+
 require (
 	github.com/fatih/color v1.13.0 // indirect
 	github.com/getkin/kin-openapi v0.153.0

@@ -399,3 +399,28 @@ func (s *Server) PutClient(siteID int, props map[string]any) string {
 	st.nextUnique++
 	return id
 }
+
+// UpdateClient changes a stored client's properties straight in the fake
+// (as the business would in the dashboard), modified at the fake's clock.
+// It reports whether the client exists.
+func (s *Server) UpdateClient(siteID int, id string, props map[string]any) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.sites[siteID]
+	c := st.clients[id]
+	if c == nil {
+		return false
+	}
+	p := maps.Clone(c.props)
+	maps.Copy(p, writableProps(props))
+	st.clients[id] = &client{id: c.id, unique: c.unique, props: p, created: c.created, modified: s.stamp()}
+	return true
+}
+
+// DeleteClient removes a client from the fake outright, as a merge of two
+// clients does to the one merged away.
+func (s *Server) DeleteClient(siteID int, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sites[siteID].clients, id)
+}

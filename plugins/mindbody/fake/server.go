@@ -139,6 +139,7 @@ type Server struct {
 	faults    []*pendingFault
 	abandoned int
 	seq       int64 // message ids
+	hook      func(Request)
 	// preissued are the tokens Connection and OtherConnection carry.
 	preissued map[int]string
 }
@@ -309,6 +310,15 @@ func (s *Server) Requests() []Request {
 	return out
 }
 
+// OnRequest sets a function the fake calls with every request before
+// answering it (nil removes it): tests use it to change data at a precise
+// point of a driver's call.
+func (s *Server) OnRequest(fn func(Request)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hook = fn
+}
+
 // Abandoned counts the requests whose client went away before the fake
 // answered.
 func (s *Server) Abandoned() int {
@@ -326,10 +336,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest(codeInvalidParam, "The request body could not be read."))
 		return
 	}
+	rec := Request{Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, basePath),
+		Query: r.URL.Query(), Header: r.Header.Clone(), Body: string(body)}
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, basePath),
-		Query: r.URL.Query(), Header: r.Header.Clone(), Body: string(body)})
+	s.requests = append(s.requests, rec)
+	hook := s.hook
 	s.mu.Unlock()
+	if hook != nil {
+		hook(rec)
+	}
 	defer func() {
 		if r.Context().Err() != nil {
 			s.mu.Lock()

@@ -198,7 +198,11 @@ func (sp *spec) validate(r *http.Request, body []byte) error {
 	})
 	var re *openapi3filter.RequestError
 	if errors.As(err, &re) && re.Parameter != nil {
-		return fmt.Errorf("parameter %s (in %s): %s", re.Parameter.Name, re.Parameter.In, re.Reason)
+		reason := re.Reason
+		if reason == "" {
+			reason = "does not match its declared type"
+		}
+		return fmt.Errorf("parameter %s (in %s): %s", re.Parameter.Name, re.Parameter.In, reason)
 	}
 	return err
 }

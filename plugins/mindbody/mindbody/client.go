@@ -29,15 +29,35 @@ type Driver struct {
 	now  func() time.Time
 }
 
+// Options tune a Driver; the zero value is what New uses.
+type Options struct {
+	// Now is the driver's clock (token expiry, search windows); default
+	// time.Now.
+	Now func() time.Time
+	// MaxDirectoryEntries bounds the clients the per-site directories of
+	// this process hold together (default 500,000).
+	MaxDirectoryEntries int
+}
+
 // New returns a Mindbody driver with its own provider client
 // (sdk/provider: egress guard, same-origin redirects, size cap, typed
 // transport errors, redaction). Deadlines come from each call's context.
-func New() *Driver {
-	d := &Driver{dir: newDirectory(defaultDirectoryEntries), now: time.Now}
+func New() *Driver { return NewWith(Options{}) }
+
+// NewWith returns a Mindbody driver tuned by o.
+func NewWith(o Options) *Driver {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxDirectoryEntries <= 0 {
+		o.MaxDirectoryEntries = defaultDirectoryEntries
+	}
+	d := &Driver{dir: newDirectory(o.MaxDirectoryEntries), now: o.Now}
 	d.http = provider.New(provider.Options{
 		Name:      "Mindbody",
 		UserAgent: "crmhost-mindbody/" + Version,
 		Classify:  func(r *provider.Response) *sdk.Error { return classify(r.Status, r.Header, r.Body, d.now()) },
+		Now:       o.Now,
 	})
 	return d
 }
