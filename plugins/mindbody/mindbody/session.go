@@ -250,7 +250,9 @@ func siteFacts(st siteInfo) map[string]string {
 
 // TestConnection checks the platform's API key against the site (GET
 // /site/sites), then the staff login with one cheap client read (issuing
-// or renewing a token as needed, sent back as a credential update). A
+// or renewing a token as needed, and issuing a new one when Mindbody
+// refuses the stored token; a token obtained is sent back as a credential
+// update). A
 // refused API key or staff login is OK false with Mindbody's reason. The
 // account id is the site id. Errors: CodeInvalid naming config.site_id
 // (not a number, or a site the API key may not use), app.api_key,
@@ -265,13 +267,7 @@ func (d *Driver) TestConnection(ctx context.Context, conn sdk.Connection) (sdk.T
 		if facts := siteFacts(st); len(facts) > 0 && (conn.Config[configSiteName] != facts[configSiteName] || conn.Config[configTimeZone] != facts[configTimeZone]) {
 			sdk.UpdateCredential(ctx, sdk.CredentialUpdate{Config: facts})
 		}
-		var u sdk.CredentialUpdate
-		if u, err = s.ensureToken(ctx); err == nil {
-			if !u.IsZero() {
-				sdk.UpdateCredential(ctx, u)
-			}
-			err = s.call(ctx, request{method: http.MethodGet, path: "/client/clients", query: url.Values{"request.limit": {"1"}}}, nil)
-		}
+		err = d.probeLogin(ctx, s)
 	}
 	if e := sdk.AsError(err); e != nil && e.Code == sdk.CodeAuth {
 		return sdk.TestResult{Reason: e.Message}, nil
@@ -280,6 +276,32 @@ func (d *Driver) TestConnection(ctx context.Context, conn sdk.Connection) (sdk.T
 		return sdk.TestResult{}, err
 	}
 	return sdk.TestResult{OK: true, AccountID: s.site}, nil
+}
+
+// probeLogin proves the staff login with one cheap client read, using
+// the connection's token (renewed if due) or, when Mindbody refuses it, a
+// token issued with the login; a token obtained is sent back as a
+// credential update.
+func (d *Driver) probeLogin(ctx context.Context, s *session) error {
+	probe := func() error {
+		return s.call(ctx, request{method: http.MethodGet, path: "/client/clients", query: url.Values{"request.limit": {"1"}}}, nil)
+	}
+	u, err := s.ensureToken(ctx)
+	if err != nil {
+		return err
+	}
+	err = probe()
+	if sdk.CodeOf(err) == sdk.CodeAuth && u.IsZero() {
+		// The stored token was refused (revoked, or the password changed):
+		// the login itself is what the test is about.
+		if u, err = s.issue(ctx); err == nil {
+			err = probe()
+		}
+	}
+	if !u.IsZero() {
+		sdk.UpdateCredential(ctx, u)
+	}
+	return err
 }
 
 // Authorize turns the connect form's staff login into the secret to
