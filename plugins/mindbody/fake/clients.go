@@ -95,23 +95,40 @@ func (st *site) duplicateOf(first, last, email, self string) *client {
 	return nil
 }
 
-// sortedClients returns the clients in Mindbody's list order: by last
-// name, first name and id (not by modification time).
+// sortedClients returns the clients in Mindbody's list order (see
+// sortClients).
 func (st *site) sortedClients() []*client {
 	out := make([]*client, 0, len(st.clients))
 	for _, c := range st.clients {
 		out = append(out, c)
 	}
-	slices.SortFunc(out, func(a, b *client) int {
-		if c := strings.Compare(lower(a, "LastName"), lower(b, "LastName")); c != 0 {
-			return c
-		}
-		if c := strings.Compare(lower(a, "FirstName"), lower(b, "FirstName")); c != 0 {
-			return c
-		}
-		return strings.Compare(a.id, b.id)
-	})
+	sortClients(out)
 	return out
+}
+
+// sortClients puts clients in Mindbody's list order: by last name, first
+// name and id (not by modification time).
+func sortClients(cs []*client) {
+	type keyed struct {
+		c           *client
+		last, first string
+	}
+	ks := make([]keyed, len(cs))
+	for i, c := range cs {
+		ks[i] = keyed{c, lower(c, "LastName"), lower(c, "FirstName")}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		if c := strings.Compare(a.last, b.last); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.first, b.first); c != 0 {
+			return c
+		}
+		return strings.Compare(a.c.id, b.c.id)
+	})
+	for i, k := range ks {
+		cs[i] = k.c
+	}
 }
 
 // maxClientIDs is how many request.clientIDs Mindbody takes at once.
@@ -153,7 +170,7 @@ func (s *Server) handleClients(w http.ResponseWriter, r *http.Request, st *site)
 	inactive := strings.EqualFold(query1(r, "includeInactive"), "true")
 	prospect := strings.ToLower(query1(r, "isProspect"))
 	var hits []*client
-	for _, c := range st.sortedClients() {
+	for _, c := range st.clients {
 		switch {
 		case len(ids) > 0 && !slices.Contains(ids, c.id):
 		case len(uniques) > 0 && !slices.Contains(uniques, c.unique):
@@ -165,6 +182,7 @@ func (s *Server) handleClients(w http.ResponseWriter, r *http.Request, st *site)
 			hits = append(hits, c)
 		}
 	}
+	sortClients(hits)
 	from, to := p.slice(len(hits))
 	out := make([]map[string]any, 0, to-from)
 	for _, c := range hits[from:to] {

@@ -26,8 +26,9 @@ import (
 // phone numbers as salted hashes: no names, no emails, no numbers in
 // clear. It fills itself with one scan of the site's clients (200 a page),
 // then each use costs one incremental read of the clients modified since
-// the newest change it has seen (minus a minute, for changes committed
-// out of order), and it rescans in full once a day to heal from anything
+// the newest change it has seen (minus ten seconds, for changes committed
+// out of order; timestamps and filter are both Mindbody's, so the
+// driver's clock plays no part), and it rescans in full once a day to heal from anything
 // missed (a merge, a restore). Entries whose client has vanished when
 // fetched are dropped. Sites are evicted least recently used first once
 // the process holds more than maxEntries clients.
@@ -35,7 +36,7 @@ import (
 // Directory bounds and timings.
 const (
 	defaultDirectoryEntries = 500_000
-	syncOverlap             = time.Minute
+	syncOverlap             = 10 * time.Second
 	fullRescan              = 24 * time.Hour
 	// maxScanPages bounds one scan (Mindbody pages 200 clients).
 	maxScanPages = 5000

@@ -16,8 +16,8 @@ import (
 func TestLookupByPhone(t *testing.T) {
 	e := setup(t, fake.Options{PageSize: 2})
 	conn := e.srv.Connection()
-	// Clients two minutes apart: the directory re-reads the minute before
-	// the newest change it has seen, no more.
+	// Clients two minutes apart: the directory re-reads the ten seconds
+	// before the newest change it has seen, no more.
 	put := func(props map[string]any) string {
 		id := e.srv.PutClient(fake.SiteA, props)
 		e.clk.Advance(2 * time.Minute)
