@@ -56,7 +56,9 @@ func BenchmarkLookup(b *testing.B) {
 	phone := func(i int) sdk.LookupQuery {
 		return sdk.LookupQuery{Phone: fmt.Sprintf("(415) 55%d-%04d", (i%benchClients)/10000, (i%benchClients)%10000)}
 	}
-	email := func(i int) sdk.LookupQuery { return sdk.LookupQuery{Email: fmt.Sprintf("CLIENT%d@example.com", i%benchClients)} }
+	email := func(i int) sdk.LookupQuery {
+		return sdk.LookupQuery{Email: fmt.Sprintf("CLIENT%d@example.com", i%benchClients)}
+	}
 	run := func(b *testing.B, driver func() *mindbody.Driver, q func(i int) sdk.LookupQuery) {
 		before := len(srv.Requests())
 		i := 0
