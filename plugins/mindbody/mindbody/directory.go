@@ -69,6 +69,7 @@ type dirEntry struct {
 // siteDir is one site's directory. lock serialises syncs (a channel, so
 // waiting honours the caller's context); mu guards the maps.
 type siteDir struct {
+	key     [32]byte
 	lock    chan struct{}
 	started atomic.Int64 // syncs started
 	region  string
@@ -98,14 +99,21 @@ func (d *directory) site(s *session, now time.Time) *siteDir {
 	defer d.mu.Unlock()
 	sd := d.sites[key]
 	if sd == nil {
-		sd = &siteDir{lock: make(chan struct{}, 1), region: region, entries: map[string]dirEntry{}, byPhone: map[uint64][]string{}}
+		sd = &siteDir{key: key, lock: make(chan struct{}, 1), region: region, entries: map[string]dirEntry{}, byPhone: map[uint64][]string{}}
 		d.sites[key] = sd
 	}
 	sd.mu.Lock()
 	sd.used = now
 	sd.mu.Unlock()
-	d.evict(key)
 	return sd
+}
+
+// shrink evicts other sites while the process holds more than max
+// entries; refresh calls it once a sync has filled sd.
+func (d *directory) shrink(sd *siteDir) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.evict(sd.key)
 }
 
 // evict drops least recently used sites (never keep) while the process
@@ -244,6 +252,7 @@ func (d *directory) refresh(ctx context.Context, s *session, sd *siteDir) error 
 	if err != nil {
 		return err
 	}
+	defer d.shrink(sd)
 	sd.mu.Lock()
 	defer sd.mu.Unlock()
 	if full {

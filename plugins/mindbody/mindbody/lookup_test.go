@@ -1,12 +1,15 @@
 package mindbody_test
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"crmhost.dev/plugins/mindbody/fake"
+	"crmhost.dev/plugins/mindbody/mindbody"
 	"crmhost.dev/sdk"
 )
 
@@ -125,4 +128,80 @@ func TestLookupByEmailAndID(t *testing.T) {
 	// Lookup is for clients only.
 	_, err := e.cl.LookupCustomer(ctx(t), conn, sdk.LookupQuery{Email: "ada@example.com", Objects: []string{"appointments"}})
 	wantCode(t, err, sdk.CodeUnsupported, "")
+}
+
+// fullScans counts the directory's full scans among reqs: first pages of
+// GET /client/clients without lastModifiedDate, clientIDs or searchText.
+func fullScans(reqs []fake.Request) int {
+	n := 0
+	for _, r := range reqs {
+		if r.Path == "/client/clients" && r.Query.Get("request.offset") == "0" && r.Query.Get("request.lastModifiedDate") == "" &&
+			r.Query.Get("request.searchText") == "" && len(r.Query["request.clientIDs"]) == 0 && r.Query.Get("request.includeInactive") == "true" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDirectorySingleFlight: concurrent phone lookups on a cold site scan
+// it once.
+func TestDirectorySingleFlight(t *testing.T) {
+	e := setup(t, fake.Options{PageSize: 2})
+	for i := range 9 {
+		e.srv.PutClient(fake.SiteA, map[string]any{"FirstName": "C", "LastName": string(rune('A' + i)), "MobilePhone": "+1415555010" + string(rune('0'+i))})
+	}
+	conn := e.srv.Connection()
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := e.cl.LookupCustomer(ctx(t), conn, sdk.LookupQuery{Phone: "+1415555010" + string(rune('0'+i%9))})
+			if err == nil && r.Customer == nil {
+				err = fmt.Errorf("lookup %d found nothing", i)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if n := fullScans(e.srv.Requests()); n != 1 {
+		t.Errorf("%d full scans for 10 concurrent lookups, want 1", n)
+	}
+}
+
+// TestDirectoryBound: past MaxDirectoryEntries the least recently used
+// site is evicted (and scanned again when next used).
+func TestDirectoryBound(t *testing.T) {
+	clk := newClock()
+	srv := fake.New(t, fake.Options{Now: clk.Now})
+	d := mindbody.NewWith(mindbody.Options{Now: clk.Now, MaxDirectoryEntries: 3})
+	for _, site := range []int{fake.SiteA, fake.SiteB} {
+		srv.PutClient(site, map[string]any{"FirstName": "A", "LastName": "A", "MobilePhone": "+14155550100"})
+		srv.PutClient(site, map[string]any{"FirstName": "B", "LastName": "B", "MobilePhone": "+14155550101"})
+	}
+	lookup := func(conn sdk.Connection) {
+		t.Helper()
+		r, err := d.LookupCustomer(ctx(t), conn, sdk.LookupQuery{Phone: "+14155550100"})
+		if err != nil || r.Customer == nil {
+			t.Fatalf("lookup: %+v, %v", r, err)
+		}
+	}
+	a, b := srv.Connection(), srv.OtherConnection()
+	lookup(a)
+	lookup(a)
+	if n := fullScans(srv.Requests()); n != 1 {
+		t.Fatalf("%d full scans for two lookups on one site", n)
+	}
+	lookup(b) // 4 entries > 3: site A goes
+	lookup(a)
+	if n := fullScans(srv.Requests()); n != 3 {
+		t.Errorf("%d full scans, want 3 (A, B, A again after eviction)", n)
+	}
 }
