@@ -239,8 +239,8 @@ func (s *Server) Close() {
 func (s *Server) BaseURL() string { return s.URL + basePath }
 
 // Connection returns a connection to SiteA with a valid staff token (as
-// the host holds one after the first call), the staff login, and the
-// platform's app credentials.
+// the host holds one after the first call), the staff login, the
+// platform's app credentials, and the site id as the provider account.
 func (s *Server) Connection() sdk.Connection {
 	return s.connection(SiteA, StaffUsername, StaffPasswordA, s.preissued[SiteA])
 }
@@ -291,9 +291,10 @@ func (s *Server) connection(siteID int, user, password, token string) sdk.Connec
 	}
 	id := strconv.Itoa(siteID)
 	return sdk.Connection{
-		Config: map[string]string{sdk.ConfigBaseURL: s.BaseURL(), sdk.ConfigDefaultRegion: "US", "site_id": id, "username": user},
-		Secret: secret,
-		App:    map[string]string{"api_key": s.o.APIKey, "webhook_signature_key": s.o.SignatureKey},
+		Config:    map[string]string{sdk.ConfigBaseURL: s.BaseURL(), sdk.ConfigDefaultRegion: "US", "site_id": id, "username": user},
+		Secret:    secret,
+		App:       map[string]string{"api_key": s.o.APIKey, "webhook_signature_key": s.o.SignatureKey},
+		AccountID: id,
 	}
 }
 
