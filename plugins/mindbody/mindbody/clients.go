@@ -237,13 +237,19 @@ func (d *Driver) adoptDuplicate(ctx context.Context, s *session, sd *siteDir, pr
 }
 
 // sameValue compares a written value with what Mindbody holds: phones as
-// numbers, emails case-insensitively, the rest as JSON.
+// numbers, emails case-insensitively, dates as dates, the rest as JSON.
 func sameValue(conn sdk.Connection, prop string, want, have any) bool {
 	switch prop {
 	case "MobilePhone", "HomePhone", "WorkPhone":
 		return (str(want) == "" && str(have) == "") || sdk.SamePhone(str(want), str(have), region(conn))
 	case "Email":
 		return sdk.SameEmail(str(want), str(have))
+	case "BirthDate":
+		a, ok1 := parseTime(str(want))
+		b, ok2 := parseTime(str(have))
+		if ok1 && ok2 {
+			return a.Equal(b)
+		}
 	}
 	a, _ := json.Marshal(want)
 	b, _ := json.Marshal(have)

@@ -220,23 +220,61 @@ func (sd *siteDir) forget(id string) {
 // refresh brings sd up to date with Mindbody: a sync that started after
 // the caller arrived has completed when it returns. The first sync (and
 // one a day) scans every client; the others read the clients modified
-// since the newest change seen.
+// since the newest change seen, within the caller's context.
+//
+// A full scan of a large site can outlast a lookup's deadline (a voice
+// agent's lookup answers within seconds; 10,000 clients are 50 calls). So
+// it runs detached from the caller (keeping the context's values, such as
+// the egress allowlist, and bounded by fullScanTimeout): a caller whose
+// deadline ends gets unavailable, the scan completes, and the next lookup
+// finds the directory filled instead of starting over.
 func (d *directory) refresh(ctx context.Context, s *session, sd *siteDir) error {
 	arrival := sd.started.Load()
 	select {
 	case sd.lock <- struct{}{}:
 	case <-ctx.Done():
-		return &sdk.Error{Code: sdk.CodeUnavailable, Message: "the call ended while waiting for the client directory: " + ctx.Err().Error(), Cause: ctx.Err()}
+		return waitEnded(ctx)
 	}
-	defer func() { <-sd.lock }()
 	sd.mu.Lock()
 	fresh := sd.doneGen > arrival
 	full := !sd.complete || s.d.now().Sub(sd.fullAt) > fullRescan
 	since := sd.through.Add(-syncOverlap)
 	sd.mu.Unlock()
 	if fresh {
+		<-sd.lock
 		return nil
 	}
+	if !full {
+		defer func() { <-sd.lock }()
+		return d.sync(ctx, s, sd, since, false)
+	}
+	// The scan owns the lock until it ends.
+	result := make(chan error, 1)
+	go func() {
+		defer func() { <-sd.lock }()
+		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), fullScanTimeout)
+		defer cancel()
+		result <- d.sync(bg, s, sd, time.Time{}, true)
+	}()
+	select {
+	case err := <-result:
+		return err
+	case <-ctx.Done():
+		return waitEnded(ctx)
+	}
+}
+
+// fullScanTimeout bounds a detached full scan.
+const fullScanTimeout = 10 * time.Minute
+
+func waitEnded(ctx context.Context) error {
+	return &sdk.Error{Code: sdk.CodeUnavailable, Cause: ctx.Err(),
+		Message: "the call ended while the driver was reading Mindbody's client directory (it keeps reading; retry): " + ctx.Err().Error()}
+}
+
+// sync reads the clients modified since since (every client when full)
+// into sd. Callers hold sd.lock.
+func (d *directory) sync(ctx context.Context, s *session, sd *siteDir, since time.Time, full bool) error {
 	gen := sd.started.Add(1)
 	q := url.Values{"request.includeInactive": {"true"}}
 	if !full {

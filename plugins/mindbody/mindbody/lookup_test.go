@@ -1,6 +1,8 @@
 package mindbody_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"crmhost.dev/plugins/mindbody/fake"
 	"crmhost.dev/plugins/mindbody/mindbody"
 	"crmhost.dev/sdk"
+	"crmhost.dev/sdk/drivertest"
 )
 
 // TestLookupByPhone: Mindbody cannot search phones; the driver finds
@@ -203,5 +206,31 @@ func TestDirectoryBound(t *testing.T) {
 	lookup(a)
 	if n := fullScans(srv.Requests()); n != 3 {
 		t.Errorf("%d full scans, want 3 (A, B, A again after eviction)", n)
+	}
+}
+
+// TestDirectoryScanOutlastsDeadline: a first scan slower than the
+// lookup's deadline goes on after the caller gives up, so the next lookup
+// finds the directory filled instead of starting over.
+func TestDirectoryScanOutlastsDeadline(t *testing.T) {
+	e := setup(t, fake.Options{PageSize: 2})
+	for i := range 9 {
+		e.srv.PutClient(fake.SiteA, map[string]any{"FirstName": "C", "LastName": string(rune('A' + i)), "MobilePhone": "+1415555010" + string(rune('0'+i))})
+	}
+	conn := e.srv.Connection()
+	e.srv.InjectOn("/client/clients", drivertest.Fault{Kind: drivertest.Latency, Latency: 150 * time.Millisecond, Count: 5})
+	c, cancel := context.WithTimeout(ctx(t), 300*time.Millisecond)
+	defer cancel()
+	_, err := e.cl.LookupCustomer(c, conn, sdk.LookupQuery{Phone: "+14155550108"})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("lookup during a slow scan: %v, want the deadline", err)
+	}
+	wantCode(t, err, sdk.CodeUnavailable, "")
+	r := ok[sdk.LookupResult](t)(e.cl.LookupCustomer(ctx(t), conn, sdk.LookupQuery{Phone: "+14155550108"}))
+	if r.Customer == nil || r.Customer.Fields["LastName"] != "I" {
+		t.Errorf("after the scan: %+v", r.Customer)
+	}
+	if n := fullScans(e.srv.Requests()); n != 1 {
+		t.Errorf("%d full scans, want 1", n)
 	}
 }
