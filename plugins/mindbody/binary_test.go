@@ -55,7 +55,7 @@ func TestBinary(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := sdk.Capabilities{DescribeObject: true, Authorize: true, Refresh: true, VerifyWebhook: true, RouteWebhook: true}
+		want := sdk.Capabilities{Delete: true, DescribeObject: true, Authorize: true, Refresh: true, VerifyWebhook: true, RouteWebhook: true}
 		if d.Capabilities != want || d.Slug != "mindbody" || d.Auth.Kind != sdk.AuthForm {
 			t.Errorf("capabilities %+v, slug %q, auth %q", d.Capabilities, d.Slug, d.Auth.Kind)
 		}
@@ -126,9 +126,13 @@ func TestBinary(t *testing.T) {
 		if err != nil || r.ExternalID == "" || len(srv.ContactLogs(fake.SiteA)) != 1 {
 			t.Fatalf("contact log: %+v, %v", r, err)
 		}
+		d, err := cl.DeleteRecord(ctxFor(t), conn, sdk.RecordRef{Object: "contact_logs", ExternalID: r.ExternalID})
+		if err != nil || !d.HardDeleted || len(srv.ContactLogs(fake.SiteA)) != 0 {
+			t.Errorf("delete contact log: %+v, %v", d, err)
+		}
 	})
 
-	t.Run("DeleteRecord is unsupported", func(t *testing.T) {
+	t.Run("DeleteRecord of a client is unsupported", func(t *testing.T) {
 		_, err := cl.DeleteRecord(ctxFor(t), conn, sdk.RecordRef{Object: "clients", ExternalID: id})
 		if e := sdk.AsError(err); e == nil || e.Code != sdk.CodeDeleteUnsupported || !strings.Contains(e.Message, "Active") {
 			t.Errorf("delete: %v", err)

@@ -2,6 +2,7 @@ package fake_test
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -111,4 +112,13 @@ func TestContactLogs(t *testing.T) {
 	if got := list(a.do("GET", "/client/contactlogs?request.clientId="+client+"&request.startDate=2026-03-02", nil), "ContactLogs"); len(got) != 0 {
 		t.Errorf("tomorrow's logs %v", got)
 	}
+	// Delete by client and log id; 200 with no body.
+	logID := strconv.FormatFloat(id.(float64), 'f', -1, 64)
+	other := s.PutClient(fake.SiteA, map[string]any{"FirstName": "Grace", "LastName": "Hopper"})
+	want(t, a.do("DELETE", "/client/deletecontactlog?request.clientId="+other+"&request.contactLogId="+logID, nil), http.StatusBadRequest, "ContactLogNotFound")
+	r = a.do("DELETE", "/client/deletecontactlog?request.clientId="+client+"&request.contactLogId="+logID, nil)
+	if r.Code != http.StatusOK || r.Raw != "" || len(s.ContactLogs(fake.SiteA)) != 0 {
+		t.Errorf("delete: %d %q, %d logs left", r.Code, r.Raw, len(s.ContactLogs(fake.SiteA)))
+	}
+	want(t, a.do("DELETE", "/client/deletecontactlog?request.clientId="+client+"&request.contactLogId="+logID, nil), http.StatusBadRequest, "ContactLogNotFound")
 }

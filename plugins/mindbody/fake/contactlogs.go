@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -148,6 +149,26 @@ func (s *Server) handleContactLogs(w http.ResponseWriter, r *http.Request, st *s
 	}
 	lo, hi := p.slice(len(hits))
 	writeJSON(w, http.StatusOK, map[string]any{"PaginationResponse": pagination(p.requested, p.offset, hi-lo, len(hits)), "ContactLogs": nonNil(hits[lo:hi])})
+}
+
+// handleDeleteContactLog is DELETE
+// /client/deletecontactlog?request.clientId&request.contactLogId: the log
+// is gone; Mindbody answers 200 with no body.
+func (s *Server) handleDeleteContactLog(w http.ResponseWriter, r *http.Request, st *site) {
+	clientID := query1(r, "clientId")
+	if st.clients[clientID] == nil {
+		writeError(w, badRequest(codeClientNotFound, "Client %s not found.", clientID))
+		return
+	}
+	id, _ := strconv.ParseInt(query1(r, "contactLogId"), 10, 64)
+	if l := st.logs[id]; l == nil || l.clientID != clientID {
+		writeError(w, badRequest(codeLogNotFound, "Contact log %s not found for client %s.", query1(r, "contactLogId"), clientID))
+		return
+	}
+	if !strings.EqualFold(query1(r, "test"), "true") {
+		delete(st.logs, id)
+	}
+	w.WriteHeader(http.StatusOK)
 }
 
 // ContactLogs returns the site's contact logs as Mindbody renders them,

@@ -213,6 +213,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /client/contactlogs", s.siteHandler(s.handleContactLogs))
 	m.HandleFunc("POST /client/addcontactlog", s.siteHandler(s.handleAddContactLog))
 	m.HandleFunc("POST /client/updatecontactlog", s.siteHandler(s.handleUpdateContactLog))
+	m.HandleFunc("DELETE /client/deletecontactlog", s.siteHandler(s.handleDeleteContactLog))
 	m.HandleFunc("GET /client/clientvisits", s.siteHandler(s.handleClientVisits))
 	m.HandleFunc("GET /appointment/staffappointments", s.siteHandler(s.handleStaffAppointments))
 	m.HandleFunc("POST /appointment/addappointment", s.siteHandler(s.handleAddAppointment))

@@ -125,4 +125,18 @@ func TestContactLogs(t *testing.T) {
 	wantCode(t, err, sdk.CodeInvalid, "fields.ContactMethod")
 	_, err = e.cl.CreateRecord(ctx(t), conn, sdk.CreateInput{Object: "contact_logs", Fields: map[string]any{"ClientId": "999", "ContactMethod": "Phone"}})
 	wantCode(t, err, sdk.CodeNotFound, "")
+
+	// Contact logs are the one object Mindbody deletes (a retention purge
+	// of a mirrored transcript): for good, by client and log id.
+	if !strings.HasPrefix(id, client+":") {
+		t.Fatalf("contact log id %q does not carry its client", id)
+	}
+	_, err = e.cl.DeleteRecord(ctx(t), conn, sdk.RecordRef{Object: "contact_logs", ExternalID: strings.TrimPrefix(id, client+":")})
+	wantCode(t, err, sdk.CodeInvalid, "external_id")
+	del := ok[sdk.DeleteResult](t)(e.cl.DeleteRecord(ctx(t), conn, sdk.RecordRef{Object: "contact_logs", ExternalID: id}))
+	if !del.Deleted || !del.HardDeleted || len(e.srv.ContactLogs(fake.SiteA)) != 0 {
+		t.Errorf("delete: %+v, %d logs left", del, len(e.srv.ContactLogs(fake.SiteA)))
+	}
+	_, err = e.cl.DeleteRecord(ctx(t), conn, sdk.RecordRef{Object: "contact_logs", ExternalID: id})
+	wantCode(t, err, sdk.CodeNotFound, "")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +15,25 @@ import (
 // an email, a visit): the canonical conversation object, where the
 // system-of-record mirror keeps transcripts. Mindbody has no modification
 // time on them; a record's UpdatedAt is its creation time.
+
+// contactLogID is a contact log's external id: "<client id>:<log id>"
+// (Mindbody deletes a contact log by both).
+func contactLogID(clientID, logID any) string { return str(clientID) + ":" + str(logID) }
+
+// parseContactLogID reads an external id made by contactLogID; a bare log
+// id is accepted where the client is not needed (client == "").
+// Errors: CodeInvalid naming "external_id".
+func parseContactLogID(id string) (client string, log int64, err error) {
+	id = strings.TrimSpace(id)
+	if i := strings.LastIndexByte(id, ':'); i >= 0 {
+		client, id = id[:i], id[i+1:]
+	}
+	log, perr := strconv.ParseInt(id, 10, 64)
+	if perr != nil || log <= 0 || (client == "" && strings.Contains(id, ":")) {
+		return "", 0, sdk.Invalid("external_id", "%q is not a contact log id of this driver (<client id>:<contact log id>)", id)
+	}
+	return client, log, nil
+}
 
 // contactLogDedupWindow is how far back a create looks for the same
 // contact log before adding one.
@@ -29,7 +49,8 @@ func toContactLogRecord(conn sdk.Connection, l map[string]any) sdk.Record {
 	if c, ok := l["Client"].(map[string]any); ok {
 		fields["ClientId"] = c["Id"]
 	}
-	return sdk.Record{Object: objContactLogs, ExternalID: str(l["Id"]), Fields: fields, UpdatedAt: siteTime(conn, str(l["CreatedDateTime"]))}
+	return sdk.Record{Object: objContactLogs, ExternalID: contactLogID(fields["ClientId"], l["Id"]), Fields: fields,
+		UpdatedAt: siteTime(conn, str(l["CreatedDateTime"]))}
 }
 
 // siteTime reads a site-local date-time without offset as a moment (UTC
@@ -125,7 +146,7 @@ func (d *Driver) createContactLog(ctx context.Context, s *session, in sdk.Create
 		err := s.contactLogsOf(ctx, str(props["ClientId"]), now.Add(-contactLogDedupWindow), now.Add(24*time.Hour), 1000, func(l map[string]any) {
 			if found == "" && str(l["Text"]) == text && str(l["ContactMethod"]) == str(props["ContactMethod"]) &&
 				str(l["ContactName"]) == str(props["ContactName"]) {
-				found = str(l["Id"])
+				found = contactLogID(props["ClientId"], l["Id"])
 			}
 		})
 		if err != nil && sdk.CodeOf(err) != sdk.CodeNotFound {
@@ -142,14 +163,14 @@ func (d *Driver) createContactLog(ctx context.Context, s *session, in sdk.Create
 	if str(out["Id"]) == "" {
 		return sdk.CreateResult{}, sdk.Errorf(sdk.CodeUnavailable, "Mindbody added the contact log but answered no id")
 	}
-	return sdk.CreateResult{ExternalID: str(out["Id"])}, nil
+	return sdk.CreateResult{ExternalID: contactLogID(props["ClientId"], out["Id"])}, nil
 }
 
 // updateContactLog changes a contact log (POST /client/updatecontactlog):
 // text, contact method and name, follow-up date, completion; comments
 // given are added. It cannot move a contact log to another client.
 func (d *Driver) updateContactLog(ctx context.Context, s *session, in sdk.UpdateInput) (sdk.UpdateResult, error) {
-	id, err := idNumber(in.ExternalID, "contact log")
+	_, id, err := parseContactLogID(in.ExternalID)
 	if err != nil {
 		return sdk.UpdateResult{}, err
 	}
@@ -166,3 +187,39 @@ func (d *Driver) updateContactLog(ctx context.Context, s *session, in sdk.Update
 	}
 	return sdk.UpdateResult{Updated: true}, nil
 }
+
+// DeleteRecord deletes a contact log for good (DELETE
+// /client/deletecontactlog, by client and log id: the external id
+// "<client id>:<log id>"), so a conversation mirrored into Mindbody can be
+// purged. Mindbody deletes nothing else through its API; the sdk answers
+// delete_unsupported for the other objects from their declared verbs (and
+// so does this method, should it be called directly). Errors: CodeInvalid
+// naming "external_id" for an id without its client, CodeNotFound,
+// CodeAuth, CodeRateLimited, CodeUnavailable.
+func (d *Driver) DeleteRecord(ctx context.Context, conn sdk.Connection, ref sdk.RecordRef) (sdk.DeleteResult, error) {
+	o, err := lookupObject(ref.Object)
+	if err != nil {
+		return sdk.DeleteResult{}, err
+	}
+	if o.name != objContactLogs {
+		return sdk.DeleteResult{}, sdk.Errorf(sdk.CodeDeleteUnsupported, "%s", o.unsupported[sdk.VerbDeleteRecord])
+	}
+	client, log, err := parseContactLogID(ref.ExternalID)
+	if err == nil && client == "" {
+		err = sdk.Invalid("external_id", "%q names no client: Mindbody deletes a contact log by client and log id (<client id>:<contact log id>)", ref.ExternalID)
+	}
+	if err != nil {
+		return sdk.DeleteResult{}, err
+	}
+	s, err := d.open(ctx, conn)
+	if err != nil {
+		return sdk.DeleteResult{}, err
+	}
+	q := url.Values{"request.clientId": {client}, "request.contactLogId": {strconv.FormatInt(log, 10)}}
+	if err := s.call(ctx, request{method: http.MethodDelete, path: "/client/deletecontactlog", query: q}, nil); err != nil {
+		return sdk.DeleteResult{}, err
+	}
+	return sdk.DeleteResult{Deleted: true, HardDeleted: true}, nil
+}
+
+var _ sdk.Deleter = (*Driver)(nil)

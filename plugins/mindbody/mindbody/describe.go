@@ -119,12 +119,11 @@ var objectTypes = []objectType{
 			"conversation.follow_up_by": "FollowupByDate",
 			"conversation.complete":     "IsComplete",
 		},
-		verbs: bookingVerbs,
+		verbs: []string{sdk.VerbSearchRecords, sdk.VerbCreateRecord, sdk.VerbUpdateRecord, sdk.VerbDeleteRecord},
 		unsupported: map[string]string{
 			sdk.VerbLookupCustomer: notCustomers("contact logs"),
 			sdk.VerbListRecent:     "Mindbody lists contact logs one client at a time (GET /client/contactlogs needs a client id), so it cannot list those changed since a moment: search a client's contact logs",
-			sdk.VerbDeleteRecord:   "this driver version does not delete Mindbody contact logs (Mindbody's DELETE /client/deletecontactlog is not wired in): remove one in the Mindbody dashboard",
-			sdk.VerbEraseRecord:    "Mindbody cannot erase contact logs beyond deleting them: remove one in the Mindbody dashboard",
+			sdk.VerbEraseRecord:    "Mindbody has no erase beyond deleting a contact log: delete removes it for good",
 		},
 	},
 }
@@ -159,9 +158,10 @@ func lookupObject(name string) (objectType, error) {
 // Describe reports the driver: form auth with a staff login per business
 // (site id, username, password), the platform's API key and webhook
 // signature key as app credentials, clients (also as leads),
-// appointments, class bookings and contact logs (conversations) with their
-// default mappings and verbs, the mindbody webhook scheme and Mindbody's
-// daily call allowance. It never fails.
+// appointments, class bookings and contact logs (conversations, the only
+// object Mindbody deletes) with their default mappings and verbs, the
+// mindbody webhook scheme and Mindbody's daily call allowance. It never
+// fails.
 func (d *Driver) Describe(context.Context) (sdk.Description, error) {
 	objs := make([]sdk.ObjectInfo, 0, len(objectTypes)+1)
 	for _, o := range objectTypes {

@@ -11,9 +11,9 @@ import (
 func TestDescribe(t *testing.T) {
 	e := setup(t, fake.Options{})
 	d := ok[sdk.Description](t)(e.cl.Describe(ctx(t)))
-	want := sdk.Capabilities{DescribeObject: true, Authorize: true, Refresh: true, VerifyWebhook: true, RouteWebhook: true}
+	want := sdk.Capabilities{Delete: true, DescribeObject: true, Authorize: true, Refresh: true, VerifyWebhook: true, RouteWebhook: true}
 	if d.Capabilities != want {
-		t.Errorf("capabilities %+v, want %+v (no delete, no erase: Mindbody deletes nothing through the driver)", d.Capabilities, want)
+		t.Errorf("capabilities %+v, want %+v (delete for contact logs only, no erase)", d.Capabilities, want)
 	}
 	if d.Slug != "mindbody" || d.Auth.Kind != sdk.AuthForm || d.Webhook.Scheme != "mindbody" || len(d.RateLimits) != 1 {
 		t.Errorf("describe: %+v", d)
@@ -31,7 +31,8 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 	if !slices.Equal(verbs["clients"], []string{"lookup_customer", "search_records", "create_record", "update_record", "list_recent"}) ||
-		!slices.Equal(verbs["appointments"], []string{"search_records", "create_record", "update_record"}) {
+		!slices.Equal(verbs["appointments"], []string{"search_records", "create_record", "update_record"}) ||
+		!slices.Equal(verbs["contact_logs"], []string{"search_records", "create_record", "update_record", "delete_record"}) {
 		t.Errorf("verbs %v", verbs)
 	}
 	if canon["clients"] != "customer" || canon["appointments"] != "booking" || canon["contact_logs"] != "conversation" {

@@ -7,8 +7,9 @@
 // ListRecent by modification time with deactivated clients as tombstones),
 // appointments (book, reschedule, cancel through Execute), class bookings
 // (book, cancel) and contact logs (the canonical conversation: create,
-// update, search by client). Mindbody cannot delete any of them through
-// the driver: DeleteRecord answers delete_unsupported with the reason.
+// update, search by client, delete). Mindbody's API deletes no client,
+// appointment or class booking: those answer delete_unsupported with the
+// way Mindbody offers instead (deactivate, cancel).
 //
 // A connection names the business's site id and a staff login; the
 // platform's API key (and the webhook subscription's signature key) are

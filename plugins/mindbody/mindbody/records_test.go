@@ -125,18 +125,21 @@ func TestWriteValidation(t *testing.T) {
 	wantCode(t, err, sdk.CodeConflict, "")
 }
 
-// TestDeleteUnsupported: no Mindbody object can be deleted through the
-// driver; the answer names Mindbody's way instead.
+// TestDeleteUnsupported: Mindbody's API deletes no client, appointment or
+// class booking, and erases nothing; the answer names Mindbody's way
+// instead, and nothing reaches Mindbody.
 func TestDeleteUnsupported(t *testing.T) {
 	e := setup(t, fake.Options{})
 	for object, says := range map[string]string{
-		"clients": "Active", "appointments": "Cancelled", "class_bookings": "Cancelled", "contact_logs": "dashboard",
+		"clients": "Active", "appointments": "Cancelled", "class_bookings": "Cancelled",
 	} {
 		_, err := e.cl.DeleteRecord(ctx(t), e.srv.Connection(), sdk.RecordRef{Object: object, ExternalID: "1"})
 		if msg := wantCode(t, err, sdk.CodeDeleteUnsupported, "").Message; !strings.Contains(msg, says) {
 			t.Errorf("delete %s: %q does not say %q", object, msg, says)
 		}
-		_, err = e.cl.EraseRecord(ctx(t), e.srv.Connection(), sdk.RecordRef{Object: object, ExternalID: "1"})
+	}
+	for _, object := range []string{"clients", "appointments", "class_bookings", "contact_logs"} {
+		_, err := e.cl.EraseRecord(ctx(t), e.srv.Connection(), sdk.RecordRef{Object: object, ExternalID: "1:1"})
 		wantCode(t, err, sdk.CodeDeleteUnsupported, "")
 	}
 	if n := len(e.srv.Requests()); n != 0 {
