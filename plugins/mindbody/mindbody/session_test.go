@@ -201,3 +201,19 @@ func keys(m map[string]string) []string {
 	}
 	return out
 }
+
+// TestSandbox: site -99 works with the platform's key and the published
+// sandbox login, and its daily cap is rate_limited until midnight UTC.
+func TestSandbox(t *testing.T) {
+	e := setup(t, fake.Options{SandboxDailyCalls: 2})
+	conn := e.srv.SandboxConnection()
+	r := ok[sdk.LookupResult](t)(e.cl.LookupCustomer(ctx(t), conn, sdk.LookupQuery{ExternalID: "1"}))
+	if r.Customer != nil {
+		t.Errorf("sandbox lookup: %+v", r)
+	}
+	ok[sdk.LookupResult](t)(e.cl.LookupCustomer(ctx(t), conn, sdk.LookupQuery{ExternalID: "1"}))
+	_, err := e.cl.LookupCustomer(ctx(t), conn, sdk.LookupQuery{ExternalID: "1"})
+	if e := wantCode(t, err, sdk.CodeRateLimited, ""); e.RetryAfter != 12*time.Hour {
+		t.Errorf("retry after %v, want the 12 hours to midnight UTC", e.RetryAfter)
+	}
+}
