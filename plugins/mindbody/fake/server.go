@@ -146,12 +146,20 @@ type Server struct {
 
 // New starts a fake for a test and closes it when the test ends. Every
 // request is validated against Mindbody's Swagger spec; a request that
-// does not match fails the test with t.Errorf (and is answered 400). New
-// fails the test at once when the spec cannot be found.
+// does not match fails the test with t.Errorf (and is answered 400). When
+// the spec cannot be found New fails the test in CI (CI set), and
+// elsewhere logs loudly that only the validation is skipped, as
+// providertest does for every fake; a CRMHOST_SPECS_DIR without the spec
+// always fails.
 func New(t testing.TB, o Options) *Server {
 	t.Helper()
 	o.Strict = true
 	s, err := start(o, t.Errorf)
+	if errors.Is(err, ErrNoSpec) && os.Getenv("CI") == "" {
+		t.Logf("WARNING: mindbody fake: %v; VALIDATION AGAINST MINDBODY'S SWAGGER SPEC IS SKIPPED", err)
+		o.Strict = false
+		s, err = start(o, t.Errorf)
+	}
 	if err != nil {
 		t.Fatalf("mindbody fake: %v", err)
 	}

@@ -27,6 +27,10 @@ import (
 // working directory and each of its parents.
 const SpecsDirEnv = "CRMHOST_SPECS_DIR"
 
+// ErrNoSpec is wrapped by the error of a fake that must validate requests
+// but finds no spec (and CRMHOST_SPECS_DIR is unset).
+var ErrNoSpec = errors.New("mindbody spec not found")
+
 // specFile is Mindbody's official Public API v6 Swagger 2.0 document.
 const specFile = "public-api-v6.swagger.json"
 
@@ -66,7 +70,7 @@ func findSpec() (string, error) {
 		}
 		dir = parent
 	}
-	return "", fmt.Errorf("cannot find Mindbody's Swagger spec: no shared/specs/mindbody/%s in %s or its parents; set %s", specFile, wd, SpecsDirEnv)
+	return "", fmt.Errorf("%w: no shared/specs/mindbody/%s in %s or its parents; set %s", ErrNoSpec, specFile, wd, SpecsDirEnv)
 }
 
 func fileExists(p string) bool {
