@@ -15,6 +15,7 @@ import (
 
 	athena "crmhost.dev/plugins/athena/fake"
 	hubspot "crmhost.dev/plugins/hubspot/fake"
+	mindbody "crmhost.dev/plugins/mindbody/fake"
 	odoo "crmhost.dev/plugins/odoo/fake"
 	salesforce "crmhost.dev/plugins/salesforce/fake"
 	tekmetric "crmhost.dev/plugins/tekmetric/fake"
@@ -50,6 +51,7 @@ type StartFunc func(logf func(format string, args ...any)) (Provider, error)
 var Fakes = map[string]StartFunc{
 	"athena":     startAthena,
 	"hubspot":    startHubSpot,
+	"mindbody":   startMindbody,
 	"odoo":       startOdoo,
 	"salesforce": startSalesforce,
 	"tekmetric":  startTekmetric,
@@ -75,6 +77,30 @@ func startHubSpot(logf func(string, ...any)) (Provider, error) {
 func startOdoo(func(string, ...any)) (Provider, error) {
 	return odoo.Start(odoo.Options{Strict: true})
 }
+
+// startMindbody starts the Mindbody fake (Public API v6 with demo clients
+// in each site) validating every request against Mindbody's Swagger spec;
+// without the spec it serves unvalidated. The demo tenant connects to
+// site 555001 with the connect form's fields (site id and staff login):
+// the driver's Authorize issues the staff token. The driver also needs
+// its app credentials (the platform's API key), which the connection
+// carries in App for dev mode to store before connecting.
+func startMindbody(logf func(string, ...any)) (Provider, error) {
+	s, err := mindbody.Start(mindbody.Options{Strict: true})
+	if err != nil {
+		logf("WARNING: mindbody fake: %v; serving WITHOUT validating requests against Mindbody's spec (set %s to the specs folder to validate)", err, mindbody.SpecsDirEnv)
+		if s, err = mindbody.Start(mindbody.Options{}); err != nil {
+			return nil, err
+		}
+	}
+	return mindbodyForm{s}, nil
+}
+
+// mindbodyForm is the Mindbody fake as a connect form sees it: no staff
+// token yet (the host's connect obtains one through the driver).
+type mindbodyForm struct{ *mindbody.Server }
+
+func (m mindbodyForm) Connection() sdk.Connection { return m.Unissued() }
 
 // startSalesforce starts the Salesforce fake (login host and org in one)
 // validating every request against Salesforce's Postman collection;

@@ -519,3 +519,50 @@ func TestProxyRewritesTheFakesURL(t *testing.T) {
 		t.Errorf("answer %s (Location %q), want %s (Location %s/records/1)", b, resp.Header.Get("Location"), want, proxy)
 	}
 }
+
+// TestMindbodyFake starts the Mindbody fake for dev mode: its connect-form
+// credentials are the driver's fields (no staff token: connecting issues
+// one), its app credentials ride in the connection, and it answers
+// Mindbody's API with them.
+func TestMindbodyFake(t *testing.T) {
+	plugins := t.TempDir()
+	if err := os.WriteFile(dev.DriverBinary(plugins, "mindbody"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, err := dev.StartFakes(plugins, t.TempDir(), t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	if len(r.File.Providers) != 1 || r.File.Providers[0].Slug != "mindbody" {
+		t.Fatalf("providers %+v, want mindbody", r.File.Providers)
+	}
+	creds := r.File.Providers[0].Credentials
+	keys := make([]string, 0, len(creds))
+	for k := range creds {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if diff := cmp.Diff([]string{"base_url", "default_region", "password", "site_id", "username"}, keys); diff != "" {
+		t.Fatalf("credentials (-want +got):\n%s", diff)
+	}
+	p, err := dev.Fakes["mindbody"](t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	conn := p.Connection()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, conn.Config["base_url"]+"/usertoken/issue",
+		strings.NewReader(`{"Username":"`+conn.Config["username"]+`","Password":"`+conn.Secret["password"]+`"}`))
+	req.Header.Set("Api-Key", conn.App["api_key"])
+	req.Header.Set("SiteId", conn.Config["site_id"])
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || conn.App["api_key"] == "" {
+		t.Fatalf("staff login with the dev credentials: %d (api key set: %v)", resp.StatusCode, conn.App["api_key"] != "")
+	}
+}

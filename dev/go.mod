@@ -6,6 +6,7 @@ require (
 	crmhost.dev/host v0.0.0
 	crmhost.dev/plugins/athena v0.0.0
 	crmhost.dev/plugins/hubspot v0.0.0
+	crmhost.dev/plugins/mindbody v0.0.0
 	crmhost.dev/plugins/odoo v0.0.0
 	crmhost.dev/plugins/salesforce v0.0.0
 	crmhost.dev/plugins/tekmetric v0.0.0
@@ -109,6 +110,7 @@ replace (
 	crmhost.dev/host => ../host
 	crmhost.dev/plugins/athena => ../plugins/athena
 	crmhost.dev/plugins/hubspot => ../plugins/hubspot
+	crmhost.dev/plugins/mindbody => ../plugins/mindbody
 	crmhost.dev/plugins/odoo => ../plugins/odoo
 	crmhost.dev/plugins/salesforce => ../plugins/salesforce
 	crmhost.dev/plugins/tekmetric => ../plugins/tekmetric

@@ -1,0 +1,4 @@
+package mindbody
+
+// Internals exposed to the external mindbody_test package.
+var Classify = classify
