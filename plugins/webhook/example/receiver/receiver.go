@@ -1,0 +1,2 @@
+// Package receiver is a placeholder.
+package receiver
