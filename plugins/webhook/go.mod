@@ -2,11 +2,16 @@ module crmhost.dev/plugins/webhook
 
 go 1.26.0
 
-require crmhost.dev/sdk v0.0.0
+require (
+	crmhost.dev/sdk v0.0.0
+	github.com/getkin/kin-openapi v0.153.0
+)
 
 require (
 	code.dny.dev/ssrf v0.3.0 // indirect
 	github.com/fatih/color v1.13.0 // indirect
+	github.com/go-openapi/jsonpointer v0.22.5 // indirect
+	github.com/go-openapi/swag/jsonname v0.25.5 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect
 	github.com/hashicorp/go-hclog v1.6.3 // indirect
 	github.com/hashicorp/go-plugin v1.8.0 // indirect
@@ -15,6 +20,8 @@ require (
 	github.com/mattn/go-isatty v0.0.17 // indirect
 	github.com/nyaruka/phonenumbers v1.8.1 // indirect
 	github.com/oklog/run v1.1.0 // indirect
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // indirect
+	go.yaml.in/yaml/v4 v4.0.0 // indirect
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
