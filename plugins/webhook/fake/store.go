@@ -109,7 +109,7 @@ type request struct {
 	ExternalID     string         `json:"external_id"`
 	Query          string         `json:"query"`
 	Limit          int            `json:"limit"`
-	Fields         map[string]any `json:"fields"`
+	Fields         json.RawMessage `json:"fields"` // a map for writes, a list for reads
 	IdempotencyKey string         `json:"idempotency_key"`
 	Since          string         `json:"since"`
 	PageToken      string         `json:"page_token"`
@@ -141,15 +141,21 @@ func (s *Server) dispatch(acct *account, typ string, data json.RawMessage) (int,
 		}
 		tables = append(tables, t)
 	}
+	var fields map[string]any
+	if verb == sdk.VerbCreateRecord || verb == sdk.VerbUpdateRecord {
+		if err := json.Unmarshal(in.Fields, &fields); err != nil {
+			return http.StatusUnprocessableEntity, errorBody("invalid", "fields", "fields must be an object")
+		}
+	}
 	switch verb {
 	case sdk.VerbLookupCustomer:
 		return s.lookup(tables, in)
 	case sdk.VerbSearchRecords:
 		return s.search(tables[0], in)
 	case sdk.VerbCreateRecord:
-		return s.create(tables[0], in)
+		return s.create(tables[0], in, fields)
 	case sdk.VerbUpdateRecord:
-		return s.update(tables[0], in)
+		return s.update(tables[0], in, fields)
 	case sdk.VerbListRecent:
 		return s.list(tables[0], in)
 	case sdk.VerbDeleteRecord, sdk.VerbEraseRecord:
@@ -227,7 +233,7 @@ func (s *Server) checkFields(t *table, fields map[string]any) (int, any) {
 	return 0, nil
 }
 
-func (s *Server) create(t *table, in request) (int, any) {
+func (s *Server) create(t *table, in request, fields map[string]any) (int, any) {
 	if in.IdempotencyKey != "" {
 		for _, r := range t.records {
 			if r.key == in.IdempotencyKey {
@@ -235,24 +241,24 @@ func (s *Server) create(t *table, in request) (int, any) {
 			}
 		}
 	}
-	if status, body := s.checkFields(t, in.Fields); status != 0 {
+	if status, body := s.checkFields(t, fields); status != 0 {
 		return status, body
 	}
 	s.nextID++
-	r := &record{id: strconv.FormatInt(s.nextID, 10), fields: maps.Clone(in.Fields), updated: s.now(), key: in.IdempotencyKey}
+	r := &record{id: strconv.FormatInt(s.nextID, 10), fields: fields, updated: s.now(), key: in.IdempotencyKey}
 	t.records[r.id] = r
 	return http.StatusCreated, map[string]string{"external_id": r.id, "record_url": s.wire(t.decl.Name, r).RecordURL}
 }
 
-func (s *Server) update(t *table, in request) (int, any) {
+func (s *Server) update(t *table, in request, fields map[string]any) (int, any) {
 	r := t.records[in.ExternalID]
 	if r == nil || r.archived {
 		return http.StatusNotFound, errorBody("not_found", "", "%s has no record %s", t.decl.Name, in.ExternalID)
 	}
-	if status, body := s.checkFields(t, in.Fields); status != 0 {
+	if status, body := s.checkFields(t, fields); status != 0 {
 		return status, body
 	}
-	for k, v := range in.Fields {
+	for k, v := range fields {
 		if v == nil {
 			delete(r.fields, k)
 		} else {
