@@ -102,17 +102,17 @@ func (s *Server) handle(w http.ResponseWriter, acct *account, id string, payload
 
 // request is every verb's data, merged.
 type request struct {
-	Objects        []string       `json:"objects"`
-	Object         string         `json:"object"`
-	Phone          string         `json:"phone"`
-	Email          string         `json:"email"`
-	ExternalID     string         `json:"external_id"`
-	Query          string         `json:"query"`
-	Limit          int            `json:"limit"`
+	Objects        []string        `json:"objects"`
+	Object         string          `json:"object"`
+	Phone          string          `json:"phone"`
+	Email          string          `json:"email"`
+	ExternalID     string          `json:"external_id"`
+	Query          string          `json:"query"`
+	Limit          int             `json:"limit"`
 	Fields         json.RawMessage `json:"fields"` // a map for writes, a list for reads
-	IdempotencyKey string         `json:"idempotency_key"`
-	Since          string         `json:"since"`
-	PageToken      string         `json:"page_token"`
+	IdempotencyKey string          `json:"idempotency_key"`
+	Since          string          `json:"since"`
+	PageToken      string          `json:"page_token"`
 }
 
 func (s *Server) dispatch(acct *account, typ string, data json.RawMessage) (int, any) {

@@ -95,11 +95,14 @@ func TestBadAnswers(t *testing.T) {
 	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { target.Add(1) }))
 	defer elsewhere.Close()
 	answers := map[string]func(w http.ResponseWriter, r *http.Request){
-		"/redirect":  func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, elsewhere.URL, http.StatusFound) },
-		"/same":      func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ok", http.StatusTemporaryRedirect) },
-		"/gone":      status(http.StatusGone, `{"message":"endpoint disabled"}`),
-		"/5xx":       status(http.StatusInternalServerError, "boom"),
-		"/html":      func(w http.ResponseWriter, r *http.Request) { w.Header().Set("Content-Type", "text/html"); io.WriteString(w, "<html>hi</html>") },
+		"/redirect": func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, elsewhere.URL, http.StatusFound) },
+		"/same":     func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ok", http.StatusTemporaryRedirect) },
+		"/gone":     status(http.StatusGone, `{"message":"endpoint disabled"}`),
+		"/5xx":      status(http.StatusInternalServerError, "boom"),
+		"/html": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, "<html>hi</html>")
+		},
 		"/empty":     status(http.StatusOK, ""),
 		"/noid":      status(http.StatusOK, `{"records":[{"updated_at":"2026-01-02T03:04:05Z"}]}`),
 		"/badtime":   status(http.StatusOK, `{"records":[{"external_id":"1","updated_at":"yesterday"}]}`),
