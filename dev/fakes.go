@@ -16,6 +16,7 @@ import (
 	salesforce "crmhost.dev/plugins/salesforce/fake"
 	tekmetric "crmhost.dev/plugins/tekmetric/fake"
 	toast "crmhost.dev/plugins/toast/fake"
+	webhook "crmhost.dev/plugins/webhook/fake"
 	"crmhost.dev/sdk"
 )
 
@@ -41,6 +42,7 @@ var Fakes = map[string]StartFunc{
 	"salesforce": startSalesforce,
 	"tekmetric":  startTekmetric,
 	"toast":      startToast,
+	"webhook":    startWebhook,
 }
 
 // startHubSpot starts the HubSpot fake validating every request against
@@ -120,6 +122,15 @@ func (t toastStandard) Connection() sdk.Connection { return t.StandardConnection
 // DefaultClientSecret can connect a practice with its id alone.
 func startAthena(func(string, ...any)) (Provider, error) {
 	return athena.Start(athena.Options{Strict: true, TokenLifetime: 30 * 24 * time.Hour})
+}
+
+// startWebhook starts the custom-webhook bridge's receiver fake: an
+// endpoint that verifies every request's Standard Webhooks signature and
+// checks its envelope against the bridge's published contract (embedded
+// in the driver module), logging mismatches to stderr. The demo tenant is
+// its account A (customers, leads and call notes).
+func startWebhook(func(string, ...any)) (Provider, error) {
+	return webhook.Start(webhook.Options{Strict: true})
 }
 
 // FakesFile is the document `crmhost dev -fakes` reads: one entry per

@@ -10,6 +10,7 @@ require (
 	crmhost.dev/plugins/salesforce v0.0.0
 	crmhost.dev/plugins/tekmetric v0.0.0
 	crmhost.dev/plugins/toast v0.0.0
+	crmhost.dev/plugins/webhook v0.0.0
 	crmhost.dev/sdk v0.0.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/go-cmp v0.7.0
@@ -19,6 +20,7 @@ require (
 )
 
 require (
+	code.dny.dev/ssrf v0.3.0 // indirect
 	github.com/aws/aws-sdk-go-v2 v1.48.0 // indirect
 	github.com/aws/aws-sdk-go-v2/config v1.32.12 // indirect
 	github.com/aws/aws-sdk-go-v2/credentials v1.19.12 // indirect
@@ -112,5 +114,6 @@ replace (
 	crmhost.dev/plugins/salesforce => ../plugins/salesforce
 	crmhost.dev/plugins/tekmetric => ../plugins/tekmetric
 	crmhost.dev/plugins/toast => ../plugins/toast
+	crmhost.dev/plugins/webhook => ../plugins/webhook
 	crmhost.dev/sdk => ../sdk
 )
