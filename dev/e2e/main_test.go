@@ -12,9 +12,9 @@ import (
 // pluginDirEnv names the folder of built driver binaries.
 const pluginDirEnv = "CRMHOST_PLUGIN_DIR"
 
-// hubspotBinary, tekmetricBinary, toastBinary and athenaBinary are the
-// drivers the tests launch.
-var hubspotBinary, tekmetricBinary, toastBinary, athenaBinary string
+// hubspotBinary, tekmetricBinary, toastBinary, athenaBinary and
+// webhookBinary are the drivers the tests launch.
+var hubspotBinary, tekmetricBinary, toastBinary, athenaBinary, webhookBinary string
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
@@ -30,7 +30,7 @@ func runMain(m *testing.M) int {
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
-		for _, slug := range []string{"hubspot", "tekmetric", "toast", "athena"} {
+		for _, slug := range []string{"hubspot", "tekmetric", "toast", "athena", "webhook"} {
 			bin := dev.DriverBinary(dir, slug)
 			fmt.Fprintf(os.Stderr, "e2e: %s is not set; building %s\n", pluginDirEnv, bin)
 			out, err := exec.Command("go", "build", "-trimpath", "-o", bin, "crmhost.dev/plugins/"+slug).CombinedOutput()
@@ -42,7 +42,8 @@ func runMain(m *testing.M) int {
 	}
 	hubspotBinary, tekmetricBinary = dev.DriverBinary(dir, "hubspot"), dev.DriverBinary(dir, "tekmetric")
 	toastBinary, athenaBinary = dev.DriverBinary(dir, "toast"), dev.DriverBinary(dir, "athena")
-	for _, bin := range []string{hubspotBinary, tekmetricBinary, toastBinary, athenaBinary} {
+	webhookBinary = dev.DriverBinary(dir, "webhook")
+	for _, bin := range []string{hubspotBinary, tekmetricBinary, toastBinary, athenaBinary, webhookBinary} {
 		if _, err := os.Stat(bin); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: %v (%s=%s; run make plugins)\n", err, pluginDirEnv, dir)
 			return 1
