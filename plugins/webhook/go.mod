@@ -3,6 +3,7 @@ module crmhost.dev/plugins/webhook
 go 1.26.0
 
 require (
+	crmhost.dev/plugins/webhook/example/receiver v0.0.0
 	crmhost.dev/sdk v0.0.0
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/google/go-cmp v0.7.0
@@ -31,4 +32,7 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace crmhost.dev/sdk => ../../sdk
+replace (
+	crmhost.dev/plugins/webhook/example/receiver => ./example/receiver
+	crmhost.dev/sdk => ../../sdk
+)

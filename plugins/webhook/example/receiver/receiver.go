@@ -1,2 +1,0 @@
-// Package receiver is a placeholder.
-package receiver
