@@ -44,8 +44,9 @@ func (m *Manager) Register(ctx context.Context, reg Registrar, file, slug string
 // under the slug as instead of the one it describes (as empty: the one it
 // describes): a catalog entry of its own for a provider whose connections
 // another driver's binary serves, such as a configurable bridge against a
-// partner-side adapter. The alias is data, so registering the binary again
-// under its own slug leaves it alone (and an upgrade re-registers both).
+// partner-side adapter. The alias is data: it launches only while the
+// binary's own slug is registered with the same checksum, so an upgrade
+// re-registers both.
 // Errors: Register's, and CodeInvalid naming "slug" for an as that is not
 // a valid slug.
 func (m *Manager) RegisterAs(ctx context.Context, reg Registrar, file, as string) (host.DriverEntry, error) {
