@@ -20,6 +20,7 @@ import (
 	salesforce "crmhost.dev/plugins/salesforce/fake"
 	tekmetric "crmhost.dev/plugins/tekmetric/fake"
 	toast "crmhost.dev/plugins/toast/fake"
+	webhook "crmhost.dev/plugins/webhook/fake"
 	zoho "crmhost.dev/plugins/zoho/fake"
 	"crmhost.dev/sdk"
 )
@@ -57,6 +58,7 @@ var Fakes = map[string]StartFunc{
 	"tekmetric":  startTekmetric,
 	"toast":      startToast,
 	"zoho":       startZoho,
+	"webhook":    startWebhook,
 }
 
 // startHubSpot starts the HubSpot fake validating every request against
@@ -173,6 +175,15 @@ func startZoho(logf func(string, ...any)) (Provider, error) {
 	}
 	logf("WARNING: zoho fake: %v; serving WITHOUT validating requests against Zoho's specs (set %s to the specs folder to validate)", err, zoho.SpecsDirEnv)
 	return zoho.Start(zoho.Options{})
+}
+
+// startWebhook starts the custom-webhook bridge's receiver fake: an
+// endpoint that verifies every request's Standard Webhooks signature and
+// checks its envelope against the bridge's published contract (embedded
+// in the driver module), logging mismatches to stderr. The demo tenant is
+// its account A (customers, leads and call notes).
+func startWebhook(func(string, ...any)) (Provider, error) {
+	return webhook.Start(webhook.Options{Strict: true})
 }
 
 // FakesFile is the document `crmhost dev -fakes` reads: one entry per

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"testing"
 
 	"crmhost.dev/dev"
+	"crmhost.dev/plugins/webhook/webhook"
 	"crmhost.dev/sdk"
 	"github.com/google/go-cmp/cmp"
 )
@@ -564,5 +566,34 @@ func TestMindbodyFake(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || conn.App["api_key"] == "" {
 		t.Fatalf("staff login with the dev credentials: %d (api key set: %v)", resp.StatusCode, conn.App["api_key"] != "")
+	}
+}
+
+// TestWebhookFake: the custom-webhook bridge's receiver fake starts for a
+// built driver, and the demo tenant's connect form (endpoint URL and
+// whsec_ secret) passes the driver's connection test against it.
+func TestWebhookFake(t *testing.T) {
+	plugins := t.TempDir()
+	if err := os.WriteFile(dev.DriverBinary(plugins, "webhook"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, err := dev.StartFakes(plugins, t.TempDir(), t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	if len(r.File.Providers) != 1 || r.File.Providers[0].Slug != "webhook" {
+		t.Fatalf("providers %+v, want webhook", r.File.Providers)
+	}
+	creds := r.File.Providers[0].Credentials
+	for _, k := range []string{"base_url", "default_region", "signing_secret"} {
+		if creds[k] == "" {
+			t.Errorf("credentials lack %s: %v", k, creds)
+		}
+	}
+	conn := sdk.Connection{Config: map[string]string{sdk.ConfigBaseURL: creds["base_url"]}, Secret: map[string]string{"signing_secret": creds["signing_secret"]}}
+	ctx := sdk.WithEgressAllow(t.Context(), []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	if res, err := webhook.New().TestConnection(ctx, conn); err != nil || !res.OK || res.AccountID == "" {
+		t.Fatalf("TestConnection of the demo tenant's form = %+v, %v", res, err)
 	}
 }

@@ -12,6 +12,7 @@ require (
 	crmhost.dev/plugins/tekmetric v0.0.0
 	crmhost.dev/plugins/toast v0.0.0
 	crmhost.dev/plugins/zoho v0.0.0
+	crmhost.dev/plugins/webhook v0.0.0
 	crmhost.dev/sdk v0.0.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/go-cmp v0.7.0
@@ -21,6 +22,7 @@ require (
 )
 
 require (
+	code.dny.dev/ssrf v0.3.0 // indirect
 	github.com/aws/aws-sdk-go-v2 v1.48.0 // indirect
 	github.com/aws/aws-sdk-go-v2/config v1.32.12 // indirect
 	github.com/aws/aws-sdk-go-v2/credentials v1.19.12 // indirect
@@ -116,5 +118,6 @@ replace (
 	crmhost.dev/plugins/tekmetric => ../plugins/tekmetric
 	crmhost.dev/plugins/toast => ../plugins/toast
 	crmhost.dev/plugins/zoho => ../plugins/zoho
+	crmhost.dev/plugins/webhook => ../plugins/webhook
 	crmhost.dev/sdk => ../sdk
 )

@@ -12,9 +12,8 @@ import (
 // pluginDirEnv names the folder of built driver binaries.
 const pluginDirEnv = "CRMHOST_PLUGIN_DIR"
 
-// hubspotBinary, tekmetricBinary, toastBinary, athenaBinary and zohoBinary
-// are the drivers the tests launch.
-var hubspotBinary, tekmetricBinary, toastBinary, athenaBinary, zohoBinary string
+// The drivers the tests launch.
+var hubspotBinary, tekmetricBinary, toastBinary, athenaBinary, zohoBinary, webhookBinary string
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
@@ -30,7 +29,7 @@ func runMain(m *testing.M) int {
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
-		for _, slug := range []string{"hubspot", "tekmetric", "toast", "athena", "zoho"} {
+		for _, slug := range []string{"hubspot", "tekmetric", "toast", "athena", "zoho", "webhook"} {
 			bin := dev.DriverBinary(dir, slug)
 			fmt.Fprintf(os.Stderr, "e2e: %s is not set; building %s\n", pluginDirEnv, bin)
 			out, err := exec.Command("go", "build", "-trimpath", "-o", bin, "crmhost.dev/plugins/"+slug).CombinedOutput()
@@ -42,8 +41,8 @@ func runMain(m *testing.M) int {
 	}
 	hubspotBinary, tekmetricBinary = dev.DriverBinary(dir, "hubspot"), dev.DriverBinary(dir, "tekmetric")
 	toastBinary, athenaBinary = dev.DriverBinary(dir, "toast"), dev.DriverBinary(dir, "athena")
-	zohoBinary = dev.DriverBinary(dir, "zoho")
-	for _, bin := range []string{hubspotBinary, tekmetricBinary, toastBinary, athenaBinary, zohoBinary} {
+	zohoBinary, webhookBinary = dev.DriverBinary(dir, "zoho"), dev.DriverBinary(dir, "webhook")
+	for _, bin := range []string{hubspotBinary, tekmetricBinary, toastBinary, athenaBinary, zohoBinary, webhookBinary} {
 		if _, err := os.Stat(bin); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: %v (%s=%s; run make plugins)\n", err, pluginDirEnv, dir)
 			return 1

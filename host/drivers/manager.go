@@ -49,7 +49,10 @@ type Options struct {
 	Backoff, MaxBackoff time.Duration
 	// WatchInterval is how often a running process is checked for exit (250ms).
 	WatchInterval time.Duration
-	// Aliases maps reserved slugs to the driver that serves them.
+	// Aliases maps slugs to the slug of the driver process serving them
+	// (none by default). A slug served by another driver's binary is
+	// normally catalog data instead: an entry of its own naming that
+	// binary (`crmhost driver register -as <slug> <binary>`).
 	Aliases map[string]string
 	// EgressAllow are the address prefixes every call lets drivers reach
 	// although the sdk's provider toolkit refuses them otherwise (loopback,
@@ -78,11 +81,6 @@ var DefaultVerbTimeouts = map[string]time.Duration{
 	sdk.VerbRouteWebhook:   3 * time.Second,
 	sdk.VerbVerifyWebhook:  3 * time.Second,
 }
-
-// DefaultAliases are the reserved slugs served by another driver: a
-// restaurant booking platform that only pushes webhooks is served by the
-// generic webhook bridge.
-var DefaultAliases = map[string]string{"opentable": "webhook"}
 
 // Manager supervises one driver process per slug. It is safe for
 // concurrent use.
@@ -121,9 +119,6 @@ func NewManager(catalog Catalog, o Options) *Manager {
 	if o.WatchInterval <= 0 {
 		o.WatchInterval = 250 * time.Millisecond
 	}
-	if o.Aliases == nil {
-		o.Aliases = DefaultAliases
-	}
 	if o.VerbTimeouts == nil {
 		o.VerbTimeouts = DefaultVerbTimeouts
 	}
@@ -149,7 +144,8 @@ func (m *Manager) backoff(failures int) time.Duration {
 	return min(d, m.opts.MaxBackoff)
 }
 
-// Resolve maps a reserved alias to the slug of the driver serving it.
+// Resolve maps an alias of Options.Aliases to the slug of the driver
+// serving it.
 func (m *Manager) Resolve(slug string) string {
 	if s, ok := m.opts.Aliases[slug]; ok {
 		return s

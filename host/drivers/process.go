@@ -117,7 +117,7 @@ func (p *process) startLocked(ctx context.Context) error {
 		pc.Kill()
 		return refuse("it failed to describe itself", err)
 	}
-	if desc.Slug != p.slug {
+	if desc.Slug != p.slug && !p.m.sameBinary(ctx, desc.Slug, entry.SHA256) {
 		pc.Kill()
 		return refuse("its binary describes another driver", fmt.Errorf("the binary describes itself as %q", desc.Slug))
 	}
@@ -227,4 +227,13 @@ func unavailable(slug, msg string, cause error) *host.Error {
 		cause = sdk.ErrDriverUnavailable
 	}
 	return &host.Error{Code: host.CodeDriverUnavailable, Message: "driver " + slug + ": " + msg, Cause: cause}
+}
+
+// sameBinary reports whether the catalog entry of slug is the binary with
+// checksum sum: an entry registered under another slug (RegisterAs, the
+// catalog's aliases) launches a binary describing slug only while slug's
+// own entry is that same binary.
+func (m *Manager) sameBinary(ctx context.Context, slug, sum string) bool {
+	e, err := m.catalog.GetDriver(ctx, slug)
+	return err == nil && e.SHA256 == sum
 }

@@ -37,6 +37,27 @@ const registerTimeout = 10 * time.Second
 // Nothing is stored on an error, and the launched process is always
 // stopped.
 func (m *Manager) Register(ctx context.Context, reg Registrar, file, slug string) (host.DriverEntry, error) {
+	return m.register(ctx, reg, file, slug, "")
+}
+
+// RegisterAs registers the driver binary named file as Register does, but
+// under the slug as instead of the one it describes (as empty: the one it
+// describes): a catalog entry of its own for a provider whose connections
+// another driver's binary serves, such as a configurable bridge against a
+// partner-side adapter. The alias is data: it launches only while the
+// binary's own slug is registered with the same checksum, so an upgrade
+// re-registers both.
+// Errors: Register's, and CodeInvalid naming "slug" for an as that is not
+// a valid slug.
+func (m *Manager) RegisterAs(ctx context.Context, reg Registrar, file, as string) (host.DriverEntry, error) {
+	if as != "" && !validSlug.MatchString(as) {
+		return host.DriverEntry{}, &host.Error{Code: host.CodeInvalid, Field: "slug",
+			Message: fmt.Sprintf("%q is not a valid driver slug (lower-case letters, digits, - and _)", as)}
+	}
+	return m.register(ctx, reg, file, "", as)
+}
+
+func (m *Manager) register(ctx context.Context, reg Registrar, file, slug, as string) (host.DriverEntry, error) {
 	invalid := func(field, format string, args ...any) error {
 		return &host.Error{Code: host.CodeInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
 	}
@@ -69,7 +90,11 @@ func (m *Manager) Register(ctx context.Context, reg Registrar, file, slug string
 	case !slices.Contains(desc.ProtocolVersions, cl.ProtocolVersion()):
 		return host.DriverEntry{}, invalid("file", "%q negotiated protocol %d but describes protocols %v", file, cl.ProtocolVersion(), desc.ProtocolVersions)
 	}
-	e, err := reg.RegisterDriver(ctx, host.DriverEntry{Slug: desc.Slug, Version: desc.DriverVersion, Command: file,
+	stored := desc.Slug
+	if as != "" {
+		stored = as
+	}
+	e, err := reg.RegisterDriver(ctx, host.DriverEntry{Slug: stored, Version: desc.DriverVersion, Command: file,
 		SHA256: bin.sum, ProtocolVersions: desc.ProtocolVersions})
 	if err != nil {
 		return host.DriverEntry{}, err

@@ -60,6 +60,23 @@ func testCatalog(t *testing.T, s host.Store) {
 		checkStamp(t, "RegisteredAt", got.RegisteredAt)
 	})
 
+	t.Run("OneBinaryTwoSlugs", func(t *testing.T) {
+		// An alias is catalog data: an entry of its own naming another
+		// slug's binary (a provider served by a configurable bridge).
+		alias := host.DriverEntry{Slug: "partner", Version: "0.1.0", Command: "/opt/webhook", SHA256: "ef", RegisteredAt: at(2 * time.Hour)}
+		got, err := s.RegisterDriver(ctx, alias)
+		must(t, "RegisterDriver", err)
+		diff(t, "RegisterDriver (alias)", alias, got)
+		own, err := s.GetDriver(ctx, "webhook")
+		must(t, "GetDriver", err)
+		if own.Command != alias.Command || own.SHA256 != alias.SHA256 {
+			t.Errorf("webhook entry %+v changed by its alias", own)
+		}
+		must(t, "RemoveDriver", s.RemoveDriver(ctx, "partner"))
+		_, err = s.GetDriver(ctx, "webhook")
+		must(t, "GetDriver after removing the alias", err)
+	})
+
 	t.Run("Remove", func(t *testing.T) {
 		must(t, "RemoveDriver", s.RemoveDriver(ctx, "beta"))
 		_, err := s.GetDriver(ctx, "beta")

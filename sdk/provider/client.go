@@ -49,6 +49,11 @@ type Options struct {
 	// Now is the clock Retry-After dates and rate-limit resets are
 	// measured against; default time.Now.
 	Now func() time.Time
+	// NoRedirects refuses every redirect, same-origin ones too: any 3xx
+	// answer (but 304) is CodeUnavailable with Cause ErrRedirect. Webhook
+	// senders set it: Standard Webhooks counts a 3xx as a failed
+	// delivery, and a redirected POST would lose its body or method.
+	NoRedirects bool
 }
 
 // Client sends a driver's requests to its provider. Make one per driver
@@ -71,6 +76,8 @@ type Client struct {
 	classify func(*Response) *sdk.Error
 	resolver *net.Resolver
 	now      func() time.Time
+	// strict refuses every redirect (Options.NoRedirects).
+	strict bool
 
 	mu sync.Mutex
 	// clients holds one *http.Client (and so one connection pool) per
@@ -81,7 +88,7 @@ type Client struct {
 // New returns a Client with o's settings.
 func New(o Options) *Client {
 	c := &Client{name: o.Name, ua: o.UserAgent, max: o.MaxResponseBytes, timeout: o.Timeout,
-		classify: o.Classify, resolver: o.Resolver, now: o.Now, clients: map[string]*http.Client{}}
+		classify: o.Classify, resolver: o.Resolver, now: o.Now, clients: map[string]*http.Client{}, strict: o.NoRedirects}
 	if c.name == "" {
 		c.name = "the provider"
 	}
@@ -191,8 +198,12 @@ func (c *Client) do(ctx context.Context, req Request, accept string) (*Response,
 		return nil, c.transportError(ctx, err, backstop, true)
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode <= 399 && resp.StatusCode != http.StatusNotModified {
-		return nil, &sdk.Error{Code: sdk.CodeUnavailable, Message: c.name + " answered " + strconv.Itoa(resp.StatusCode) + " " +
-			http.StatusText(resp.StatusCode) + ", a redirect drivers do not follow (only redirects within the same scheme, host and port are)"}
+		why := ", a redirect drivers do not follow (only redirects within the same scheme, host and port are)"
+		if c.strict {
+			why = ", a redirect this driver does not follow: set its address to the final URL"
+		}
+		return nil, &sdk.Error{Code: sdk.CodeUnavailable, Cause: ErrRedirect,
+			Message: c.name + " answered " + strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode) + why}
 	}
 	now := c.now()
 	ra, _ := RetryAfter(resp.Header, now)

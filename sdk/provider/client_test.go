@@ -103,6 +103,26 @@ func TestRedirects(t *testing.T) {
 			}
 		})
 	}
+	t.Run("refused carry ErrRedirect", func(t *testing.T) {
+		_, err := c.Do(allowed(t), provider.Request{BaseURL: srv.URL, Path: "/metadata"})
+		if !errors.Is(err, provider.ErrRedirect) {
+			t.Errorf("error %v does not wrap provider.ErrRedirect", err)
+		}
+	})
+	strict := provider.New(provider.Options{Name: "Acme", NoRedirects: true})
+	for _, path := range []string{"/same", "/same-absolute", "/post", "/metadata"} {
+		t.Run("NoRedirects refuses "+path, func(t *testing.T) {
+			before := srv.hits.Load()
+			err := strict.Call(allowed(t), provider.Request{Method: http.MethodPost, BaseURL: srv.URL, Path: path, JSON: map[string]int{"n": 1}}, nil)
+			e := wantError(t, err, sdk.CodeUnavailable, "", []string{"Acme answered 30", "a redirect this driver does not follow"}, "169.254")
+			if !errors.Is(e, provider.ErrRedirect) {
+				t.Errorf("error %v does not wrap provider.ErrRedirect", err)
+			}
+			if n := srv.hits.Load() - before; n != 1 {
+				t.Errorf("%d requests reached the server, want 1 (no redirect followed)", n)
+			}
+		})
+	}
 	t.Run("redirect loop", func(t *testing.T) {
 		_, err := c.Do(allowed(t), provider.Request{BaseURL: srv.URL, Path: "/loop"})
 		wantError(t, err, sdk.CodeUnavailable, "", []string{"Acme redirected more than 10 times"})

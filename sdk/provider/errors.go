@@ -26,6 +26,11 @@ import (
 // read through HTTPClient fail with it too.
 var ErrTooLarge = errors.New("provider response larger than the size cap")
 
+// ErrRedirect is the Cause of the CodeUnavailable error a call gets when
+// the provider answers a redirect the client does not follow (another
+// origin's, or any with Options.NoRedirects).
+var ErrRedirect = errors.New("provider redirect not followed")
+
 // errTooManyRedirects stops a chain of same-origin redirects.
 var errTooManyRedirects = errors.New("too many redirects")
 

@@ -32,7 +32,11 @@ func (c *Client) client(allow []netip.Prefix) *http.Client {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
-	hc := &http.Client{Transport: &sender{next: tr, max: c.max}, CheckRedirect: sameOrigin}
+	policy := sameOrigin
+	if c.strict {
+		policy = noRedirects
+	}
+	hc := &http.Client{Transport: &sender{next: tr, max: c.max}, CheckRedirect: policy}
 	c.clients[key] = hc
 	return hc
 }
@@ -112,6 +116,10 @@ func sameOrigin(req *http.Request, via []*http.Request) error {
 	}
 	return nil
 }
+
+// noRedirects is the redirect policy of Options.NoRedirects: every 3xx is
+// handed to Do, which reports it.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func port(u *url.URL) string {
 	if p := u.Port(); p != "" {

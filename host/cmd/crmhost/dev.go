@@ -138,7 +138,7 @@ func devCmd(ctx context.Context, args []string) error {
 	bins, _ := filepath.Glob(filepath.Join(*plugins, "crm-driver-*"))
 	sort.Strings(bins)
 	for _, b := range bins {
-		e, err := registerDriver(ctx, c, st.store, filepath.Base(b), "dev-mode")
+		e, err := registerDriver(ctx, c, st.store, filepath.Base(b), "dev-mode", "")
 		if err != nil {
 			return err
 		}

@@ -44,11 +44,12 @@ func driverFile(pluginDir, arg string) (string, error) {
 
 // registerDriver registers the binary named file in c.PluginDir through a
 // driver manager (which checks, hashes, launches and asks it) and audits
-// it for actor.
-func registerDriver(ctx context.Context, c config, store host.Store, file, actor string) (host.DriverEntry, error) {
+// it for actor: under the slug it describes, or under as when as is set
+// (a provider whose connections another driver's binary serves).
+func registerDriver(ctx context.Context, c config, store host.Store, file, actor, as string) (host.DriverEntry, error) {
 	m := drivers.NewManager(store, drivers.Options{PluginDir: c.PluginDir, DriverEnv: c.DriverEnv, Logger: hclog.NewNullLogger()})
 	defer m.Close()
-	e, err := m.Register(ctx, store, file, "")
+	e, err := m.RegisterAs(ctx, store, file, as)
 	if err != nil {
 		return e, err
 	}
@@ -68,9 +69,13 @@ func driverCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	as := ""
+	if len(args) == 4 && args[0] == "register" && args[1] == "-as" {
+		as, args = args[2], []string{args[0], args[3]}
+	}
 	switch {
 	case args[0] == "register" && len(args) != 2:
-		return usageError("driver register <file name in $CRMHOST_PLUGIN_DIR, or slug>")
+		return usageError("driver register [-as <slug>] <file name in $CRMHOST_PLUGIN_DIR, or slug>")
 	case args[0] == "remove" && len(args) != 2:
 		return usageError("driver remove <slug>")
 	}
@@ -85,7 +90,7 @@ func driverCmd(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		e, err := registerDriver(ctx, c, store, file, cliActor())
+		e, err := registerDriver(ctx, c, store, file, cliActor(), as)
 		if err != nil {
 			return err
 		}

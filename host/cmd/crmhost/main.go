@@ -46,8 +46,10 @@ commands:
                                 database behind this binary unless -migrate applies it
   dev                           dev mode with demo tenants (see make run)
   migrate                       apply every database migration (store and job queue)
-  driver register <file>        register a binary of $CRMHOST_PLUGIN_DIR by file name (or slug);
-                                the host hashes, launches and asks it (slug and version from its Describe)
+  driver register [-as <slug>] <file>
+                                register a binary of $CRMHOST_PLUGIN_DIR by file name (or slug);
+                                the host hashes, launches and asks it (slug and version from its Describe);
+                                -as registers it under another slug: a provider another driver's binary serves
   driver list                   list registered drivers
   driver remove <slug>          remove a driver
   tenant create <name>          create a tenant
