@@ -107,13 +107,18 @@ func (s *session) readPages(ctx context.Context, o *object, rd *read, vars map[s
 		case PageOffset, PagePage:
 			offset += len(records)
 			pageNo++
-			if len(records) == 0 || len(records) < p.size {
+			if len(records) == 0 {
 				return false, nil
 			}
-			if p.total != nil {
-				if t, ok := number(p.total, a.body); ok && ((p.style == PageOffset && int64(offset) >= t) || (p.style == PagePage && int64(pageNo-p.start) >= t)) {
+			// With a total the API may answer shorter pages than asked
+			// (a server-side maximum); without one a short page is the
+			// last.
+			if t, ok := number(p.total, a.body); ok {
+				if (p.style == PageOffset && int64(offset) >= t) || (p.style == PagePage && int64(pageNo-p.start) >= t) {
 					return false, nil
 				}
+			} else if len(records) < p.size {
+				return false, nil
 			}
 		case PageCursor:
 			v, _ := p.next.first(a.body)
@@ -201,6 +206,9 @@ func describeShape(body any) string {
 
 // number reads an integer at p in body.
 func number(p *jpath, body any) (int64, bool) {
+	if p == nil {
+		return 0, false
+	}
 	v, ok := p.first(body)
 	if !ok {
 		return 0, false

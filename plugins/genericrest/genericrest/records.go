@@ -2,6 +2,8 @@ package genericrest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"math"
 	"net/url"
@@ -213,7 +215,7 @@ func (d *Driver) CreateRecord(ctx context.Context, conn sdk.Connection, in sdk.C
 			return sdk.CreateResult{ExternalID: found.ExternalID, RecordURL: found.RecordURL}, nil
 		}
 	}
-	a, err := s.send(ctx, o, cr.req, s.vars(map[string]any{"fields": fields, "idempotency_key": in.IdempotencyKey}))
+	a, err := s.send(ctx, o, cr.req, s.vars(map[string]any{"fields": fields, "idempotency_key": in.IdempotencyKey, "nonce": nonce()}))
 	if err != nil {
 		return sdk.CreateResult{}, err
 	}
@@ -237,6 +239,14 @@ func (d *Driver) CreateRecord(ctx context.Context, conn sdk.Connection, in sdk.C
 		}
 	}
 	return out, nil
+}
+
+// nonce is a fresh random value for templates that need a unique one
+// (an external reference for a create without an idempotency key).
+func nonce() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // locationID is the last path segment of a Location header, or "".

@@ -47,7 +47,8 @@ type pathPart struct {
 	e   *expr
 }
 
-// namedExpr is a query parameter or header and its template.
+// namedExpr is a query parameter or header and its template. A null or
+// empty value leaves it out.
 type namedExpr struct {
 	name string
 	e    *expr
@@ -206,6 +207,9 @@ func (r *request) render(ctx context.Context, vars map[string]any) (rendered, er
 			return rendered{}, err
 		}
 		for _, s := range vals {
+			if s == "" {
+				continue // an empty value leaves the parameter out
+			}
 			if out.Query == nil {
 				out.Query = url.Values{}
 			}
@@ -224,7 +228,7 @@ func (r *request) render(ctx context.Context, vars map[string]any) (rendered, er
 		if strings.ContainsAny(s, "\r\n\x00") {
 			return rendered{}, sdk.Invalid(h.e.field, "renders a header value with a line break or NUL")
 		}
-		if ok {
+		if ok && s != "" { // an empty value leaves the header out
 			out.Header.Set(h.name, s)
 		}
 	}

@@ -145,7 +145,7 @@ func (s *session) headers(ctx context.Context, rq *rendered) error {
 		if strings.ContainsAny(str, "\r\n\x00") {
 			return sdk.Invalid(h.e.field, "renders a header value with a line break or NUL")
 		}
-		if ok {
+		if ok && str != "" {
 			rq.Header.Set(h.name, str)
 		}
 	}

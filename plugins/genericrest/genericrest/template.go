@@ -67,7 +67,7 @@ var (
 	sinceVar = []string{"since", "since_unix", "since_unix_ms"}
 	varTypes = map[string]*cel.Type{
 		"config": cel.MapType(cel.StringType, cel.StringType),
-		"fields": cel.MapType(cel.StringType, cel.DynType), "idempotency_key": cel.StringType,
+		"fields": cel.MapType(cel.StringType, cel.DynType), "idempotency_key": cel.StringType, "nonce": cel.StringType,
 		"id": cel.StringType, "phone": cel.StringType, "phone_national": cel.StringType, "email": cel.StringType,
 		"query": cel.StringType, "limit": cel.IntType, "read_fields": cel.ListType(cel.StringType),
 		"since": cel.StringType, "since_unix": cel.IntType, "since_unix_ms": cel.IntType,
@@ -78,7 +78,7 @@ var (
 		scopeGlobal:  {"config"},
 		scopeLookup:  join([]string{"config", "phone", "phone_national", "email", "id", "read_fields"}, page),
 		scopeSearch:  join([]string{"config", "query", "limit", "read_fields"}, page),
-		scopeCreate:  {"config", "fields", "idempotency_key"},
+		scopeCreate:  {"config", "fields", "idempotency_key", "nonce"},
 		scopeFind:    join([]string{"config", "fields", "idempotency_key", "read_fields"}, page),
 		scopeUpdate:  {"config", "id", "fields"},
 		scopeList:    join(join([]string{"config", "limit", "read_fields"}, sinceVar), page),
