@@ -25,14 +25,14 @@ var (
 
 // account is one Sample CRM account with its own data and credentials.
 type account struct {
-	id, name                   string
-	apiKey, pat, user, pass    string
-	clientID, clientSecret     string
-	records                    map[string]map[string]*record // kind -> id -> record
-	idem                       map[string]string             // kind|key -> id
-	refs                       map[string]string             // lead external_ref -> id
-	deleted                    []deletion                    // contacts archived or erased
-	lifetime                   map[string]float64            // contact id -> lifetime value
+	id, name                string
+	apiKey, pat, user, pass string
+	clientID, clientSecret  string
+	records                 map[string]map[string]*record // kind -> id -> record
+	idem                    map[string]string             // kind|key -> id
+	refs                    map[string]string             // lead external_ref -> id
+	deleted                 []deletion                    // contacts archived or erased
+	lifetime                map[string]float64            // contact id -> lifetime value
 }
 
 func newAccount(letter string) *account {

@@ -34,10 +34,7 @@ func (d *Driver) LookupCustomer(ctx context.Context, conn sdk.Connection, q sdk.
 		if err != nil {
 			return sdk.LookupResult{}, err
 		}
-		vars["phone"] = e164
-		if n, err := phonenumbers.Parse(e164, ""); err == nil {
-			vars["phone_national"] = phonenumbers.GetNationalSignificantNumber(n)
-		}
+		vars["phone"], vars["phone_national"] = e164, nationalNumber(e164)
 	}
 	tried := 0
 	for _, name := range q.Objects {
@@ -112,6 +109,16 @@ func (o *object) lookupFor(q sdk.LookupQuery, vars map[string]any, region string
 		return o.byID, func(r sdk.Record) bool { return r.ExternalID == id }
 	}
 	return nil, nil
+}
+
+// nationalNumber is an E.164 number's national significant number
+// ("4155550123" for "+14155550123").
+func nationalNumber(e164 string) string {
+	n, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return ""
+	}
+	return phonenumbers.GetNationalSignificantNumber(n)
 }
 
 // field reads a field of a record, by name or dotted path.
