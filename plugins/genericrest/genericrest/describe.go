@@ -210,6 +210,9 @@ func (s *session) openAPI(ctx context.Context) (*openapi3.T, error) {
 	req.Secrets = provider.SecretsOf(s.conn, s.token)
 	resp, err := s.http.Do(ctx, req)
 	if err != nil {
+		if strings.HasPrefix(s.c.openapi, "/") {
+			return nil, s.baseField(err)
+		}
 		return nil, fieldFor(err, "definition.openapi_url")
 	}
 	if !resp.OK() {

@@ -2,6 +2,7 @@ package genericrest
 
 import (
 	"context"
+	"net"
 	"slices"
 	"sync"
 	"time"
@@ -18,6 +19,10 @@ var Version = "0.1.0"
 type Options struct {
 	// Now is the clock tokens expire by (default time.Now).
 	Now func() time.Time
+	// Resolver looks up API host names (default net.DefaultResolver);
+	// tests point it at a fake DNS. The egress guard checks whatever
+	// address it answers.
+	Resolver *net.Resolver
 }
 
 // Driver is the generic REST driver: it serves any REST API a tenant's
@@ -25,7 +30,8 @@ type Options struct {
 // keyed by content: compiled definitions (by their SHA-256), OpenAPI
 // documents (briefly) and one provider client per API name.
 type Driver struct {
-	now  func() time.Time
+	now      func() time.Time
+	resolver *net.Resolver
 	defs cache
 	docs docCache
 
@@ -41,7 +47,7 @@ func NewWithOptions(o Options) *Driver {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Driver{now: o.Now, clients: map[string]*provider.Client{}}
+	return &Driver{now: o.Now, resolver: o.Resolver, clients: map[string]*provider.Client{}}
 }
 
 // maxClients bounds the provider clients kept per API name; past it,
@@ -62,7 +68,7 @@ func (d *Driver) client(name string) *provider.Client {
 			return c
 		}
 	}
-	c := provider.New(provider.Options{Name: name, UserAgent: "crmhost-genericrest/" + Version})
+	c := provider.New(provider.Options{Name: name, UserAgent: "crmhost-genericrest/" + Version, Resolver: d.resolver})
 	d.clients[name] = c
 	return c
 }

@@ -77,13 +77,15 @@ func (d *Driver) ListRecent(ctx context.Context, conn sdk.Connection, q sdk.List
 	vars := s.vars(sinceVars(cur.R.At))
 	vars["limit"], vars["read_fields"] = int64(limit), readFields(o, q.Fields)
 	var recs []sdk.Record
+	seen := map[string]bool{}
 	truncated, err := s.readPages(ctx, o, &l.read, vars, func(nodes []any) (bool, error) {
 		for _, n := range nodes {
 			r, err := s.toRecord(ctx, o, n, true)
 			if err != nil {
 				return false, err
 			}
-			if cur.R.After(r) && !slices.ContainsFunc(recs, func(x sdk.Record) bool { return x.ExternalID == r.ExternalID }) {
+			if cur.R.After(r) && !seen[r.ExternalID] {
+				seen[r.ExternalID] = true
 				recs = append(recs, r)
 			}
 		}

@@ -82,7 +82,7 @@ func ParseDefinition(raw []byte) (Definition, error) {
 	if err := sch.Validate(inst); err != nil {
 		var ve *jsonschema.ValidationError
 		if errors.As(err, &ve) {
-			return Definition{}, schemaError(ve)
+			return Definition{}, schemaError(ve, inst)
 		}
 		return Definition{}, sdk.Invalid(fieldDefinition, "does not match the definition schema: %s", oneLine(err.Error()))
 	}
@@ -128,20 +128,50 @@ var printer = message.NewPrinter(language.English)
 // schemaError turns the schema validator's error tree into one error
 // naming the most specific failing place: the deepest leaf, first in
 // document order.
-func schemaError(ve *jsonschema.ValidationError) error {
+func schemaError(ve *jsonschema.ValidationError, inst any) error {
 	var leaves []*jsonschema.ValidationError
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
+	names := map[*jsonschema.ValidationError]string{} // leaves about a key's name
+	var walk func(e *jsonschema.ValidationError, name *kind.PropertyNames, at []string)
+	walk = func(e *jsonschema.ValidationError, name *kind.PropertyNames, at []string) {
+		if pn, ok := e.ErrorKind.(*kind.PropertyNames); ok {
+			name, at = pn, e.InstanceLocation
+		}
 		if len(e.Causes) == 0 {
+			if name != nil {
+				// A key's name is validated as an instance of its own:
+				// report it at the map that holds it (found in the
+				// document: the validator's location for it is not
+				// reliable).
+				leaf := *e
+				if loc, ok := findKey(inst, name.Property, nil); ok {
+					at = loc
+				}
+				leaf.InstanceLocation = at
+				names[&leaf] = name.Property
+				e = &leaf
+			}
 			leaves = append(leaves, e)
 			return
 		}
 		for _, c := range e.Causes {
-			walk(c)
+			walk(c, name, at)
 		}
 	}
-	walk(ve)
+	walk(ve, nil, nil)
+	// An unknown setting is reported only when nothing else is wrong: a
+	// failing part of a schema leaves its siblings "unevaluated", which
+	// would otherwise hide the real mistake.
+	unknownSetting := func(e *jsonschema.ValidationError) bool {
+		switch e.ErrorKind.(type) {
+		case *kind.FalseSchema, *kind.AdditionalProperties:
+			return true
+		}
+		return false
+	}
 	sort.SliceStable(leaves, func(i, j int) bool {
+		if a, b := unknownSetting(leaves[i]), unknownSetting(leaves[j]); a != b {
+			return b
+		}
 		if len(leaves[i].InstanceLocation) != len(leaves[j].InstanceLocation) {
 			return len(leaves[i].InstanceLocation) > len(leaves[j].InstanceLocation)
 		}
@@ -150,6 +180,9 @@ func schemaError(ve *jsonschema.ValidationError) error {
 	leaf := leaves[0]
 	loc := append([]string{fieldDefinition}, leaf.InstanceLocation...)
 	msg := leaf.ErrorKind.LocalizedString(printer)
+	if n, ok := names[leaf]; ok {
+		msg = fmt.Sprintf("has a key %q that is not allowed: %s", n, msg)
+	}
 	switch k := leaf.ErrorKind.(type) {
 	case *kind.AdditionalProperties:
 		if len(k.Properties) > 0 {
@@ -190,4 +223,29 @@ func unmarshalYAMLorJSON(data []byte, v any) error {
 		return err
 	}
 	return json.Unmarshal(js, v)
+}
+
+// findKey returns the location of the first map in v (depth first, keys
+// in order) that has key.
+func findKey(v any, key string, at []string) ([]string, bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		if l, ok := v.([]any); ok {
+			for i, e := range l {
+				if loc, ok := findKey(e, key, append(at, fmt.Sprint(i))); ok {
+					return loc, true
+				}
+			}
+		}
+		return nil, false
+	}
+	if _, ok := m[key]; ok {
+		return append([]string(nil), at...), true
+	}
+	for _, k := range sortedKeys(m) {
+		if loc, ok := findKey(m[k], key, append(at, k)); ok {
+			return loc, true
+		}
+	}
+	return nil, false
 }

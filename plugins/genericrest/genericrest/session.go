@@ -32,7 +32,7 @@ func (d *Driver) open(conn sdk.Connection) (*session, error) {
 	}
 	s := &session{d: d, c: c, conn: conn, base: conn.Get(sdk.ConfigBaseURL, c.baseURL), http: d.client(c.name)}
 	if _, err := provider.ParseBaseURL(s.base); err != nil {
-		return nil, err
+		return nil, s.baseField(err)
 	}
 	return s, nil
 }
@@ -99,7 +99,7 @@ func (s *session) sendRendered(ctx context.Context, o *object, field string, rq 
 	req.Secrets = provider.SecretsOf(s.conn, s.token)
 	resp, err := s.http.Do(ctx, req)
 	if err != nil {
-		return answer{}, err
+		return answer{}, s.baseField(err)
 	}
 	errs := s.c.errors
 	if o != nil {
@@ -119,6 +119,15 @@ func (s *session) sendRendered(ctx context.Context, o *object, field string, rq 
 			s.c.name, resp.Status, strings.TrimSpace(ct))
 	}
 	return answer{resp: resp, body: body}, nil
+}
+
+// baseField names the base URL an error is about where it came from: the
+// definition's base_url unless the connection's config overrides it.
+func (s *session) baseField(err error) error {
+	if s.conn.Config[sdk.ConfigBaseURL] == "" {
+		return fieldFor(err, "definition.base_url")
+	}
+	return err
 }
 
 // headers adds the definition's own headers to rq.

@@ -115,7 +115,10 @@ func (s *session) obtainToken(ctx context.Context) (sdk.Authorization, error) {
 	req.Method, req.Form, req.Secrets = http.MethodPost, form, provider.SecretsOf(s.conn)
 	resp, err := s.http.Do(ctx, req)
 	if err != nil {
-		return sdk.Authorization{}, err
+		if strings.HasPrefix(s.c.auth.TokenURL, "/") {
+			return sdk.Authorization{}, s.baseField(err)
+		}
+		return sdk.Authorization{}, fieldFor(err, "definition.auth.token_url")
 	}
 	var ans tokenAnswer
 	_ = json.Unmarshal(resp.Body, &ans)
