@@ -6,6 +6,7 @@ require (
 	cel.dev/cel-go v0.33.3
 	crmhost.dev/sdk v0.0.0
 	github.com/getkin/kin-openapi v0.153.0
+	github.com/google/go-cmp v0.7.0
 	github.com/nyaruka/phonenumbers v1.8.1
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/theory/jsonpath v0.12.3

@@ -32,8 +32,8 @@ type Options struct {
 type Driver struct {
 	now      func() time.Time
 	resolver *net.Resolver
-	defs cache
-	docs docCache
+	defs     cache
+	docs     docCache
 
 	mu      sync.Mutex
 	clients map[string]*provider.Client

@@ -51,12 +51,16 @@ func wantErr(t *testing.T, err error, code sdk.Code, field string, words ...stri
 	return e
 }
 
-func must[T any](t testing.TB, v T, err error) T {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("unexpected error: %v", err)
+// must turns a (value, error) pair into the value, failing the test on
+// an error: must(call(...))(t).
+func must[T any](v T, err error) func(testing.TB) T {
+	return func(t testing.TB) T {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return v
 	}
-	return v
 }
 
 // fakeDNS answers A and AAAA queries for the names in zone, NXDOMAIN for

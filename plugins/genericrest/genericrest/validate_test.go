@@ -80,7 +80,9 @@ func TestDefinitionErrors(t *testing.T) {
 		{"object without requests", func(t *testing.T) string {
 			return edit(t, func(d map[string]any) { at(d, "objects")["empty"] = map[string]any{"canonical": "deal"} })
 		}, "definition.objects.empty", []string{"declares no request"}},
-		{"unknown method", func(t *testing.T) string { return edit(t, func(d map[string]any) { contacts(d, "create")["method"] = "FETCH" }) },
+		{"unknown method", func(t *testing.T) string {
+			return edit(t, func(d map[string]any) { contacts(d, "create")["method"] = "FETCH" })
+		},
 			"definition.objects.contacts.create.method", nil},
 		{"body on a GET", func(t *testing.T) string {
 			return edit(t, func(d map[string]any) { contacts(d, "lookup", "id")["body"] = "fields" })
@@ -109,11 +111,17 @@ func TestDefinitionErrors(t *testing.T) {
 		{"update path without id", func(t *testing.T) string {
 			return edit(t, func(d map[string]any) { contacts(d, "update")["path"] = "/v1/contacts" })
 		}, "definition.objects.contacts.update.path", []string{"never uses id"}},
-		{"records not a JSONPath", func(t *testing.T) string { return edit(t, func(d map[string]any) { contacts(d, "list")["records"] = "$.data[" }) },
+		{"records not a JSONPath", func(t *testing.T) string {
+			return edit(t, func(d map[string]any) { contacts(d, "list")["records"] = "$.data[" })
+		},
 			"definition.objects.contacts.list.records", []string{"JSONPath"}},
-		{"records without $", func(t *testing.T) string { return edit(t, func(d map[string]any) { contacts(d, "list")["records"] = "data" }) },
+		{"records without $", func(t *testing.T) string {
+			return edit(t, func(d map[string]any) { contacts(d, "list")["records"] = "data" })
+		},
 			"definition.objects.contacts.list.records", nil},
-		{"search without records", func(t *testing.T) string { return edit(t, func(d map[string]any) { delete(contacts(d, "search"), "records") }) },
+		{"search without records", func(t *testing.T) string {
+			return edit(t, func(d map[string]any) { delete(contacts(d, "search"), "records") })
+		},
 			"definition.objects.contacts.search.records", []string{"required"}},
 		{"cursor paging without next", func(t *testing.T) string {
 			return edit(t, func(d map[string]any) { delete(at(d, "objects", "leads", "list", "pagination"), "next") })
@@ -121,25 +129,39 @@ func TestDefinitionErrors(t *testing.T) {
 		{"offset paging never sends the offset", func(t *testing.T) string {
 			return edit(t, func(d map[string]any) { delete(contacts(d, "list", "query"), "offset") })
 		}, "definition.objects.contacts.list.pagination.style", []string{"never uses offset"}},
-		{"create without idempotency", func(t *testing.T) string { return edit(t, func(d map[string]any) { delete(contacts(d, "create"), "idempotency") }) },
+		{"create without idempotency", func(t *testing.T) string {
+			return edit(t, func(d map[string]any) { delete(contacts(d, "create"), "idempotency") })
+		},
 			"definition.objects.contacts.create.idempotency", []string{"required"}},
 		{"idempotency request but the key is never sent", func(t *testing.T) string {
 			return edit(t, func(d map[string]any) { delete(contacts(d, "create"), "headers") })
 		}, "definition.objects.contacts.create.idempotency", []string{"never uses idempotency_key"}},
-		{"soft erase", func(t *testing.T) string { return edit(t, func(d map[string]any) { contacts(d, "erase")["hard"] = false }) },
+		{"soft erase", func(t *testing.T) string {
+			return edit(t, func(d map[string]any) { contacts(d, "erase")["hard"] = false })
+		},
 			"definition.objects.contacts.erase.hard", []string{"must be true"}},
-		{"delete without hard", func(t *testing.T) string { return edit(t, func(d map[string]any) { delete(contacts(d, "delete"), "hard") }) },
+		{"delete without hard", func(t *testing.T) string {
+			return edit(t, func(d map[string]any) { delete(contacts(d, "delete"), "hard") })
+		},
 			"definition.objects.contacts.delete.hard", []string{"required"}},
-		{"mapping for another object", func(t *testing.T) string { return edit(t, func(d map[string]any) { contacts(d, "fields")["lead.phone"] = "phone" }) },
+		{"mapping for another object", func(t *testing.T) string {
+			return edit(t, func(d map[string]any) { contacts(d, "fields")["lead.phone"] = "phone" })
+		},
 			"definition.objects.contacts.fields.lead.phone", []string{"customer."}},
 		{"phone lookup without a phone field", func(t *testing.T) string {
 			return edit(t, func(d map[string]any) { delete(contacts(d, "fields"), "customer.phone") })
 		}, "definition.objects.contacts.lookup.phone_fields", []string{"phone"}},
-		{"record id not a JSONPath", func(t *testing.T) string { return edit(t, func(d map[string]any) { contacts(d, "record")["id"] = "$..[" }) },
+		{"record id not a JSONPath", func(t *testing.T) string {
+			return edit(t, func(d map[string]any) { contacts(d, "record")["id"] = "$..[" })
+		},
 			"definition.objects.contacts.record.id", []string{"JSONPath"}},
-		{"record url does not compile", func(t *testing.T) string { return edit(t, func(d map[string]any) { contacts(d, "record")["url"] = `"x" + ` }) },
+		{"record url does not compile", func(t *testing.T) string {
+			return edit(t, func(d map[string]any) { contacts(d, "record")["url"] = `"x" + ` })
+		},
 			"definition.objects.contacts.record.url", nil},
-		{"unknown time format", func(t *testing.T) string { return edit(t, func(d map[string]any) { contacts(d, "record")["time_format"] = "excel" }) },
+		{"unknown time format", func(t *testing.T) string {
+			return edit(t, func(d map[string]any) { contacts(d, "record")["time_format"] = "excel" })
+		},
 			"definition.objects.contacts.record.time_format", nil},
 		{"error rule condition not a bool", func(t *testing.T) string {
 			return edit(t, func(d map[string]any) {
@@ -147,12 +169,16 @@ func TestDefinitionErrors(t *testing.T) {
 			})
 		}, "definition.errors.rules.0.when", []string{"bool"}},
 		{"error rule with an unknown code", func(t *testing.T) string {
-			return edit(t, func(d map[string]any) { at(d, "errors")["rules"] = []any{map[string]any{"status": "401", "code": "oops"}} })
+			return edit(t, func(d map[string]any) {
+				at(d, "errors")["rules"] = []any{map[string]any{"status": "401", "code": "oops"}}
+			})
 		}, "definition.errors.rules.0.code", nil},
 		{"error rule that matches everything", func(t *testing.T) string {
 			return edit(t, func(d map[string]any) { at(d, "errors")["rules"] = []any{map[string]any{"code": "unavailable"}} })
 		}, "definition.errors.rules.0", []string{"every answer"}},
-		{"unknown verb setting", func(t *testing.T) string { return edit(t, func(d map[string]any) { contacts(d, "update")["records"] = "$" }) },
+		{"unknown verb setting", func(t *testing.T) string {
+			return edit(t, func(d map[string]any) { contacts(d, "update")["records"] = "$" })
+		},
 			"definition.objects.contacts.update.records", []string{"not a setting"}},
 	}
 	cl := drivertest.Serve(t, genericrest.New())
