@@ -18,6 +18,7 @@ import (
 	"crmhost.dev/host/broker"
 	"crmhost.dev/host/drivers"
 	hosthttp "crmhost.dev/host/http"
+	"crmhost.dev/host/operators"
 	"crmhost.dev/host/secrets"
 	"crmhost.dev/host/sqlite"
 	samplecrm "crmhost.dev/plugins/genericrest/fake"
@@ -60,7 +61,7 @@ func TestGenericRESTThroughTheHost(t *testing.T) {
 		}
 	})
 	ctx := context.Background()
-	h := &harness{operator: "op-" + strings.Repeat("z", 24), secret: []byte("e2e-agent-jwt-secret-0123456789abcdef"), pids: map[int]bool{}}
+	h := &harness{secret: []byte("e2e-agent-jwt-secret-0123456789abcdef"), pids: map[int]bool{}}
 	logger := testLogger(t)
 	start := dev.Fakes["genericrest"]
 	p, err := start(t.Logf)
@@ -83,6 +84,9 @@ func TestGenericRESTThroughTheHost(t *testing.T) {
 		ProtocolVersions: []int{sdk.ProtocolVersion}}); err != nil {
 		t.Fatal(err)
 	}
+	if h.operator, _, err = operators.New(store, nil).Issue(ctx, "e2e-operator"); err != nil {
+		t.Fatal(err)
+	}
 	key, err := secrets.GenerateLocalKey()
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +95,7 @@ func TestGenericRESTThroughTheHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.manager = drivers.NewManager(store, drivers.Options{Logger: logger.Named("drivers"), Backoff: 50 * time.Millisecond,
+	h.manager = drivers.NewManager(store, drivers.Options{Logger: logger.Named("drivers"), Backoff: 50 * time.Millisecond, PluginDir: filepath.Dir(bin),
 		WatchInterval: 20 * time.Millisecond, EgressAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
 	t.Cleanup(func() {
 		if pid := h.manager.PID("genericrest"); pid != 0 {
@@ -103,7 +107,7 @@ func TestGenericRESTThroughTheHost(t *testing.T) {
 		ConfigCacheTTL: time.Second, AuditBuffer: 4096})
 	t.Cleanup(func() { _ = b.Close(context.Background()) })
 	srv := httptest.NewServer(hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: h.manager, Logger: logger.Named("http"),
-		OperatorToken: h.operator, JWT: hosthttp.JWTConfig{HS256Secret: h.secret}}))
+		JWT: hosthttp.JWTConfig{HS256Secret: h.secret, Issuer: jwtIssuer, Audience: jwtAudience}}))
 	t.Cleanup(srv.Close)
 	h.URL = srv.URL
 	h.client = &http.Client{Timeout: time.Minute}
