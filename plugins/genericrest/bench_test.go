@@ -111,3 +111,23 @@ func BenchmarkDryRun(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStartToFirstCall is what the host pays to launch the driver:
+// checksum of the binary, exec, AutoMTLS, dispense and a first Describe.
+// The binary is larger than a dedicated driver's (CEL, JSON Schema,
+// OpenAPI); compare with the same benchmark of plugins/hubspot run beside
+// it.
+func BenchmarkStartToFirstCall(b *testing.B) {
+	for b.Loop() {
+		p, err := launch(pluginSum)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := p.cl.Describe(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		p.pc.Kill()
+		b.StartTimer()
+	}
+}
