@@ -14,6 +14,7 @@ import (
 	"time"
 
 	athena "crmhost.dev/plugins/athena/fake"
+	genericrest "crmhost.dev/plugins/genericrest/fake"
 	hubspot "crmhost.dev/plugins/hubspot/fake"
 	mindbody "crmhost.dev/plugins/mindbody/fake"
 	odoo "crmhost.dev/plugins/odoo/fake"
@@ -50,15 +51,24 @@ type StartFunc func(logf func(format string, args ...any)) (Provider, error)
 // Fakes maps a driver slug to the function that starts its fake provider.
 // A driver without an entry here is not seeded in dev mode.
 var Fakes = map[string]StartFunc{
-	"athena":     startAthena,
-	"hubspot":    startHubSpot,
-	"mindbody":   startMindbody,
-	"odoo":       startOdoo,
-	"salesforce": startSalesforce,
-	"tekmetric":  startTekmetric,
-	"toast":      startToast,
-	"zoho":       startZoho,
-	"webhook":    startWebhook,
+	"athena":      startAthena,
+	"hubspot":     startHubSpot,
+	"mindbody":    startMindbody,
+	"odoo":        startOdoo,
+	"salesforce":  startSalesforce,
+	"tekmetric":   startTekmetric,
+	"toast":       startToast,
+	"zoho":        startZoho,
+	"webhook":     startWebhook,
+	"genericrest": startGenericREST,
+}
+
+// startGenericREST starts the Sample CRM (the generic REST driver's fake),
+// validating every request against its own OpenAPI document; the demo
+// tenant is connected with the checked-in connector definition and the
+// OAuth client of its account A (the driver obtains its token).
+func startGenericREST(func(string, ...any)) (Provider, error) {
+	return genericrest.Start(genericrest.Options{Strict: true})
 }
 
 // startHubSpot starts the HubSpot fake validating every request against

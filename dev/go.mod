@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	crmhost.dev/host v0.0.0
 	crmhost.dev/plugins/athena v0.0.0
+	crmhost.dev/plugins/genericrest v0.0.0
 	crmhost.dev/plugins/hubspot v0.0.0
 	crmhost.dev/plugins/mindbody v0.0.0
 	crmhost.dev/plugins/odoo v0.0.0
@@ -91,6 +92,7 @@ require (
 	github.com/ugorji/go/codec v1.3.1 // indirect
 	go.mongodb.org/mongo-driver/v2 v2.5.0 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.6 // indirect
 	go.yaml.in/yaml/v4 v4.0.0 // indirect
 	golang.org/x/arch v0.22.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
@@ -111,6 +113,7 @@ require (
 replace (
 	crmhost.dev/host => ../host
 	crmhost.dev/plugins/athena => ../plugins/athena
+	crmhost.dev/plugins/genericrest => ../plugins/genericrest
 	crmhost.dev/plugins/hubspot => ../plugins/hubspot
 	crmhost.dev/plugins/mindbody => ../plugins/mindbody
 	crmhost.dev/plugins/odoo => ../plugins/odoo
