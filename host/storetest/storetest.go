@@ -38,6 +38,8 @@ func Run(t *testing.T, open func(t *testing.T) host.Store) {
 		{"IdempotencyRace", testIdempotencyRace},
 		{"APIKeys", testAPIKeys},
 		{"Leads", testLeads},
+		{"Mirror", testMirror},
+		{"PurgeProperty", testPurgeProperty},
 		{"Operators", testOperators},
 		{"Replicas", testReplicas},
 	}
