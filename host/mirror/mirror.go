@@ -115,6 +115,11 @@ func New(o Options) *Service {
 	return &Service{o: o, log: o.Logger, now: o.Now}
 }
 
+// SetQueue sets the queue rows are stored and enqueued through, when it
+// could not be given to New (the queue's workers need the Service too).
+// Call it before the Service is used.
+func (s *Service) SetQueue(q Queue) { s.o.Queue = q }
+
 // Retention returns the windows in force.
 func (s *Service) Retention() Retention { return s.o.Retention }
 

@@ -72,6 +72,11 @@ func (d *Driver) enter(ctx context.Context, conn sdk.Connection) (a *account, lo
 	if lose, err = d.fault(ctx, name); err != nil {
 		return nil, false, err
 	}
+	if f := conn.Config[ConfigOutageFile]; f != "" {
+		if _, err := os.Stat(f); err == nil {
+			return nil, false, sdk.Errorf(sdk.CodeUnavailable, "the provider answered 503 (outage)")
+		}
+	}
 	switch conn.Secret["api_key"] {
 	case GoodKey, RefreshedKey:
 	case ExpiredKey:
@@ -297,6 +302,10 @@ func (d *Driver) DeleteRecord(ctx context.Context, conn sdk.Connection, ref sdk.
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	mode := conn.Config[ConfigDeleteMode]
+	if mode == "none" {
+		return sdk.DeleteResult{}, sdk.Errorf(sdk.CodeDeleteUnsupported, "the in-memory CRM (delete_mode none) has no delete: remove %s %s in its dashboard", ref.Object, ref.ExternalID)
+	}
 	if _, ok := a.objects[ref.Object][ref.ExternalID]; !ok {
 		return sdk.DeleteResult{}, sdk.Errorf(sdk.CodeNotFound, "%s %s does not exist", ref.Object, ref.ExternalID)
 	}
@@ -304,7 +313,7 @@ func (d *Driver) DeleteRecord(ctx context.Context, conn sdk.Connection, ref sdk.
 	if lose {
 		return sdk.DeleteResult{}, errLost()
 	}
-	return sdk.DeleteResult{Deleted: true, HardDeleted: true}, nil
+	return sdk.DeleteResult{Deleted: true, HardDeleted: mode != "archive"}, nil
 }
 
 // Authorize exchanges a code starting with AuthCode (each once, with a
