@@ -22,6 +22,10 @@ import (
 type MirrorWriteArgs struct {
 	TenantID string `json:"tenant_id"`
 	RowID    string `json:"row_id"`
+	// Run tells a redrive's job from the job that gave up on the row,
+	// which may still be finishing: without it the redrive's insert would
+	// be taken for a duplicate of that one.
+	Run string `json:"run,omitempty"`
 }
 
 // Kind names the job in River.
@@ -33,6 +37,8 @@ func (MirrorWriteArgs) Kind() string { return "mirror_write" }
 type ConversationArgs struct {
 	TenantID       string `json:"tenant_id"`
 	ConversationID string `json:"conversation_id"`
+	// Run: as MirrorWriteArgs.Run.
+	Run string `json:"run,omitempty"`
 }
 
 // Kind names the job in River.
@@ -83,24 +89,25 @@ type mirrorTxStore[TTx any] interface {
 }
 
 // jobFor is the job that writes row: its conversation's for a message.
-func jobFor(row host.MirrorRow) river.JobArgs {
+func jobFor(row host.MirrorRow, run string) river.JobArgs {
 	switch row.Class {
 	case host.ClassLead:
 		return WriteLeadArgs{TenantID: row.TenantID, LeadID: row.ID}
 	case host.ClassConversation:
-		return ConversationArgs{TenantID: row.TenantID, ConversationID: row.ID}
+		return ConversationArgs{TenantID: row.TenantID, ConversationID: row.ID, Run: run}
 	case host.ClassMessage:
-		return ConversationArgs{TenantID: row.TenantID, ConversationID: row.ConversationID}
+		return ConversationArgs{TenantID: row.TenantID, ConversationID: row.ConversationID, Run: run}
 	}
-	return MirrorWriteArgs{TenantID: row.TenantID, RowID: row.ID}
+	return MirrorWriteArgs{TenantID: row.TenantID, RowID: row.ID, Run: run}
 }
 
-// insertFor enqueues the jobs of rows in tx, one per conversation.
-func (e *riverEngine[TTx]) insertFor(ctx context.Context, tx TTx, rows []host.MirrorRow, at time.Time) error {
+// insertFor enqueues the jobs of rows in tx, one per conversation; run
+// names a redrive (see MirrorWriteArgs.Run).
+func (e *riverEngine[TTx]) insertFor(ctx context.Context, tx TTx, rows []host.MirrorRow, at time.Time, run string) error {
 	seen := map[river.JobArgs]bool{}
 	var params []river.InsertManyParams
 	for _, r := range rows {
-		args := jobFor(r)
+		args := jobFor(r, run)
 		if seen[args] {
 			continue
 		}
@@ -124,19 +131,20 @@ func (e *riverEngine[TTx]) insertFor(ctx context.Context, tx TTx, rows []host.Mi
 
 func (e *riverEngine[TTx]) enqueueRows(ctx context.Context, rows []host.MirrorRow) ([]host.MirrorRow, error) {
 	return e.store.CreateMirrorRowsTx(ctx, rows, func(ctx context.Context, tx TTx, rows []host.MirrorRow) error {
-		return e.insertFor(ctx, tx, rows, time.Time{})
+		return e.insertFor(ctx, tx, rows, time.Time{}, "")
 	})
 }
 
 func (e *riverEngine[TTx]) appendMessages(ctx context.Context, tenantID, conversationID string, msgs []host.MirrorRow, maxBytes int) ([]host.MirrorRow, error) {
 	return e.store.AppendMessagesTx(ctx, tenantID, conversationID, msgs, maxBytes, func(ctx context.Context, tx TTx, _ host.MirrorRow, msgs []host.MirrorRow) error {
-		return e.insertFor(ctx, tx, msgs[:1], time.Now().Add(e.coalesce))
+		return e.insertFor(ctx, tx, msgs[:1], time.Now().Add(e.coalesce), "")
 	})
 }
 
 func (e *riverEngine[TTx]) redrive(ctx context.Context, tenantID string, f host.RedriveFilter, limit int) ([]host.MirrorRow, error) {
+	run := host.NewID("run_")
 	return e.store.RedriveMirrorTx(ctx, tenantID, f, limit, func(ctx context.Context, tx TTx, rows []host.MirrorRow) error {
-		return e.insertFor(ctx, tx, rows, time.Time{})
+		return e.insertFor(ctx, tx, rows, time.Time{}, run)
 	})
 }
 

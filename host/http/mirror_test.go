@@ -1,0 +1,356 @@
+package http_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	nethttp "net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"crmhost.dev/host/jobs"
+	"crmhost.dev/host/mirror"
+)
+
+// mirrorKey issues an API key with every mirrored class's scope.
+func (e *env) mirrorKey(tenant string) string {
+	e.t.Helper()
+	k, _ := e.issueKey(tenant, "conversations:write", "customers:write", "cases:write", "leads:write", "crm:read")
+	return k
+}
+
+// accepted posts a row and returns the id the 202 names.
+func (e *env) accepted(key, path string, body any) string {
+	e.t.Helper()
+	r := e.do(nethttp.MethodPost, path, key, body)
+	wantStatus(e.t, r, nethttp.StatusAccepted)
+	var out struct {
+		Row struct{ ID, State string }
+	}
+	r.decode(e.t, &out)
+	if out.Row.State != "pending" {
+		e.t.Fatalf("accepted row %s, want pending", r.body)
+	}
+	return out.Row.ID
+}
+
+// rowState polls GET path until its state is want, and returns the row.
+func (e *env) rowState(key, path, want string) map[string]any {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := e.do(nethttp.MethodGet, path, key, nil)
+		wantStatus(e.t, r, nethttp.StatusOK)
+		m := r.object(e.t)
+		if m["state"] == want {
+			return m
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s still %v after 30s, want %s: %s", path, m["state"], want, r.body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Every class lands: a customer as a person, a case as a ticket linked to
+// it, a conversation as one note linked to it whose body is the whole
+// transcript, its messages coalesced into it.
+func TestMirrorWritesEveryClass(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ten, tok := e.connected("Acme", "acme")
+	key := e.mirrorKey(ten)
+	cus := e.accepted(key, "/v1/customers", map[string]any{"fields": map[string]any{"first_name": "Ada", "email": "ada@example.com", "phone": "+1 415 555 0100"}})
+	conv := e.accepted(key, "/v1/conversations", map[string]any{"channel": "voice", "customer": map[string]any{"id": cus},
+		"messages": []map[string]any{{"role": "caller", "text": "Hello"}, {"role": "agent", "text": "Hi Ada"}}})
+	for i := range 3 {
+		r := e.do(nethttp.MethodPost, "/v1/conversations/"+conv+"/messages", key, map[string]any{"messages": []map[string]any{{"role": "caller", "text": "turn " + strconv.Itoa(i)}}})
+		wantStatus(t, r, nethttp.StatusAccepted)
+	}
+	cas := e.accepted(key, "/v1/cases", map[string]any{"fields": map[string]any{"subject": "Broken boiler"}, "customer": map[string]any{"id": cus}})
+
+	c := e.rowState(key, "/v1/customers/"+cus, "written")
+	e.rowState(key, "/v1/cases/"+cas, "written")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := e.do(nethttp.MethodGet, "/v1/conversations/"+conv+"/messages", key, nil)
+		wantStatus(t, r, nethttp.StatusOK)
+		var out struct{ Messages []struct{ State string } }
+		r.decode(t, &out)
+		done := len(out.Messages) == 5
+		for _, m := range out.Messages {
+			done = done && m.State == "written"
+		}
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("messages not all written: %s", r.body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	notes := e.records(tok, "conversation")
+	if len(notes) != 1 {
+		t.Fatalf("%d notes at the CRM, want 1: %v", len(notes), notes)
+	}
+	n := notes[0]["fields"].(map[string]any)
+	body, _ := n["body"].(string)
+	for _, want := range []string{"caller: Hello", "agent: Hi Ada", "caller: turn 0", "caller: turn 2"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("note body lacks %q:\n%s", want, body)
+		}
+	}
+	if n["customer_id"] != c["external_id"] {
+		t.Errorf("note linked to %v, want the customer's record %v", n["customer_id"], c["external_id"])
+	}
+	tickets := e.records(tok, "case")
+	if len(tickets) != 1 || tickets[0]["fields"].(map[string]any)["customer_id"] != c["external_id"] {
+		t.Errorf("tickets %v, want one linked to %v", tickets, c["external_id"])
+	}
+}
+
+// Bad input gets typed answers and stores nothing.
+func TestMirrorBadInput(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ten, _ := e.connected("Acme", "acme")
+	key := e.mirrorKey(ten)
+	leadsOnly, _ := e.issueKey(ten, "leads:write")
+	conv := e.accepted(key, "/v1/conversations", map[string]any{"subject": "Call"})
+	big := strings.Repeat("x", mirror.MaxMessageBytes)
+	var many []map[string]any
+	for range 10 {
+		many = append(many, map[string]any{"role": "caller", "text": big})
+	}
+	cases := []struct {
+		name, path string
+		key        string
+		body       any
+		status     int
+		code       string
+	}{
+		{"message for an unknown conversation", "/v1/conversations/conv_nosuch/messages", key, map[string]any{"messages": []map[string]any{{"role": "a", "text": "b"}}}, 404, "not_found"},
+		{"a class the key may not hand over", "/v1/customers", leadsOnly, map[string]any{"fields": map[string]any{"first_name": "A"}}, 403, "forbidden"},
+		{"no fields", "/v1/customers", key, map[string]any{}, 400, "invalid"},
+		{"unmapped field", "/v1/customers", key, map[string]any{"fields": map[string]any{"shoe_size": 9}}, 400, "invalid"},
+		{"bad phone", "/v1/customers", key, map[string]any{"fields": map[string]any{"phone": "not a phone"}}, 400, "invalid"},
+		{"unknown customer", "/v1/cases", key, map[string]any{"fields": map[string]any{"subject": "x"}, "customer": map[string]any{"id": "cus_nosuch"}}, 400, "invalid"},
+		{"no messages", "/v1/conversations/" + conv + "/messages", key, map[string]any{"messages": []any{}}, 400, "invalid"},
+		{"empty text", "/v1/conversations/" + conv + "/messages", key, map[string]any{"messages": []map[string]any{{"role": "a", "text": " "}}}, 400, "invalid"},
+		{"oversized message", "/v1/conversations/" + conv + "/messages", key, map[string]any{"messages": []map[string]any{{"role": "a", "text": big + "x"}}}, 413, "too_large"},
+		{"oversized transcript", "/v1/conversations/" + conv + "/messages", key, map[string]any{"messages": many}, 413, "too_large"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			wantProblem(t, e.do(nethttp.MethodPost, tc.path, tc.key, tc.body), tc.status, tc.code, "")
+		})
+	}
+	r := e.do(nethttp.MethodGet, "/v1/conversations/"+conv+"/messages", key, nil)
+	wantStatus(t, r, 200)
+	if !strings.Contains(string(r.body), `"messages":[]`) {
+		t.Errorf("refused messages were stored: %s", r.body)
+	}
+	r = e.op(nethttp.MethodGet, "/tenants/"+ten+"/mirror", nil)
+	wantStatus(t, r, 200)
+	var st struct{ Counts map[string]map[string]int }
+	r.decode(t, &st)
+	if len(st.Counts["customer"]) != 0 || len(st.Counts["case"]) != 0 {
+		t.Errorf("refused rows were stored: %s", r.body)
+	}
+}
+
+// offsetClock is an adjustable clock for the mirror: real time plus an offset.
+type offsetClock struct{ off atomic.Int64 }
+
+func (c *offsetClock) now() time.Time      { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *offsetClock) set(d time.Duration) { c.off.Store(int64(d)) }
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// platform is the incident webhook receiver: it verifies each delivery's
+// Standard Webhooks signature.
+type platform struct {
+	mu     sync.Mutex
+	key    []byte
+	events []mirror.Event
+	bad    []string
+}
+
+func (p *platform) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
+	body, _ := io.ReadAll(r.Body)
+	id, ts, sig := r.Header.Get("webhook-id"), r.Header.Get("webhook-timestamp"), r.Header.Get("webhook-signature")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if sig != "v1,"+mirror.Sign(p.key, id, ts, body) || id == "" || ts == "" {
+		p.bad = append(p.bad, sig)
+		w.WriteHeader(401)
+		return
+	}
+	var ev mirror.Event
+	if err := json.Unmarshal(body, &ev); err != nil {
+		p.bad = append(p.bad, err.Error())
+	}
+	p.events = append(p.events, ev)
+	w.WriteHeader(204)
+}
+
+func (p *platform) types() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, ev := range p.events {
+		out = append(out, ev.Type)
+	}
+	return out
+}
+
+// With the CRM down for 25 simulated hours rows stay, an incident opens
+// at 24h and the platform gets a signed notification; once the CRM is
+// back a redrive writes everything, the incident resolves itself (and
+// says so), and the purge drops rows only after their windows.
+func TestMirrorOutageIncidentRedrivePurge(t *testing.T) {
+	t.Parallel()
+	clk := &offsetClock{}
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	p := &platform{key: secret}
+	hook := httptest.NewServer(p)
+	defer hook.Close()
+	notifier, err := mirror.NewNotifier(hook.URL, "whsec_"+b64(secret), hook.Client(), clk.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(o *envOptions) {
+		// Tombstones are kept longer than the test's clock runs: the store
+		// stamps them with the real time.
+		o.mirror = func(m *mirror.Options) { m.Now, m.Notifier, m.TombstoneTTL = clk.now, notifier, 365*24*time.Hour }
+		o.jobs = func(j *jobs.Options) { j.MaxAttempts = 2; j.EscalateEvery = time.Hour; j.PurgeEvery = time.Hour }
+	})
+	outage := filepath.Join(t.TempDir(), "outage")
+	ten := e.createTenant("Acme")
+	wantStatus(t, e.connect(ten, map[string]string{"account": "acme", "api_key": "good-key", "outage_file": outage}), 200)
+	key := e.mirrorKey(ten)
+	if err := os.WriteFile(outage, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cus := e.accepted(key, "/v1/customers", map[string]any{"fields": map[string]any{"first_name": "Ada", "phone": "+1 415 555 0100"}})
+	conv := e.accepted(key, "/v1/conversations", map[string]any{"customer": map[string]any{"id": cus},
+		"messages": []map[string]any{{"role": "caller", "text": "Hello"}}})
+	failed := e.rowState(key, "/v1/customers/"+cus, "failed")
+	if !strings.Contains(failed["last_error"].(string), "unavailable") {
+		t.Errorf("failed customer's last error %v", failed["last_error"])
+	}
+	// The conversation waits for its customer, then fails with it.
+	if c := e.rowState(key, "/v1/conversations/"+conv, "failed"); !strings.Contains(c["last_error"].(string), cus) {
+		t.Errorf("failed conversation's last error %v, want it to name its customer", c["last_error"])
+	}
+
+	// 23 hours on: no incident yet.
+	clk.set(23 * time.Hour)
+	if err := e.mirror.Escalate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.op(nethttp.MethodGet, "/incidents", nil); !strings.Contains(string(r.body), `"incidents":[]`) {
+		t.Fatalf("an incident after 23h: %s", r.body)
+	}
+	// 25 hours on: one open incident, with counts, the oldest row and the
+	// last error, and a signed notification.
+	clk.set(25 * time.Hour)
+	for range 2 { // a second run updates, never opens another
+		if err := e.mirror.Escalate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := e.op(nethttp.MethodGet, "/incidents", nil)
+	wantStatus(t, r, 200)
+	var incs struct{ Incidents []mirror.IncidentJSON }
+	r.decode(t, &incs)
+	if len(incs.Incidents) != 1 {
+		t.Fatalf("incidents %s, want one", r.body)
+	}
+	inc := incs.Incidents[0]
+	if inc.TenantID != ten || inc.Kind != "crm_sync_failure" || inc.State != "open" || inc.Counts["customer"] != 1 ||
+		inc.Counts["conversation"] != 1 || inc.Counts["message"] != 1 || inc.OldestRow != cus || !strings.Contains(inc.LastError, "unavailable") {
+		t.Errorf("incident %+v", inc)
+	}
+	if got := p.types(); len(got) != 1 || got[0] != "crm_sync_failure.open" || len(p.bad) > 0 {
+		t.Errorf("notifications %v (bad signatures %v), want one crm_sync_failure.open", got, p.bad)
+	}
+	// Nothing is purged while it is not in the CRM, however old.
+	clk.set(200 * 24 * time.Hour)
+	if _, err := e.mirror.Purge(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	e.rowState(key, "/v1/customers/"+cus, "failed")
+	clk.set(25 * time.Hour)
+
+	// The CRM recovers; a redrive of everything failed writes it all.
+	if err := os.Remove(outage); err != nil {
+		t.Fatal(err)
+	}
+	r = e.op(nethttp.MethodPost, "/tenants/"+ten+"/mirror/redrive", map[string]any{})
+	wantStatus(t, r, 200)
+	if !strings.Contains(string(r.body), `"redriven":3`) {
+		t.Errorf("redrive answered %s, want 3 rows", r.body)
+	}
+	e.rowState(key, "/v1/customers/"+cus, "written")
+	e.rowState(key, "/v1/conversations/"+conv, "written")
+	if err := e.mirror.Escalate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	r = e.op(nethttp.MethodGet, "/incidents?state=all", nil)
+	r.decode(t, &incs)
+	if len(incs.Incidents) != 1 || incs.Incidents[0].State != "resolved" || incs.Incidents[0].ResolvedAt == nil {
+		t.Errorf("after the redrive: %s, want the incident resolved", r.body)
+	}
+	if got := p.types(); len(got) != 2 || got[1] != "crm_sync_failure.resolved" {
+		t.Errorf("notifications %v, want open then resolved", got)
+	}
+	actions := map[string]int{}
+	for _, a := range e.auditRows(ten) {
+		actions[a.Action]++
+	}
+	if actions["incident.open"] != 1 || actions["incident.resolve"] != 1 || actions["mirror.redrive"] != 1 {
+		t.Errorf("audit actions %v, want one incident.open, incident.resolve and mirror.redrive", actions)
+	}
+
+	// Retention counts from the write: 6 days on nothing goes, 8 days on
+	// the messages, 31 days on the conversation and the customer.
+	purge := func(at time.Duration) {
+		t.Helper()
+		clk.set(at)
+		if _, err := e.mirror.Purge(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	purge(6 * 24 * time.Hour)
+	msgState := func() string {
+		r := e.do(nethttp.MethodGet, "/v1/conversations/"+conv+"/messages", key, nil)
+		var out struct{ Messages []struct{ State string } }
+		r.decode(t, &out)
+		return out.Messages[0].State
+	}
+	if s := msgState(); s != "written" {
+		t.Errorf("message after 6 days: %s, want written", s)
+	}
+	purge(8 * 24 * time.Hour)
+	if s := msgState(); s != "purged" {
+		t.Errorf("message after 8 days: %s, want purged", s)
+	}
+	e.rowState(key, "/v1/customers/"+cus, "written")
+	purge(31 * 24 * time.Hour)
+	e.rowState(key, "/v1/customers/"+cus, "purged")
+	e.rowState(key, "/v1/conversations/"+conv, "purged")
+	wantProblem(t, e.do(nethttp.MethodPost, "/v1/conversations/"+conv+"/messages", key,
+		map[string]any{"messages": []map[string]any{{"role": "a", "text": "late"}}}), 409, "conflict", "")
+	if actions := e.auditRows(ten); !strings.Contains(fmt.Sprint(actions), "mirror.purge") {
+		t.Errorf("no mirror.purge audit row")
+	}
+}
