@@ -354,3 +354,134 @@ func TestMirrorOutageIncidentRedrivePurge(t *testing.T) {
 		t.Errorf("no mirror.purge audit row")
 	}
 }
+
+// erasure runs POST .../forget and polls the receipt until done, calling
+// afterLocal (if any) once the local step is done.
+func (e *env) erasure(tenant string, subject map[string]string, afterLocal func()) map[string]any {
+	e.t.Helper()
+	r := e.op(nethttp.MethodPost, "/tenants/"+tenant+"/forget", subject)
+	wantStatus(e.t, r, nethttp.StatusAccepted)
+	id, _ := r.object(e.t)["id"].(string)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := e.op(nethttp.MethodGet, "/tenants/"+tenant+"/erasures/"+id, nil)
+		wantStatus(e.t, r, nethttp.StatusOK)
+		m := r.object(e.t)
+		if m["state"] == "done" {
+			return m
+		}
+		if steps, _ := m["steps"].([]any); afterLocal != nil && len(steps) > 0 {
+			afterLocal()
+			afterLocal = nil
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("erasure %s not done after 30s: %s", id, r.body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The right to erasure on a CRM that erases, one that archives and one
+// with no delete: the person's rows of every class go, their records are
+// erased (or archived, or listed for manual deletion), a write still
+// pending for them never lands, a second run finds nothing, and no audit
+// row holds their identifiers.
+func TestMirrorErasure(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const phone, email = "+1 415 555 0142", "grace@example.com"
+	for _, mode := range []string{"hard", "archive", "none"} {
+		t.Run(mode, func(t *testing.T) {
+			outage := filepath.Join(t.TempDir(), "outage")
+			ten := e.createTenant("Erase " + mode)
+			wantStatus(t, e.connect(ten, map[string]string{"account": "erase-" + mode, "api_key": "good-key", "outage_file": outage, "delete_mode": mode}), 200)
+			tok := agentToken(t, ten)
+			key := e.mirrorKey(ten)
+			cus := e.accepted(key, "/v1/customers", map[string]any{"fields": map[string]any{"first_name": "Grace", "email": email, "phone": phone}, "idempotency_key": "grace-1"})
+			conv := e.accepted(key, "/v1/conversations", map[string]any{"customer": map[string]any{"id": cus},
+				"messages": []map[string]any{{"role": "caller", "text": "Please forget me"}}})
+			other := e.accepted(key, "/v1/customers", map[string]any{"fields": map[string]any{"first_name": "Alan", "email": "alan@example.com"}})
+			e.rowState(key, "/v1/customers/"+cus, "written")
+			e.rowState(key, "/v1/conversations/"+conv, "written")
+			e.rowState(key, "/v1/customers/"+other, "written")
+			// A conversation about Grace that cannot reach the CRM yet.
+			if err := os.WriteFile(outage, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			late := e.accepted(key, "/v1/conversations", map[string]any{"customer": map[string]any{"phone": phone},
+				"messages": []map[string]any{{"role": "caller", "text": "one more thing"}}})
+
+			// The CRM comes back once the host's rows are gone: the erasure
+			// goes on at the CRM, the late conversation has nothing to write.
+			rc := e.erasure(ten, map[string]string{"phone": phone}, func() {
+				if err := os.Remove(outage); err != nil {
+					t.Error(err)
+				}
+			})
+			local := rc["steps"].([]any)[0].(map[string]any)
+			counts := local["counts"].(map[string]any)
+			if local["step"] != "local" || counts["customer"] != 1.0 || counts["conversation"] != 2.0 || counts["message"] != 2.0 {
+				t.Errorf("local step %v, want the customer, both conversations and their messages", local)
+			}
+			for _, id := range []string{cus, conv, late} {
+				path := "/v1/customers/"
+				if id != cus {
+					path = "/v1/conversations/"
+				}
+				wantProblem(t, e.do(nethttp.MethodGet, path+id, key, nil), 404, "not_found", "")
+			}
+			e.rowState(key, "/v1/customers/"+other, "written")
+			// The idempotency record of Grace's submission went with it: the
+			// key is free, nothing of hers is replayed.
+			r := e.do(nethttp.MethodPost, "/v1/customers", key, map[string]any{"fields": map[string]any{"first_name": "Other"}, "idempotency_key": "grace-1"})
+			wantStatus(t, r, 202)
+			if r.header.Get("Idempotent-Replayed") != "" || strings.Contains(string(r.body), cus) {
+				t.Errorf("Grace's idempotency record survived the erasure: %s", r.body)
+			}
+			outcomes := map[string]int{}
+			for _, s := range rc["steps"].([]any) {
+				st := s.(map[string]any)
+				if st["step"] == "crm_delete" {
+					outcomes[st["outcome"].(string)]++
+				}
+			}
+			want := map[string]map[string]int{"hard": {"erased": 2}, "archive": {"archived": 2}, "none": {"manual_action": 2}}[mode]
+			if fmt.Sprint(outcomes) != fmt.Sprint(want) {
+				t.Errorf("CRM outcomes %v, want %v: %v", outcomes, want, rc)
+			}
+			ma, _ := rc["manual_action"].(map[string]any)
+			if (mode == "none") != (ma != nil && ma["required"] == true && len(ma["records"].([]any)) == 2) {
+				t.Errorf("manual action %v for delete mode %s", ma, mode)
+			}
+			lookup := e.tool("crm_lookup_customer", tok, map[string]string{"phone": phone})
+			found := strings.Contains(string(lookup.body), `"match_count":1`)
+			if found != (mode == "none") {
+				t.Errorf("lookup after erasure (%s): %s", mode, lookup.body)
+			}
+			// The pending conversation never lands.
+			time.Sleep(300 * time.Millisecond)
+			for _, n := range e.records(tok, "conversation") {
+				if strings.Contains(fmt.Sprint(n["fields"]), "one more thing") {
+					t.Errorf("the erased person's pending conversation reached the CRM: %v", n)
+				}
+			}
+			// Again: nothing left here; the CRM's leftovers only where it
+			// cannot delete.
+			again := e.erasure(ten, map[string]string{"phone": phone}, nil)
+			if mode != "none" && again["nothing_found"] != true {
+				t.Errorf("second erasure: %v, want nothing found", again)
+			}
+			if err := e.broker.FlushAudit(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range e.auditRows(ten) {
+				for _, pii := range []string{"555 0142", "5550142", email, "Grace"} {
+					if strings.Contains(a.Detail, pii) {
+						t.Errorf("audit row %s holds %q: %s", a.Action, pii, a.Detail)
+					}
+				}
+			}
+		})
+	}
+	wantProblem(t, e.op(nethttp.MethodPost, "/tenants/"+e.createTenant("Nobody")+"/forget", map[string]string{}), 400, "invalid", "phone")
+}
