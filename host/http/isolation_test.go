@@ -472,7 +472,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 		credOperator: {credAgent, credAPIKey},
 	}
 	lacking := map[isoCred]map[string]string{
-		credAgent:  {hosthttp.ScopeRead: tokAWrite, hosthttp.ScopeWrite: tokARead},
+		credAgent: {hosthttp.ScopeRead: tokAWrite, hosthttp.ScopeWrite: tokARead},
 		credAPIKey: {"crm:write": aNoCRMWrite, "leads:write": aNoLeads, "leads:write crm:read": aWriteOnly,
 			"customers:write": aNoCRMWrite, "cases:write": aNoCRMWrite, "conversations:write": aNoCRMWrite,
 			"customers:write crm:read": aWriteOnly, "cases:write crm:read": aWriteOnly, "conversations:write crm:read": aWriteOnly},

@@ -306,7 +306,7 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], store txStore[TTx], o Op
 		JobTimeout:           time.Minute,
 		RescueStuckJobsAfter: 10 * time.Minute,
 		Logger:               riverLogger(o),
-		PeriodicJobs:      periodic,
+		PeriodicJobs:         periodic,
 		// Keep settled jobs a week: they are the history of each lead's
 		// attempts (errors included), next to the lead's own row.
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
