@@ -68,6 +68,11 @@ type Options struct {
 	// escalation run (defaults 10m and 5m; both also run on start).
 	PurgeEvery    time.Duration
 	EscalateEvery time.Duration
+	// RescueAfter is how long a job left running by a process that died
+	// (a crash, a SIGKILL) waits before another process takes it over
+	// (default 10m, at least 30s). A job runs at most half of it, and a
+	// minute at most, before it is cancelled and retried.
+	RescueAfter time.Duration
 }
 
 // validate fills defaults and refuses absurd settings (CodeInvalid).
@@ -103,6 +108,12 @@ func (o *Options) validate() error {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.RescueAfter <= 0 {
+		o.RescueAfter = 10 * time.Minute
+	}
+	if o.RescueAfter < 30*time.Second {
+		return host.Errorf(host.CodeInvalid, "jobs: rescue after %s must be at least 30s", o.RescueAfter)
 	}
 	if o.Coalesce <= 0 {
 		o.Coalesce = DefaultCoalesce
@@ -301,10 +312,11 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], store txStore[TTx], o Op
 		RetryPolicy:       policy,
 		FetchPollInterval: o.PollInterval,
 		FetchCooldown:     min(o.PollInterval, 100*time.Millisecond),
-		// A write that runs a minute is cancelled and retried; a job left
-		// running by a process that died is rescued (retried) after ten.
-		JobTimeout:           time.Minute,
-		RescueStuckJobsAfter: 10 * time.Minute,
+		// A write that runs a minute (or half RescueAfter) is cancelled and
+		// retried; a job left running by a process that died is rescued
+		// (retried) after RescueAfter.
+		JobTimeout:           min(time.Minute, o.RescueAfter/2),
+		RescueStuckJobsAfter: o.RescueAfter,
 		Logger:               riverLogger(o),
 		PeriodicJobs:         periodic,
 		// Keep settled jobs a week: they are the history of each lead's

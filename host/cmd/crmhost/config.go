@@ -68,6 +68,7 @@ import (
 //	CRMHOST_RETENTION                  how long mirrored rows are kept once in the CRM, by class, e.g. message=168h,case=2160h
 //	                                   (defaults: message 7d; conversation, customer, lead 30d; case 90d)
 //	CRMHOST_ESCALATE_AFTER             how long a row may stay out of the CRM before a crm_sync_failure incident opens, 1m..720h (24h)
+//	CRMHOST_JOB_RESCUE_AFTER           how long a job left running by a dead process waits before another takes it over, 30s..24h (10m)
 //	CRMHOST_INCIDENT_WEBHOOK_URL       the platform URL incident notifications are posted to (Standard Webhooks; unset: none)
 //	CRMHOST_INCIDENT_WEBHOOK_SECRET    their signing secret, whsec_ and the base64 of 24 to 64 random bytes
 //	CRMHOST_DRIVER_EGRESS_ALLOW        comma-separated CIDR prefixes drivers may reach although their egress guard refuses
@@ -120,6 +121,7 @@ type config struct {
 
 // mirrorConfig is the mirror's part of config.
 type mirrorConfig struct {
+	RescueAfter   time.Duration
 	Retention     map[host.MirrorClass]time.Duration
 	EscalateAfter time.Duration
 	WebhookURL    string
@@ -140,6 +142,9 @@ func loadMirrorConfig() (mirrorConfig, error) {
 	}
 	var err error
 	if m.EscalateAfter, err = durationEnv("CRMHOST_ESCALATE_AFTER", 24*time.Hour, time.Minute, 720*time.Hour); err != nil {
+		return m, err
+	}
+	if m.RescueAfter, err = durationEnv("CRMHOST_JOB_RESCUE_AFTER", 10*time.Minute, 30*time.Second, 24*time.Hour); err != nil {
 		return m, err
 	}
 	if m.WebhookURL != "" {

@@ -120,7 +120,7 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 		}
 	}
 	mir := mirror.New(mo)
-	runner, err := jobs.New(ctx, jobs.Options{Store: store, Logger: log.Named("jobs"), Mirror: mir,
+	runner, err := jobs.New(ctx, jobs.Options{Store: store, Logger: log.Named("jobs"), Mirror: mir, RescueAfter: c.Mirror.RescueAfter,
 		Writer: jobs.LeadWriterFunc(b.WriteLead)})
 	if err != nil {
 		return nil, fmt.Errorf("job runner: %w", err)

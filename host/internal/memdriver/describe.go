@@ -144,6 +144,7 @@ func description() sdk.Description {
 			{Name: "api_key", Label: "API key", Type: "password", Required: true, Secret: true},
 			{Name: ConfigRegion, Label: "Region", Type: "select", Options: []string{"eu", "us"}},
 			{Name: ConfigOutageFile, Label: "Outage file (tests)", Type: "string", Advanced: true},
+			{Name: ConfigStateFile, Label: "State file (tests)", Type: "string", Advanced: true},
 			{Name: ConfigDeleteMode, Label: "Delete mode (tests)", Type: "select", Options: []string{"hard", "archive", "none"}, Advanced: true},
 		},
 		AppCredentialFields: []sdk.CredentialField{

@@ -89,6 +89,11 @@ func (d *Driver) enter(ctx context.Context, conn sdk.Connection) (a *account, lo
 	a, ok := d.accounts[name]
 	if !ok {
 		a = newAccount(name, conn.Get(ConfigRegion, "us"))
+		if a.state = conn.Config[ConfigStateFile]; a.state != "" {
+			if err := a.load(a.state); err != nil {
+				return nil, false, sdk.Errorf(sdk.CodeInternal, "load state: %v", err)
+			}
+		}
 		d.accounts[name] = a
 	}
 	return a, lose, nil
@@ -241,6 +246,9 @@ func (d *Driver) CreateRecord(ctx context.Context, conn sdk.Connection, in sdk.C
 	if in.IdempotencyKey != "" {
 		a.keys[in.Object+"\x00"+in.IdempotencyKey] = id
 	}
+	if err := a.save(); err != nil {
+		return sdk.CreateResult{}, sdk.Errorf(sdk.CodeInternal, "save state: %v", err)
+	}
 	if lose {
 		return sdk.CreateResult{}, errLost()
 	}
@@ -267,6 +275,9 @@ func (d *Driver) UpdateRecord(ctx context.Context, conn sdk.Connection, in sdk.U
 		r.fields[k] = v
 	}
 	r.updated = d.stamp(a)
+	if err := a.save(); err != nil {
+		return sdk.UpdateResult{}, sdk.Errorf(sdk.CodeInternal, "save state: %v", err)
+	}
 	if lose {
 		return sdk.UpdateResult{}, errLost()
 	}
@@ -310,6 +321,9 @@ func (d *Driver) DeleteRecord(ctx context.Context, conn sdk.Connection, ref sdk.
 		return sdk.DeleteResult{}, sdk.Errorf(sdk.CodeNotFound, "%s %s does not exist", ref.Object, ref.ExternalID)
 	}
 	delete(a.objects[ref.Object], ref.ExternalID)
+	if err := a.save(); err != nil {
+		return sdk.DeleteResult{}, sdk.Errorf(sdk.CodeInternal, "save state: %v", err)
+	}
 	if lose {
 		return sdk.DeleteResult{}, errLost()
 	}
@@ -413,6 +427,7 @@ func validate(object string, fields map[string]any, region string) error {
 // account is one tenant's data at the provider. Guarded by Driver.mu.
 type account struct {
 	name    string
+	state   string // the state file, if any
 	host    string
 	seq     int
 	last    time.Time
