@@ -24,6 +24,8 @@ import (
 	"crmhost.dev/host/mirror"
 	"crmhost.dev/host/ratelimit"
 	"crmhost.dev/host/secrets"
+	"crmhost.dev/host/internal/pgtest"
+	"crmhost.dev/host/postgres"
 	"crmhost.dev/host/sqlite"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/hashicorp/go-hclog"
@@ -97,13 +99,16 @@ type envOptions struct {
 	config func(*hosthttp.Config)
 	// mirror adjusts the mirror's options (its clock, retention, notifier).
 	mirror func(*mirror.Options)
+	// postgres runs the host on a fresh PostgreSQL database instead of
+	// SQLite (benchmarks).
+	postgres bool
 }
 
 // env is a whole host in-process: SQLite store, keyring, driver manager
 // launching the real mem driver binary, broker and HTTP server.
 type env struct {
 	t       testing.TB
-	store   *sqlite.Store
+	store   host.Store
 	keyring *secrets.Keyring
 	mgr     *drivers.Manager
 	broker  *broker.Broker
@@ -122,7 +127,13 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 		f(&o)
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "crmhost.db"))
+	var st host.Store
+	var err error
+	if o.postgres {
+		st, err = postgres.Open(ctx, pgtest.Database(t))
+	} else {
+		st, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "crmhost.db"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

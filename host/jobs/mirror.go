@@ -137,7 +137,12 @@ func (e *riverEngine[TTx]) enqueueRows(ctx context.Context, rows []host.MirrorRo
 
 func (e *riverEngine[TTx]) appendMessages(ctx context.Context, tenantID, conversationID string, msgs []host.MirrorRow, maxBytes int) ([]host.MirrorRow, error) {
 	return e.store.AppendMessagesTx(ctx, tenantID, conversationID, msgs, maxBytes, func(ctx context.Context, tx TTx, _ host.MirrorRow, msgs []host.MirrorRow) error {
-		return e.insertFor(ctx, tx, msgs[:1], time.Now().Add(e.coalesce), "")
+		// Available at once: the first turn of a burst is written right
+		// away; the turns that arrive while its job is live are not
+		// enqueued again (one live job per conversation) but found by it
+		// when it finishes, and written after Coalesce (a snooze shorter
+		// than River's scheduler interval leaves the job available).
+		return e.insertFor(ctx, tx, msgs[:1], time.Time{}, "")
 	})
 }
 
