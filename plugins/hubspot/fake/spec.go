@@ -3,6 +3,7 @@ package fake
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,6 +34,9 @@ const (
 	specObjects    = "crm-objects-v3.json"
 	specProperties = "crm-properties-v3.json"
 	specOAuth      = "oauth-v1.json"
+	// specAssociations is the fake's own fixture (associations-v4.json,
+	// embedded): shared/specs has no Associations v4 spec.
+	specAssociations = "associations-v4.json"
 )
 
 // specSet holds one router per spec.
@@ -114,9 +118,21 @@ func loadSpecs() (*specSet, error) {
 		}
 		sp.routers[name] = r
 	}
+	doc, err := openapi3.NewLoader().LoadFromData(associationsSpec)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", specAssociations, err)
+	}
+	r, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("route %s: %w", specAssociations, err)
+	}
+	sp.routers[specAssociations] = r
 	specCache[dir] = sp
 	return sp, nil
 }
+
+//go:embed associations-v4.json
+var associationsSpec []byte
 
 // relax fixes, in memory, the spec defects that make the specs reject
 // requests the real API accepts (see specs/README.md, "Known spec
@@ -199,6 +215,8 @@ func specFor(path string) string {
 		return specProperties
 	case len(parts) >= 2 && parts[0] == "oauth" && parts[1] == "v1":
 		return specOAuth
+	case len(parts) >= 4 && parts[0] == "crm" && parts[1] == "v4" && parts[2] == "objects":
+		return specAssociations
 	}
 	return ""
 }
