@@ -79,7 +79,12 @@ func (s *Store) AppendMessagesTx(ctx context.Context, tenantID, conversationID s
 	fn func(ctx context.Context, tx *sql.Tx, conv host.MirrorRow, msgs []host.MirrorRow) error) ([]host.MirrorRow, error) {
 	var out []host.MirrorRow
 	err := s.inTxRaw(ctx, func(tx *sql.Tx, q *db.Queries) error {
-		row, err := q.LockConversation(ctx, db.LockConversationParams{TenantID: tenantID, ID: conversationID})
+		added := 0
+		for i := range msgs {
+			added += msgs[i].Size
+		}
+		row, err := q.GrowConversation(ctx, db.GrowConversationParams{Added: int64(added), Messages: int64(len(msgs)),
+			At: toMicros(s.stamp(zeroTime)), TenantID: tenantID, ID: conversationID})
 		if err != nil {
 			return mapErr(err, tenantID, fmt.Sprintf("conversation %q does not exist", conversationID), "")
 		}
@@ -87,13 +92,10 @@ func (s *Store) AppendMessagesTx(ctx context.Context, tenantID, conversationID s
 		if err != nil {
 			return err
 		}
-		purged, err := q.ConversationHasPurged(ctx, db.ConversationHasPurgedParams{TenantID: tenantID, ConversationID: conversationID})
+		conv.Seq, conv.Size = conv.Seq-len(msgs), conv.Size-added // as before this append
+		purged, err := q.ConversationHasPurged(ctx, conversationID)
 		if err != nil {
 			return mapErr(err, tenantID, "", "")
-		}
-		added := 0
-		for i := range msgs {
-			added += msgs[i].Size
 		}
 		if err := host.CheckAppend(conv, purged > 0, added, maxBytes); err != nil {
 			return err
@@ -103,10 +105,6 @@ func (s *Store) AppendMessagesTx(ctx context.Context, tenantID, conversationID s
 		}
 		if out, err = s.createRows(ctx, q, msgs); err != nil {
 			return err
-		}
-		if err := q.GrowConversation(ctx, db.GrowConversationParams{Added: int64(added), Messages: int64(len(msgs)),
-			At: toMicros(s.stamp(zeroTime)), TenantID: tenantID, ID: conversationID}); err != nil {
-			return mapErr(err, tenantID, "", "")
 		}
 		if fn != nil {
 			return fn(ctx, tx, conv, out)
@@ -129,7 +127,7 @@ func (s *Store) FinishConversationTx(ctx context.Context, tenantID, conversation
 		if _, err = q.LockConversation(ctx, db.LockConversationParams{TenantID: tenantID, ID: conversationID}); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return mapErr(err, tenantID, "", "")
 		}
-		if n, err = q.UnwrittenMessages(ctx, db.UnwrittenMessagesParams{TenantID: tenantID, ConversationID: conversationID}); err != nil {
+		if n, err = q.UnwrittenMessages(ctx, conversationID); err != nil {
 			return mapErr(err, tenantID, "", "")
 		}
 		if n == 0 && fn != nil {

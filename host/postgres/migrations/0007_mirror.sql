@@ -32,6 +32,10 @@ CREATE INDEX mirror_rows_tenant_class_state_created_idx ON mirror_rows (tenant_i
 CREATE INDEX mirror_rows_purge_idx ON mirror_rows (class, state, written_at);
 CREATE INDEX mirror_rows_backlog_idx ON mirror_rows (state, created_at);
 CREATE UNIQUE INDEX mirror_rows_message_seq_idx ON mirror_rows (conversation_id, seq) WHERE class = 'message';
+-- A conversation's pending and purged messages, counted on every append
+-- and every transcript write: only those rows are indexed.
+CREATE INDEX mirror_rows_message_pending_idx ON mirror_rows (conversation_id) WHERE class = 'message' AND state = 'pending';
+CREATE INDEX mirror_rows_message_purged_idx ON mirror_rows (conversation_id) WHERE class = 'message' AND state = 'purged';
 CREATE INDEX mirror_rows_link_idx ON mirror_rows (tenant_id, link_row_id) WHERE link_row_id <> '';
 CREATE INDEX mirror_rows_phone_idx ON mirror_rows (tenant_id, phone_hash) WHERE phone_hash <> '';
 CREATE INDEX mirror_rows_email_idx ON mirror_rows (tenant_id, email_hash) WHERE email_hash <> '';

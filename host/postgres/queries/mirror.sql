@@ -117,17 +117,21 @@ DELETE FROM idempotency_keys WHERE tenant_id = sqlc.arg(tenant_id) AND key = sql
 UPDATE mirror_rows SET updated_at = updated_at WHERE tenant_id = sqlc.arg(tenant_id) AND id = sqlc.arg(id) AND class = 'conversation'
 RETURNING *;
 
--- name: GrowConversation :exec
+-- name: GrowConversation :one
+-- Takes the conversation's row (locking it for the append's transaction)
+-- and grows it by the appended messages; the caller checks the result
+-- and rolls back when the append must be refused.
 UPDATE mirror_rows SET size = size + sqlc.arg(added), seq = seq + sqlc.arg(messages), updated_at = sqlc.arg(at)
-WHERE tenant_id = sqlc.arg(tenant_id) AND id = sqlc.arg(id);
+WHERE tenant_id = sqlc.arg(tenant_id) AND id = sqlc.arg(id) AND class = 'conversation'
+RETURNING *;
 
 -- name: ConversationHasPurged :one
 SELECT count(*) FROM mirror_rows
-WHERE tenant_id = sqlc.arg(tenant_id) AND class = 'message' AND conversation_id = sqlc.arg(conversation_id) AND state = 'purged';
+WHERE conversation_id = sqlc.arg(conversation_id) AND class = 'message' AND state = 'purged';
 
 -- name: UnwrittenMessages :one
 SELECT count(*) FROM mirror_rows
-WHERE tenant_id = sqlc.arg(tenant_id) AND class = 'message' AND conversation_id = sqlc.arg(conversation_id) AND state = 'pending';
+WHERE conversation_id = sqlc.arg(conversation_id) AND class = 'message' AND state = 'pending';
 
 -- name: RedriveCandidates :many
 SELECT * FROM mirror_rows

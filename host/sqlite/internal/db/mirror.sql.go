@@ -12,16 +12,11 @@ import (
 
 const conversationHasPurged = `-- name: ConversationHasPurged :one
 SELECT count(*) FROM mirror_rows
-WHERE tenant_id = ?1 AND class = 'message' AND conversation_id = ?2 AND state = 'purged'
+WHERE conversation_id = ?1 AND class = 'message' AND state = 'purged'
 `
 
-type ConversationHasPurgedParams struct {
-	TenantID       string
-	ConversationID string
-}
-
-func (q *Queries) ConversationHasPurged(ctx context.Context, arg ConversationHasPurgedParams) (int64, error) {
-	row := q.queryRow(ctx, q.conversationHasPurgedStmt, conversationHasPurged, arg.TenantID, arg.ConversationID)
+func (q *Queries) ConversationHasPurged(ctx context.Context, conversationID string) (int64, error) {
+	row := q.queryRow(ctx, q.conversationHasPurgedStmt, conversationHasPurged, conversationID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -310,9 +305,10 @@ func (q *Queries) GetMirrorRow(ctx context.Context, arg GetMirrorRowParams) (Mir
 	return i, err
 }
 
-const growConversation = `-- name: GrowConversation :exec
+const growConversation = `-- name: GrowConversation :one
 UPDATE mirror_rows SET size = size + ?1, seq = seq + ?2, updated_at = ?3
-WHERE tenant_id = ?4 AND id = ?5
+WHERE tenant_id = ?4 AND id = ?5 AND class = 'conversation'
+RETURNING id, tenant_id, class, conversation_id, seq, link_row_id, link_external_id, link_object, fields, phone_hash, email_hash, idempotency_key, state, external_id, record_url, attempts, last_error, size, created_at, updated_at, written_at, purged_at
 `
 
 type GrowConversationParams struct {
@@ -323,15 +319,43 @@ type GrowConversationParams struct {
 	ID       string
 }
 
-func (q *Queries) GrowConversation(ctx context.Context, arg GrowConversationParams) error {
-	_, err := q.exec(ctx, q.growConversationStmt, growConversation,
+// Takes the conversation's row (locking it for the append's transaction)
+// and grows it by the appended messages; the caller checks the result
+// and rolls back when the append must be refused.
+func (q *Queries) GrowConversation(ctx context.Context, arg GrowConversationParams) (MirrorRow, error) {
+	row := q.queryRow(ctx, q.growConversationStmt, growConversation,
 		arg.Added,
 		arg.Messages,
 		arg.At,
 		arg.TenantID,
 		arg.ID,
 	)
-	return err
+	var i MirrorRow
+	err := row.Scan(
+		&i.ID,
+		&i.TenantID,
+		&i.Class,
+		&i.ConversationID,
+		&i.Seq,
+		&i.LinkRowID,
+		&i.LinkExternalID,
+		&i.LinkObject,
+		&i.Fields,
+		&i.PhoneHash,
+		&i.EmailHash,
+		&i.IdempotencyKey,
+		&i.State,
+		&i.ExternalID,
+		&i.RecordUrl,
+		&i.Attempts,
+		&i.LastError,
+		&i.Size,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.WrittenAt,
+		&i.PurgedAt,
+	)
+	return i, err
 }
 
 const lastBacklogError = `-- name: LastBacklogError :one
@@ -1010,16 +1034,11 @@ func (q *Queries) RedriveRow(ctx context.Context, arg RedriveRowParams) (int64, 
 
 const unwrittenMessages = `-- name: UnwrittenMessages :one
 SELECT count(*) FROM mirror_rows
-WHERE tenant_id = ?1 AND class = 'message' AND conversation_id = ?2 AND state = 'pending'
+WHERE conversation_id = ?1 AND class = 'message' AND state = 'pending'
 `
 
-type UnwrittenMessagesParams struct {
-	TenantID       string
-	ConversationID string
-}
-
-func (q *Queries) UnwrittenMessages(ctx context.Context, arg UnwrittenMessagesParams) (int64, error) {
-	row := q.queryRow(ctx, q.unwrittenMessagesStmt, unwrittenMessages, arg.TenantID, arg.ConversationID)
+func (q *Queries) UnwrittenMessages(ctx context.Context, conversationID string) (int64, error) {
+	row := q.queryRow(ctx, q.unwrittenMessagesStmt, unwrittenMessages, conversationID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
