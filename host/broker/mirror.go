@@ -219,10 +219,10 @@ type FoundRecord struct {
 
 // FindPerson looks a person up in every canonical object of the
 // connection that supports lookup (customer, lead), by phone, email or
-// external id, each separately, and returns every record found (up to
-// max per object and key). skip lists records already handled (found
-// again because they could not be deleted): a lookup that answers only
-// those stops. Errors: CodeNotConnected, driver codes.
+// external id, each separately, and returns every record found, once
+// (a provider object serving several canonical ones, as HubSpot's
+// contacts serve customers and leads, is looked in once per record).
+// skip holds the provider records ("object/id") already found. Errors: CodeNotConnected, driver codes.
 func (b *Broker) FindPerson(ctx context.Context, a Actor, tenantID string, q LookupInput, skip map[string]bool) ([]FoundRecord, error) {
 	s, err := b.open(ctx, a, tenantID)
 	if err != nil {
@@ -248,7 +248,7 @@ func (b *Broker) FindPerson(ctx context.Context, a Actor, tenantID string, q Loo
 			if r.Customer == nil {
 				continue
 			}
-			id := canon + "/" + r.Customer.ExternalID
+			id := pairs[0].provider + "/" + r.Customer.ExternalID // one record, however many canonical objects map to it
 			if skip[id] {
 				continue
 			}
