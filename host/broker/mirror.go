@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"strings"
 
 	"crmhost.dev/host"
 	"crmhost.dev/sdk"
@@ -196,18 +195,6 @@ func (s *session) mirrorSupport() []ClassSupport {
 		out = append(out, cs)
 	}
 	return out
-}
-
-// unsupportedClasses names the classes a support report says the
-// connection cannot hold, for audit rows and logs.
-func unsupportedClasses(cs []ClassSupport) string {
-	var out []string
-	for _, c := range cs {
-		if !c.Supported {
-			out = append(out, string(c.Class))
-		}
-	}
-	return strings.Join(out, ",")
 }
 
 // FoundRecord is a person's record an erasure found at the CRM.

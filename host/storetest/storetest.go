@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) host.Store) {
 		{"Leads", testLeads},
 		{"Mirror", testMirror},
 		{"PurgeProperty", testPurgeProperty},
+		{"Incidents", testIncidents},
+		{"Erasures", testErasures},
 		{"Operators", testOperators},
 		{"Replicas", testReplicas},
 	}
