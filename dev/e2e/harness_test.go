@@ -124,23 +124,7 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	b := broker.New(broker.Options{Store: store, Keyring: secrets.NewKeyring(kek), Drivers: h.manager, Logger: logger.Named("broker"),
 		ConfigCacheTTL: time.Second, AuditBuffer: 4096, OAuthTTL: o.oauthTTL})
 	tb.Cleanup(func() { _ = b.Close(context.Background()) }) // before the store closes
-	// The system of record, as crmhost serve wires it (quick retries).
-	h.mirror = mirror.New(mirror.Options{Store: store, Broker: b, Logger: logger.Named("mirror")})
-	runner, err := jobs.New(ctx, jobs.Options{Store: store, Logger: logger.Named("jobs"), Mirror: h.mirror, Writer: jobs.LeadWriterFunc(b.WriteLead),
-		PollInterval: 50 * time.Millisecond, Backoff: func(int) time.Duration { return 100 * time.Millisecond }})
-	if err != nil {
-		tb.Fatalf("job runner: %v", err)
-	}
-	b.SetLeads(runner)
-	h.mirror.SetQueue(runner)
-	if err := runner.Start(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = runner.Stop(stop)
-	})
+	h.mirror = startMirror(tb, store, b, logger)
 	api := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: h.manager, Logger: logger.Named("http"), Mirror: h.mirror,
 		JWT: hosthttp.JWTConfig{HS256Secret: h.secret, Issuer: jwtIssuer, Audience: jwtAudience}, RateLimits: o.rateLimits})
 	srv := httptest.NewServer(api)
@@ -465,4 +449,29 @@ func sign(tb testing.TB, m jwt.SigningMethod, key any, claims jwt.MapClaims) str
 		tb.Fatal(err)
 	}
 	return s
+}
+
+// startMirror wires the system of record as crmhost serve does (with quick
+// retries): the mirror and the job runner that writes its rows, stopped
+// when the test ends (before the store closes).
+func startMirror(tb testing.TB, store host.Store, b *broker.Broker, logger hclog.Logger) *mirror.Service {
+	tb.Helper()
+	ctx := context.Background()
+	m := mirror.New(mirror.Options{Store: store, Broker: b, Logger: logger.Named("mirror")})
+	runner, err := jobs.New(ctx, jobs.Options{Store: store, Logger: logger.Named("jobs"), Mirror: m, Writer: jobs.LeadWriterFunc(b.WriteLead),
+		PollInterval: 50 * time.Millisecond, Backoff: func(int) time.Duration { return 100 * time.Millisecond }})
+	if err != nil {
+		tb.Fatalf("job runner: %v", err)
+	}
+	b.SetLeads(runner)
+	m.SetQueue(runner)
+	if err := runner.Start(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = runner.Stop(stop)
+	})
+	return m
 }

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"crmhost.dev/dev"
 	"crmhost.dev/host"
+	salesforce "crmhost.dev/plugins/salesforce/fake"
 	tekmetric "crmhost.dev/plugins/tekmetric/fake"
 	"crmhost.dev/sdk"
 )
@@ -211,5 +213,54 @@ func TestMirrorTekmetric(t *testing.T) {
 	}
 	if r.outcomes()["customer/"+c.ExternalID] != "manual_action" {
 		t.Errorf("outcomes %v", r.outcomes())
+	}
+}
+
+// TestMirrorSalesforce: on Salesforce a conversation lands as one Task
+// whose WhoId is the caller's Contact, and an erasure deletes the Contact
+// and the Task into the Recycle Bin: "archived" (hard_deleted false).
+func TestMirrorSalesforce(t *testing.T) {
+	h, f := newSalesforceHarness(t, 0)
+	decode[map[string]any](t, h.op(t, http.MethodPut, "/drivers/salesforce/app-credentials", map[string]any{"values": f.App()}), http.StatusOK)
+	tenant := h.createTenant(t, "Acme on Salesforce")
+	res := decode[connectResult](t, h.op(t, http.MethodPut, "/tenants/"+tenant+"/connection",
+		map[string]any{"provider": "salesforce", "credentials": dev.Credentials(f.Connection())}), http.StatusOK)
+	if res.Connection.Status != "active" {
+		t.Fatalf("connect: %+v", res)
+	}
+	key := h.mirrorKey(t, tenant)
+	const phone = "+1 415 555 0155"
+	cus := h.accept(t, key, "/v1/customers", map[string]any{"fields": map[string]any{"first_name": "Grace", "last_name": "Hopper", "phone": phone}})
+	c := h.settled(t, key, "/v1/customers/"+cus.ID)
+	if c.State != "written" {
+		t.Fatalf("customer %+v, want written", c)
+	}
+	conv := h.accept(t, key, "/v1/conversations", map[string]any{"subject": "Support call", "customer": map[string]any{"id": cus.ID},
+		"messages": []map[string]any{{"role": "caller", "text": "My order is late"}}})
+	task := h.settled(t, key, "/v1/conversations/"+conv.ID)
+	if task.State != "written" {
+		t.Fatalf("conversation %+v, want written", task)
+	}
+	var found bool
+	for _, r := range f.Records(salesforce.OrgA, "Task") {
+		if r.ID() == task.ExternalID {
+			found = true
+			if r["WhoId"] != c.ExternalID || !strings.Contains(fmt.Sprint(r["Description"]), "caller: My order is late") {
+				t.Errorf("task %v, want WhoId %s and the transcript", r, c.ExternalID)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("task %s not at Salesforce", task.ExternalID)
+	}
+	r := h.forget(t, tenant, map[string]string{"phone": phone})
+	want := map[string]string{"customer/" + c.ExternalID: "archived", "conversation/" + task.ExternalID: "archived"}
+	if fmt.Sprint(r.outcomes()) != fmt.Sprint(want) {
+		t.Errorf("erasure outcomes %v, want %v", r.outcomes(), want)
+	}
+	for _, rec := range f.Records(salesforce.OrgA, "Contact") {
+		if rec.ID() == c.ExternalID {
+			t.Errorf("contact %s still live at Salesforce", c.ExternalID)
+		}
 	}
 }

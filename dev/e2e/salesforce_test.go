@@ -109,7 +109,8 @@ func newSalesforceHarness(t *testing.T, oauthTTL time.Duration) (*harness, *sale
 	b := broker.New(broker.Options{Store: store, Keyring: secrets.NewKeyring(kek), Drivers: h.manager, Logger: logger.Named("broker"),
 		ConfigCacheTTL: time.Second, AuditBuffer: 4096, OAuthTTL: oauthTTL})
 	t.Cleanup(func() { _ = b.Close(context.Background()) })
-	srv := httptest.NewServer(hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: h.manager, Logger: logger.Named("http"),
+	h.mirror = startMirror(t, store, b, logger)
+	srv := httptest.NewServer(hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: h.manager, Logger: logger.Named("http"), Mirror: h.mirror,
 		JWT: hosthttp.JWTConfig{HS256Secret: h.secret, Issuer: jwtIssuer, Audience: jwtAudience}}))
 	t.Cleanup(srv.Close)
 	h.URL = srv.URL
