@@ -326,10 +326,14 @@ func DecodeFields(b []byte) (map[string]any, error) {
 // Lead returns a lead row as a Lead (the LeadStore's view of it).
 func (r MirrorRow) Lead() Lead {
 	status := LeadStatus(r.State)
-	if r.State != MirrorWritten && r.State != MirrorPending {
+	switch r.State {
+	case MirrorPurged: // written, and past its retention
+		status = LeadWritten
+	case MirrorUnsupported:
 		status = LeadFailed
 	}
 	return Lead{ID: r.ID, TenantID: r.TenantID, Fields: r.Fields, IdempotencyKey: r.IdempotencyKey, Status: status,
+		PhoneHash: r.PhoneHash, EmailHash: r.EmailHash,
 		ExternalID: r.ExternalID, RecordURL: r.RecordURL, Attempts: r.Attempts, LastError: r.LastError,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, WrittenAt: r.WrittenAt}
 }
@@ -337,5 +341,5 @@ func (r MirrorRow) Lead() Lead {
 // MirrorRow returns the lead as a new mirrored row of class lead.
 func (l Lead) MirrorRow() MirrorRow {
 	return MirrorRow{ID: l.ID, TenantID: l.TenantID, Class: ClassLead, Fields: l.Fields, IdempotencyKey: l.IdempotencyKey,
-		CreatedAt: l.CreatedAt}
+		PhoneHash: l.PhoneHash, EmailHash: l.EmailHash, CreatedAt: l.CreatedAt}
 }

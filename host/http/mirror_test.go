@@ -401,6 +401,20 @@ func TestMirrorErasure(t *testing.T) {
 			conv := e.accepted(key, "/v1/conversations", map[string]any{"customer": map[string]any{"id": cus},
 				"messages": []map[string]any{{"role": "caller", "text": "Please forget me"}}})
 			other := e.accepted(key, "/v1/customers", map[string]any{"fields": map[string]any{"first_name": "Alan", "email": "alan@example.com"}})
+			var lead string
+			if mode == "hard" { // leads are mirrored rows too, found by the person's phone
+				e.mapLeads(ten)
+				r := e.do(nethttp.MethodPost, "/v1/leads", key, map[string]any{"fields": map[string]any{"first_name": "Grace", "phone": phone}})
+				wantStatus(t, r, 202)
+				lead = r.object(t)["id"].(string)
+				deadline := time.Now().Add(30 * time.Second)
+				for e.lead(key, lead)["status"] != "written" {
+					if time.Now().After(deadline) {
+						t.Fatalf("lead %s not written", lead)
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
 			e.rowState(key, "/v1/customers/"+cus, "written")
 			e.rowState(key, "/v1/conversations/"+conv, "written")
 			e.rowState(key, "/v1/customers/"+other, "written")
@@ -422,6 +436,12 @@ func TestMirrorErasure(t *testing.T) {
 			counts := local["counts"].(map[string]any)
 			if local["step"] != "local" || counts["customer"] != 1.0 || counts["conversation"] != 2.0 || counts["message"] != 2.0 {
 				t.Errorf("local step %v, want the customer, both conversations and their messages", local)
+			}
+			if lead != "" {
+				if counts["lead"] != 1.0 {
+					t.Errorf("local step %v, want the lead too", local)
+				}
+				wantProblem(t, e.do(nethttp.MethodGet, "/v1/leads/"+lead, key, nil), 404, "not_found", "")
 			}
 			for _, id := range []string{cus, conv, late} {
 				path := "/v1/customers/"
@@ -445,7 +465,7 @@ func TestMirrorErasure(t *testing.T) {
 					outcomes[st["outcome"].(string)]++
 				}
 			}
-			want := map[string]map[string]int{"hard": {"erased": 2}, "archive": {"archived": 2}, "none": {"manual_action": 2}}[mode]
+			want := map[string]map[string]int{"hard": {"erased": 3}, "archive": {"archived": 2}, "none": {"manual_action": 2}}[mode]
 			if fmt.Sprint(outcomes) != fmt.Sprint(want) {
 				t.Errorf("CRM outcomes %v, want %v: %v", outcomes, want, rc)
 			}
