@@ -20,6 +20,21 @@ import (
 	"crmhost.dev/host/mirror"
 )
 
+// forEachStore runs test on a host on SQLite and on one on PostgreSQL
+// (skipped without CRMHOST_TEST_POSTGRES_URL, failed without it in CI).
+func forEachStore(t *testing.T, test func(t *testing.T, pg bool)) {
+	for _, pg := range []bool{false, true} {
+		name := "sqlite"
+		if pg {
+			name = "postgres"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t, pg)
+		})
+	}
+}
+
 // mirrorKey issues an API key with every mirrored class's scope.
 func (e *env) mirrorKey(tenant string) string {
 	e.t.Helper()
@@ -65,7 +80,11 @@ func (e *env) rowState(key, path, want string) map[string]any {
 // transcript, its messages coalesced into it.
 func TestMirrorWritesEveryClass(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	forEachStore(t, testMirrorWritesEveryClass)
+}
+
+func testMirrorWritesEveryClass(t *testing.T, pg bool) {
+	e := newEnv(t, func(o *envOptions) { o.postgres = pg })
 	ten, tok := e.connected("Acme", "acme")
 	key := e.mirrorKey(ten)
 	cus := e.accepted(key, "/v1/customers", map[string]any{"fields": map[string]any{"first_name": "Ada", "email": "ada@example.com", "phone": "+1 415 555 0100"}})
@@ -218,6 +237,10 @@ func (p *platform) types() []string {
 // says so), and the purge drops rows only after their windows.
 func TestMirrorOutageIncidentRedrivePurge(t *testing.T) {
 	t.Parallel()
+	forEachStore(t, testMirrorOutage)
+}
+
+func testMirrorOutage(t *testing.T, pg bool) {
 	clk := &offsetClock{}
 	secret := []byte("0123456789abcdef0123456789abcdef")
 	p := &platform{key: secret}
@@ -228,6 +251,7 @@ func TestMirrorOutageIncidentRedrivePurge(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, func(o *envOptions) {
+		o.postgres = pg
 		// Tombstones are kept longer than the test's clock runs: the store
 		// stamps them with the real time.
 		o.mirror = func(m *mirror.Options) { m.Now, m.Notifier, m.TombstoneTTL = clk.now, notifier, 365*24*time.Hour }
@@ -388,7 +412,11 @@ func (e *env) erasure(tenant string, subject map[string]string, afterLocal func(
 // row holds their identifiers.
 func TestMirrorErasure(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	forEachStore(t, testMirrorErasure)
+}
+
+func testMirrorErasure(t *testing.T, pg bool) {
+	e := newEnv(t, func(o *envOptions) { o.postgres = pg })
 	const phone, email = "+1 415 555 0142", "grace@example.com"
 	for _, mode := range []string{"hard", "archive", "none"} {
 		t.Run(mode, func(t *testing.T) {

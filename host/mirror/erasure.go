@@ -266,9 +266,12 @@ func (r *Receipt) did(step string) bool {
 	return false
 }
 
+// addTarget adds a record to delete, once: the same record may be found
+// under two canonical objects that map to one provider object (a lead kept
+// as a contact), which its record URL tells.
 func (r *Receipt) addTarget(f broker.FoundRecord) {
 	for _, t := range r.Targets {
-		if t.Object == f.Object && t.ExternalID == f.ExternalID {
+		if (t.Object == f.Object && t.ExternalID == f.ExternalID) || (t.RecordURL != "" && t.RecordURL == f.RecordURL) {
 			return
 		}
 	}
