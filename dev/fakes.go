@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	athena "crmhost.dev/plugins/athena/fake"
@@ -309,10 +310,13 @@ func (r *Running) start(slug, previousURL, stateDir string, logf func(string, ..
 	}
 	r.providers = append(r.providers, p)
 	conn := p.Connection()
-	target, err := url.Parse(conn.Config[sdk.ConfigBaseURL])
+	base, err := url.Parse(conn.Config[sdk.ConfigBaseURL])
 	if err != nil {
 		return FakeProvider{}, fmt.Errorf("the fake's base_url: %w", err)
 	}
+	// The proxy stands for the fake's origin; a base_url with a path (the
+	// webhook receiver's /hooks/{account}) keeps it behind the proxy.
+	target := &url.URL{Scheme: base.Scheme, Host: base.Host}
 	path := filepath.Join(stateDir, JournalDir, slug+".journal")
 	j, writes, err := openJournal(path, logf)
 	if err != nil {
@@ -339,14 +343,14 @@ func (r *Running) start(slug, previousURL, stateDir string, logf func(string, ..
 	// Every config value naming the fake (a login or instance URL beside
 	// base_url) names the proxy instead.
 	for k, v := range conn.Config {
-		if v == target.String() {
-			conn.Config[k] = px.url
+		if rest, ok := strings.CutPrefix(v, target.String()); ok && (rest == "" || strings.HasPrefix(rest, "/")) {
+			conn.Config[k] = px.url + rest
 		}
 	}
 	fp := FakeProvider{Slug: slug, Credentials: Credentials(conn)}
-	if previousURL != "" && previousURL != px.url {
+	if now := fp.Credentials[sdk.ConfigBaseURL]; previousURL != "" && previousURL != now {
 		fp.MovedFrom = previousURL
-		logf("%s fake: %s is taken; serving at %s instead (the host re-points connections aimed at the old address)", slug, previousURL, px.url)
+		logf("%s fake: %s is taken; serving at %s instead (the host re-points connections aimed at the old address)", slug, previousURL, now)
 	}
 	logf("%s fake serving at %s", slug, px.url)
 	return fp, nil

@@ -50,7 +50,11 @@ type Lead struct {
 	Fields map[string]any
 	// IdempotencyKey is the key the submission came with ("" for none).
 	IdempotencyKey string
-	Status         LeadStatus
+	// PhoneHash and EmailHash identify the person, as MirrorRow's do, so
+	// an erasure finds the lead.
+	PhoneHash string
+	EmailHash string
+	Status    LeadStatus
 	// ExternalID and RecordURL name the CRM record once written.
 	ExternalID string
 	RecordURL  string

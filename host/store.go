@@ -27,6 +27,9 @@ type Store interface {
 	IdempotencyStore
 	APIKeyStore
 	LeadStore
+	MirrorStore
+	IncidentStore
+	ErasureStore
 	OAuthStore
 	OperatorStore
 	ReplicaStore

@@ -5,11 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,24 +22,8 @@ import (
 	"crmhost.dev/sdk"
 )
 
-// genericRESTBinary finds crm-driver-genericrest in $CRMHOST_PLUGIN_DIR,
-// or builds it once into a temporary folder.
-var genericRESTBinary = sync.OnceValues(func() (string, error) {
-	if dir := os.Getenv(pluginDirEnv); dir != "" {
-		bin := dev.DriverBinary(dir, "genericrest")
-		_, err := os.Stat(bin)
-		return bin, err
-	}
-	dir, err := os.MkdirTemp("", "crmhost-e2e-genericrest")
-	if err != nil {
-		return "", err
-	}
-	bin := dev.DriverBinary(dir, "genericrest")
-	if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, "crmhost.dev/plugins/genericrest").CombinedOutput(); err != nil {
-		return "", &buildError{out: string(out), err: err}
-	}
-	return bin, nil
-})
+// genericRESTBinary is crm-driver-genericrest in the plugin folder (see TestMain).
+func genericRESTBinary() (string, error) { return driverBinary("genericrest") }
 
 // TestGenericRESTThroughTheHost: a tenant connected through the operator
 // route to the Sample CRM with the checked-in connector definition (what
@@ -55,11 +36,6 @@ func TestGenericRESTThroughTheHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if os.Getenv(pluginDirEnv) == "" {
-			_ = os.RemoveAll(filepath.Dir(bin))
-		}
-	})
 	ctx := context.Background()
 	h := &harness{secret: []byte("e2e-agent-jwt-secret-0123456789abcdef"), pids: map[int]bool{}}
 	logger := testLogger(t)

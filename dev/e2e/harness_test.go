@@ -22,6 +22,8 @@ import (
 	"crmhost.dev/host/broker"
 	"crmhost.dev/host/drivers"
 	hosthttp "crmhost.dev/host/http"
+	"crmhost.dev/host/jobs"
+	"crmhost.dev/host/mirror"
 	"crmhost.dev/host/operators"
 	"crmhost.dev/host/secrets"
 	"crmhost.dev/host/sqlite"
@@ -41,6 +43,7 @@ type harness struct {
 	client   *http.Client
 	operator string
 	secret   []byte
+	mirror   *mirror.Service
 
 	mu   sync.Mutex
 	pids map[int]bool // every driver process seen, checked gone at the end
@@ -121,7 +124,8 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	b := broker.New(broker.Options{Store: store, Keyring: secrets.NewKeyring(kek), Drivers: h.manager, Logger: logger.Named("broker"),
 		ConfigCacheTTL: time.Second, AuditBuffer: 4096, OAuthTTL: o.oauthTTL})
 	tb.Cleanup(func() { _ = b.Close(context.Background()) }) // before the store closes
-	api := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: h.manager, Logger: logger.Named("http"),
+	h.mirror = startMirror(tb, store, b, logger)
+	api := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: h.manager, Logger: logger.Named("http"), Mirror: h.mirror,
 		JWT: hosthttp.JWTConfig{HS256Secret: h.secret, Issuer: jwtIssuer, Audience: jwtAudience}, RateLimits: o.rateLimits})
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)
@@ -445,4 +449,29 @@ func sign(tb testing.TB, m jwt.SigningMethod, key any, claims jwt.MapClaims) str
 		tb.Fatal(err)
 	}
 	return s
+}
+
+// startMirror wires the system of record as crmhost serve does (with quick
+// retries): the mirror and the job runner that writes its rows, stopped
+// when the test ends (before the store closes).
+func startMirror(tb testing.TB, store host.Store, b *broker.Broker, logger hclog.Logger) *mirror.Service {
+	tb.Helper()
+	ctx := context.Background()
+	m := mirror.New(mirror.Options{Store: store, Broker: b, Logger: logger.Named("mirror")})
+	runner, err := jobs.New(ctx, jobs.Options{Store: store, Logger: logger.Named("jobs"), Mirror: m, Migrate: true, Writer: jobs.LeadWriterFunc(b.WriteLead),
+		PollInterval: 50 * time.Millisecond, Backoff: func(int) time.Duration { return 100 * time.Millisecond }})
+	if err != nil {
+		tb.Fatalf("job runner: %v", err)
+	}
+	b.SetLeads(runner)
+	m.SetQueue(runner)
+	if err := runner.Start(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = runner.Stop(stop)
+	})
+	return m
 }

@@ -15,6 +15,21 @@ const pluginDirEnv = "CRMHOST_PLUGIN_DIR"
 // The drivers the tests launch.
 var hubspotBinary, tekmetricBinary, toastBinary, athenaBinary, zohoBinary, webhookBinary string
 
+// drivers are the slugs TestMain builds when pluginDirEnv is unset.
+var builtDrivers = []string{"hubspot", "tekmetric", "toast", "athena", "zoho", "webhook", "mindbody", "salesforce", "genericrest"}
+
+// pluginDir is the folder of driver binaries the tests use.
+var pluginDir string
+
+// driverBinary is slug's driver in pluginDir; an error when it is absent.
+func driverBinary(slug string) (string, error) {
+	bin := dev.DriverBinary(pluginDir, slug)
+	if _, err := os.Stat(bin); err != nil {
+		return "", fmt.Errorf("%w (%s=%s; run make plugins)", err, pluginDirEnv, pluginDir)
+	}
+	return bin, nil
+}
+
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
@@ -29,7 +44,7 @@ func runMain(m *testing.M) int {
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
-		for _, slug := range []string{"hubspot", "tekmetric", "toast", "athena", "zoho", "webhook"} {
+		for _, slug := range builtDrivers {
 			bin := dev.DriverBinary(dir, slug)
 			fmt.Fprintf(os.Stderr, "e2e: %s is not set; building %s\n", pluginDirEnv, bin)
 			out, err := exec.Command("go", "build", "-trimpath", "-o", bin, "crmhost.dev/plugins/"+slug).CombinedOutput()
@@ -39,6 +54,7 @@ func runMain(m *testing.M) int {
 			}
 		}
 	}
+	pluginDir = dir
 	hubspotBinary, tekmetricBinary = dev.DriverBinary(dir, "hubspot"), dev.DriverBinary(dir, "tekmetric")
 	toastBinary, athenaBinary = dev.DriverBinary(dir, "toast"), dev.DriverBinary(dir, "athena")
 	zohoBinary, webhookBinary = dev.DriverBinary(dir, "zoho"), dev.DriverBinary(dir, "webhook")

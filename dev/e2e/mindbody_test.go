@@ -3,40 +3,18 @@ package e2e_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"crmhost.dev/dev"
 	"crmhost.dev/host"
 	mindbody "crmhost.dev/plugins/mindbody/fake"
 	"crmhost.dev/sdk"
 )
 
-// mindbodyBinary finds crm-driver-mindbody in $CRMHOST_PLUGIN_DIR, or
-// builds it once into a temporary folder.
-var mindbodyBinary = sync.OnceValues(func() (string, error) {
-	if dir := os.Getenv(pluginDirEnv); dir != "" {
-		bin := dev.DriverBinary(dir, "mindbody")
-		_, err := os.Stat(bin)
-		return bin, err
-	}
-	dir, err := os.MkdirTemp("", "crmhost-e2e-mindbody")
-	if err != nil {
-		return "", err
-	}
-	bin := dev.DriverBinary(dir, "mindbody")
-	if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, "crmhost.dev/plugins/mindbody").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build crm-driver-mindbody: %w\n%s", err, out)
-	}
-	return bin, nil
-})
+// mindbodyBinary is crm-driver-mindbody in the plugin folder (see TestMain).
+func mindbodyBinary() (string, error) { return driverBinary("mindbody") }
 
 // TestMindbody runs the Mindbody driver through the host over real HTTP:
 // the operator stores the platform's API key once; a business connects
@@ -53,9 +31,6 @@ func TestMindbody(t *testing.T) {
 	bin, err := mindbodyBinary()
 	if err != nil {
 		t.Fatal(err)
-	}
-	if os.Getenv(pluginDirEnv) == "" {
-		t.Cleanup(func() { _ = os.RemoveAll(filepath.Dir(bin)) })
 	}
 	sum, err := sdk.FileSHA256(bin)
 	if err != nil {

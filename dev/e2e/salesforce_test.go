@@ -7,11 +7,8 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,34 +24,8 @@ import (
 	"crmhost.dev/sdk"
 )
 
-// salesforceBinary finds crm-driver-salesforce in $CRMHOST_PLUGIN_DIR, or
-// builds it once into a temporary folder.
-var salesforceBinary = sync.OnceValues(func() (string, error) {
-	if dir := os.Getenv(pluginDirEnv); dir != "" {
-		bin := dev.DriverBinary(dir, "salesforce")
-		_, err := os.Stat(bin)
-		return bin, err
-	}
-	dir, err := os.MkdirTemp("", "crmhost-e2e-salesforce")
-	if err != nil {
-		return "", err
-	}
-	bin := dev.DriverBinary(dir, "salesforce")
-	out, err := exec.Command("go", "build", "-trimpath", "-o", bin, "crmhost.dev/plugins/salesforce").CombinedOutput()
-	if err != nil {
-		return "", &buildError{out: string(out), err: err}
-	}
-	return bin, nil
-})
-
-type buildError struct {
-	out string
-	err error
-}
-
-func (e *buildError) Error() string {
-	return "build crm-driver-salesforce: " + e.err.Error() + "\n" + e.out
-}
+// salesforceBinary is crm-driver-salesforce in the plugin folder (see TestMain).
+func salesforceBinary() (string, error) { return driverBinary("salesforce") }
 
 // newSalesforceHarness starts a host in-process with the real Salesforce
 // driver binary registered and a Salesforce fake on loopback.
@@ -64,11 +35,6 @@ func newSalesforceHarness(t *testing.T, oauthTTL time.Duration) (*harness, *sale
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if os.Getenv(pluginDirEnv) == "" {
-			_ = os.RemoveAll(filepath.Dir(bin))
-		}
-	})
 	ctx := context.Background()
 	h := &harness{secret: []byte("e2e-agent-jwt-secret-0123456789abcdef"), pids: map[int]bool{}}
 	logger := testLogger(t)
@@ -109,7 +75,8 @@ func newSalesforceHarness(t *testing.T, oauthTTL time.Duration) (*harness, *sale
 	b := broker.New(broker.Options{Store: store, Keyring: secrets.NewKeyring(kek), Drivers: h.manager, Logger: logger.Named("broker"),
 		ConfigCacheTTL: time.Second, AuditBuffer: 4096, OAuthTTL: oauthTTL})
 	t.Cleanup(func() { _ = b.Close(context.Background()) })
-	srv := httptest.NewServer(hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: h.manager, Logger: logger.Named("http"),
+	h.mirror = startMirror(t, store, b, logger)
+	srv := httptest.NewServer(hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: h.manager, Logger: logger.Named("http"), Mirror: h.mirror,
 		JWT: hosthttp.JWTConfig{HS256Secret: h.secret, Issuer: jwtIssuer, Audience: jwtAudience}}))
 	t.Cleanup(srv.Close)
 	h.URL = srv.URL

@@ -19,10 +19,15 @@ const (
 	ScopeCRMWrite   = "crm:write"
 	ScopeCRMRead    = "crm:read"
 	ScopeLeadsWrite = "leads:write"
+	// The mirrored classes' scopes: hand conversations (and their
+	// messages), customers and cases over to be kept in the CRM.
+	ScopeConversationsWrite = "conversations:write"
+	ScopeCustomersWrite     = "customers:write"
+	ScopeCasesWrite         = "cases:write"
 )
 
 // KnownScopes lists every scope, sorted.
-var KnownScopes = []string{ScopeCRMRead, ScopeCRMWrite, ScopeLeadsWrite}
+var KnownScopes = []string{ScopeCasesWrite, ScopeConversationsWrite, ScopeCRMRead, ScopeCRMWrite, ScopeCustomersWrite, ScopeLeadsWrite}
 
 const keyPrefix = "crmk_"
 

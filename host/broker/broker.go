@@ -119,6 +119,10 @@ func New(o Options) *Broker {
 	return b
 }
 
+// SetLeads sets the lead queue when it could not be given to New (the
+// queue's workers need the broker too). Call it before SubmitLead.
+func (b *Broker) SetLeads(q LeadQueue) { b.leads = q }
+
 // AuditFailures counts audit writes that failed.
 func (b *Broker) AuditFailures() uint64 { return b.auditFailures.Load() }
 

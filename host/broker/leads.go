@@ -85,7 +85,8 @@ func (b *Broker) SubmitLead(ctx context.Context, a Actor, tenantID string, field
 	}
 	var lead host.Lead
 	resp, err := b.Once(ctx, tenantID, idempotencyKey, fp, func(ctx context.Context) (Response, error) {
-		l, err := b.leads.EnqueueLead(ctx, host.Lead{TenantID: tenantID, Fields: canon, IdempotencyKey: idempotencyKey})
+		phone, email := personOf(canon, s.conn.Config[sdk.ConfigDefaultRegion])
+		l, err := b.leads.EnqueueLead(ctx, host.Lead{TenantID: tenantID, Fields: canon, IdempotencyKey: idempotencyKey, PhoneHash: phone, EmailHash: email})
 		if err != nil {
 			b.record(ctx, a, tenantID, "lead.submit", host.OutcomeError, string(host.CodeOf(err)))
 			return Response{}, err
@@ -149,6 +150,20 @@ func checkLeadValues(fields map[string]any, region string) error {
 
 // isPhoneKey reports whether a canonical key names a phone number.
 func isPhoneKey(k string) bool { return k == "phone" || strings.HasSuffix(k, "_phone") }
+
+// personOf hashes the phone (in E.164, when it parses in region) and the
+// email of canonical fields, so an erasure finds the row.
+func personOf(fields map[string]any, region string) (phone, email string) {
+	if p, ok := fields["phone"].(string); ok && p != "" {
+		if e164, err := sdk.NormalizePhone(p, region); err == nil {
+			phone = host.PhoneHash(e164)
+		}
+	}
+	if e, ok := fields["email"].(string); ok {
+		email = host.EmailHash(e)
+	}
+	return phone, email
+}
 
 // LeadFingerprint is the idempotency fingerprint of a lead submission:
 // the same for "email" and "lead.email". Errors: as canonicalLead.

@@ -4,8 +4,14 @@
 // only code that maps error codes to HTTP statuses; every error leaves as
 // RFC 9457 problem+json carrying the code.
 //
-// Creating routes (crm_create_record, /v1/crm/create-record, /v1/leads)
-// are idempotent per the IETF Idempotency-Key draft with Stripe's
+// The mirrored classes (mirror.go: /v1/customers, /v1/cases,
+// /v1/conversations and their messages, besides /v1/leads) answer 202 once
+// a row and its job are stored; the operator's side (mirror_operator.go)
+// shows a tenant's sync state and failing rows, redrives them, lists
+// crm_sync_failure incidents and runs the right to erasure.
+//
+// Creating routes (crm_create_record, /v1/crm/create-record, /v1/leads
+// and the mirrored classes) are idempotent per the IETF Idempotency-Key draft with Stripe's
 // semantics: the key comes from the Idempotency-Key header or the body's
 // idempotency_key, scoped to the tenant; the first answer (status and
 // body) is recorded and replayed byte for byte with Idempotent-Replayed:

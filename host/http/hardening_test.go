@@ -67,7 +67,7 @@ func TestNamedOperatorsAudited(t *testing.T) {
 	}
 	slices.Sort(got)
 	got = slices.Compact(got)
-	want := []string{"api_key.create", "api_key.revoke", "connection.account", "connection.connect", "connection.test", "credential.decrypt", "driver.register", "driver.remove",
+	want := []string{"api_key.create", "api_key.revoke", "connection.account", "connection.connect", "connection.mirror", "connection.test", "credential.decrypt", "driver.register", "driver.remove",
 		"mapping.delete", "mapping.set", "tenant.create", "tenant.delete"}
 	if !slices.Equal(got, want) {
 		t.Errorf("audited operator actions %q, want %q", got, want)

@@ -20,7 +20,10 @@ import (
 	"crmhost.dev/host/broker"
 	"crmhost.dev/host/drivers"
 	hosthttp "crmhost.dev/host/http"
+	"crmhost.dev/host/internal/pgtest"
 	"crmhost.dev/host/jobs"
+	"crmhost.dev/host/mirror"
+	"crmhost.dev/host/postgres"
 	"crmhost.dev/host/ratelimit"
 	"crmhost.dev/host/secrets"
 	"crmhost.dev/host/sqlite"
@@ -94,16 +97,22 @@ type envOptions struct {
 	jobs func(*jobs.Options)
 	// config adjusts the HTTP server's configuration last.
 	config func(*hosthttp.Config)
+	// mirror adjusts the mirror's options (its clock, retention, notifier).
+	mirror func(*mirror.Options)
+	// postgres runs the host on a fresh PostgreSQL database instead of
+	// SQLite (benchmarks).
+	postgres bool
 }
 
 // env is a whole host in-process: SQLite store, keyring, driver manager
 // launching the real mem driver binary, broker and HTTP server.
 type env struct {
 	t       testing.TB
-	store   *sqlite.Store
+	store   host.Store
 	keyring *secrets.Keyring
 	mgr     *drivers.Manager
 	broker  *broker.Broker
+	mirror  *mirror.Service
 	jobs    *jobs.Runner
 	srv     *httptest.Server
 	logs    *logWatch
@@ -118,7 +127,13 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 		f(&o)
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "crmhost.db"))
+	var st host.Store
+	var err error
+	if o.postgres {
+		st, err = postgres.Open(ctx, pgtest.Database(t))
+	} else {
+		st, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "crmhost.db"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,19 +164,28 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	jo := jobs.Options{Store: st, Logger: log.Named("jobs"), PollInterval: 20 * time.Millisecond, Migrate: true,
 		Backoff: func(int) time.Duration { return 50 * time.Millisecond },
 		Writer:  jobs.LeadWriterFunc(func(ctx context.Context, l host.Lead) (string, string, error) { return e.broker.WriteLead(ctx, l) })}
+	e.broker = broker.New(broker.Options{Store: st, Keyring: e.keyring, Drivers: e.mgr, Audit: o.audit, Logger: log,
+		IdempotencyTTL: o.idemTTL, Now: o.now, Throttle: o.throttle})
+	mo := mirror.Options{Store: st, Broker: e.broker, Logger: log.Named("mirror")}
+	if o.mirror != nil {
+		o.mirror(&mo)
+	}
+	e.mirror = mirror.New(mo)
+	jo.Mirror = e.mirror
+	jo.Coalesce = 50 * time.Millisecond
 	if o.jobs != nil {
 		o.jobs(&jo)
 	}
 	if e.jobs, err = jobs.New(ctx, jo); err != nil {
 		t.Fatal(err)
 	}
-	e.broker = broker.New(broker.Options{Store: st, Keyring: e.keyring, Drivers: e.mgr, Audit: o.audit, Logger: log,
-		IdempotencyTTL: o.idemTTL, Now: o.now, Throttle: o.throttle, Leads: e.jobs})
+	e.broker.SetLeads(e.jobs)
+	e.mirror.SetQueue(e.jobs)
 	if err := e.jobs.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	cfg := hosthttp.Config{Store: st, Broker: e.broker, Drivers: e.mgr, Logger: log,
-		MaxBodyBytes: o.maxBody, Registry: reg, RateLimits: o.limits, MetricsToken: metricsToken,
+		MaxBodyBytes: o.maxBody, Registry: reg, RateLimits: o.limits, MetricsToken: metricsToken, Mirror: e.mirror,
 		JWT: hosthttp.JWTConfig{HS256Secret: hsSecret, RS256Key: &rsaKey.PublicKey, Issuer: jwtIssuer, Audience: jwtAudience}}
 	if o.config != nil {
 		o.config(&cfg)

@@ -120,12 +120,13 @@ func TestTenantIsolationMatrix(t *testing.T) {
 	}
 
 	// API keys.
-	aFull, _ := e.issueKey(a, "crm:read", "crm:write", "leads:write")
+	mirrorScopes := []string{"conversations:write", "customers:write", "cases:write"}
+	aFull, _ := e.issueKey(a, append([]string{"crm:read", "crm:write", "leads:write"}, mirrorScopes...)...)
 	aNoCRMWrite, _ := e.issueKey(a, "crm:read", "leads:write")
 	aNoLeads, _ := e.issueKey(a, "crm:read", "crm:write")
 	aWriteOnly, _ := e.issueKey(a, "crm:write")
 	_, aSpareID := e.issueKey(a, "crm:read")
-	bFull, bKeyID := e.issueKey(b, "crm:read", "crm:write", "leads:write")
+	bFull, bKeyID := e.issueKey(b, append([]string{"crm:read", "crm:write", "leads:write"}, mirrorScopes...)...)
 	r = e.op(GET, "/tenants/"+b+"/api-keys", nil)
 	wantStatus(t, r, 200)
 	var bKeys struct {
@@ -149,6 +150,27 @@ func TestTenantIsolationMatrix(t *testing.T) {
 	otherLead, _ := r.object(t)["id"].(string)
 	noLead := "lead_" + strings.Repeat("0", max(1, len(otherLead)-len("lead_")))
 
+	// Mirrored rows of each class and an erasure, for A and for B.
+	type mirrored struct{ customer, kase, conv, erasure string }
+	mirrorOf := func(key, tenant, name string) mirrored {
+		t.Helper()
+		id := func(path string, body any) string {
+			r := e.do(POST, path, key, body)
+			wantStatus(t, r, 202)
+			return r.object(t)["row"].(map[string]any)["id"].(string)
+		}
+		var m mirrored
+		m.customer = id("/v1/customers", map[string]any{"fields": map[string]any{"first_name": name}})
+		m.kase = id("/v1/cases", map[string]any{"fields": map[string]any{"subject": name + "'s case"}, "customer": map[string]any{"id": m.customer}})
+		m.conv = id("/v1/conversations", map[string]any{"customer": map[string]any{"id": m.customer}, "messages": []map[string]any{{"role": "caller", "text": "hi"}}})
+		r := e.op(POST, "/tenants/"+tenant+"/forget", map[string]string{"email": "nobody-" + name + "@example.com"})
+		wantStatus(t, r, 202)
+		m.erasure = r.object(t)["id"].(string)
+		return m
+	}
+	mA, mB := mirrorOf(aFull, a, "Ada"), mirrorOf(bFull, b, "Bartholomew")
+	noRow := func(prefix string) string { return prefix + strings.Repeat("0", 26) }
+
 	// A driver registered to be removed.
 	if _, err := e.store.RegisterDriver(t.Context(), host.DriverEntry{Slug: "mem-remove", Command: filepath.Base(memBinary), SHA256: memSHA}); err != nil {
 		t.Fatal(err)
@@ -157,7 +179,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 
 	// Everything that must never reach A: B's identity and data, and every
 	// secret.
-	bIdentity := []string{b, "globex", "Bartholomew", "Quist", "555 0199", bKeyID, bPrefix, otherLead}
+	bIdentity := []string{b, "globex", "Bartholomew", "Quist", "555 0199", bKeyID, bPrefix, otherLead, mB.customer, mB.kase, mB.conv, mB.erasure}
 	secrets := []string{operatorToken, string(hsSecret), "good-key", tokA, tokB, tokARead, tokAWrite, aFull, aNoCRMWrite, aNoLeads, aWriteOnly, bFull}
 
 	bRecordIntact := func(t *testing.T) {
@@ -207,6 +229,24 @@ func TestTenantIsolationMatrix(t *testing.T) {
 	const spansWhy = "the operator token spans every tenant: B is reached by B's own id, not through A"
 	const collectionWhy = "a collection: the own cell checks that none of B's objects are in it"
 	const notOwnedWhy = "not a tenant's object"
+
+	// mirrorRow and mirrorGet are the rows of a mirrored class's POST and
+	// GET: a repeat of A's idempotency key replays, B's key is fresh for A.
+	mirrorRow := func(path, scope, own, other, none string, body map[string]any) isoRow {
+		return isoRow{route: "POST " + path, cred: credAPIKey, scope: scope, own: 202, absent: 202, other: true, none: true,
+			mask: []string{"row"},
+			call: func(o isoObject) isoCall {
+				k := pick(o, "iso-mirror-a"+path, "iso-mirror-b"+path, "iso-mirror-fresh"+path)
+				return isoCall{method: POST, path: path, body: body, hdr: []string{"Idempotency-Key", k}, probe: k}
+			}}
+	}
+	mirrorGet := func(path, scope, own, other, none string) isoRow {
+		return isoRow{route: "GET " + path + "/:id", cred: credAPIKey, scope: scope + " crm:read", own: 200, absent: 404, other: true, none: true,
+			call: func(o isoObject) isoCall {
+				id := pick(o, own, other, none)
+				return isoCall{method: GET, path: path + "/" + id, probe: id}
+			}}
+	}
 
 	rows := []isoRow{
 		// Agent tool routes: the tenant is the token's.
@@ -383,6 +423,42 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				id := pick(o, aSpareID, bKeyID, "key_"+strings.Repeat("0", max(1, len(bKeyID)-len("key_"))))
 				return isoCall{method: DELETE, path: "/api/operator/tenants/" + a + "/api-keys/" + id, probe: id}
 			}},
+		// Mirrored classes on the public API.
+		mirrorRow("/v1/customers", "customers:write", mA.customer, mB.customer, noRow("cus_"), map[string]any{"fields": map[string]any{"first_name": "Ada"}}),
+		mirrorGet("/v1/customers", "customers:write", mA.customer, mB.customer, noRow("cus_")),
+		mirrorRow("/v1/cases", "cases:write", mA.kase, mB.kase, noRow("case_"), map[string]any{"fields": map[string]any{"subject": "x"}}),
+		mirrorGet("/v1/cases", "cases:write", mA.kase, mB.kase, noRow("case_")),
+		mirrorRow("/v1/conversations", "conversations:write", mA.conv, mB.conv, noRow("conv_"), map[string]any{"subject": "x"}),
+		mirrorGet("/v1/conversations", "conversations:write", mA.conv, mB.conv, noRow("conv_")),
+		{route: "POST /v1/conversations/:id/messages", cred: credAPIKey, scope: "conversations:write", own: 202, absent: 404, other: true, none: true,
+			call: func(o isoObject) isoCall {
+				id := pick(o, mA.conv, mB.conv, noRow("conv_"))
+				return isoCall{method: POST, path: "/v1/conversations/" + id + "/messages", body: map[string]any{"messages": []map[string]any{{"role": "agent", "text": "ok"}}}, probe: id}
+			}},
+		{route: "GET /v1/conversations/:id/messages", cred: credAPIKey, scope: "conversations:write crm:read", own: 200, absent: 404, other: true, none: true,
+			call: func(o isoObject) isoCall {
+				id := pick(o, mA.conv, mB.conv, noRow("conv_"))
+				return isoCall{method: GET, path: "/v1/conversations/" + id + "/messages", probe: id}
+			}},
+
+		// The operator's mirror routes.
+		{route: "GET /api/operator/incidents", cred: credOperator, own: 200, spans: true, why: spansWhy,
+			call: func(isoObject) isoCall { return isoCall{method: GET, path: "/api/operator/incidents?state=all"} }},
+		{route: "GET /api/operator/tenants/:tenant_id/mirror", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall { return tenantPath(o, "/mirror") }},
+		{route: "GET /api/operator/tenants/:tenant_id/mirror/rows", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall { return tenantPath(o, "/mirror/rows") }},
+		{route: "POST /api/operator/tenants/:tenant_id/mirror/redrive", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall { return with(tenantPath(o, "/mirror/redrive"), POST, map[string]any{}) }},
+		{route: "POST /api/operator/tenants/:tenant_id/forget", cred: credOperator, own: 202, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall {
+				return with(tenantPath(o, "/forget"), POST, map[string]any{"email": "nobody-else@example.com"})
+			}},
+		{route: "GET /api/operator/tenants/:tenant_id/erasures/:erasure_id", cred: credOperator, own: 200, absent: 404, other: true, none: true,
+			call: func(o isoObject) isoCall {
+				id := pick(o, mA.erasure, mB.erasure, noRow("era_"))
+				return isoCall{method: GET, path: "/api/operator/tenants/" + a + "/erasures/" + id, probe: id}
+			}},
 	}
 
 	// The matrix covers every authenticated route the router has.
@@ -418,8 +494,10 @@ func TestTenantIsolationMatrix(t *testing.T) {
 		credOperator: {credAgent, credAPIKey},
 	}
 	lacking := map[isoCred]map[string]string{
-		credAgent:  {hosthttp.ScopeRead: tokAWrite, hosthttp.ScopeWrite: tokARead},
-		credAPIKey: {"crm:read": aWriteOnly, "crm:write": aNoCRMWrite, "leads:write": aNoLeads, "leads:write crm:read": aWriteOnly},
+		credAgent: {hosthttp.ScopeRead: tokAWrite, hosthttp.ScopeWrite: tokARead},
+		credAPIKey: {"crm:read": aWriteOnly, "crm:write": aNoCRMWrite, "leads:write": aNoLeads, "leads:write crm:read": aWriteOnly,
+			"customers:write": aNoCRMWrite, "cases:write": aNoCRMWrite, "conversations:write": aNoCRMWrite,
+			"customers:write crm:read": aWriteOnly, "cases:write crm:read": aWriteOnly, "conversations:write crm:read": aWriteOnly},
 	}
 
 	cells := 0

@@ -598,6 +598,46 @@ func TestOpenAPILiveResponses(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
+	// Mirrored classes, then the operator's sync state, rows, redrive,
+	// incidents and erasures.
+	mkey, _ := e.issueKey(tenant, "conversations:write", "customers:write", "cases:write")
+	rowID := func(r resp) string {
+		t.Helper()
+		wantStatus(t, r, 202)
+		return r.object(t)["row"].(map[string]any)["id"].(string)
+	}
+	cusID := rowID(v1(POST, "/customers", mkey, map[string]any{"fields": map[string]any{"first_name": "Ada"}}))
+	wantProblem(t, v1(POST, "/customers", mkey, map[string]any{"fields": map[string]any{}}), 400, "invalid", "fields")
+	wantStatus(t, v1(GET, "/customers/"+cusID, readKey, nil), 200)
+	wantProblem(t, v1(GET, "/customers/cus_nosuch", mkey, nil), 404, "not_found", "")
+	caseID := rowID(v1(POST, "/cases", mkey, map[string]any{"fields": map[string]any{"subject": "Broken"}, "customer": map[string]any{"id": cusID}}))
+	wantProblem(t, v1(POST, "/cases", mkey, map[string]any{"fields": map[string]any{"subject": "x"}, "customer": map[string]any{"id": "cus_nosuch"}}), 400, "invalid", "customer.id")
+	wantStatus(t, v1(GET, "/cases/"+caseID, mkey, nil), 200)
+	wantProblem(t, v1(GET, "/cases/"+cusID, mkey, nil), 404, "not_found", "")
+	convID := rowID(v1(POST, "/conversations", mkey, map[string]any{"channel": "voice", "customer": map[string]any{"id": cusID},
+		"messages": []map[string]any{{"role": "caller", "text": "Hello"}}}))
+	wantProblem(t, v1(POST, "/conversations", mkey, map[string]any{"fields": map[string]any{"a": 1}}), 400, "invalid", "fields")
+	wantStatus(t, v1(GET, "/conversations/"+convID, mkey, nil), 200)
+	wantProblem(t, v1(GET, "/conversations/conv_nosuch", mkey, nil), 404, "not_found", "")
+	wantStatus(t, v1(POST, "/conversations/"+convID+"/messages", mkey, map[string]any{"messages": []map[string]any{{"role": "agent", "text": "Hi"}}}), 202)
+	wantProblem(t, v1(POST, "/conversations/conv_nosuch/messages", mkey, map[string]any{"messages": []map[string]any{{"role": "agent", "text": "Hi"}}}), 404, "not_found", "")
+	wantStatus(t, v1(GET, "/conversations/"+convID+"/messages?limit=10", mkey, nil), 200)
+	wantProblem(t, v1(GET, "/conversations/conv_nosuch/messages", mkey, nil), 404, "not_found", "")
+	wantStatus(t, e.op(GET, "/incidents?state=all", nil), 200)
+	wantProblem(t, e.do(GET, "/api/operator/incidents?state=closed", operatorToken, nil, bad...), 400, "invalid", "state")
+	wantStatus(t, e.op(GET, "/tenants/"+tenant+"/mirror", nil), 200)
+	wantProblem(t, e.op(GET, "/tenants/ten_nosuch/mirror", nil), 404, "not_found", "")
+	wantStatus(t, e.op(GET, "/tenants/"+tenant+"/mirror/rows?class=customer&limit=5", nil), 200)
+	wantProblem(t, e.do(GET, "/api/operator/tenants/"+tenant+"/mirror/rows?class=fax", operatorToken, nil, bad...), 400, "invalid", "class")
+	wantStatus(t, e.op(POST, "/tenants/"+tenant+"/mirror/redrive", map[string]any{"class": "case"}), 200)
+	wantProblem(t, e.op(POST, "/tenants/"+tenant+"/mirror/redrive", map[string]any{"row_id": cusID}), 409, "conflict", "")
+	r = e.op(POST, "/tenants/"+tenant+"/forget", map[string]any{"email": "nobody@example.com"})
+	wantStatus(t, r, 202)
+	eraID, _ := r.object(t)["id"].(string)
+	wantProblem(t, e.op(POST, "/tenants/"+tenant+"/forget", map[string]any{}), 400, "invalid", "phone")
+	wantStatus(t, e.op(GET, "/tenants/"+tenant+"/erasures/"+eraID, nil), 200)
+	wantProblem(t, e.op(GET, "/tenants/"+tenant+"/erasures/era_nosuch", nil), 404, "not_found", "")
+
 	// OAuth sign-in: start (and a refusal), callback (and a refusal).
 	oauthTenant := e.createTenant("OAuth")
 	wantStatus(t, e.op(PUT, "/drivers/mem/app-credentials", map[string]any{"values": map[string]string{"client_id": "mem-client"}}), 200)

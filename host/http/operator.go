@@ -214,6 +214,8 @@ type connectionJSON struct {
 	// Credential is set on GET: the stored credential's version, expiry
 	// and last change (never its contents).
 	Credential *broker.CredentialInfo `json:"credential,omitempty"`
+	// Mirror says, on GET, which mirrored classes the connection can hold.
+	Mirror []broker.ClassSupport `json:"mirror,omitempty"`
 }
 
 func toConnectionJSON(x host.Connection) connectionJSON {
@@ -238,7 +240,36 @@ func (s *Server) connect(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(nethttp.StatusOK, gin.H{"connection": toConnectionJSON(conn), "test": res})
+	s.answerConnect(c, conn, res)
+}
+
+// answerConnect answers a connect: the connection, its test, and which
+// mirrored classes it can hold (a class it cannot is audited as
+// connection.mirror and its rows are kept, never purged as mirrored).
+func (s *Server) answerConnect(c *gin.Context, conn host.Connection, res any) {
+	out := gin.H{"connection": toConnectionJSON(conn), "test": res}
+	if cs := s.classSupport(c, conn.TenantID); cs != nil {
+		out["mirror"] = cs
+		if missing := unsupportedClasses(cs); missing != "" {
+			s.audit(c, conn.TenantID, "connection.mirror", "cannot hold: "+missing)
+		}
+	}
+	c.JSON(nethttp.StatusOK, out)
+}
+
+// unsupportedClasses names the classes a support report says the
+// connection cannot hold.
+func unsupportedClasses(cs []broker.ClassSupport) string {
+	out := ""
+	for _, c := range cs {
+		if !c.Supported {
+			if out != "" {
+				out += ","
+			}
+			out += string(c.Class)
+		}
+	}
+	return out
 }
 
 // editConnection changes some of a connection's settings: config keys and
@@ -263,7 +294,7 @@ func (s *Server) editConnection(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(nethttp.StatusOK, gin.H{"connection": toConnectionJSON(conn), "test": res})
+	s.answerConnect(c, conn, res)
 }
 
 func (s *Server) getConnection(c *gin.Context) {
@@ -273,6 +304,7 @@ func (s *Server) getConnection(c *gin.Context) {
 		return
 	}
 	out := toConnectionJSON(conn)
+	out.Mirror = s.classSupport(c, conn.TenantID)
 	if cred, err := s.cfg.Broker.Credential(reqCtx(c), conn.TenantID); err == nil {
 		out.Credential = &cred
 	} else if host.CodeOf(err) != host.CodeNotFound {

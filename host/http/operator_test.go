@@ -76,7 +76,7 @@ func TestDriverRoutes(t *testing.T) {
 		Objects      []struct{ Name, Canonical string }
 	}
 	r.decode(t, &desc)
-	if desc.Slug != "mem" || desc.Auth.Kind != "oauth2_code" || len(desc.CredentialFields) != 5 || len(desc.Objects) != 2 {
+	if desc.Slug != "mem" || desc.Auth.Kind != "oauth2_code" || len(desc.CredentialFields) != 8 || len(desc.Objects) != 4 {
 		t.Errorf("describe = %s", r.body)
 	}
 	if diff := cmp.Diff(map[string]bool{"delete": true, "erase": false, "describe_object": true, "authorize": true, "refresh": true,

@@ -14,6 +14,7 @@ import (
 	"crmhost.dev/host/apikeys"
 	"crmhost.dev/host/broker"
 	"crmhost.dev/host/drivers"
+	"crmhost.dev/host/mirror"
 	"crmhost.dev/host/operators"
 	"github.com/gin-gonic/gin"
 	"github.com/hashicorp/go-hclog"
@@ -55,6 +56,9 @@ type Config struct {
 	TrustedProxies []string
 	// Timeouts bound requests and connections (see Timeouts).
 	Timeouts Timeouts
+	// Mirror serves the mirrored classes, incidents and erasures (see
+	// mirror.go); nil leaves their routes out.
+	Mirror *mirror.Service
 }
 
 // Timeouts bound the server's connections and each request's work.
@@ -209,6 +213,9 @@ func New(cfg Config) *Server {
 	v1.POST("/crm/update-record", s.apiKey(apikeys.ScopeCRMWrite), s.rateLimit, s.updateRecord(apiActor))
 	v1.POST("/leads", s.apiKey(apikeys.ScopeLeadsWrite), s.rateLimitKey, s.submitLead)
 	v1.GET("/leads/:id", s.apiKey(apikeys.ScopeLeadsWrite, apikeys.ScopeCRMRead), s.rateLimitKey, s.getLead)
+	if cfg.Mirror != nil {
+		s.mirrorRoutes(v1, op)
+	}
 	s.engine = e
 	return s
 }
@@ -334,4 +341,30 @@ func (s *Server) serve(ctx context.Context, srv *nethttp.Server, addr string, gr
 		return err
 	}
 	return nil
+}
+
+// mirrorRoutes registers the mirrored classes' public routes and the
+// operator's sync, redrive, incident and erasure routes.
+func (s *Server) mirrorRoutes(v1, op *gin.RouterGroup) {
+	for _, r := range []struct {
+		class host.MirrorClass
+		path  string
+		scope string
+	}{
+		{host.ClassCustomer, "/customers", apikeys.ScopeCustomersWrite},
+		{host.ClassCase, "/cases", apikeys.ScopeCasesWrite},
+		{host.ClassConversation, "/conversations", apikeys.ScopeConversationsWrite},
+	} {
+		v1.POST(r.path, s.apiKey(r.scope), s.rateLimitKey, s.acceptRow(r.class, "/v1"+r.path))
+		v1.GET(r.path+"/:id", s.apiKey(r.scope, apikeys.ScopeCRMRead), s.rateLimitKey, s.getRow(r.class))
+	}
+	v1.POST("/conversations/:id/messages", s.apiKey(apikeys.ScopeConversationsWrite), s.rateLimitKey, s.appendMessages)
+	v1.GET("/conversations/:id/messages", s.apiKey(apikeys.ScopeConversationsWrite, apikeys.ScopeCRMRead), s.rateLimitKey, s.listMessages)
+
+	op.GET("/incidents", s.incidents)
+	op.GET("/tenants/:tenant_id/mirror", s.syncState)
+	op.GET("/tenants/:tenant_id/mirror/rows", s.mirrorRows)
+	op.POST("/tenants/:tenant_id/mirror/redrive", s.redrive)
+	op.POST("/tenants/:tenant_id/forget", s.forget)
+	op.GET("/tenants/:tenant_id/erasures/:erasure_id", s.erasure)
 }

@@ -6,9 +6,20 @@
 //   - write_lead writes a lead pushed to POST /v1/leads to the tenant's
 //     CRM, retrying transient failures with backoff (honouring a
 //     provider's Retry-After) and marking the lead written or failed;
-//   - prune_idempotency deletes expired idempotency keys, hourly.
+//   - prune_idempotency deletes expired idempotency keys, hourly;
+//   - mirror_write writes a mirrored customer or case (host/mirror) the same
+//     way, settling it written, failed or unsupported;
+//   - mirror_conversation writes a conversation's transcript, its pending
+//     messages coalesced: at most one is live per conversation, and it
+//     completes in the transaction that finds no message pending, so a
+//     message appended meanwhile finds it still running (and is written by
+//     its next batch) or finds none and enqueues one;
+//   - erase runs a right-to-erasure request, step by step, until done;
+//   - mirror_purge and mirror_escalate run the mirror's retention purge and
+//     its sync-failure escalation periodically.
 //
-// Nothing is lost: Runner.EnqueueLead stores a lead and enqueues its job in
-// one database transaction, so a lead the host accepted always has a job
-// that will settle it, across crashes and restarts.
+// Nothing is lost: Runner.EnqueueLead, EnqueueRows, AppendMessages, Redrive
+// and EnqueueErasure store their rows and enqueue their jobs in one database
+// transaction, so a row the host accepted always has a job that will settle
+// it, across crashes and restarts.
 package jobs

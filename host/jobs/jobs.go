@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"crmhost.dev/host"
+	"crmhost.dev/host/mirror"
 	"crmhost.dev/host/postgres"
 	"crmhost.dev/host/sqlite"
 	"github.com/hashicorp/go-hclog"
@@ -25,6 +26,8 @@ const (
 	// maxMaxAttempts and maxWorkers bound what Options accepts.
 	maxMaxAttempts = 100
 	maxWorkers     = 1000
+	// DefaultCoalesce is Options.Coalesce's default.
+	DefaultCoalesce = 500 * time.Millisecond
 	// hardStopWait bounds how long Stop waits for cancelled jobs to return
 	// once its context has ended.
 	hardStopWait = 10 * time.Second
@@ -60,6 +63,21 @@ type Options struct {
 	Migrate bool
 	// Now is the clock for pruning (default time.Now).
 	Now func() time.Time
+	// Mirror writes mirrored rows and runs their purge, escalation and
+	// erasures (host/mirror). Nil: the runner only writes leads.
+	Mirror *mirror.Service
+	// Coalesce is how long a conversation's new messages wait for more
+	// before its transcript is written (default 500ms).
+	Coalesce time.Duration
+	// PurgeEvery and EscalateEvery are how often the mirror's purge and
+	// escalation run (defaults 10m and 5m; both also run on start).
+	PurgeEvery    time.Duration
+	EscalateEvery time.Duration
+	// RescueAfter is how long a job left running by a process that died
+	// (a crash, a SIGKILL) waits before another process takes it over
+	// (default 10m, at least 30s). A job runs at most half of it, and a
+	// minute at most, before it is cancelled and retried.
+	RescueAfter time.Duration
 }
 
 // validate fills defaults and refuses absurd settings (CodeInvalid).
@@ -96,6 +114,21 @@ func (o *Options) validate() error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.RescueAfter <= 0 {
+		o.RescueAfter = 10 * time.Minute
+	}
+	if o.RescueAfter < 30*time.Second {
+		return host.Errorf(host.CodeInvalid, "jobs: rescue after %s must be at least 30s", o.RescueAfter)
+	}
+	if o.Coalesce <= 0 {
+		o.Coalesce = DefaultCoalesce
+	}
+	if o.PurgeEvery <= 0 {
+		o.PurgeEvery = 10 * time.Minute
+	}
+	if o.EscalateEvery <= 0 {
+		o.EscalateEvery = 5 * time.Minute
+	}
 	return nil
 }
 
@@ -109,6 +142,11 @@ type Runner struct {
 // engine is a River client over one store, whatever its transaction type.
 type engine interface {
 	enqueueLead(ctx context.Context, l host.Lead) (host.Lead, error)
+	enqueueRows(ctx context.Context, rows []host.MirrorRow) ([]host.MirrorRow, error)
+	appendMessages(ctx context.Context, tenantID, conversationID string, msgs []host.MirrorRow, maxBytes int) ([]host.MirrorRow, error)
+	redrive(ctx context.Context, tenantID string, f host.RedriveFilter, limit int) ([]host.MirrorRow, error)
+	enqueueErasure(ctx context.Context, e host.Erasure) (host.Erasure, error)
+	runningFor(ctx context.Context, tenantID string, rowIDs []string) (int, error)
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	stopAndCancel(ctx context.Context) error
@@ -201,6 +239,41 @@ func (r *Runner) EnqueueLead(ctx context.Context, l host.Lead) (host.Lead, error
 	return r.e.enqueueLead(ctx, l)
 }
 
+// EnqueueRows stores mirrored rows and enqueues their jobs in one
+// transaction (mirror.Queue).
+func (r *Runner) EnqueueRows(ctx context.Context, rows []host.MirrorRow) ([]host.MirrorRow, error) {
+	return r.e.enqueueRows(ctx, rows)
+}
+
+// AppendMessages appends messages to a conversation and queues its
+// transcript job, in one transaction (mirror.Queue).
+func (r *Runner) AppendMessages(ctx context.Context, tenantID, conversationID string, msgs []host.MirrorRow, maxBytes int) ([]host.MirrorRow, error) {
+	return r.e.appendMessages(ctx, tenantID, conversationID, msgs, maxBytes)
+}
+
+// Redrive sets failed rows back to pending and enqueues their jobs, in
+// one transaction (mirror.Queue).
+func (r *Runner) Redrive(ctx context.Context, tenantID string, f host.RedriveFilter, limit int) ([]host.MirrorRow, error) {
+	return r.e.redrive(ctx, tenantID, f, limit)
+}
+
+// EnqueueErasure stores an erasure and enqueues its job (mirror.Queue).
+func (r *Runner) EnqueueErasure(ctx context.Context, e host.Erasure) (host.Erasure, error) {
+	return r.e.enqueueErasure(ctx, e)
+}
+
+// RunningFor counts the write jobs running now for any of rowIDs.
+func (r *Runner) RunningFor(ctx context.Context, tenantID string, rowIDs []string) (int, error) {
+	return r.e.runningFor(ctx, tenantID, rowIDs)
+}
+
+// txStore is what the engine needs of a store: lead and mirrored-row
+// writes in transactions it enqueues jobs in.
+type txStore[TTx any] interface {
+	leadTxStore[TTx]
+	mirrorTxStore[TTx]
+}
+
 // leadTxStore is a store that creates a lead in a transaction of type TTx
 // and lets the caller write in it (see sqlite.Store.CreateLeadTx).
 type leadTxStore[TTx any] interface {
@@ -209,9 +282,10 @@ type leadTxStore[TTx any] interface {
 
 // riverEngine is the engine on a River driver with transactions TTx.
 type riverEngine[TTx any] struct {
-	client *river.Client[TTx]
-	store  leadTxStore[TTx]
-	insert *river.InsertOpts
+	client   *river.Client[TTx]
+	store    txStore[TTx]
+	insert   *river.InsertOpts
+	coalesce time.Duration
 }
 
 func (e *riverEngine[TTx]) enqueueLead(ctx context.Context, l host.Lead) (host.Lead, error) {
@@ -231,7 +305,7 @@ func (e *riverEngine[TTx]) stopAndCancel(ctx context.Context) error {
 
 // newEngine builds the River client on driver, with the workers and the
 // periodic prune.
-func newEngine[TTx any](driver riverdriver.Driver[TTx], store leadTxStore[TTx], o Options) (*riverEngine[TTx], error) {
+func newEngine[TTx any](driver riverdriver.Driver[TTx], store txStore[TTx], o Options) (*riverEngine[TTx], error) {
 	var policy river.ClientRetryPolicy = &river.DefaultClientRetryPolicy{}
 	if o.Backoff != nil {
 		policy = backoffPolicy(o.Backoff)
@@ -239,6 +313,26 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], store leadTxStore[TTx], 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &leadWorker{store: o.Store, writer: o.Writer, policy: policy, log: o.Logger.Named("write_lead")})
 	river.AddWorker(workers, &pruneWorker{store: o.Store, now: o.Now, log: o.Logger.Named("prune_idempotency")})
+	e := &riverEngine[TTx]{store: store, insert: &river.InsertOpts{MaxAttempts: o.MaxAttempts}, coalesce: o.Coalesce}
+	periodic := []*river.PeriodicJob{river.NewPeriodicJob(
+		river.PeriodicInterval(o.PruneInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return PruneIdempotencyArgs{}, nil },
+		&river.PeriodicJobOpts{ID: PruneIdempotencyArgs{}.Kind(), RunOnStart: true},
+	)}
+	if o.Mirror != nil {
+		retry := &retryAfters{policy: policy}
+		river.AddWorker(workers, &rowWorker{store: o.Store, mirror: o.Mirror, retry: retry, log: o.Logger.Named("mirror_write")})
+		river.AddWorker(workers, &conversationWorker[TTx]{store: o.Store, tx: store, mirror: o.Mirror, retry: retry, coalesce: o.Coalesce,
+			log: o.Logger.Named("mirror_conversation")})
+		river.AddWorker(workers, &eraseWorker{mirror: o.Mirror, running: e.runningFor, log: o.Logger.Named("erase")})
+		river.AddWorker(workers, &purgeWorker{mirror: o.Mirror})
+		river.AddWorker(workers, &escalateWorker{mirror: o.Mirror})
+		periodic = append(periodic,
+			river.NewPeriodicJob(river.PeriodicInterval(o.PurgeEvery), func() (river.JobArgs, *river.InsertOpts) { return PurgeArgs{}, nil },
+				&river.PeriodicJobOpts{ID: PurgeArgs{}.Kind(), RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(o.EscalateEvery), func() (river.JobArgs, *river.InsertOpts) { return EscalateArgs{}, nil },
+				&river.PeriodicJobOpts{ID: EscalateArgs{}.Kind(), RunOnStart: true}))
+	}
 	client, err := river.NewClient(driver, &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
 		Workers:           workers,
@@ -246,16 +340,13 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], store leadTxStore[TTx], 
 		RetryPolicy:       policy,
 		FetchPollInterval: o.PollInterval,
 		FetchCooldown:     min(o.PollInterval, 100*time.Millisecond),
-		// A write that runs a minute is cancelled and retried; a job left
-		// running by a process that died is rescued (retried) after ten.
-		JobTimeout:           time.Minute,
-		RescueStuckJobsAfter: 10 * time.Minute,
+		// A write that runs a minute (or half RescueAfter) is cancelled and
+		// retried; a job left running by a process that died is rescued
+		// (retried) after RescueAfter.
+		JobTimeout:           min(time.Minute, o.RescueAfter/2),
+		RescueStuckJobsAfter: o.RescueAfter,
 		Logger:               riverLogger(o.Logger),
-		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(
-			river.PeriodicInterval(o.PruneInterval),
-			func() (river.JobArgs, *river.InsertOpts) { return PruneIdempotencyArgs{}, nil },
-			&river.PeriodicJobOpts{ID: PruneIdempotencyArgs{}.Kind(), RunOnStart: true},
-		)},
+		PeriodicJobs:         periodic,
 		// No periodic REINDEX: it needs to own the tables, which the
 		// host's runtime role does not (`crmhost migrate` runs as the
 		// owner); PostgreSQL's autovacuum keeps the job indexes in check
@@ -270,7 +361,8 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], store leadTxStore[TTx], 
 	if err != nil {
 		return nil, host.Errorf(host.CodeInvalid, "jobs: %v", err)
 	}
-	return &riverEngine[TTx]{client: client, store: store, insert: &river.InsertOpts{MaxAttempts: o.MaxAttempts}}, nil
+	e.client = client
+	return e, nil
 }
 
 // backoffPolicy retries after the configured wait.

@@ -38,6 +38,10 @@ func Run(t *testing.T, open func(t *testing.T) host.Store) {
 		{"IdempotencyRace", testIdempotencyRace},
 		{"APIKeys", testAPIKeys},
 		{"Leads", testLeads},
+		{"Mirror", testMirror},
+		{"PurgeProperty", testPurgeProperty},
+		{"Incidents", testIncidents},
+		{"Erasures", testErasures},
 		{"Operators", testOperators},
 		{"Replicas", testReplicas},
 	}

@@ -66,6 +66,12 @@ import (
 //	CRMHOST_VERB_TIMEOUTS              per-verb driver call deadlines, e.g. lookup_customer=3s,list_recent=30s (defaults: lookup 4s, search 8s, writes 15s, lists 20s)
 //	CRMHOST_REFRESH_MARGIN             refresh a credential this long before it expires (2m)
 //	CRMHOST_PUBLIC_URL                 the host's public base URL, as providers call its webhook routes (default: from each request)
+//	CRMHOST_RETENTION                  how long mirrored rows are kept once in the CRM, by class, e.g. message=168h,case=2160h
+//	                                   (defaults: message 7d; conversation, customer, lead 30d; case 90d)
+//	CRMHOST_ESCALATE_AFTER             how long a row may stay out of the CRM before a crm_sync_failure incident opens, 1m..720h (24h)
+//	CRMHOST_JOB_RESCUE_AFTER           how long a job left running by a dead process waits before another takes it over, 30s..24h (10m)
+//	CRMHOST_INCIDENT_WEBHOOK_URL       the platform URL incident notifications are posted to (Standard Webhooks; unset: none)
+//	CRMHOST_INCIDENT_WEBHOOK_SECRET    their signing secret, whsec_ and the base64 of 24 to 64 random bytes
 //	CRMHOST_DRIVER_EGRESS_ALLOW        comma-separated CIDR prefixes drivers may reach although their egress guard refuses
 //	                                   non-public addresses (unset: none; `crmhost dev` allows loopback, where the fakes listen)
 //
@@ -113,6 +119,49 @@ type config struct {
 	// queue's) at start instead of refusing them: set by `serve -migrate`
 	// and by `dev`, never by the environment.
 	Migrate bool
+	// Mirror configures the system of record (retention, escalation,
+	// incident notifications).
+	Mirror mirrorConfig
+}
+
+// mirrorConfig is the mirror's part of config.
+type mirrorConfig struct {
+	RescueAfter   time.Duration
+	Retention     map[host.MirrorClass]time.Duration
+	EscalateAfter time.Duration
+	WebhookURL    string
+	WebhookSecret string
+}
+
+// loadMirrorConfig reads the mirror's settings.
+func loadMirrorConfig() (mirrorConfig, error) {
+	m := mirrorConfig{Retention: map[host.MirrorClass]time.Duration{},
+		WebhookURL: os.Getenv("CRMHOST_INCIDENT_WEBHOOK_URL"), WebhookSecret: os.Getenv("CRMHOST_INCIDENT_WEBHOOK_SECRET")}
+	for _, part := range splitList(os.Getenv("CRMHOST_RETENTION")) {
+		class, d, ok := strings.Cut(part, "=")
+		dur, err := time.ParseDuration(strings.TrimSpace(d))
+		if !ok || err != nil || !host.MirrorClass(strings.TrimSpace(class)).Valid() || dur < time.Hour || dur > 3650*24*time.Hour {
+			return m, fmt.Errorf("CRMHOST_RETENTION: %q is not class=duration with a class (conversation, message, customer, lead, case) and a duration between 1h and 87600h", part)
+		}
+		m.Retention[host.MirrorClass(strings.TrimSpace(class))] = dur
+	}
+	var err error
+	if m.EscalateAfter, err = durationEnv("CRMHOST_ESCALATE_AFTER", 24*time.Hour, time.Minute, 720*time.Hour); err != nil {
+		return m, err
+	}
+	if m.RescueAfter, err = durationEnv("CRMHOST_JOB_RESCUE_AFTER", 10*time.Minute, 30*time.Second, 24*time.Hour); err != nil {
+		return m, err
+	}
+	if m.WebhookURL != "" {
+		u, err := url.Parse(m.WebhookURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return m, fmt.Errorf("CRMHOST_INCIDENT_WEBHOOK_URL must be an absolute http(s) URL")
+		}
+		if m.WebhookSecret == "" {
+			return m, fmt.Errorf("CRMHOST_INCIDENT_WEBHOOK_URL needs CRMHOST_INCIDENT_WEBHOOK_SECRET (whsec_...)")
+		}
+	}
+	return m, nil
 }
 
 // jwtConfig is how agent JWTs are verified (and, by crmhost token,
@@ -233,6 +282,9 @@ func loadConfig() (config, error) {
 		return c, fmt.Errorf("CRMHOST_DRIVER_ENV: %w", err)
 	}
 	if c.HTTP, err = loadHTTPConfig(c.HTTP); err != nil {
+		return c, err
+	}
+	if c.Mirror, err = loadMirrorConfig(); err != nil {
 		return c, err
 	}
 	rl, err := loadRateLimitConfig()

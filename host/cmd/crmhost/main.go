@@ -55,7 +55,8 @@ commands:
   tenant create <name>          create a tenant
   tenant list                   list tenants
   apikey create --tenant T --scope S [--scope S...]
-                                issue a public API key (printed once); scopes: crm:write, crm:read, leads:write
+                                issue a public API key (printed once); scopes: crm:write, crm:read, leads:write,
+                                customers:write, cases:write, conversations:write
   apikey list --tenant T        list a tenant's API keys (never the keys themselves)
   apikey revoke --tenant T <id> revoke an API key at once
   operator create <name>        create a named operator; its token is printed once

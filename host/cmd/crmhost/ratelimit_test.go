@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -127,6 +128,15 @@ func (h *hostProcess) stop() {
 	})
 }
 
+// kill ends the host and its drivers at once (SIGKILL to the process
+// group), as a machine that dies would, and waits for the host to exit.
+func (h *hostProcess) kill() {
+	h.stopOnce.Do(func() {
+		_ = syscall.Kill(-h.cmd.Process.Pid, syscall.SIGKILL)
+		<-h.exited
+	})
+}
+
 // startHost runs `crmhost serve` on a free loopback port and waits until
 // it listens. It is stopped (SIGINT, then SIGKILL) when the test ends.
 func startHost(t *testing.T, name string, env []string) *hostProcess {
@@ -134,6 +144,8 @@ func startHost(t *testing.T, name string, env []string) *hostProcess {
 	h := &hostProcess{name: name, logs: &syncBuffer{}}
 	h.cmd = exec.Command(binary, "serve", "-addr", "127.0.0.1:0")
 	h.cmd.Env = env
+	// Its own process group, so kill can take its drivers down with it.
+	h.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := h.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"crmhost.dev/host/drivers"
 	hosthttp "crmhost.dev/host/http"
 	"crmhost.dev/host/jobs"
+	"crmhost.dev/host/mirror"
 	"crmhost.dev/host/replicas"
 	"crmhost.dev/host/secrets"
 	"github.com/hashicorp/go-hclog"
@@ -106,18 +107,27 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 	mgr := drivers.NewManager(store, drivers.Options{Logger: log.Named("driver"), Registerer: reg, VerbTimeouts: c.VerbTimeouts, EgressAllow: c.EgressAllow,
 		PluginDir: c.PluginDir, DriverEnv: c.DriverEnv})
 	undo = append(undo, mgr.Close)
-	// The job runner writes queued leads through the broker, and the broker
-	// queues them through the runner.
-	var b *broker.Broker
-	runner, err := jobs.New(ctx, jobs.Options{Store: store, Logger: log.Named("jobs"), Migrate: c.Migrate,
-		Writer: jobs.LeadWriterFunc(func(ctx context.Context, l host.Lead) (string, string, error) { return b.WriteLead(ctx, l) })})
+	// The job runner writes queued leads and mirrored rows through the
+	// broker and the mirror, which queue them through the runner.
+	b := broker.New(broker.Options{Store: store, Keyring: kr, Drivers: mgr, Logger: log.Named("broker"), OnAuditFailure: auditFailures.Inc,
+		IdempotencyTTL: c.IdempotencyTTL, ConfigCacheTTL: c.ConfigCacheTTL, AuditBuffer: c.AuditBuffer, Throttle: lim.throttle, OnThrottled: throttledCounter(reg),
+		RefreshMargin: c.RefreshMargin})
+	mo := mirror.Options{Store: store, Broker: b, Logger: log.Named("mirror"), Retention: c.Mirror.Retention,
+		EscalateAfter: c.Mirror.EscalateAfter, Metrics: mirror.NewMetrics(reg)}
+	if c.Mirror.WebhookURL != "" {
+		if mo.Notifier, err = mirror.NewNotifier(c.Mirror.WebhookURL, c.Mirror.WebhookSecret, nil, nil); err != nil {
+			return nil, fmt.Errorf("CRMHOST_INCIDENT_WEBHOOK_SECRET: %w", err)
+		}
+	}
+	mir := mirror.New(mo)
+	runner, err := jobs.New(ctx, jobs.Options{Store: store, Logger: log.Named("jobs"), Mirror: mir, RescueAfter: c.Mirror.RescueAfter, Migrate: c.Migrate,
+		Writer: jobs.LeadWriterFunc(b.WriteLead)})
 	if err != nil {
 		return nil, fmt.Errorf("job runner: %w", schemaAdvice(err))
 	}
-	b = broker.New(broker.Options{Store: store, Keyring: kr, Drivers: mgr, Logger: log.Named("broker"), OnAuditFailure: auditFailures.Inc,
-		IdempotencyTTL: c.IdempotencyTTL, ConfigCacheTTL: c.ConfigCacheTTL, AuditBuffer: c.AuditBuffer, Throttle: lim.throttle, OnThrottled: throttledCounter(reg), Leads: runner,
-		RefreshMargin: c.RefreshMargin})
-	srv := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: mgr, Logger: log.Named("http"),
+	b.SetLeads(runner)
+	mir.SetQueue(runner)
+	srv := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: mgr, Logger: log.Named("http"), Mirror: mir,
 		JWT: jc, MaxBodyBytes: c.MaxBodyBytes, Registry: reg, MetricsToken: c.HTTP.MetricsToken, PublicURL: c.PublicURL,
 		RateLimits: lim.httpLimits(c.RateLimits), TrustedProxies: c.HTTP.TrustedProxies, Timeouts: c.HTTP.Timeouts})
 	if err := runner.Start(context.WithoutCancel(ctx)); err != nil { // stopped by close, after the server drains

@@ -73,14 +73,24 @@ const SleepingMessage = "memdriver: lookup sleeping"
 
 // Provider objects.
 const (
-	ObjectPeople = "people"
-	ObjectDeals  = "deals"
+	ObjectPeople  = "people"
+	ObjectDeals   = "deals"
+	ObjectNotes   = "notes"
+	ObjectTickets = "tickets"
 )
 
 // Config keys of a connection.
 const (
 	ConfigAccount = "account"
 	ConfigRegion  = "region"
+	// ConfigOutageFile names a file: while it exists every call answers
+	// unavailable (the provider is down), so tests can take the real
+	// driver binary's provider down and up.
+	ConfigOutageFile = "outage_file"
+	// ConfigDeleteMode is how DeleteRecord behaves: "hard" (the default:
+	// erased), "archive" (hard_deleted false) or "none" (the provider has
+	// no delete: delete_unsupported).
+	ConfigDeleteMode = "delete_mode"
 )
 
 var schemas = map[string][]sdk.Field{
@@ -91,6 +101,21 @@ var schemas = map[string][]sdk.Field{
 		{Name: "email", Label: "Email", Type: "email"},
 		{Name: "phone", Label: "Phone", Type: "phone"},
 		{Name: "notes", Label: "Notes", Type: "text"},
+		{Name: "updated_at", Label: "Last modified", Type: "datetime", ReadOnly: true},
+	},
+	ObjectNotes: {
+		{Name: "id", Label: "ID", Type: "string", ReadOnly: true, Unique: true},
+		{Name: "subject", Label: "Subject", Type: "string"},
+		{Name: "body", Label: "Body", Type: "text"},
+		{Name: "person", Label: "Person", Type: "string"},
+		{Name: "occurred_at", Label: "Occurred at", Type: "string"},
+		{Name: "updated_at", Label: "Last modified", Type: "datetime", ReadOnly: true},
+	},
+	ObjectTickets: {
+		{Name: "id", Label: "ID", Type: "string", ReadOnly: true, Unique: true},
+		{Name: "subject", Label: "Subject", Type: "string"},
+		{Name: "description", Label: "Description", Type: "text"},
+		{Name: "person", Label: "Person", Type: "string"},
 		{Name: "updated_at", Label: "Last modified", Type: "datetime", ReadOnly: true},
 	},
 	ObjectDeals: {
@@ -118,6 +143,9 @@ func description() sdk.Description {
 			{Name: ConfigAccount, Label: "Account", Type: "string", Required: true, Help: "The account whose records the connection sees."},
 			{Name: "api_key", Label: "API key", Type: "password", Required: true, Secret: true},
 			{Name: ConfigRegion, Label: "Region", Type: "select", Options: []string{"eu", "us"}},
+			{Name: ConfigOutageFile, Label: "Outage file (tests)", Type: "string", Advanced: true},
+			{Name: ConfigStateFile, Label: "State file (tests)", Type: "string", Advanced: true},
+			{Name: ConfigDeleteMode, Label: "Delete mode (tests)", Type: "select", Options: []string{"hard", "archive", "none"}, Advanced: true},
 		},
 		AppCredentialFields: []sdk.CredentialField{
 			{Name: sdk.AppClientID, Label: "OAuth client ID", Type: "string",
@@ -131,6 +159,17 @@ func description() sdk.Description {
 				"customer.last_name":  "last",
 				"customer.email":      "email",
 				"customer.phone":      "phone",
+			}},
+			{Name: ObjectNotes, Canonical: "conversation", Label: "Notes (conversations)", DefaultFields: map[string]string{
+				"conversation.subject":     "subject",
+				"conversation.body":        "body",
+				"conversation.customer_id": "person",
+				"conversation.occurred_at": "occurred_at",
+			}},
+			{Name: ObjectTickets, Canonical: "case", Label: "Tickets", DefaultFields: map[string]string{
+				"case.subject":     "subject",
+				"case.description": "description",
+				"case.customer_id": "person",
 			}},
 			{Name: ObjectDeals, Canonical: "deal", Label: "Deals", DefaultFields: map[string]string{
 				"deal.name":   "title",

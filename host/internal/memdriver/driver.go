@@ -72,6 +72,11 @@ func (d *Driver) enter(ctx context.Context, conn sdk.Connection) (a *account, lo
 	if lose, err = d.fault(ctx, name); err != nil {
 		return nil, false, err
 	}
+	if f := conn.Config[ConfigOutageFile]; f != "" {
+		if _, err := os.Stat(f); err == nil {
+			return nil, false, sdk.Errorf(sdk.CodeUnavailable, "the provider answered 503 (outage)")
+		}
+	}
 	switch conn.Secret["api_key"] {
 	case GoodKey, RefreshedKey:
 	case ExpiredKey:
@@ -84,6 +89,11 @@ func (d *Driver) enter(ctx context.Context, conn sdk.Connection) (a *account, lo
 	a, ok := d.accounts[name]
 	if !ok {
 		a = newAccount(name, conn.Get(ConfigRegion, "us"))
+		if a.state = conn.Config[ConfigStateFile]; a.state != "" {
+			if err := a.load(a.state); err != nil {
+				return nil, false, sdk.Errorf(sdk.CodeInternal, "load state: %v", err)
+			}
+		}
 		d.accounts[name] = a
 	}
 	return a, lose, nil
@@ -236,6 +246,9 @@ func (d *Driver) CreateRecord(ctx context.Context, conn sdk.Connection, in sdk.C
 	if in.IdempotencyKey != "" {
 		a.keys[in.Object+"\x00"+in.IdempotencyKey] = id
 	}
+	if err := a.save(); err != nil {
+		return sdk.CreateResult{}, sdk.Errorf(sdk.CodeInternal, "save state: %v", err)
+	}
 	if lose {
 		return sdk.CreateResult{}, errLost()
 	}
@@ -262,6 +275,9 @@ func (d *Driver) UpdateRecord(ctx context.Context, conn sdk.Connection, in sdk.U
 		r.fields[k] = v
 	}
 	r.updated = d.stamp(a)
+	if err := a.save(); err != nil {
+		return sdk.UpdateResult{}, sdk.Errorf(sdk.CodeInternal, "save state: %v", err)
+	}
 	if lose {
 		return sdk.UpdateResult{}, errLost()
 	}
@@ -297,14 +313,21 @@ func (d *Driver) DeleteRecord(ctx context.Context, conn sdk.Connection, ref sdk.
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	mode := conn.Config[ConfigDeleteMode]
+	if mode == "none" {
+		return sdk.DeleteResult{}, sdk.Errorf(sdk.CodeDeleteUnsupported, "the in-memory CRM (delete_mode none) has no delete: remove %s %s in its dashboard", ref.Object, ref.ExternalID)
+	}
 	if _, ok := a.objects[ref.Object][ref.ExternalID]; !ok {
 		return sdk.DeleteResult{}, sdk.Errorf(sdk.CodeNotFound, "%s %s does not exist", ref.Object, ref.ExternalID)
 	}
 	delete(a.objects[ref.Object], ref.ExternalID)
+	if err := a.save(); err != nil {
+		return sdk.DeleteResult{}, sdk.Errorf(sdk.CodeInternal, "save state: %v", err)
+	}
 	if lose {
 		return sdk.DeleteResult{}, errLost()
 	}
-	return sdk.DeleteResult{Deleted: true, HardDeleted: true}, nil
+	return sdk.DeleteResult{Deleted: true, HardDeleted: mode != "archive"}, nil
 }
 
 // Authorize exchanges a code starting with AuthCode (each once, with a
@@ -404,6 +427,7 @@ func validate(object string, fields map[string]any, region string) error {
 // account is one tenant's data at the provider. Guarded by Driver.mu.
 type account struct {
 	name    string
+	state   string // the state file, if any
 	host    string
 	seq     int
 	last    time.Time

@@ -10,6 +10,8 @@ type portal struct {
 	token   string                        // its private-app token
 	objects map[string]map[string]*record // type name -> id -> record
 	blocked map[string]bool               // GDPR-blocklisted emails, lower case
+	// associations are the default associations made (Associations v4).
+	associations []association
 }
 
 func newPortal(id int, token string) *portal {

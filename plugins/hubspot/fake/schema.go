@@ -104,6 +104,17 @@ var objectTypes = []*objectType{
 		Defaults:   []string{"content", "createdate", "hs_lastmodifieddate", "hs_object_id", "hs_pipeline", "hs_pipeline_stage", "hs_ticket_priority", "subject"},
 		Searchable: []string{"subject", "content"},
 	},
+	{
+		// Notes are engagements: a timestamped body, associated with the
+		// records they are about (a contact, through Associations v4).
+		Name: "notes", ID: "0-46", Singular: "Note", Upper: "NOTE", LastModified: "hs_lastmodifieddate",
+		Props: append([]propertyDef{
+			{Name: "hs_note_body", Label: "Note body", Type: typeString, FieldType: "html", Group: "engagement"},
+			{Name: "hs_timestamp", Label: "Activity date", Type: typeDateTime, FieldType: "date", Group: "engagement"},
+		}, system("hs_lastmodifieddate")...),
+		Defaults:   []string{"createdate", "hs_lastmodifieddate", "hs_note_body", "hs_object_id", "hs_timestamp"},
+		Searchable: []string{"hs_note_body"},
+	},
 }
 
 // lookupType resolves a path's object type: a name ("contacts") or an

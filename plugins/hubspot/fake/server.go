@@ -195,6 +195,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /crm/v3/objects/{objectType}/batch/read", s.handleBatchRead)
 	m.HandleFunc("POST /crm/v3/objects/{objectType}/batch/archive", s.handleBatchArchive)
 	m.HandleFunc("POST /crm/v3/objects/contacts/gdpr-delete", s.handleGDPRDelete)
+	m.HandleFunc("PUT /crm/v4/objects/{fromObjectType}/{fromObjectId}/associations/default/{toObjectType}/{toObjectId}", s.handleDefaultAssociation)
 	m.HandleFunc("GET /crm/v3/properties/{objectType}", s.handleProperties)
 	m.HandleFunc("POST /oauth/v1/token", s.handleToken)
 	m.HandleFunc("GET /oauth/v1/access-tokens/{token}", s.handleTokenInfo)

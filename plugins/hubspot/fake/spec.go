@@ -1,15 +1,23 @@
 package fake
 
 import (
+	"bytes"
+	"context"
+	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
 	"crmhost.dev/sdk/providertest"
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
 // SpecsDirEnv names the environment variable that points at the specs: a
@@ -31,6 +39,9 @@ const (
 	specObjects    = "crm-objects-v3.json"
 	specProperties = "crm-properties-v3.json"
 	specOAuth      = "oauth-v1.json"
+	// specAssociations is the fake's own fixture (associations-v4.json,
+	// embedded): shared/specs has no Associations v4 spec.
+	specAssociations = "associations-v4.json"
 )
 
 // hubspotSpec is what the fake validates against, with the relaxations of
@@ -92,9 +103,35 @@ func scalarPropertyValues(doc *openapi3.T) error {
 }
 
 // specSet validates requests against HubSpot's specs; a nil validator
-// (specs absent outside CI) validates nothing.
+// (specs absent outside CI) validates nothing. Associations v4 requests
+// are validated against the embedded fixture, always.
 type specSet struct {
 	v *providertest.Validator
+}
+
+//go:embed associations-v4.json
+var associationsSpec []byte
+
+// associations routes the Associations v4 fixture (loaded once).
+var associations = sync.OnceValues(func() (routers.Router, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(associationsSpec)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", specAssociations, err)
+	}
+	doc.Servers = nil
+	r, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("route %s: %w", specAssociations, err)
+	}
+	return r, nil
+})
+
+// associationOptions are the fixture's validation options: credentials
+// are the fake's to check, and request values stay out of messages.
+var associationOptions = &openapi3filter.Options{
+	AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+	SkipSettingDefaults:     true,
+	SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
 }
 
 var warnOnce sync.Once
@@ -132,6 +169,21 @@ type unknownOperation struct{ error }
 // validate checks a request against its spec. Messages name the failing
 // parameter or body location but never a value.
 func (sp *specSet) validate(r *http.Request, body []byte) error {
+	if strings.HasPrefix(r.URL.Path, "/crm/v4/") {
+		router, err := associations()
+		if err != nil {
+			return err
+		}
+		req := r.Clone(context.WithoutCancel(r.Context()))
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			return unknownOperation{fmt.Errorf("%s %s is not an operation of the spec: %v", r.Method, redactPath(r.URL.Path), err)}
+		}
+		return openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
+			Request: req, PathParams: params, Route: route, Options: associationOptions,
+		})
+	}
 	err := sp.v.Validate(r, body)
 	if errors.Is(err, providertest.ErrUnknownOperation) {
 		return unknownOperation{fmt.Errorf("%s %s is not an operation of HubSpot's specs", r.Method, redactPath(r.URL.Path))}

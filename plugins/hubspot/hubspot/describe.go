@@ -40,7 +40,7 @@ const DefaultAppBaseURL = "https://app.hubspot.com"
 
 // objectType is one HubSpot object the driver serves.
 type objectType struct {
-	name      string // API name: contacts, deals, tickets
+	name      string // API name: contacts, deals, tickets, notes
 	canonical string // crmhost canonical object
 	label     string
 	typeID    string // HubSpot objectTypeId, for app links
@@ -103,6 +103,20 @@ var objectTypes = []objectType{
 		extra: []string{"hs_pipeline", "createdate"},
 		verbs: otherVerbs, unsupported: noErase("tickets"),
 	},
+	{
+		// A conversation's transcript is a note (an engagement) on the
+		// contact: its body, its time (hs_timestamp, which HubSpot requires)
+		// and, as associations.contacts, the contact it is about (see
+		// associations.go).
+		name: "notes", canonical: "conversation", label: "Notes (conversations)", typeID: "0-46", modified: "hs_lastmodifieddate",
+		defaults: map[string]string{
+			"conversation.body":        "hs_note_body",
+			"conversation.occurred_at": "hs_timestamp",
+			"conversation.customer_id": associationsField + ".contacts",
+		},
+		extra: []string{"createdate"},
+		verbs: otherVerbs, unsupported: noErase("notes"),
+	},
 }
 
 // leadView declares that HubSpot keeps leads as contacts: the canonical
@@ -126,7 +140,7 @@ func lookupObject(name string) (objectType, error) {
 			return o, nil
 		}
 	}
-	return objectType{}, sdk.Invalid("object", "%q is not a HubSpot object this driver serves (contacts, deals, tickets)", name)
+	return objectType{}, sdk.Invalid("object", "%q is not a HubSpot object this driver serves (contacts, deals, tickets, notes)", name)
 }
 
 // readProperties lists the properties the driver asks HubSpot for on a

@@ -168,7 +168,11 @@ func (d *Driver) CreateRecord(ctx context.Context, conn sdk.Connection, in sdk.C
 	if err != nil {
 		return sdk.CreateResult{}, err
 	}
-	props, err := writeProperties(in.Fields, region(conn))
+	fields, assoc, err := splitAssociations(in.Fields)
+	if err != nil {
+		return sdk.CreateResult{}, err
+	}
+	props, err := writeProperties(fields, region(conn))
 	if err != nil {
 		return sdk.CreateResult{}, err
 	}
@@ -182,6 +186,9 @@ func (d *Driver) CreateRecord(ctx context.Context, conn sdk.Connection, in sdk.C
 		id, err = d.adoptExisting(ctx, conn, o, in.IdempotencyKey, props, err)
 	}
 	if err != nil {
+		return sdk.CreateResult{}, err
+	}
+	if err := d.associate(ctx, conn, o, id, assoc); err != nil {
 		return sdk.CreateResult{}, err
 	}
 	return sdk.CreateResult{ExternalID: id, RecordURL: recordURL(conn, o, id)}, nil
@@ -284,11 +291,18 @@ func (d *Driver) UpdateRecord(ctx context.Context, conn sdk.Connection, in sdk.U
 	if err != nil {
 		return sdk.UpdateResult{}, err
 	}
-	props, err := writeProperties(in.Fields, region(conn))
+	fields, assoc, err := splitAssociations(in.Fields)
+	if err != nil {
+		return sdk.UpdateResult{}, err
+	}
+	props, err := writeProperties(fields, region(conn))
 	if err != nil {
 		return sdk.UpdateResult{}, err
 	}
 	if err := d.patch(ctx, conn, o, in.ExternalID, props); err != nil {
+		return sdk.UpdateResult{}, err
+	}
+	if err := d.associate(ctx, conn, o, in.ExternalID, assoc); err != nil {
 		return sdk.UpdateResult{}, err
 	}
 	return sdk.UpdateResult{Updated: true, RecordURL: recordURL(conn, o, in.ExternalID)}, nil

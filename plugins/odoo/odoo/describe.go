@@ -111,9 +111,13 @@ var message = objectType{
 		"conversation.subject":       "subject",
 		"conversation.record_object": "model",
 		"conversation.record_id":     "res_id",
-		"conversation.type":          "message_type",
-		"conversation.occurred_at":   "date",
-		"conversation.author":        "author_id",
+		// The host's mirror links a conversation to its customer's record
+		// under these keys (host/mirror): the partner's model and id.
+		"conversation.customer_object": "model",
+		"conversation.customer_id":     "res_id",
+		"conversation.type":            "message_type",
+		"conversation.occurred_at":     "date",
+		"conversation.author":          "author_id",
 	},
 	search:      []string{"subject", "body"},
 	read:        []string{"subtype_id", "create_date", "write_date"},

@@ -64,6 +64,21 @@ type DriverCatalog struct {
 	RegisteredAt     time.Time
 }
 
+type Erasure struct {
+	ID             string
+	TenantID       string
+	State          string
+	RequestedBy    string
+	Subject        []byte
+	PhoneHash      string
+	EmailHash      string
+	ExternalIDHash string
+	Receipt        []byte
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	FinishedAt     *time.Time
+}
+
 type FieldMapping struct {
 	TenantID  string
 	Kind      string
@@ -83,19 +98,44 @@ type IdempotencyKey struct {
 	ExpiresAt   time.Time
 }
 
-type Lead struct {
+type MirrorIncident struct {
+	ID         string
+	TenantID   string
+	Kind       string
+	State      string
+	Counts     []byte
+	OldestID   string
+	OldestAt   time.Time
+	LastError  string
+	OpenedAt   time.Time
+	UpdatedAt  time.Time
+	ResolvedAt *time.Time
+	Notified   string
+}
+
+type MirrorRow struct {
 	ID             string
 	TenantID       string
+	Class          string
+	ConversationID string
+	Seq            int32
+	LinkRowID      string
+	LinkExternalID string
+	LinkObject     string
 	Fields         []byte
+	PhoneHash      string
+	EmailHash      string
 	IdempotencyKey string
-	Status         string
+	State          string
 	ExternalID     string
 	RecordUrl      string
 	Attempts       int32
 	LastError      string
+	Size           int32
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	WrittenAt      *time.Time
+	PurgedAt       *time.Time
 }
 
 type OauthState struct {

@@ -36,11 +36,23 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.connectionsByAccountStmt, err = db.PrepareContext(ctx, connectionsByAccount); err != nil {
 		return nil, fmt.Errorf("error preparing query ConnectionsByAccount: %w", err)
 	}
+	if q.conversationHasPurgedStmt, err = db.PrepareContext(ctx, conversationHasPurged); err != nil {
+		return nil, fmt.Errorf("error preparing query ConversationHasPurged: %w", err)
+	}
+	if q.conversationMessagesStmt, err = db.PrepareContext(ctx, conversationMessages); err != nil {
+		return nil, fmt.Errorf("error preparing query ConversationMessages: %w", err)
+	}
 	if q.createAPIKeyStmt, err = db.PrepareContext(ctx, createAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateAPIKey: %w", err)
 	}
-	if q.createLeadStmt, err = db.PrepareContext(ctx, createLead); err != nil {
-		return nil, fmt.Errorf("error preparing query CreateLead: %w", err)
+	if q.createErasureStmt, err = db.PrepareContext(ctx, createErasure); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateErasure: %w", err)
+	}
+	if q.createIncidentStmt, err = db.PrepareContext(ctx, createIncident); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateIncident: %w", err)
+	}
+	if q.createMirrorRowStmt, err = db.PrepareContext(ctx, createMirrorRow); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateMirrorRow: %w", err)
 	}
 	if q.createOAuthStateStmt, err = db.PrepareContext(ctx, createOAuthState); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateOAuthState: %w", err)
@@ -60,11 +72,26 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deleteCredentialStmt, err = db.PrepareContext(ctx, deleteCredential); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteCredential: %w", err)
 	}
+	if q.deleteIdempotencyKeyStmt, err = db.PrepareContext(ctx, deleteIdempotencyKey); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteIdempotencyKey: %w", err)
+	}
 	if q.deleteMappingStmt, err = db.PrepareContext(ctx, deleteMapping); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteMapping: %w", err)
 	}
+	if q.deleteMirrorRowStmt, err = db.PrepareContext(ctx, deleteMirrorRow); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteMirrorRow: %w", err)
+	}
 	if q.deleteTenantStmt, err = db.PrepareContext(ctx, deleteTenant); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteTenant: %w", err)
+	}
+	if q.deleteTombstonesStmt, err = db.PrepareContext(ctx, deleteTombstones); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteTombstones: %w", err)
+	}
+	if q.findPersonRowsStmt, err = db.PrepareContext(ctx, findPersonRows); err != nil {
+		return nil, fmt.Errorf("error preparing query FindPersonRows: %w", err)
+	}
+	if q.finishErasureStmt, err = db.PrepareContext(ctx, finishErasure); err != nil {
+		return nil, fmt.Errorf("error preparing query FinishErasure: %w", err)
 	}
 	if q.getAPIKeyByPrefixStmt, err = db.PrepareContext(ctx, getAPIKeyByPrefix); err != nil {
 		return nil, fmt.Errorf("error preparing query GetAPIKeyByPrefix: %w", err)
@@ -81,17 +108,26 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getDriverStmt, err = db.PrepareContext(ctx, getDriver); err != nil {
 		return nil, fmt.Errorf("error preparing query GetDriver: %w", err)
 	}
+	if q.getErasureStmt, err = db.PrepareContext(ctx, getErasure); err != nil {
+		return nil, fmt.Errorf("error preparing query GetErasure: %w", err)
+	}
 	if q.getIdempotencyStmt, err = db.PrepareContext(ctx, getIdempotency); err != nil {
 		return nil, fmt.Errorf("error preparing query GetIdempotency: %w", err)
 	}
-	if q.getLeadStmt, err = db.PrepareContext(ctx, getLead); err != nil {
-		return nil, fmt.Errorf("error preparing query GetLead: %w", err)
+	if q.getMirrorRowStmt, err = db.PrepareContext(ctx, getMirrorRow); err != nil {
+		return nil, fmt.Errorf("error preparing query GetMirrorRow: %w", err)
+	}
+	if q.getOpenIncidentStmt, err = db.PrepareContext(ctx, getOpenIncident); err != nil {
+		return nil, fmt.Errorf("error preparing query GetOpenIncident: %w", err)
 	}
 	if q.getOperatorByPrefixStmt, err = db.PrepareContext(ctx, getOperatorByPrefix); err != nil {
 		return nil, fmt.Errorf("error preparing query GetOperatorByPrefix: %w", err)
 	}
 	if q.getTenantStmt, err = db.PrepareContext(ctx, getTenant); err != nil {
 		return nil, fmt.Errorf("error preparing query GetTenant: %w", err)
+	}
+	if q.growConversationStmt, err = db.PrepareContext(ctx, growConversation); err != nil {
+		return nil, fmt.Errorf("error preparing query GrowConversation: %w", err)
 	}
 	if q.heartbeatReplicaStmt, err = db.PrepareContext(ctx, heartbeatReplica); err != nil {
 		return nil, fmt.Errorf("error preparing query HeartbeatReplica: %w", err)
@@ -101,6 +137,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.insertCredentialStmt, err = db.PrepareContext(ctx, insertCredential); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertCredential: %w", err)
+	}
+	if q.lastBacklogErrorStmt, err = db.PrepareContext(ctx, lastBacklogError); err != nil {
+		return nil, fmt.Errorf("error preparing query LastBacklogError: %w", err)
+	}
+	if q.linkedRowsStmt, err = db.PrepareContext(ctx, linkedRows); err != nil {
+		return nil, fmt.Errorf("error preparing query LinkedRows: %w", err)
 	}
 	if q.listAPIKeysStmt, err = db.PrepareContext(ctx, listAPIKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListAPIKeys: %w", err)
@@ -117,14 +159,20 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listDriversStmt, err = db.PrepareContext(ctx, listDrivers); err != nil {
 		return nil, fmt.Errorf("error preparing query ListDrivers: %w", err)
 	}
-	if q.listLeadsStmt, err = db.PrepareContext(ctx, listLeads); err != nil {
-		return nil, fmt.Errorf("error preparing query ListLeads: %w", err)
+	if q.listIncidentsStmt, err = db.PrepareContext(ctx, listIncidents); err != nil {
+		return nil, fmt.Errorf("error preparing query ListIncidents: %w", err)
 	}
 	if q.listMappingsStmt, err = db.PrepareContext(ctx, listMappings); err != nil {
 		return nil, fmt.Errorf("error preparing query ListMappings: %w", err)
 	}
 	if q.listMappingsByKindStmt, err = db.PrepareContext(ctx, listMappingsByKind); err != nil {
 		return nil, fmt.Errorf("error preparing query ListMappingsByKind: %w", err)
+	}
+	if q.listMessagesStmt, err = db.PrepareContext(ctx, listMessages); err != nil {
+		return nil, fmt.Errorf("error preparing query ListMessages: %w", err)
+	}
+	if q.listMirrorRowsStmt, err = db.PrepareContext(ctx, listMirrorRows); err != nil {
+		return nil, fmt.Errorf("error preparing query ListMirrorRows: %w", err)
 	}
 	if q.listOperatorsStmt, err = db.PrepareContext(ctx, listOperators); err != nil {
 		return nil, fmt.Errorf("error preparing query ListOperators: %w", err)
@@ -135,14 +183,32 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.liveReplicasStmt, err = db.PrepareContext(ctx, liveReplicas); err != nil {
 		return nil, fmt.Errorf("error preparing query LiveReplicas: %w", err)
 	}
-	if q.markLeadAttemptStmt, err = db.PrepareContext(ctx, markLeadAttempt); err != nil {
-		return nil, fmt.Errorf("error preparing query MarkLeadAttempt: %w", err)
+	if q.lockConversationStmt, err = db.PrepareContext(ctx, lockConversation); err != nil {
+		return nil, fmt.Errorf("error preparing query LockConversation: %w", err)
 	}
-	if q.markLeadWrittenStmt, err = db.PrepareContext(ctx, markLeadWritten); err != nil {
-		return nil, fmt.Errorf("error preparing query MarkLeadWritten: %w", err)
+	if q.markMessagesAttemptStmt, err = db.PrepareContext(ctx, markMessagesAttempt); err != nil {
+		return nil, fmt.Errorf("error preparing query MarkMessagesAttempt: %w", err)
+	}
+	if q.markMessagesWrittenStmt, err = db.PrepareContext(ctx, markMessagesWritten); err != nil {
+		return nil, fmt.Errorf("error preparing query MarkMessagesWritten: %w", err)
+	}
+	if q.markMirrorAttemptStmt, err = db.PrepareContext(ctx, markMirrorAttempt); err != nil {
+		return nil, fmt.Errorf("error preparing query MarkMirrorAttempt: %w", err)
+	}
+	if q.markMirrorWrittenStmt, err = db.PrepareContext(ctx, markMirrorWritten); err != nil {
+		return nil, fmt.Errorf("error preparing query MarkMirrorWritten: %w", err)
 	}
 	if q.markRefreshingStmt, err = db.PrepareContext(ctx, markRefreshing); err != nil {
 		return nil, fmt.Errorf("error preparing query MarkRefreshing: %w", err)
+	}
+	if q.mirrorBacklogStmt, err = db.PrepareContext(ctx, mirrorBacklog); err != nil {
+		return nil, fmt.Errorf("error preparing query MirrorBacklog: %w", err)
+	}
+	if q.mirrorCountsStmt, err = db.PrepareContext(ctx, mirrorCounts); err != nil {
+		return nil, fmt.Errorf("error preparing query MirrorCounts: %w", err)
+	}
+	if q.oldestBacklogRowStmt, err = db.PrepareContext(ctx, oldestBacklogRow); err != nil {
+		return nil, fmt.Errorf("error preparing query OldestBacklogRow: %w", err)
 	}
 	if q.pruneIdempotencyStmt, err = db.PrepareContext(ctx, pruneIdempotency); err != nil {
 		return nil, fmt.Errorf("error preparing query PruneIdempotency: %w", err)
@@ -153,8 +219,20 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.pruneReplicasStmt, err = db.PrepareContext(ctx, pruneReplicas); err != nil {
 		return nil, fmt.Errorf("error preparing query PruneReplicas: %w", err)
 	}
+	if q.purgeCandidatesStmt, err = db.PrepareContext(ctx, purgeCandidates); err != nil {
+		return nil, fmt.Errorf("error preparing query PurgeCandidates: %w", err)
+	}
+	if q.purgeMirrorRowStmt, err = db.PrepareContext(ctx, purgeMirrorRow); err != nil {
+		return nil, fmt.Errorf("error preparing query PurgeMirrorRow: %w", err)
+	}
 	if q.putConnectionStmt, err = db.PrepareContext(ctx, putConnection); err != nil {
 		return nil, fmt.Errorf("error preparing query PutConnection: %w", err)
+	}
+	if q.redriveCandidatesStmt, err = db.PrepareContext(ctx, redriveCandidates); err != nil {
+		return nil, fmt.Errorf("error preparing query RedriveCandidates: %w", err)
+	}
+	if q.redriveRowStmt, err = db.PrepareContext(ctx, redriveRow); err != nil {
+		return nil, fmt.Errorf("error preparing query RedriveRow: %w", err)
 	}
 	if q.registerDriverStmt, err = db.PrepareContext(ctx, registerDriver); err != nil {
 		return nil, fmt.Errorf("error preparing query RegisterDriver: %w", err)
@@ -168,6 +246,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.removeReplicaStmt, err = db.PrepareContext(ctx, removeReplica); err != nil {
 		return nil, fmt.Errorf("error preparing query RemoveReplica: %w", err)
 	}
+	if q.resolveIncidentStmt, err = db.PrepareContext(ctx, resolveIncident); err != nil {
+		return nil, fmt.Errorf("error preparing query ResolveIncident: %w", err)
+	}
 	if q.revokeAPIKeyStmt, err = db.PrepareContext(ctx, revokeAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeAPIKey: %w", err)
 	}
@@ -180,6 +261,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.rewrapCredentialStmt, err = db.PrepareContext(ctx, rewrapCredential); err != nil {
 		return nil, fmt.Errorf("error preparing query RewrapCredential: %w", err)
 	}
+	if q.saveErasureReceiptStmt, err = db.PrepareContext(ctx, saveErasureReceipt); err != nil {
+		return nil, fmt.Errorf("error preparing query SaveErasureReceipt: %w", err)
+	}
 	if q.setConnectionAccountStmt, err = db.PrepareContext(ctx, setConnectionAccount); err != nil {
 		return nil, fmt.Errorf("error preparing query SetConnectionAccount: %w", err)
 	}
@@ -188,6 +272,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.setConnectionStatusStmt, err = db.PrepareContext(ctx, setConnectionStatus); err != nil {
 		return nil, fmt.Errorf("error preparing query SetConnectionStatus: %w", err)
+	}
+	if q.setIncidentNotifiedStmt, err = db.PrepareContext(ctx, setIncidentNotified); err != nil {
+		return nil, fmt.Errorf("error preparing query SetIncidentNotified: %w", err)
 	}
 	if q.setMappingStmt, err = db.PrepareContext(ctx, setMapping); err != nil {
 		return nil, fmt.Errorf("error preparing query SetMapping: %w", err)
@@ -201,11 +288,20 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.touchOperatorStmt, err = db.PrepareContext(ctx, touchOperator); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchOperator: %w", err)
 	}
+	if q.unnotifiedIncidentsStmt, err = db.PrepareContext(ctx, unnotifiedIncidents); err != nil {
+		return nil, fmt.Errorf("error preparing query UnnotifiedIncidents: %w", err)
+	}
+	if q.unwrittenMessagesStmt, err = db.PrepareContext(ctx, unwrittenMessages); err != nil {
+		return nil, fmt.Errorf("error preparing query UnwrittenMessages: %w", err)
+	}
 	if q.updateAppCredentialStmt, err = db.PrepareContext(ctx, updateAppCredential); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateAppCredential: %w", err)
 	}
 	if q.updateCredentialStmt, err = db.PrepareContext(ctx, updateCredential); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateCredential: %w", err)
+	}
+	if q.updateIncidentStmt, err = db.PrepareContext(ctx, updateIncident); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateIncident: %w", err)
 	}
 	return &q, nil
 }
@@ -232,14 +328,34 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing connectionsByAccountStmt: %w", cerr)
 		}
 	}
+	if q.conversationHasPurgedStmt != nil {
+		if cerr := q.conversationHasPurgedStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing conversationHasPurgedStmt: %w", cerr)
+		}
+	}
+	if q.conversationMessagesStmt != nil {
+		if cerr := q.conversationMessagesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing conversationMessagesStmt: %w", cerr)
+		}
+	}
 	if q.createAPIKeyStmt != nil {
 		if cerr := q.createAPIKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createAPIKeyStmt: %w", cerr)
 		}
 	}
-	if q.createLeadStmt != nil {
-		if cerr := q.createLeadStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing createLeadStmt: %w", cerr)
+	if q.createErasureStmt != nil {
+		if cerr := q.createErasureStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createErasureStmt: %w", cerr)
+		}
+	}
+	if q.createIncidentStmt != nil {
+		if cerr := q.createIncidentStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createIncidentStmt: %w", cerr)
+		}
+	}
+	if q.createMirrorRowStmt != nil {
+		if cerr := q.createMirrorRowStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createMirrorRowStmt: %w", cerr)
 		}
 	}
 	if q.createOAuthStateStmt != nil {
@@ -272,14 +388,39 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing deleteCredentialStmt: %w", cerr)
 		}
 	}
+	if q.deleteIdempotencyKeyStmt != nil {
+		if cerr := q.deleteIdempotencyKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteIdempotencyKeyStmt: %w", cerr)
+		}
+	}
 	if q.deleteMappingStmt != nil {
 		if cerr := q.deleteMappingStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteMappingStmt: %w", cerr)
 		}
 	}
+	if q.deleteMirrorRowStmt != nil {
+		if cerr := q.deleteMirrorRowStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteMirrorRowStmt: %w", cerr)
+		}
+	}
 	if q.deleteTenantStmt != nil {
 		if cerr := q.deleteTenantStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteTenantStmt: %w", cerr)
+		}
+	}
+	if q.deleteTombstonesStmt != nil {
+		if cerr := q.deleteTombstonesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteTombstonesStmt: %w", cerr)
+		}
+	}
+	if q.findPersonRowsStmt != nil {
+		if cerr := q.findPersonRowsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing findPersonRowsStmt: %w", cerr)
+		}
+	}
+	if q.finishErasureStmt != nil {
+		if cerr := q.finishErasureStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing finishErasureStmt: %w", cerr)
 		}
 	}
 	if q.getAPIKeyByPrefixStmt != nil {
@@ -307,14 +448,24 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getDriverStmt: %w", cerr)
 		}
 	}
+	if q.getErasureStmt != nil {
+		if cerr := q.getErasureStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getErasureStmt: %w", cerr)
+		}
+	}
 	if q.getIdempotencyStmt != nil {
 		if cerr := q.getIdempotencyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getIdempotencyStmt: %w", cerr)
 		}
 	}
-	if q.getLeadStmt != nil {
-		if cerr := q.getLeadStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing getLeadStmt: %w", cerr)
+	if q.getMirrorRowStmt != nil {
+		if cerr := q.getMirrorRowStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getMirrorRowStmt: %w", cerr)
+		}
+	}
+	if q.getOpenIncidentStmt != nil {
+		if cerr := q.getOpenIncidentStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getOpenIncidentStmt: %w", cerr)
 		}
 	}
 	if q.getOperatorByPrefixStmt != nil {
@@ -325,6 +476,11 @@ func (q *Queries) Close() error {
 	if q.getTenantStmt != nil {
 		if cerr := q.getTenantStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getTenantStmt: %w", cerr)
+		}
+	}
+	if q.growConversationStmt != nil {
+		if cerr := q.growConversationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing growConversationStmt: %w", cerr)
 		}
 	}
 	if q.heartbeatReplicaStmt != nil {
@@ -340,6 +496,16 @@ func (q *Queries) Close() error {
 	if q.insertCredentialStmt != nil {
 		if cerr := q.insertCredentialStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing insertCredentialStmt: %w", cerr)
+		}
+	}
+	if q.lastBacklogErrorStmt != nil {
+		if cerr := q.lastBacklogErrorStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing lastBacklogErrorStmt: %w", cerr)
+		}
+	}
+	if q.linkedRowsStmt != nil {
+		if cerr := q.linkedRowsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing linkedRowsStmt: %w", cerr)
 		}
 	}
 	if q.listAPIKeysStmt != nil {
@@ -367,9 +533,9 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listDriversStmt: %w", cerr)
 		}
 	}
-	if q.listLeadsStmt != nil {
-		if cerr := q.listLeadsStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing listLeadsStmt: %w", cerr)
+	if q.listIncidentsStmt != nil {
+		if cerr := q.listIncidentsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listIncidentsStmt: %w", cerr)
 		}
 	}
 	if q.listMappingsStmt != nil {
@@ -380,6 +546,16 @@ func (q *Queries) Close() error {
 	if q.listMappingsByKindStmt != nil {
 		if cerr := q.listMappingsByKindStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listMappingsByKindStmt: %w", cerr)
+		}
+	}
+	if q.listMessagesStmt != nil {
+		if cerr := q.listMessagesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listMessagesStmt: %w", cerr)
+		}
+	}
+	if q.listMirrorRowsStmt != nil {
+		if cerr := q.listMirrorRowsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listMirrorRowsStmt: %w", cerr)
 		}
 	}
 	if q.listOperatorsStmt != nil {
@@ -397,19 +573,49 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing liveReplicasStmt: %w", cerr)
 		}
 	}
-	if q.markLeadAttemptStmt != nil {
-		if cerr := q.markLeadAttemptStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing markLeadAttemptStmt: %w", cerr)
+	if q.lockConversationStmt != nil {
+		if cerr := q.lockConversationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing lockConversationStmt: %w", cerr)
 		}
 	}
-	if q.markLeadWrittenStmt != nil {
-		if cerr := q.markLeadWrittenStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing markLeadWrittenStmt: %w", cerr)
+	if q.markMessagesAttemptStmt != nil {
+		if cerr := q.markMessagesAttemptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing markMessagesAttemptStmt: %w", cerr)
+		}
+	}
+	if q.markMessagesWrittenStmt != nil {
+		if cerr := q.markMessagesWrittenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing markMessagesWrittenStmt: %w", cerr)
+		}
+	}
+	if q.markMirrorAttemptStmt != nil {
+		if cerr := q.markMirrorAttemptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing markMirrorAttemptStmt: %w", cerr)
+		}
+	}
+	if q.markMirrorWrittenStmt != nil {
+		if cerr := q.markMirrorWrittenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing markMirrorWrittenStmt: %w", cerr)
 		}
 	}
 	if q.markRefreshingStmt != nil {
 		if cerr := q.markRefreshingStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing markRefreshingStmt: %w", cerr)
+		}
+	}
+	if q.mirrorBacklogStmt != nil {
+		if cerr := q.mirrorBacklogStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing mirrorBacklogStmt: %w", cerr)
+		}
+	}
+	if q.mirrorCountsStmt != nil {
+		if cerr := q.mirrorCountsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing mirrorCountsStmt: %w", cerr)
+		}
+	}
+	if q.oldestBacklogRowStmt != nil {
+		if cerr := q.oldestBacklogRowStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing oldestBacklogRowStmt: %w", cerr)
 		}
 	}
 	if q.pruneIdempotencyStmt != nil {
@@ -427,9 +633,29 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing pruneReplicasStmt: %w", cerr)
 		}
 	}
+	if q.purgeCandidatesStmt != nil {
+		if cerr := q.purgeCandidatesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing purgeCandidatesStmt: %w", cerr)
+		}
+	}
+	if q.purgeMirrorRowStmt != nil {
+		if cerr := q.purgeMirrorRowStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing purgeMirrorRowStmt: %w", cerr)
+		}
+	}
 	if q.putConnectionStmt != nil {
 		if cerr := q.putConnectionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing putConnectionStmt: %w", cerr)
+		}
+	}
+	if q.redriveCandidatesStmt != nil {
+		if cerr := q.redriveCandidatesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing redriveCandidatesStmt: %w", cerr)
+		}
+	}
+	if q.redriveRowStmt != nil {
+		if cerr := q.redriveRowStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing redriveRowStmt: %w", cerr)
 		}
 	}
 	if q.registerDriverStmt != nil {
@@ -452,6 +678,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing removeReplicaStmt: %w", cerr)
 		}
 	}
+	if q.resolveIncidentStmt != nil {
+		if cerr := q.resolveIncidentStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing resolveIncidentStmt: %w", cerr)
+		}
+	}
 	if q.revokeAPIKeyStmt != nil {
 		if cerr := q.revokeAPIKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing revokeAPIKeyStmt: %w", cerr)
@@ -472,6 +703,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing rewrapCredentialStmt: %w", cerr)
 		}
 	}
+	if q.saveErasureReceiptStmt != nil {
+		if cerr := q.saveErasureReceiptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing saveErasureReceiptStmt: %w", cerr)
+		}
+	}
 	if q.setConnectionAccountStmt != nil {
 		if cerr := q.setConnectionAccountStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setConnectionAccountStmt: %w", cerr)
@@ -485,6 +721,11 @@ func (q *Queries) Close() error {
 	if q.setConnectionStatusStmt != nil {
 		if cerr := q.setConnectionStatusStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setConnectionStatusStmt: %w", cerr)
+		}
+	}
+	if q.setIncidentNotifiedStmt != nil {
+		if cerr := q.setIncidentNotifiedStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setIncidentNotifiedStmt: %w", cerr)
 		}
 	}
 	if q.setMappingStmt != nil {
@@ -507,6 +748,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing touchOperatorStmt: %w", cerr)
 		}
 	}
+	if q.unnotifiedIncidentsStmt != nil {
+		if cerr := q.unnotifiedIncidentsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing unnotifiedIncidentsStmt: %w", cerr)
+		}
+	}
+	if q.unwrittenMessagesStmt != nil {
+		if cerr := q.unwrittenMessagesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing unwrittenMessagesStmt: %w", cerr)
+		}
+	}
 	if q.updateAppCredentialStmt != nil {
 		if cerr := q.updateAppCredentialStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing updateAppCredentialStmt: %w", cerr)
@@ -515,6 +766,11 @@ func (q *Queries) Close() error {
 	if q.updateCredentialStmt != nil {
 		if cerr := q.updateCredentialStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing updateCredentialStmt: %w", cerr)
+		}
+	}
+	if q.updateIncidentStmt != nil {
+		if cerr := q.updateIncidentStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateIncidentStmt: %w", cerr)
 		}
 	}
 	return err
@@ -554,135 +810,199 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 }
 
 type Queries struct {
-	db                       DBTX
-	tx                       *sql.Tx
-	appendAuditStmt          *sql.Stmt
-	claimIdempotencyStmt     *sql.Stmt
-	completeIdempotencyStmt  *sql.Stmt
-	connectionsByAccountStmt *sql.Stmt
-	createAPIKeyStmt         *sql.Stmt
-	createLeadStmt           *sql.Stmt
-	createOAuthStateStmt     *sql.Stmt
-	createOperatorStmt       *sql.Stmt
-	createTenantStmt         *sql.Stmt
-	deleteAppCredentialStmt  *sql.Stmt
-	deleteConnectionStmt     *sql.Stmt
-	deleteCredentialStmt     *sql.Stmt
-	deleteMappingStmt        *sql.Stmt
-	deleteTenantStmt         *sql.Stmt
-	getAPIKeyByPrefixStmt    *sql.Stmt
-	getAppCredentialStmt     *sql.Stmt
-	getConnectionStmt        *sql.Stmt
-	getCredentialStmt        *sql.Stmt
-	getDriverStmt            *sql.Stmt
-	getIdempotencyStmt       *sql.Stmt
-	getLeadStmt              *sql.Stmt
-	getOperatorByPrefixStmt  *sql.Stmt
-	getTenantStmt            *sql.Stmt
-	heartbeatReplicaStmt     *sql.Stmt
-	insertAppCredentialStmt  *sql.Stmt
-	insertCredentialStmt     *sql.Stmt
-	listAPIKeysStmt          *sql.Stmt
-	listAppCredentialsStmt   *sql.Stmt
-	listAuditStmt            *sql.Stmt
-	listCredentialsStmt      *sql.Stmt
-	listDriversStmt          *sql.Stmt
-	listLeadsStmt            *sql.Stmt
-	listMappingsStmt         *sql.Stmt
-	listMappingsByKindStmt   *sql.Stmt
-	listOperatorsStmt        *sql.Stmt
-	listTenantsStmt          *sql.Stmt
-	liveReplicasStmt         *sql.Stmt
-	markLeadAttemptStmt      *sql.Stmt
-	markLeadWrittenStmt      *sql.Stmt
-	markRefreshingStmt       *sql.Stmt
-	pruneIdempotencyStmt     *sql.Stmt
-	pruneOAuthStatesStmt     *sql.Stmt
-	pruneReplicasStmt        *sql.Stmt
-	putConnectionStmt        *sql.Stmt
-	registerDriverStmt       *sql.Stmt
-	releaseIdempotencyStmt   *sql.Stmt
-	removeDriverStmt         *sql.Stmt
-	removeReplicaStmt        *sql.Stmt
-	revokeAPIKeyStmt         *sql.Stmt
-	revokeOperatorStmt       *sql.Stmt
-	rewrapAppCredentialStmt  *sql.Stmt
-	rewrapCredentialStmt     *sql.Stmt
-	setConnectionAccountStmt *sql.Stmt
-	setConnectionObjectsStmt *sql.Stmt
-	setConnectionStatusStmt  *sql.Stmt
-	setMappingStmt           *sql.Stmt
-	takeOAuthStateStmt       *sql.Stmt
-	touchAPIKeyStmt          *sql.Stmt
-	touchOperatorStmt        *sql.Stmt
-	updateAppCredentialStmt  *sql.Stmt
-	updateCredentialStmt     *sql.Stmt
+	db                        DBTX
+	tx                        *sql.Tx
+	appendAuditStmt           *sql.Stmt
+	claimIdempotencyStmt      *sql.Stmt
+	completeIdempotencyStmt   *sql.Stmt
+	connectionsByAccountStmt  *sql.Stmt
+	conversationHasPurgedStmt *sql.Stmt
+	conversationMessagesStmt  *sql.Stmt
+	createAPIKeyStmt          *sql.Stmt
+	createErasureStmt         *sql.Stmt
+	createIncidentStmt        *sql.Stmt
+	createMirrorRowStmt       *sql.Stmt
+	createOAuthStateStmt      *sql.Stmt
+	createOperatorStmt        *sql.Stmt
+	createTenantStmt          *sql.Stmt
+	deleteAppCredentialStmt   *sql.Stmt
+	deleteConnectionStmt      *sql.Stmt
+	deleteCredentialStmt      *sql.Stmt
+	deleteIdempotencyKeyStmt  *sql.Stmt
+	deleteMappingStmt         *sql.Stmt
+	deleteMirrorRowStmt       *sql.Stmt
+	deleteTenantStmt          *sql.Stmt
+	deleteTombstonesStmt      *sql.Stmt
+	findPersonRowsStmt        *sql.Stmt
+	finishErasureStmt         *sql.Stmt
+	getAPIKeyByPrefixStmt     *sql.Stmt
+	getAppCredentialStmt      *sql.Stmt
+	getConnectionStmt         *sql.Stmt
+	getCredentialStmt         *sql.Stmt
+	getDriverStmt             *sql.Stmt
+	getErasureStmt            *sql.Stmt
+	getIdempotencyStmt        *sql.Stmt
+	getMirrorRowStmt          *sql.Stmt
+	getOpenIncidentStmt       *sql.Stmt
+	getOperatorByPrefixStmt   *sql.Stmt
+	getTenantStmt             *sql.Stmt
+	growConversationStmt      *sql.Stmt
+	heartbeatReplicaStmt      *sql.Stmt
+	insertAppCredentialStmt   *sql.Stmt
+	insertCredentialStmt      *sql.Stmt
+	lastBacklogErrorStmt      *sql.Stmt
+	linkedRowsStmt            *sql.Stmt
+	listAPIKeysStmt           *sql.Stmt
+	listAppCredentialsStmt    *sql.Stmt
+	listAuditStmt             *sql.Stmt
+	listCredentialsStmt       *sql.Stmt
+	listDriversStmt           *sql.Stmt
+	listIncidentsStmt         *sql.Stmt
+	listMappingsStmt          *sql.Stmt
+	listMappingsByKindStmt    *sql.Stmt
+	listMessagesStmt          *sql.Stmt
+	listMirrorRowsStmt        *sql.Stmt
+	listOperatorsStmt         *sql.Stmt
+	listTenantsStmt           *sql.Stmt
+	liveReplicasStmt          *sql.Stmt
+	lockConversationStmt      *sql.Stmt
+	markMessagesAttemptStmt   *sql.Stmt
+	markMessagesWrittenStmt   *sql.Stmt
+	markMirrorAttemptStmt     *sql.Stmt
+	markMirrorWrittenStmt     *sql.Stmt
+	markRefreshingStmt        *sql.Stmt
+	mirrorBacklogStmt         *sql.Stmt
+	mirrorCountsStmt          *sql.Stmt
+	oldestBacklogRowStmt      *sql.Stmt
+	pruneIdempotencyStmt      *sql.Stmt
+	pruneOAuthStatesStmt      *sql.Stmt
+	pruneReplicasStmt         *sql.Stmt
+	purgeCandidatesStmt       *sql.Stmt
+	purgeMirrorRowStmt        *sql.Stmt
+	putConnectionStmt         *sql.Stmt
+	redriveCandidatesStmt     *sql.Stmt
+	redriveRowStmt            *sql.Stmt
+	registerDriverStmt        *sql.Stmt
+	releaseIdempotencyStmt    *sql.Stmt
+	removeDriverStmt          *sql.Stmt
+	removeReplicaStmt         *sql.Stmt
+	resolveIncidentStmt       *sql.Stmt
+	revokeAPIKeyStmt          *sql.Stmt
+	revokeOperatorStmt        *sql.Stmt
+	rewrapAppCredentialStmt   *sql.Stmt
+	rewrapCredentialStmt      *sql.Stmt
+	saveErasureReceiptStmt    *sql.Stmt
+	setConnectionAccountStmt  *sql.Stmt
+	setConnectionObjectsStmt  *sql.Stmt
+	setConnectionStatusStmt   *sql.Stmt
+	setIncidentNotifiedStmt   *sql.Stmt
+	setMappingStmt            *sql.Stmt
+	takeOAuthStateStmt        *sql.Stmt
+	touchAPIKeyStmt           *sql.Stmt
+	touchOperatorStmt         *sql.Stmt
+	unnotifiedIncidentsStmt   *sql.Stmt
+	unwrittenMessagesStmt     *sql.Stmt
+	updateAppCredentialStmt   *sql.Stmt
+	updateCredentialStmt      *sql.Stmt
+	updateIncidentStmt        *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db:                       tx,
-		tx:                       tx,
-		appendAuditStmt:          q.appendAuditStmt,
-		claimIdempotencyStmt:     q.claimIdempotencyStmt,
-		completeIdempotencyStmt:  q.completeIdempotencyStmt,
-		connectionsByAccountStmt: q.connectionsByAccountStmt,
-		createAPIKeyStmt:         q.createAPIKeyStmt,
-		createLeadStmt:           q.createLeadStmt,
-		createOAuthStateStmt:     q.createOAuthStateStmt,
-		createOperatorStmt:       q.createOperatorStmt,
-		createTenantStmt:         q.createTenantStmt,
-		deleteAppCredentialStmt:  q.deleteAppCredentialStmt,
-		deleteConnectionStmt:     q.deleteConnectionStmt,
-		deleteCredentialStmt:     q.deleteCredentialStmt,
-		deleteMappingStmt:        q.deleteMappingStmt,
-		deleteTenantStmt:         q.deleteTenantStmt,
-		getAPIKeyByPrefixStmt:    q.getAPIKeyByPrefixStmt,
-		getAppCredentialStmt:     q.getAppCredentialStmt,
-		getConnectionStmt:        q.getConnectionStmt,
-		getCredentialStmt:        q.getCredentialStmt,
-		getDriverStmt:            q.getDriverStmt,
-		getIdempotencyStmt:       q.getIdempotencyStmt,
-		getLeadStmt:              q.getLeadStmt,
-		getOperatorByPrefixStmt:  q.getOperatorByPrefixStmt,
-		getTenantStmt:            q.getTenantStmt,
-		heartbeatReplicaStmt:     q.heartbeatReplicaStmt,
-		insertAppCredentialStmt:  q.insertAppCredentialStmt,
-		insertCredentialStmt:     q.insertCredentialStmt,
-		listAPIKeysStmt:          q.listAPIKeysStmt,
-		listAppCredentialsStmt:   q.listAppCredentialsStmt,
-		listAuditStmt:            q.listAuditStmt,
-		listCredentialsStmt:      q.listCredentialsStmt,
-		listDriversStmt:          q.listDriversStmt,
-		listLeadsStmt:            q.listLeadsStmt,
-		listMappingsStmt:         q.listMappingsStmt,
-		listMappingsByKindStmt:   q.listMappingsByKindStmt,
-		listOperatorsStmt:        q.listOperatorsStmt,
-		listTenantsStmt:          q.listTenantsStmt,
-		liveReplicasStmt:         q.liveReplicasStmt,
-		markLeadAttemptStmt:      q.markLeadAttemptStmt,
-		markLeadWrittenStmt:      q.markLeadWrittenStmt,
-		markRefreshingStmt:       q.markRefreshingStmt,
-		pruneIdempotencyStmt:     q.pruneIdempotencyStmt,
-		pruneOAuthStatesStmt:     q.pruneOAuthStatesStmt,
-		pruneReplicasStmt:        q.pruneReplicasStmt,
-		putConnectionStmt:        q.putConnectionStmt,
-		registerDriverStmt:       q.registerDriverStmt,
-		releaseIdempotencyStmt:   q.releaseIdempotencyStmt,
-		removeDriverStmt:         q.removeDriverStmt,
-		removeReplicaStmt:        q.removeReplicaStmt,
-		revokeAPIKeyStmt:         q.revokeAPIKeyStmt,
-		revokeOperatorStmt:       q.revokeOperatorStmt,
-		rewrapAppCredentialStmt:  q.rewrapAppCredentialStmt,
-		rewrapCredentialStmt:     q.rewrapCredentialStmt,
-		setConnectionAccountStmt: q.setConnectionAccountStmt,
-		setConnectionObjectsStmt: q.setConnectionObjectsStmt,
-		setConnectionStatusStmt:  q.setConnectionStatusStmt,
-		setMappingStmt:           q.setMappingStmt,
-		takeOAuthStateStmt:       q.takeOAuthStateStmt,
-		touchAPIKeyStmt:          q.touchAPIKeyStmt,
-		touchOperatorStmt:        q.touchOperatorStmt,
-		updateAppCredentialStmt:  q.updateAppCredentialStmt,
-		updateCredentialStmt:     q.updateCredentialStmt,
+		db:                        tx,
+		tx:                        tx,
+		appendAuditStmt:           q.appendAuditStmt,
+		claimIdempotencyStmt:      q.claimIdempotencyStmt,
+		completeIdempotencyStmt:   q.completeIdempotencyStmt,
+		connectionsByAccountStmt:  q.connectionsByAccountStmt,
+		conversationHasPurgedStmt: q.conversationHasPurgedStmt,
+		conversationMessagesStmt:  q.conversationMessagesStmt,
+		createAPIKeyStmt:          q.createAPIKeyStmt,
+		createErasureStmt:         q.createErasureStmt,
+		createIncidentStmt:        q.createIncidentStmt,
+		createMirrorRowStmt:       q.createMirrorRowStmt,
+		createOAuthStateStmt:      q.createOAuthStateStmt,
+		createOperatorStmt:        q.createOperatorStmt,
+		createTenantStmt:          q.createTenantStmt,
+		deleteAppCredentialStmt:   q.deleteAppCredentialStmt,
+		deleteConnectionStmt:      q.deleteConnectionStmt,
+		deleteCredentialStmt:      q.deleteCredentialStmt,
+		deleteIdempotencyKeyStmt:  q.deleteIdempotencyKeyStmt,
+		deleteMappingStmt:         q.deleteMappingStmt,
+		deleteMirrorRowStmt:       q.deleteMirrorRowStmt,
+		deleteTenantStmt:          q.deleteTenantStmt,
+		deleteTombstonesStmt:      q.deleteTombstonesStmt,
+		findPersonRowsStmt:        q.findPersonRowsStmt,
+		finishErasureStmt:         q.finishErasureStmt,
+		getAPIKeyByPrefixStmt:     q.getAPIKeyByPrefixStmt,
+		getAppCredentialStmt:      q.getAppCredentialStmt,
+		getConnectionStmt:         q.getConnectionStmt,
+		getCredentialStmt:         q.getCredentialStmt,
+		getDriverStmt:             q.getDriverStmt,
+		getErasureStmt:            q.getErasureStmt,
+		getIdempotencyStmt:        q.getIdempotencyStmt,
+		getMirrorRowStmt:          q.getMirrorRowStmt,
+		getOpenIncidentStmt:       q.getOpenIncidentStmt,
+		getOperatorByPrefixStmt:   q.getOperatorByPrefixStmt,
+		getTenantStmt:             q.getTenantStmt,
+		growConversationStmt:      q.growConversationStmt,
+		heartbeatReplicaStmt:      q.heartbeatReplicaStmt,
+		insertAppCredentialStmt:   q.insertAppCredentialStmt,
+		insertCredentialStmt:      q.insertCredentialStmt,
+		lastBacklogErrorStmt:      q.lastBacklogErrorStmt,
+		linkedRowsStmt:            q.linkedRowsStmt,
+		listAPIKeysStmt:           q.listAPIKeysStmt,
+		listAppCredentialsStmt:    q.listAppCredentialsStmt,
+		listAuditStmt:             q.listAuditStmt,
+		listCredentialsStmt:       q.listCredentialsStmt,
+		listDriversStmt:           q.listDriversStmt,
+		listIncidentsStmt:         q.listIncidentsStmt,
+		listMappingsStmt:          q.listMappingsStmt,
+		listMappingsByKindStmt:    q.listMappingsByKindStmt,
+		listMessagesStmt:          q.listMessagesStmt,
+		listMirrorRowsStmt:        q.listMirrorRowsStmt,
+		listOperatorsStmt:         q.listOperatorsStmt,
+		listTenantsStmt:           q.listTenantsStmt,
+		liveReplicasStmt:          q.liveReplicasStmt,
+		lockConversationStmt:      q.lockConversationStmt,
+		markMessagesAttemptStmt:   q.markMessagesAttemptStmt,
+		markMessagesWrittenStmt:   q.markMessagesWrittenStmt,
+		markMirrorAttemptStmt:     q.markMirrorAttemptStmt,
+		markMirrorWrittenStmt:     q.markMirrorWrittenStmt,
+		markRefreshingStmt:        q.markRefreshingStmt,
+		mirrorBacklogStmt:         q.mirrorBacklogStmt,
+		mirrorCountsStmt:          q.mirrorCountsStmt,
+		oldestBacklogRowStmt:      q.oldestBacklogRowStmt,
+		pruneIdempotencyStmt:      q.pruneIdempotencyStmt,
+		pruneOAuthStatesStmt:      q.pruneOAuthStatesStmt,
+		pruneReplicasStmt:         q.pruneReplicasStmt,
+		purgeCandidatesStmt:       q.purgeCandidatesStmt,
+		purgeMirrorRowStmt:        q.purgeMirrorRowStmt,
+		putConnectionStmt:         q.putConnectionStmt,
+		redriveCandidatesStmt:     q.redriveCandidatesStmt,
+		redriveRowStmt:            q.redriveRowStmt,
+		registerDriverStmt:        q.registerDriverStmt,
+		releaseIdempotencyStmt:    q.releaseIdempotencyStmt,
+		removeDriverStmt:          q.removeDriverStmt,
+		removeReplicaStmt:         q.removeReplicaStmt,
+		resolveIncidentStmt:       q.resolveIncidentStmt,
+		revokeAPIKeyStmt:          q.revokeAPIKeyStmt,
+		revokeOperatorStmt:        q.revokeOperatorStmt,
+		rewrapAppCredentialStmt:   q.rewrapAppCredentialStmt,
+		rewrapCredentialStmt:      q.rewrapCredentialStmt,
+		saveErasureReceiptStmt:    q.saveErasureReceiptStmt,
+		setConnectionAccountStmt:  q.setConnectionAccountStmt,
+		setConnectionObjectsStmt:  q.setConnectionObjectsStmt,
+		setConnectionStatusStmt:   q.setConnectionStatusStmt,
+		setIncidentNotifiedStmt:   q.setIncidentNotifiedStmt,
+		setMappingStmt:            q.setMappingStmt,
+		takeOAuthStateStmt:        q.takeOAuthStateStmt,
+		touchAPIKeyStmt:           q.touchAPIKeyStmt,
+		touchOperatorStmt:         q.touchOperatorStmt,
+		unnotifiedIncidentsStmt:   q.unnotifiedIncidentsStmt,
+		unwrittenMessagesStmt:     q.unwrittenMessagesStmt,
+		updateAppCredentialStmt:   q.updateAppCredentialStmt,
+		updateCredentialStmt:      q.updateCredentialStmt,
+		updateIncidentStmt:        q.updateIncidentStmt,
 	}
 }

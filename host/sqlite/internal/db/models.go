@@ -64,6 +64,21 @@ type DriverCatalog struct {
 	RegisteredAt     int64
 }
 
+type Erasure struct {
+	ID             string
+	TenantID       string
+	State          string
+	RequestedBy    string
+	Subject        sql.NullString
+	PhoneHash      string
+	EmailHash      string
+	ExternalIDHash string
+	Receipt        string
+	CreatedAt      int64
+	UpdatedAt      int64
+	FinishedAt     sql.NullInt64
+}
+
 type FieldMapping struct {
 	TenantID  string
 	Kind      string
@@ -83,19 +98,44 @@ type IdempotencyKey struct {
 	ExpiresAt   int64
 }
 
-type Lead struct {
+type MirrorIncident struct {
+	ID         string
+	TenantID   string
+	Kind       string
+	State      string
+	Counts     string
+	OldestID   string
+	OldestAt   int64
+	LastError  string
+	OpenedAt   int64
+	UpdatedAt  int64
+	ResolvedAt sql.NullInt64
+	Notified   string
+}
+
+type MirrorRow struct {
 	ID             string
 	TenantID       string
+	Class          string
+	ConversationID string
+	Seq            int64
+	LinkRowID      string
+	LinkExternalID string
+	LinkObject     string
 	Fields         string
+	PhoneHash      string
+	EmailHash      string
 	IdempotencyKey string
-	Status         string
+	State          string
 	ExternalID     string
 	RecordUrl      string
 	Attempts       int64
 	LastError      string
+	Size           int64
 	CreatedAt      int64
 	UpdatedAt      int64
 	WrittenAt      sql.NullInt64
+	PurgedAt       sql.NullInt64
 }
 
 type OauthState struct {

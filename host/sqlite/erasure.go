@@ -1,0 +1,94 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"crmhost.dev/host"
+	"crmhost.dev/host/sqlite/internal/db"
+)
+
+// CreateErasure implements host.ErasureStore.
+func (s *Store) CreateErasure(ctx context.Context, e host.Erasure) (host.Erasure, error) {
+	return s.CreateErasureTx(ctx, e, nil)
+}
+
+// CreateErasureTx stores e like CreateErasure and calls fn in the same
+// write transaction (the job queue enqueues the erasure's job there).
+func (s *Store) CreateErasureTx(ctx context.Context, e host.Erasure, fn func(ctx context.Context, tx *sql.Tx, e host.Erasure) error) (host.Erasure, error) {
+	if err := e.Validate(); err != nil {
+		return host.Erasure{}, err
+	}
+	subject, err := host.EncodeSubject(e.Subject)
+	if err != nil {
+		return host.Erasure{}, err
+	}
+	if e.ID == "" {
+		e.ID = host.NewID(host.ErasureIDPrefix)
+	}
+	receipt := string(e.Receipt)
+	if receipt == "" {
+		receipt = "{}"
+	}
+	var out host.Erasure
+	err = s.inTxRaw(ctx, func(tx *sql.Tx, q *db.Queries) error {
+		row, err := q.CreateErasure(ctx, db.CreateErasureParams{ID: e.ID, TenantID: e.TenantID, RequestedBy: e.RequestedBy,
+			Subject: sql.NullString{String: string(subject), Valid: subject != nil}, PhoneHash: e.PhoneHash, EmailHash: e.EmailHash,
+			ExternalIDHash: e.ExternalIDHash, Receipt: receipt, At: toMicros(s.stamp(e.CreatedAt))})
+		if err != nil {
+			return mapErr(err, e.TenantID, "", "erasure "+quote(e.ID)+" already exists")
+		}
+		if out, err = erasureFromRow(row); err != nil {
+			return err
+		}
+		if fn != nil {
+			return fn(ctx, tx, out)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// GetErasure implements host.ErasureStore.
+func (s *Store) GetErasure(ctx context.Context, tenantID, id string) (host.Erasure, error) {
+	row, err := s.rq.GetErasure(ctx, db.GetErasureParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return host.Erasure{}, mapErr(err, tenantID, "erasure "+quote(id)+" of tenant "+quote(tenantID)+" not found", "")
+	}
+	return erasureFromRow(row)
+}
+
+// SaveErasureReceipt implements host.ErasureStore.
+func (s *Store) SaveErasureReceipt(ctx context.Context, tenantID, id string, receipt []byte, done bool) (host.Erasure, error) {
+	var out host.Erasure
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		at := toMicros(s.stamp(zeroTime))
+		var row db.Erasure
+		var err error
+		if done {
+			row, err = q.FinishErasure(ctx, db.FinishErasureParams{Receipt: string(receipt), At: at, TenantID: tenantID, ID: id})
+		} else {
+			row, err = q.SaveErasureReceipt(ctx, db.SaveErasureReceiptParams{Receipt: string(receipt), At: at, TenantID: tenantID, ID: id})
+		}
+		if err != nil {
+			return mapErr(err, tenantID, "erasure "+quote(id)+" of tenant "+quote(tenantID)+" not found", "")
+		}
+		out, err = erasureFromRow(row)
+		return err
+	})
+	return out, err
+}
+
+func erasureFromRow(r db.Erasure) (host.Erasure, error) {
+	var raw []byte
+	if r.Subject.Valid {
+		raw = []byte(r.Subject.String)
+	}
+	subject, err := host.DecodeSubject(raw)
+	if err != nil {
+		return host.Erasure{}, err
+	}
+	return host.Erasure{ID: r.ID, TenantID: r.TenantID, State: r.State, RequestedBy: r.RequestedBy, Subject: subject,
+		PhoneHash: r.PhoneHash, EmailHash: r.EmailHash, ExternalIDHash: r.ExternalIDHash, Receipt: []byte(r.Receipt),
+		CreatedAt: fromMicros(r.CreatedAt), UpdatedAt: fromMicros(r.UpdatedAt), FinishedAt: fromNullMicros(r.FinishedAt)}, nil
+}
