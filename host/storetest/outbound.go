@@ -80,9 +80,18 @@ func testInboundEvents(t *testing.T, s host.Store) {
 	_, err = s.SettleInboundEvent(ctx, a.ID, e1.ID, host.EventFailed, "again")
 	wantCode(t, "settling twice", err, host.CodeConflict)
 	runErrors(t, []errorCase{
-		{"unknown tenant", func(ctx2 context.Context) error { _, err := s.RecordInboundEvents(ctx2, []host.InboundEvent{ev("ten_nope", "x", 0)}); return err }, host.CodeNotFound},
-		{"no dedupe key", func(ctx2 context.Context) error { _, err := s.RecordInboundEvents(ctx2, []host.InboundEvent{ev(a.ID, "", 0)}); return err }, host.CodeInvalid},
-		{"bad status", func(ctx2 context.Context) error { _, err := s.ListInboundEvents(ctx2, a.ID, host.InboundEventFilter{Status: "odd"}); return err }, host.CodeInvalid},
+		{"unknown tenant", func(ctx2 context.Context) error {
+			_, err := s.RecordInboundEvents(ctx2, []host.InboundEvent{ev("ten_nope", "x", 0)})
+			return err
+		}, host.CodeNotFound},
+		{"no dedupe key", func(ctx2 context.Context) error {
+			_, err := s.RecordInboundEvents(ctx2, []host.InboundEvent{ev(a.ID, "", 0)})
+			return err
+		}, host.CodeInvalid},
+		{"bad status", func(ctx2 context.Context) error {
+			_, err := s.ListInboundEvents(ctx2, a.ID, host.InboundEventFilter{Status: "odd"})
+			return err
+		}, host.CodeInvalid},
 		{"settle unknown", func(ctx2 context.Context) error {
 			_, err := s.SettleInboundEvent(ctx2, a.ID, "evt_nope", host.EventProcessed, "")
 			return err
@@ -123,7 +132,6 @@ func testInboundEvents(t *testing.T, s host.Store) {
 		t.Errorf("a newer state: prev %+v advanced %v", prev, ok)
 	}
 }
-
 
 func testTriggerRules(t *testing.T, s host.Store) {
 	ctx := t.Context()
@@ -171,14 +179,24 @@ func testTriggerRules(t *testing.T, s host.Store) {
 			_, err := s.PutTriggerRule(c, x, 3)
 			return err
 		}, host.CodeNotFound},
-		{"bad purpose", func(c context.Context) error { x := r; x.Purpose = "sales"; _, err := s.PutTriggerRule(c, x, 0); return err }, host.CodeInvalid},
+		{"bad purpose", func(c context.Context) error {
+			x := r
+			x.Purpose = "sales"
+			_, err := s.PutTriggerRule(c, x, 0)
+			return err
+		}, host.CodeInvalid},
 		{"bad op", func(c context.Context) error {
 			x := r
 			x.Conditions = []host.Condition{{Field: "lead.x", Op: "like"}}
 			_, err := s.PutTriggerRule(c, x, 0)
 			return err
 		}, host.CodeInvalid},
-		{"unknown tenant", func(c context.Context) error { x := r; x.TenantID = "ten_nope"; _, err := s.PutTriggerRule(c, x, 0); return err }, host.CodeNotFound},
+		{"unknown tenant", func(c context.Context) error {
+			x := r
+			x.TenantID = "ten_nope"
+			_, err := s.PutTriggerRule(c, x, 0)
+			return err
+		}, host.CodeNotFound},
 	})
 
 	_, err = s.GetOutboundSettings(ctx, a.ID)
@@ -252,9 +270,26 @@ func testConsents(t *testing.T, s host.Store) {
 	must(t, "GetDNCScrub", err)
 	diff(t, "scrub", stored, sb)
 	runErrors(t, []errorCase{
-		{"consent for unknown tenant", func(x context.Context) error { y := c; y.TenantID = "ten_nope"; _, err := s.CreateConsent(x, y); return err }, host.CodeNotFound},
-		{"consent without seller", func(x context.Context) error { y := c; y.TenantID = b.ID; y.SellerName = ""; _, err := s.CreateConsent(x, y); return err }, host.CodeInvalid},
-		{"consent with a bad method", func(x context.Context) error { y := c; y.TenantID = b.ID; y.Method = "telepathy"; _, err := s.CreateConsent(x, y); return err }, host.CodeInvalid},
+		{"consent for unknown tenant", func(x context.Context) error {
+			y := c
+			y.TenantID = "ten_nope"
+			_, err := s.CreateConsent(x, y)
+			return err
+		}, host.CodeNotFound},
+		{"consent without seller", func(x context.Context) error {
+			y := c
+			y.TenantID = b.ID
+			y.SellerName = ""
+			_, err := s.CreateConsent(x, y)
+			return err
+		}, host.CodeInvalid},
+		{"consent with a bad method", func(x context.Context) error {
+			y := c
+			y.TenantID = b.ID
+			y.Method = "telepathy"
+			_, err := s.CreateConsent(x, y)
+			return err
+		}, host.CodeInvalid},
 		{"no scrub", func(x context.Context) error { _, err := s.GetDNCScrub(x, b.ID, "+19999999999"); return err }, host.CodeNotFound},
 		{"revoke for unknown tenant", func(x context.Context) error {
 			_, err := s.RevokePhone(x, "ten_nope", c.Phone, host.Revocation{Channel: "sms"})
@@ -335,8 +370,21 @@ func testDecisions(t *testing.T, s host.Store) {
 		t.Errorf("a deleted tenant's decision is gone: %v", err)
 	}
 	runErrors(t, []errorCase{
-		{"fired without a request", func(x context.Context) error { y := d; y.RuleID = "trg_x"; _, _, _, err := s.RecordDecision(x, y, nil); return err }, host.CodeInvalid},
-		{"bad outcome", func(x context.Context) error { y := d; y.Outcome = "maybe"; _, _, _, err := s.RecordDecision(x, y, nil); return err }, host.CodeInvalid},
-		{"bad cursor", func(x context.Context) error { _, err := s.ListDecisions(x, b.ID, host.DecisionFilter{Before: "dec_nope"}); return err }, host.CodeInvalid},
+		{"fired without a request", func(x context.Context) error {
+			y := d
+			y.RuleID = "trg_x"
+			_, _, _, err := s.RecordDecision(x, y, nil)
+			return err
+		}, host.CodeInvalid},
+		{"bad outcome", func(x context.Context) error {
+			y := d
+			y.Outcome = "maybe"
+			_, _, _, err := s.RecordDecision(x, y, nil)
+			return err
+		}, host.CodeInvalid},
+		{"bad cursor", func(x context.Context) error {
+			_, err := s.ListDecisions(x, b.ID, host.DecisionFilter{Before: "dec_nope"})
+			return err
+		}, host.CodeInvalid},
 	})
 }
