@@ -58,6 +58,9 @@ type Options struct {
 	// Leads stores submitted leads and enqueues their writes to the CRM
 	// (host/jobs' Runner; see leads.go). Nil refuses SubmitLead.
 	Leads LeadQueue
+	// Events enqueues the processing of stored inbound webhook events
+	// (host/jobs' Runner). Nil stores them only.
+	Events EventQueue
 	// RefreshMargin is how long before a credential's expiry the host
 	// refreshes it before a call (default 2m), for drivers that implement
 	// Refresh.
@@ -82,6 +85,7 @@ type Broker struct {
 	onThrottled func(driver string)
 	declared    limitsCache
 	leads       LeadQueue
+	events      EventQueue
 	config      configCache
 	auditLog    *auditLog
 	margin      time.Duration
@@ -96,7 +100,7 @@ type Broker struct {
 func New(o Options) *Broker {
 	b := &Broker{store: o.Store, keyring: o.Keyring, drivers: o.Drivers, audit: o.Audit, log: o.Logger,
 		ttl: o.IdempotencyTTL, onFail: o.OnAuditFailure, now: o.Now,
-		throttler: o.Throttle, onThrottled: o.OnThrottled, leads: o.Leads, margin: o.RefreshMargin}
+		throttler: o.Throttle, onThrottled: o.OnThrottled, leads: o.Leads, events: o.Events, margin: o.RefreshMargin}
 	if b.margin <= 0 {
 		b.margin = 2 * time.Minute
 	}

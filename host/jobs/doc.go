@@ -6,7 +6,13 @@
 //   - write_lead writes a lead pushed to POST /v1/leads to the tenant's
 //     CRM, retrying transient failures with backoff (honouring a
 //     provider's Retry-After) and marking the lead written or failed;
-//   - prune_idempotency deletes expired idempotency keys, hourly.
+//   - prune_idempotency deletes expired idempotency keys, hourly;
+//   - process_event handles an inbound webhook event the host stored
+//     before acknowledging it (outbound.Service.Process), decide_call runs
+//     a delayed trigger rule's gates, deliver_call posts a call request to
+//     the tenant's dialer (retried with backoff), outbound_rescue (every
+//     minute) enqueues events and call requests a crash left without a
+//     job, and prune_events drops settled events past their retention.
 //
 // Nothing is lost: Runner.EnqueueLead stores a lead and enqueues its job in
 // one database transaction, so a lead the host accepted always has a job

@@ -55,6 +55,13 @@ type Options struct {
 	Logger  hclog.Logger
 	// Now is the clock for pruning (default time.Now).
 	Now func() time.Time
+	// Outbound runs the inbound-event, decision and call-delivery jobs
+	// (outbound.Service, whose Queue is then set to this Runner); nil
+	// registers none.
+	Outbound Outbound
+	// RescueInterval is how often stored events and call requests left
+	// without a job are enqueued again (a minute).
+	RescueInterval time.Duration
 }
 
 // validate fills defaults and refuses absurd settings (CodeInvalid).
@@ -107,6 +114,7 @@ type engine interface {
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	stopAndCancel(ctx context.Context) error
+	insertMany(ctx context.Context, ps []river.InsertManyParams) error
 }
 
 // New returns a Runner over o.Store's database, after applying River's
@@ -195,6 +203,16 @@ func (e *riverEngine[TTx]) enqueueLead(ctx context.Context, l host.Lead) (host.L
 	})
 }
 
+func (e *riverEngine[TTx]) insertMany(ctx context.Context, ps []river.InsertManyParams) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	if _, err := e.client.InsertMany(ctx, ps); err != nil {
+		return fmt.Errorf("jobs: enqueue: %w", err)
+	}
+	return nil
+}
+
 func (e *riverEngine[TTx]) start(ctx context.Context) error { return e.client.Start(ctx) }
 func (e *riverEngine[TTx]) stop(ctx context.Context) error  { return e.client.Stop(ctx) }
 func (e *riverEngine[TTx]) stopAndCancel(ctx context.Context) error {
@@ -211,6 +229,11 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], store leadTxStore[TTx], 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &leadWorker{store: o.Store, writer: o.Writer, policy: policy, log: o.Logger.Named("write_lead")})
 	river.AddWorker(workers, &pruneWorker{store: o.Store, now: o.Now, log: o.Logger.Named("prune_idempotency")})
+	periodic := append([]*river.PeriodicJob{river.NewPeriodicJob(
+		river.PeriodicInterval(o.PruneInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return PruneIdempotencyArgs{}, nil },
+		&river.PeriodicJobOpts{ID: PruneIdempotencyArgs{}.Kind(), RunOnStart: true},
+	)}, addOutbound(workers, o)...)
 	client, err := river.NewClient(driver, &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
 		Workers:           workers,
@@ -223,11 +246,7 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], store leadTxStore[TTx], 
 		JobTimeout:           time.Minute,
 		RescueStuckJobsAfter: 10 * time.Minute,
 		Logger:               riverLogger(o),
-		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(
-			river.PeriodicInterval(o.PruneInterval),
-			func() (river.JobArgs, *river.InsertOpts) { return PruneIdempotencyArgs{}, nil },
-			&river.PeriodicJobOpts{ID: PruneIdempotencyArgs{}.Kind(), RunOnStart: true},
-		)},
+		PeriodicJobs:         periodic,
 		// Keep settled jobs a week: they are the history of each lead's
 		// attempts (errors included), next to the lead's own row.
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,

@@ -108,6 +108,12 @@ type config struct {
 	// EgressAllow are the address prefixes every driver call may reach
 	// although the drivers' egress guard refuses non-public addresses.
 	EgressAllow []netip.Prefix
+	// OutboundRules is a rule-set file for the consent gates (default: the
+	// embedded one).
+	OutboundRules string
+	// DeliveryAllow are the non-public address prefixes call requests
+	// may be posted to (a dialer on a private network).
+	DeliveryAllow []netip.Prefix
 }
 
 // jwtConfig is how agent JWTs are verified (and, by crmhost token,
@@ -209,6 +215,16 @@ func loadConfig() (config, error) {
 				return c, fmt.Errorf("CRMHOST_DRIVER_EGRESS_ALLOW must be comma-separated CIDR prefixes (such as 127.0.0.0/8,::1/128), got %q", raw)
 			}
 			c.EgressAllow = append(c.EgressAllow, p)
+		}
+	}
+	c.OutboundRules = os.Getenv("CRMHOST_OUTBOUND_RULES")
+	if v := os.Getenv("CRMHOST_OUTBOUND_DELIVERY_ALLOW"); v != "" {
+		for _, raw := range strings.Split(v, ",") {
+			p, err := netip.ParsePrefix(strings.TrimSpace(raw))
+			if err != nil {
+				return c, fmt.Errorf("CRMHOST_OUTBOUND_DELIVERY_ALLOW must be comma-separated CIDR prefixes (such as 10.0.0.0/8), got %q", raw)
+			}
+			c.DeliveryAllow = append(c.DeliveryAllow, p)
 		}
 	}
 	if hclog.LevelFromString(c.LogLevel) == hclog.NoLevel {

@@ -11,6 +11,7 @@ import (
 	"crmhost.dev/host/drivers"
 	hosthttp "crmhost.dev/host/http"
 	"crmhost.dev/host/jobs"
+	"crmhost.dev/host/outbound"
 	"crmhost.dev/host/replicas"
 	"crmhost.dev/host/secrets"
 	"github.com/hashicorp/go-hclog"
@@ -108,16 +109,26 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 	undo = append(undo, mgr.Close)
 	// The job runner writes queued leads through the broker, and the broker
 	// queues them through the runner.
+	// The outbound service and the broker stand on either side of it.
 	var b *broker.Broker
-	runner, err := jobs.New(ctx, jobs.Options{Store: store, Logger: log.Named("jobs"),
+	rules, err := outboundRules(c)
+	if err != nil {
+		return nil, err
+	}
+	out, err := outbound.New(outbound.Options{Store: store, Keyring: kr, Rules: rules, AllowDeliveryTo: c.DeliveryAllow, Logger: log.Named("outbound")})
+	if err != nil {
+		return nil, err
+	}
+	runner, err := jobs.New(ctx, jobs.Options{Store: store, Logger: log.Named("jobs"), Outbound: out,
 		Writer: jobs.LeadWriterFunc(func(ctx context.Context, l host.Lead) (string, string, error) { return b.WriteLead(ctx, l) })})
 	if err != nil {
 		return nil, fmt.Errorf("job runner: %w", err)
 	}
 	b = broker.New(broker.Options{Store: store, Keyring: kr, Drivers: mgr, Logger: log.Named("broker"), OnAuditFailure: auditFailures.Inc,
 		IdempotencyTTL: c.IdempotencyTTL, ConfigCacheTTL: c.ConfigCacheTTL, AuditBuffer: c.AuditBuffer, Throttle: lim.throttle, OnThrottled: throttledCounter(reg), Leads: runner,
-		RefreshMargin: c.RefreshMargin})
-	srv := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: mgr, Logger: log.Named("http"),
+		Events: runner, RefreshMargin: c.RefreshMargin})
+	out.CRM, out.Queue = b, runner
+	srv := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Outbound: out, Drivers: mgr, Logger: log.Named("http"),
 		JWT: jc, MaxBodyBytes: c.MaxBodyBytes, Registry: reg, MetricsToken: c.HTTP.MetricsToken, PublicURL: c.PublicURL,
 		RateLimits: lim.httpLimits(c.RateLimits), TrustedProxies: c.HTTP.TrustedProxies, Timeouts: c.HTTP.Timeouts})
 	if err := runner.Start(context.WithoutCancel(ctx)); err != nil { // stopped by close, after the server drains
@@ -203,4 +214,17 @@ func migrateCmd(ctx context.Context, args []string) error {
 	defer s.Close()
 	fmt.Println("migrations applied to", what)
 	return nil
+}
+
+// outboundRules is the consent gates' rule set: CRMHOST_OUTBOUND_RULES's
+// file, or the embedded one.
+func outboundRules(c config) (*outbound.RuleSet, error) {
+	if c.OutboundRules == "" {
+		return outbound.DefaultRuleSet()
+	}
+	rs, err := outbound.LoadRuleSet(c.OutboundRules)
+	if err != nil {
+		return nil, fmt.Errorf("CRMHOST_OUTBOUND_RULES: %w", err)
+	}
+	return rs, nil
 }
