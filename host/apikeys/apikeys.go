@@ -19,10 +19,16 @@ const (
 	ScopeCRMWrite   = "crm:write"
 	ScopeCRMRead    = "crm:read"
 	ScopeLeadsWrite = "leads:write"
+	// ScopeConsentsWrite records, reads and revokes consent records.
+	ScopeConsentsWrite = "consents:write"
+	// ScopeDNCWrite records the platform's do-not-call scrubs.
+	ScopeDNCWrite = "dnc:write"
+	// ScopeCallsRead pulls and acknowledges outbound-call requests.
+	ScopeCallsRead = "calls:read"
 )
 
 // KnownScopes lists every scope, sorted.
-var KnownScopes = []string{ScopeCRMRead, ScopeCRMWrite, ScopeLeadsWrite}
+var KnownScopes = []string{ScopeCallsRead, ScopeConsentsWrite, ScopeCRMRead, ScopeCRMWrite, ScopeDNCWrite, ScopeLeadsWrite}
 
 const keyPrefix = "crmk_"
 
