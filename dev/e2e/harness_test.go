@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -22,7 +23,9 @@ import (
 	"crmhost.dev/host/broker"
 	"crmhost.dev/host/drivers"
 	hosthttp "crmhost.dev/host/http"
+	"crmhost.dev/host/jobs"
 	"crmhost.dev/host/operators"
+	"crmhost.dev/host/outbound"
 	"crmhost.dev/host/secrets"
 	"crmhost.dev/host/sqlite"
 	"crmhost.dev/plugins/hubspot/fake"
@@ -41,6 +44,10 @@ type harness struct {
 	client   *http.Client
 	operator string
 	secret   []byte
+	// jobs and out run the outbound machinery when harnessOptions.outbound
+	// asks for it.
+	jobs *jobs.Runner
+	out  *outbound.Service
 
 	mu   sync.Mutex
 	pids map[int]bool // every driver process seen, checked gone at the end
@@ -57,7 +64,41 @@ type harnessOptions struct {
 	rateLimits hosthttp.RateLimits
 	// oauthTTL bounds connect flows (default: the broker's).
 	oauthTTL time.Duration
+	// outbound, when set, runs the outbound machinery (inbound events,
+	// trigger rules, gates, call requests).
+	outbound *outboundOptions
+	// dbPath is the SQLite file (default: a fresh one): a second host on
+	// the first one's file takes over its stored work.
+	dbPath string
+	// fake is a HubSpot fake to share with another host (default: a new
+	// one).
+	fake *fake.Server
+	// publicURL is the host's public base URL (webhook signatures cover it).
+	publicURL string
 }
+
+// Job modes of outboundOptions.
+const (
+	jobsRun  = iota // a runner, started: events are processed
+	jobsIdle        // a runner never started: jobs are enqueued, never worked
+	jobsNone        // no runner: events are stored only
+)
+
+// outboundOptions configure a harness's outbound machinery.
+type outboundOptions struct {
+	now  func() time.Time
+	jobs int
+}
+
+// e2eKey is the local KEK every harness of a test binary shares, so a
+// second host on a first one's file opens its credentials.
+var e2eKey = func() string {
+	k, err := secrets.GenerateLocalKey()
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
 
 // newHarness starts a host; everything stops with tb.Cleanup, which also
 // fails the test if a driver process outlives the host.
@@ -70,14 +111,20 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 		logger = testLogger(tb)
 	}
 
-	f, err := fake.Start(fake.Options{Strict: !o.lenient})
-	if err != nil {
-		tb.Fatalf("start hubspot fake: %v", err)
+	f := o.fake
+	if f == nil {
+		var err error
+		if f, err = fake.Start(fake.Options{Strict: !o.lenient}); err != nil {
+			tb.Fatalf("start hubspot fake: %v", err)
+		}
+		tb.Cleanup(f.Close)
 	}
-	tb.Cleanup(f.Close)
 	h.fake = f
-
-	store, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "crmhost.db"))
+	dbPath := o.dbPath
+	if dbPath == "" {
+		dbPath = filepath.Join(tb.TempDir(), "crmhost.db")
+	}
+	store, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		tb.Fatalf("open sqlite store: %v", err)
 	}
@@ -95,20 +142,16 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 		}
 	}
 	if _, err := store.RegisterDriver(ctx, host.DriverEntry{Slug: "hubspot", Version: "e2e", Command: hubspotBinary,
-		SHA256: sum, ProtocolVersions: []int{sdk.ProtocolVersion}}); err != nil {
+		SHA256: sum, ProtocolVersions: []int{sdk.ProtocolVersion}}); err != nil && host.CodeOf(err) != host.CodeConflict {
 		tb.Fatalf("register driver: %v", err)
 	}
 
-	key, err := secrets.GenerateLocalKey()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	kek, err := secrets.NewLocalKEK(key)
+	kek, err := secrets.NewLocalKEK(e2eKey)
 	if err != nil {
 		tb.Fatal(err)
 	}
 
-	if h.operator, _, err = operators.New(store, nil).Issue(ctx, "e2e-operator"); err != nil {
+	if h.operator, _, err = operators.New(store, nil).Issue(ctx, "e2e-operator-"+strings.ToLower(rand.Text()[:8])); err != nil {
 		tb.Fatalf("create operator: %v", err)
 	}
 	// The fake listens on loopback: the host lets drivers reach it, as
@@ -118,11 +161,41 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 		EgressAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
 	tb.Cleanup(func() { h.closeManager(tb) })
 	// The config cache TTL and audit buffer are crmhost serve's defaults.
-	b := broker.New(broker.Options{Store: store, Keyring: secrets.NewKeyring(kek), Drivers: h.manager, Logger: logger.Named("broker"),
-		ConfigCacheTTL: time.Second, AuditBuffer: 4096, OAuthTTL: o.oauthTTL})
+	kr := secrets.NewKeyring(kek)
+	var events broker.EventQueue
+	if oo := o.outbound; oo != nil {
+		loop := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+		if h.out, err = outbound.New(outbound.Options{Store: store, Keyring: kr, Now: oo.now, AllowDeliveryTo: loop, RescueAfter: -1,
+			Logger: logger.Named("outbound")}); err != nil {
+			tb.Fatal(err)
+		}
+		if oo.jobs != jobsNone {
+			if h.jobs, err = jobs.New(ctx, jobs.Options{Store: store, Outbound: h.out, Logger: logger.Named("jobs"), PollInterval: 50 * time.Millisecond,
+				RescueInterval: 200 * time.Millisecond, Backoff: func(int) time.Duration { return 100 * time.Millisecond },
+				Writer: jobs.LeadWriterFunc(func(context.Context, host.Lead) (string, string, error) { return "", "", errors.New("no leads here") })}); err != nil {
+				tb.Fatal(err)
+			}
+			h.out.Queue, events = h.jobs, h.jobs
+		}
+	}
+	b := broker.New(broker.Options{Store: store, Keyring: kr, Drivers: h.manager, Logger: logger.Named("broker"),
+		ConfigCacheTTL: time.Second, AuditBuffer: 4096, OAuthTTL: o.oauthTTL, Events: events})
 	tb.Cleanup(func() { _ = b.Close(context.Background()) }) // before the store closes
-	api := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: h.manager, Logger: logger.Named("http"),
-		JWT: hosthttp.JWTConfig{HS256Secret: h.secret, Issuer: jwtIssuer, Audience: jwtAudience}, RateLimits: o.rateLimits})
+	if h.out != nil {
+		h.out.CRM = b
+	}
+	if h.jobs != nil && o.outbound.jobs == jobsRun {
+		if err := h.jobs.Start(ctx); err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() {
+			stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = h.jobs.Stop(stop)
+		})
+	}
+	api := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Outbound: h.out, Drivers: h.manager, Logger: logger.Named("http"),
+		JWT: hosthttp.JWTConfig{HS256Secret: h.secret, Issuer: jwtIssuer, Audience: jwtAudience}, RateLimits: o.rateLimits, PublicURL: o.publicURL})
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)
 	h.URL = srv.URL

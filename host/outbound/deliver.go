@@ -140,14 +140,14 @@ func redactURL(msg, u string) string {
 }
 
 // Rescue enqueues what a crash may have left without a job: events
-// received over a minute ago and still unsettled, and call requests
-// pending delivery as long. Jobs are unique by their arguments, so one
+// received over a minute (RescueAfter) ago and still unsettled, and call
+// requests pending delivery as long. Jobs are unique by their arguments, so one
 // that exists is not doubled.
 func (s *Service) Rescue(ctx context.Context) error {
 	if s.Queue == nil {
 		return nil
 	}
-	before := s.now().Add(-time.Minute)
+	before := time.Now().Add(-s.rescue)
 	evs, err := s.store.PendingInboundEvents(ctx, before, 500)
 	if err != nil {
 		return err
@@ -172,5 +172,5 @@ func (s *Service) Rescue(ctx context.Context) error {
 // PruneEvents deletes settled inbound events older than the retention
 // (at least 7 days: their dedupe keys go with them).
 func (s *Service) PruneEvents(ctx context.Context) (int64, error) {
-	return s.store.PruneInboundEvents(ctx, s.now().Add(-s.retention))
+	return s.store.PruneInboundEvents(ctx, time.Now().Add(-s.retention))
 }

@@ -51,8 +51,14 @@ type Options struct {
 	// EventRetention is how long settled inbound events (and so their
 	// dedupe keys) are kept: at least 7 days (default 30).
 	EventRetention time.Duration
-	Logger         hclog.Logger
-	Now            func() time.Time
+	// RescueAfter is how long an event or call request waits for its own
+	// job before Rescue enqueues one (a minute; negative: at once).
+	RescueAfter time.Duration
+	Logger      hclog.Logger
+	// Now is the gates' clock: the instant each decision is made at (and
+	// so the recipient's local times). The store's own timestamps, which
+	// Rescue and PruneEvents compare with, keep the wall clock.
+	Now func() time.Time
 }
 
 // Service runs the outbound machinery. It is safe for concurrent use.
@@ -66,6 +72,7 @@ type Service struct {
 	Queue     Queue
 	client    *nethttp.Client
 	retention time.Duration
+	rescue    time.Duration
 	log       hclog.Logger
 	now       func() time.Time
 }
@@ -83,6 +90,14 @@ func New(o Options) (*Service, error) {
 			return nil, err
 		}
 		s.rules = rs
+	}
+	switch {
+	case o.RescueAfter < 0:
+		s.rescue = 0
+	case o.RescueAfter == 0:
+		s.rescue = time.Minute
+	default:
+		s.rescue = o.RescueAfter
 	}
 	if s.retention < MinEventRetention {
 		s.retention = 30 * 24 * time.Hour
