@@ -75,6 +75,8 @@ type harnessOptions struct {
 	fake *fake.Server
 	// publicURL is the host's public base URL (webhook signatures cover it).
 	publicURL string
+	// pluginDir is the driver folder (default: the HubSpot binary's).
+	pluginDir string
 }
 
 // Job modes of outboundOptions.
@@ -156,7 +158,11 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	}
 	// The fake listens on loopback: the host lets drivers reach it, as
 	// `crmhost dev` does.
-	h.manager = drivers.NewManager(store, drivers.Options{Logger: logger.Named("drivers"), PluginDir: filepath.Dir(hubspotBinary),
+	pluginDir := o.pluginDir
+	if pluginDir == "" {
+		pluginDir = filepath.Dir(hubspotBinary)
+	}
+	h.manager = drivers.NewManager(store, drivers.Options{Logger: logger.Named("drivers"), PluginDir: pluginDir,
 		Backoff: 50 * time.Millisecond, WatchInterval: 20 * time.Millisecond,
 		EgressAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
 	tb.Cleanup(func() { h.closeManager(tb) })

@@ -105,11 +105,11 @@ func (s *Service) process(ctx context.Context, ev host.InboundEvent) (host.Inbou
 	if err != nil {
 		return "", "", err
 	}
-	native := maps.Clone(ev.Data)
-	if native == nil {
-		native = map[string]any{}
-	}
-	var fields map[string]any
+	// The record as the event saw it: what the provider sent wins (it is
+	// the state at the event's time; Salesforce sends the whole record),
+	// the record read back through the driver fills in what a thin
+	// payload lacks (HubSpot sends ids and one property).
+	native := map[string]any{}
 	read := "the event's own data"
 	if ev.ExternalID != "" {
 		res, err := s.CRM.LookupCustomer(ctx, system, ev.TenantID, broker.LookupInput{ExternalID: ev.ExternalID, Objects: []string{ev.Object}})
@@ -118,14 +118,13 @@ func (s *Service) process(ctx context.Context, ev host.InboundEvent) (host.Inbou
 			return "", "", err
 		case err == nil && res.Customer != nil:
 			maps.Copy(native, res.Customer.Native)
-			fields, read = res.Customer.Fields, "the record read back"
+			read = "the event, completed by the record read back"
 		case err != nil:
 			read = "the event's own data (reading the record back: " + string(host.CodeOf(err)) + ")"
 		}
 	}
-	if fields == nil {
-		fields = m.Read(ev.Object, native)
-	}
+	maps.Copy(native, ev.Data)
+	fields := m.Read(ev.Object, native)
 	watched := map[string]bool{}
 	for _, r := range relevant {
 		for _, c := range r.Conditions {
