@@ -41,8 +41,8 @@ const (
 
 // Condition is one field condition of a trigger rule. Field is a
 // canonical key ("deal.stage"); values compare as text, after a trigger
-// mapping's value label is applied ("Viewing booked" for HubSpot's
-// "appointmentscheduled").
+// mapping's value label is applied ("Viewing booked" for a provider's
+// stage id "appointmentscheduled").
 type Condition struct {
 	Field  string   `json:"field"`
 	Op     string   `json:"op"`

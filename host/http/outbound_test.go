@@ -278,3 +278,38 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestOutboundBadInput: an event of a type no rule knows is stored and
+// explained, never a call; a malformed (but signed) body and an
+// oversized one are refused before anything is stored; a trigger rule on
+// an unmapped field is refused at save time (exerciseOutbound).
+func TestOutboundBadInput(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tenant, _ := e.connected("Acme", "acme")
+	wantStatus(t, e.op(nethttp.MethodPut, "/drivers/mem/app-credentials", map[string]any{"values": map[string]string{"partner_key": "bad-key"}}), 200)
+	wantStatus(t, e.op(nethttp.MethodPut, "/tenants/"+tenant+"/outbound", map[string]any{"enabled": true, "seller_name": "Acme Homes LLC"}), 200)
+	wantStatus(t, e.op(nethttp.MethodPost, "/tenants/"+tenant+"/trigger-rules", map[string]any{"name": "new", "enabled": true,
+		"events": []string{"record.created"}, "objects": []string{"customer"}}), 201)
+	post := func(body []byte) resp {
+		return e.do(nethttp.MethodPost, "/webhooks/mem", "", body, memdriver.SignatureHeader, memdriver.SignWebhook("bad-key", body))
+	}
+	body, _ := json.Marshal(map[string]any{"events": []memdriver.WebhookEvent{{ID: "odd-1", Account: "acme", Type: "merged",
+		Object: memdriver.ObjectPeople, Record: "p-000001", At: time.Now().UnixMilli()}}})
+	if r := post(body); r.status != 200 || r.object(t)["stored"] != 1.0 {
+		t.Fatalf("an unknown event type: %s, want stored", r)
+	}
+	waitFor(t, func() bool {
+		evs, _ := e.store.ListInboundEvents(context.Background(), tenant, host.InboundEventFilter{})
+		return len(evs) == 1 && evs[0].Status == host.EventIgnored && strings.Contains(evs[0].Outcome, "no trigger rule for merged")
+	})
+	wantProblem(t, post([]byte(`{"events": "not a list"}`)), 400, "invalid", "body")
+	big := []byte(`{"events": [], "pad": "` + strings.Repeat("x", 70<<10) + `"}`)
+	wantProblem(t, post(big), 413, "too_large", "body")
+	if evs, _ := e.store.ListInboundEvents(context.Background(), tenant, host.InboundEventFilter{}); len(evs) != 1 {
+		t.Errorf("%d events stored, want only the unknown type's", len(evs))
+	}
+	if ds, _ := e.store.ListDecisions(context.Background(), tenant, host.DecisionFilter{}); len(ds) != 0 {
+		t.Errorf("decisions made of bad input: %+v", ds)
+	}
+}

@@ -106,9 +106,9 @@ func (s *Service) process(ctx context.Context, ev host.InboundEvent) (host.Inbou
 		return "", "", err
 	}
 	// The record as the event saw it: what the provider sent wins (it is
-	// the state at the event's time; Salesforce sends the whole record),
-	// the record read back through the driver fills in what a thin
-	// payload lacks (HubSpot sends ids and one property).
+	// the state at the event's time; some providers send the whole
+	// record), the record read back through the driver fills in what a
+	// thin payload lacks (others send ids and one property).
 	native := map[string]any{}
 	read := "the event's own data"
 	if ev.ExternalID != "" {
