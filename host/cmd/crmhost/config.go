@@ -67,6 +67,8 @@ import (
 //	CRMHOST_PUBLIC_URL                 the host's public base URL, as providers call its webhook routes (default: from each request)
 //	CRMHOST_DRIVER_EGRESS_ALLOW        comma-separated CIDR prefixes drivers may reach although their egress guard refuses
 //	                                   non-public addresses (unset: none; `crmhost dev` allows loopback, where the fakes listen)
+//	CRMHOST_OUTBOUND_RULES             a rule-set file for the outbound consent gates (default: the embedded one)
+//	CRMHOST_OUTBOUND_DELIVERY_ALLOW    comma-separated CIDR prefixes call requests may be posted to although private (unset: none)
 //
 // Operators are named, with a token each (crmhost operator create); the
 // single shared CRMHOST_OPERATOR_TOKEN of earlier versions is refused.
