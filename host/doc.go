@@ -5,6 +5,8 @@
 // Implementations live in subpackages: sqlite and postgres (stores),
 // secrets (envelope encryption), drivers (plugin registration and
 // supervisor), mapping (field mappings), operators (named operators'
-// tokens), replicas (the live replica count), http (the Gin server, the
-// only code that maps error codes to HTTP statuses).
+// tokens), replicas (the live replica count), outbound (trigger rules,
+// consent gates, decisions and call requests of CRM-triggered outbound
+// calls), http (the Gin server, the only code that maps error codes to
+// HTTP statuses).
 package host
