@@ -46,7 +46,7 @@ func (s *Server) createConsent(c *gin.Context, a broker.Actor, tenant string) {
 		fail(c, err)
 		return
 	}
-	out, err := s.cfg.Outbound.CreateConsent(reqCtx(c), a, in.record(tenant))
+	out, err := s.out(c).CreateConsent(reqCtx(c), a, in.record(tenant))
 	if err != nil {
 		fail(c, err)
 		return
@@ -71,7 +71,7 @@ func (s *Server) revokeConsent(c *gin.Context, a broker.Actor, tenant string) {
 		fail(c, err)
 		return
 	}
-	out, err := s.cfg.Outbound.Revoke(reqCtx(c), a, tenant, in)
+	out, err := s.out(c).Revoke(reqCtx(c), a, tenant, in)
 	if err != nil {
 		fail(c, err)
 		return
@@ -168,7 +168,7 @@ func (s *Server) putDNCScrub(c *gin.Context) {
 		return
 	}
 	a, tenant := apiActor(c)
-	out, err := s.cfg.Outbound.PutScrub(reqCtx(c), a, host.DNCScrub{TenantID: tenant, Phone: in.Phone, NationalRegistered: in.NationalRegistered,
+	out, err := s.out(c).PutScrub(reqCtx(c), a, host.DNCScrub{TenantID: tenant, Phone: in.Phone, NationalRegistered: in.NationalRegistered,
 		NationalListDate: in.NationalListDate, StateRegistered: in.StateRegistered, StateListDate: in.StateListDate, Reassigned: in.Reassigned})
 	if err != nil {
 		fail(c, err)
@@ -200,7 +200,7 @@ func (s *Server) listCallRequests(c *gin.Context) {
 // ackCallRequest marks a pulled request delivered.
 func (s *Server) ackCallRequest(c *gin.Context) {
 	_, tenant := apiActor(c)
-	out, err := s.cfg.Outbound.AckCall(reqCtx(c), tenant, c.Param("id"))
+	out, err := s.out(c).AckCall(reqCtx(c), tenant, c.Param("id"))
 	if err != nil {
 		fail(c, err)
 		return

@@ -15,6 +15,19 @@ import (
 // outbound settings, and read, record and revoke consent; the platform
 // records consent and DNC scrubs and pulls call requests with API keys.
 
+// out is the outbound service; needOutbound has checked there is one.
+func (s *Server) out(*gin.Context) *outbound.Service { return s.cfg.Outbound }
+
+// needOutbound refuses the outbound routes of a server built without the
+// outbound service (an internal error, never a panic).
+func (s *Server) needOutbound(c *gin.Context) {
+	if s.cfg.Outbound == nil {
+		fail(c, host.Errorf(host.CodeInternal, "outbound calls are not configured on this host"))
+		return
+	}
+	c.Next()
+}
+
 // page reads ?before= and ?limit= (1..1000).
 func page(c *gin.Context) (before string, limit int, ok bool) {
 	if v := c.Query("limit"); v != "" {
@@ -154,7 +167,7 @@ func (s *Server) putOutboundSettings(c *gin.Context) {
 	if !ok {
 		return
 	}
-	o, secret, err := s.cfg.Outbound.PutSettings(reqCtx(c), operatorActor(c), tenant, in)
+	o, secret, err := s.out(c).PutSettings(reqCtx(c), operatorActor(c), tenant, in)
 	if err != nil {
 		fail(c, err)
 		return
@@ -205,7 +218,7 @@ func (s *Server) createTriggerRule(c *gin.Context) {
 	if !ok {
 		return
 	}
-	r, err := s.cfg.Outbound.SaveRule(reqCtx(c), operatorActor(c), in.rule(tenant, ""), 0)
+	r, err := s.out(c).SaveRule(reqCtx(c), operatorActor(c), in.rule(tenant, ""), 0)
 	if err != nil {
 		fail(c, err)
 		return
@@ -253,7 +266,7 @@ func (s *Server) updateTriggerRule(c *gin.Context) {
 		fail(c, invalid("version", "is required: the version you read"))
 		return
 	}
-	r, err := s.cfg.Outbound.SaveRule(reqCtx(c), operatorActor(c), in.rule(tenant, id), in.Version)
+	r, err := s.out(c).SaveRule(reqCtx(c), operatorActor(c), in.rule(tenant, id), in.Version)
 	if err != nil {
 		fail(c, err)
 		return
@@ -263,7 +276,7 @@ func (s *Server) updateTriggerRule(c *gin.Context) {
 
 func (s *Server) deleteTriggerRule(c *gin.Context) {
 	tenant, id := c.Param("tenant_id"), c.Param("rule_id")
-	if err := s.cfg.Outbound.DeleteRule(reqCtx(c), operatorActor(c), tenant, id); err != nil {
+	if err := s.out(c).DeleteRule(reqCtx(c), operatorActor(c), tenant, id); err != nil {
 		if host.CodeOf(err) == host.CodeNotFound {
 			err = host.NotFound("trigger rule %q not found", id)
 		}

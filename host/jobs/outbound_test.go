@@ -52,7 +52,24 @@ func (f *fakeReader) Audit(context.Context, broker.Actor, string, string, string
 // record read back, the rule matched, one fired decision, and its call
 // request posted to the callback and marked delivered.
 func TestOutboundJobs(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st host.Store) { outboundJobs(t, st, 0) })
+}
+
+// TestOutboundDelayedRule: a rule's delay schedules its gates (a
+// decide_call job) for later; the call request comes after it.
+func TestOutboundDelayedRule(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st host.Store) {
+		start := time.Now()
+		outboundJobs(t, st, 1)
+		if took := time.Since(start); took < time.Second {
+			t.Errorf("the delayed rule's call request came after %s, before its 1 s delay", took)
+		}
+	})
+}
+
+func outboundJobs(t *testing.T, st host.Store, delay int) {
+	t.Helper()
+	{
 		ctx := t.Context()
 		ten := tenant(t, st)
 		key, err := secrets.GenerateLocalKey()
@@ -91,7 +108,7 @@ func TestOutboundJobs(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := svc.SaveRule(ctx, a, host.TriggerRule{TenantID: ten, Name: "new", Enabled: true, Events: []string{sdk.EventCreated},
-			Objects: []string{"customer"}, Purpose: host.PurposeInformational,
+			Objects: []string{"customer"}, Purpose: host.PurposeInformational, DelaySeconds: delay,
 			Conditions: []host.Condition{{Field: "customer.first_name", Op: host.OpEquals, Value: "Ada"}}}, 0); err != nil {
 			t.Fatal(err)
 		}
@@ -130,5 +147,5 @@ func TestOutboundJobs(t *testing.T) {
 			t.Errorf("event %s (attempts %d), decisions %+v, posts %d, reads %d; want processed once, one fired decision, one post, one read",
 				ev.Status, ev.Attempts, ds, posts.Load(), crm.reads.Load())
 		}
-	})
+	}
 }

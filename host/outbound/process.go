@@ -163,7 +163,9 @@ func (s *Service) process(ctx context.Context, ev host.InboundEvent) (host.Inbou
 		c := person
 		c.RuleID, c.RuleVersion = r.ID, r.Version
 		if r.DelaySeconds > 0 {
-			at := s.now().Add(time.Duration(r.DelaySeconds) * time.Second)
+			// The job queue runs on the wall clock; the gates will read
+			// theirs when the job runs.
+			at := time.Now().Add(time.Duration(r.DelaySeconds) * time.Second)
 			if s.Queue == nil {
 				return "", "", host.Errorf(host.CodeInternal, "no queue for delayed decisions")
 			}
