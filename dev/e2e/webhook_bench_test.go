@@ -128,7 +128,6 @@ func BenchmarkWebhookDeliveriesAt200rps(b *testing.B) {
 	b.ReportMetric(float64(failed[0]), "non-2xx")
 }
 
-
 // pacedDuration is CRMHOST_BENCH_PACED, or zero.
 func pacedDuration(b *testing.B) time.Duration {
 	v := os.Getenv(pacedEnv)
