@@ -6,7 +6,8 @@
 // secrets (envelope encryption), drivers (plugin registration and
 // supervisor), mapping (field mappings), operators (named operators'
 // tokens), replicas (the live replica count), mirror (the mirrored classes:
-// retention, redrive, incidents, erasure), jobs (their background work),
-// http (the Gin server, the only code that maps error codes to HTTP
-// statuses).
+// retention, redrive, incidents, erasure), outbound (trigger rules, consent
+// gates, decisions and call requests of CRM-triggered outbound calls), jobs
+// (their background work), http (the Gin server, the only code that maps
+// error codes to HTTP statuses).
 package host

@@ -33,6 +33,7 @@ type Store interface {
 	OAuthStore
 	OperatorStore
 	ReplicaStore
+	OutboundStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

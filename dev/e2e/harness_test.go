@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -25,6 +26,7 @@ import (
 	"crmhost.dev/host/jobs"
 	"crmhost.dev/host/mirror"
 	"crmhost.dev/host/operators"
+	"crmhost.dev/host/outbound"
 	"crmhost.dev/host/secrets"
 	"crmhost.dev/host/sqlite"
 	"crmhost.dev/plugins/hubspot/fake"
@@ -44,6 +46,10 @@ type harness struct {
 	operator string
 	secret   []byte
 	mirror   *mirror.Service
+	// jobs runs the background work (unless harnessOptions.outbound asks
+	// for none); out is the outbound machinery, when asked for.
+	jobs *jobs.Runner
+	out  *outbound.Service
 
 	mu   sync.Mutex
 	pids map[int]bool // every driver process seen, checked gone at the end
@@ -60,7 +66,43 @@ type harnessOptions struct {
 	rateLimits hosthttp.RateLimits
 	// oauthTTL bounds connect flows (default: the broker's).
 	oauthTTL time.Duration
+	// outbound, when set, runs the outbound machinery (inbound events,
+	// trigger rules, gates, call requests).
+	outbound *outboundOptions
+	// dbPath is the SQLite file (default: a fresh one): a second host on
+	// the first one's file takes over its stored work.
+	dbPath string
+	// fake is a HubSpot fake to share with another host (default: a new
+	// one).
+	fake *fake.Server
+	// publicURL is the host's public base URL (webhook signatures cover it).
+	publicURL string
+	// pluginDir is the driver folder (default: the HubSpot binary's).
+	pluginDir string
 }
+
+// Job modes of outboundOptions.
+const (
+	jobsRun  = iota // a runner, started: events are processed
+	jobsIdle        // a runner never started: jobs are enqueued, never worked
+	jobsNone        // no runner: events are stored only
+)
+
+// outboundOptions configure a harness's outbound machinery.
+type outboundOptions struct {
+	now  func() time.Time
+	jobs int
+}
+
+// e2eKey is the local KEK every harness of a test binary shares, so a
+// second host on a first one's file opens its credentials.
+var e2eKey = func() string {
+	k, err := secrets.GenerateLocalKey()
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
 
 // newHarness starts a host; everything stops with tb.Cleanup, which also
 // fails the test if a driver process outlives the host.
@@ -73,14 +115,20 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 		logger = testLogger(tb)
 	}
 
-	f, err := fake.Start(fake.Options{Strict: !o.lenient})
-	if err != nil {
-		tb.Fatalf("start hubspot fake: %v", err)
+	f := o.fake
+	if f == nil {
+		var err error
+		if f, err = fake.Start(fake.Options{Strict: !o.lenient}); err != nil {
+			tb.Fatalf("start hubspot fake: %v", err)
+		}
+		tb.Cleanup(f.Close)
 	}
-	tb.Cleanup(f.Close)
 	h.fake = f
-
-	store, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "crmhost.db"))
+	dbPath := o.dbPath
+	if dbPath == "" {
+		dbPath = filepath.Join(tb.TempDir(), "crmhost.db")
+	}
+	store, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		tb.Fatalf("open sqlite store: %v", err)
 	}
@@ -98,35 +146,72 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 		}
 	}
 	if _, err := store.RegisterDriver(ctx, host.DriverEntry{Slug: "hubspot", Version: "e2e", Command: hubspotBinary,
-		SHA256: sum, ProtocolVersions: []int{sdk.ProtocolVersion}}); err != nil {
+		SHA256: sum, ProtocolVersions: []int{sdk.ProtocolVersion}}); err != nil && host.CodeOf(err) != host.CodeConflict {
 		tb.Fatalf("register driver: %v", err)
 	}
 
-	key, err := secrets.GenerateLocalKey()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	kek, err := secrets.NewLocalKEK(key)
+	kek, err := secrets.NewLocalKEK(e2eKey)
 	if err != nil {
 		tb.Fatal(err)
 	}
 
-	if h.operator, _, err = operators.New(store, nil).Issue(ctx, "e2e-operator"); err != nil {
+	if h.operator, _, err = operators.New(store, nil).Issue(ctx, "e2e-operator-"+strings.ToLower(rand.Text()[:8])); err != nil {
 		tb.Fatalf("create operator: %v", err)
 	}
 	// The fake listens on loopback: the host lets drivers reach it, as
 	// `crmhost dev` does.
-	h.manager = drivers.NewManager(store, drivers.Options{Logger: logger.Named("drivers"), PluginDir: filepath.Dir(hubspotBinary),
+	pluginDir := o.pluginDir
+	if pluginDir == "" {
+		pluginDir = filepath.Dir(hubspotBinary)
+	}
+	h.manager = drivers.NewManager(store, drivers.Options{Logger: logger.Named("drivers"), PluginDir: pluginDir,
 		Backoff: 50 * time.Millisecond, WatchInterval: 20 * time.Millisecond,
 		EgressAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
 	tb.Cleanup(func() { h.closeManager(tb) })
 	// The config cache TTL and audit buffer are crmhost serve's defaults.
-	b := broker.New(broker.Options{Store: store, Keyring: secrets.NewKeyring(kek), Drivers: h.manager, Logger: logger.Named("broker"),
+	kr := secrets.NewKeyring(kek)
+	b := broker.New(broker.Options{Store: store, Keyring: kr, Drivers: h.manager, Logger: logger.Named("broker"),
 		ConfigCacheTTL: time.Second, AuditBuffer: 4096, OAuthTTL: o.oauthTTL})
 	tb.Cleanup(func() { _ = b.Close(context.Background()) }) // before the store closes
-	h.mirror = startMirror(tb, store, b, logger)
-	api := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: h.manager, Logger: logger.Named("http"), Mirror: h.mirror,
-		JWT: hosthttp.JWTConfig{HS256Secret: h.secret, Issuer: jwtIssuer, Audience: jwtAudience}, RateLimits: o.rateLimits})
+	h.mirror = mirror.New(mirror.Options{Store: store, Broker: b, Logger: logger.Named("mirror")})
+	mode := jobsRun
+	if oo := o.outbound; oo != nil {
+		mode = oo.jobs
+		loop := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+		if h.out, err = outbound.New(outbound.Options{Store: store, Keyring: kr, CRM: b, Now: oo.now, AllowDeliveryTo: loop, RescueAfter: -1,
+			Logger: logger.Named("outbound")}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if mode != jobsNone {
+		jo := jobs.Options{Store: store, Mirror: h.mirror, Migrate: true, Logger: logger.Named("jobs"),
+			PollInterval: 50 * time.Millisecond, RescueInterval: 200 * time.Millisecond, Backoff: func(int) time.Duration { return 100 * time.Millisecond },
+			Writer: jobs.LeadWriterFunc(b.WriteLead)}
+		if h.out != nil {
+			jo.Outbound = h.out
+		}
+		if h.jobs, err = jobs.New(ctx, jo); err != nil {
+			tb.Fatalf("job runner: %v", err)
+		}
+		b.SetLeads(h.jobs)
+		b.SetEvents(h.jobs)
+		h.mirror.SetQueue(h.jobs)
+		if h.out != nil {
+			h.out.Queue = h.jobs
+		}
+	}
+	if mode == jobsRun {
+		if err := h.jobs.Start(ctx); err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() {
+			stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = h.jobs.Stop(stop)
+		})
+	}
+	api := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Outbound: h.out, Mirror: h.mirror, Drivers: h.manager, Logger: logger.Named("http"),
+		JWT: hosthttp.JWTConfig{HS256Secret: h.secret, Issuer: jwtIssuer, Audience: jwtAudience}, RateLimits: o.rateLimits, PublicURL: o.publicURL})
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)
 	h.URL = srv.URL

@@ -24,10 +24,16 @@ const (
 	ScopeConversationsWrite = "conversations:write"
 	ScopeCustomersWrite     = "customers:write"
 	ScopeCasesWrite         = "cases:write"
+	// ScopeConsentsWrite records, reads and revokes consent records.
+	ScopeConsentsWrite = "consents:write"
+	// ScopeDNCWrite records the platform's do-not-call scrubs.
+	ScopeDNCWrite = "dnc:write"
+	// ScopeCallsRead pulls and acknowledges outbound-call requests.
+	ScopeCallsRead = "calls:read"
 )
 
 // KnownScopes lists every scope, sorted.
-var KnownScopes = []string{ScopeCasesWrite, ScopeConversationsWrite, ScopeCRMRead, ScopeCRMWrite, ScopeCustomersWrite, ScopeLeadsWrite}
+var KnownScopes = []string{ScopeCallsRead, ScopeCasesWrite, ScopeConsentsWrite, ScopeConversationsWrite, ScopeCRMRead, ScopeCRMWrite, ScopeCustomersWrite, ScopeDNCWrite, ScopeLeadsWrite}
 
 const keyPrefix = "crmk_"
 

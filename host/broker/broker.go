@@ -58,6 +58,9 @@ type Options struct {
 	// Leads stores submitted leads and enqueues their writes to the CRM
 	// (host/jobs' Runner; see leads.go). Nil refuses SubmitLead.
 	Leads LeadQueue
+	// Events enqueues the processing of stored inbound webhook events
+	// (host/jobs' Runner). Nil stores them only.
+	Events EventQueue
 	// RefreshMargin is how long before a credential's expiry the host
 	// refreshes it before a call (default 2m), for drivers that implement
 	// Refresh.
@@ -82,6 +85,7 @@ type Broker struct {
 	onThrottled func(driver string)
 	declared    limitsCache
 	leads       LeadQueue
+	events      EventQueue
 	config      configCache
 	auditLog    *auditLog
 	margin      time.Duration
@@ -96,7 +100,7 @@ type Broker struct {
 func New(o Options) *Broker {
 	b := &Broker{store: o.Store, keyring: o.Keyring, drivers: o.Drivers, audit: o.Audit, log: o.Logger,
 		ttl: o.IdempotencyTTL, onFail: o.OnAuditFailure, now: o.Now,
-		throttler: o.Throttle, onThrottled: o.OnThrottled, leads: o.Leads, margin: o.RefreshMargin}
+		throttler: o.Throttle, onThrottled: o.OnThrottled, leads: o.Leads, events: o.Events, margin: o.RefreshMargin}
 	if b.margin <= 0 {
 		b.margin = 2 * time.Minute
 	}
@@ -122,6 +126,10 @@ func New(o Options) *Broker {
 // SetLeads sets the lead queue when it could not be given to New (the
 // queue's workers need the broker too). Call it before SubmitLead.
 func (b *Broker) SetLeads(q LeadQueue) { b.leads = q }
+
+// SetEvents sets the inbound-event queue when it could not be given to New
+// (its workers need the broker too). Call it before HandleWebhook.
+func (b *Broker) SetEvents(q EventQueue) { b.events = q }
 
 // AuditFailures counts audit writes that failed.
 func (b *Broker) AuditFailures() uint64 { return b.auditFailures.Load() }

@@ -136,3 +136,15 @@ func (b *Broker) checkLive(ctx context.Context, a Actor, desc sdk.Description, m
 	}
 	return nil
 }
+
+// Mapping returns the tenant's resolved mapping (the driver's defaults,
+// the connection's objects and the tenant's overrides) and the driver's
+// slug. Errors: CodeNotFound (tenant), CodeNotConnected,
+// CodeDriverUnavailable.
+func (b *Broker) Mapping(ctx context.Context, tenantID string) (*mapping.Mapping, string, error) {
+	s, err := b.open(ctx, Actor{Type: host.ActorSystem}, tenantID)
+	if err != nil {
+		return nil, "", err
+	}
+	return s.mapping, s.desc.Slug, nil
+}

@@ -31,18 +31,35 @@ type Delivery struct {
 }
 
 // WebhookReceipt is the outcome of one inbound webhook: the answer the
-// provider expects (nil: a plain 2xx) and the events per tenant.
+// provider expects (nil: a plain 2xx), the events per tenant, and how
+// many were stored new or recognised as already stored (a provider's
+// retry or replay).
 type WebhookReceipt struct {
 	Reply      *sdk.WebhookReply
 	Deliveries []Delivery
+	Stored     int
+	Duplicates int
+}
+
+// EventQueue enqueues the processing of freshly stored inbound events.
+// host/jobs' Runner implements it on River. An enqueue that fails is not
+// lost: the events are stored, and the runner's rescue enqueues received
+// events that have no job.
+type EventQueue interface {
+	EnqueueEvents(ctx context.Context, events []host.InboundEvent) error
 }
 
 // ReceiveWebhook takes an inbound webhook addressed to a provider's one
 // URL. The driver routes it with only the request and the app
 // credentials (the provider accounts it concerns, or a handshake reply),
 // then verifies it for each tenant connected to those accounts and
-// normalises that tenant's events. Every tenant's receipt is audited.
-// Errors: CodeNotFound (no driver for the provider, or no connection for
+// normalises that tenant's events. The events are then stored, every
+// tenant's in one transaction, deduplicated by the provider's key (the
+// event's ID, or a hash of its content when the driver gives none),
+// before ReceiveWebhook returns and so before the provider gets its 2xx;
+// the new ones are handed to the event queue for processing. A failure
+// to store them is an error (the provider retries). Every tenant's
+// receipt is audited. Errors: CodeNotFound (no driver for the provider, or no connection for
 // any account the delivery names), sdk.CodeUnsupported (the driver
 // receives no webhooks), sdk.CodeAuth (a bad signature), CodeInvalid (a
 // malformed delivery), CodeDriverUnavailable.
@@ -100,7 +117,41 @@ func (b *Broker) ReceiveWebhook(ctx context.Context, a Actor, provider string, r
 		b.record(ctx, a, "", "webhook.route", host.OutcomeError, fmt.Sprintf("%s: no connection for account %s", desc.Slug, strings.Join(unknown, ", ")))
 		return out, host.NotFound("no %s connection is recorded for provider account %s", desc.Slug, strings.Join(unknown, ", "))
 	}
+	if err := b.storeEvents(ctx, a, provider, &out); err != nil {
+		return out, err
+	}
 	return out, nil
+}
+
+// storeEvents stores the receipt's events and enqueues the new ones.
+func (b *Broker) storeEvents(ctx context.Context, a Actor, provider string, out *WebhookReceipt) error {
+	var evs []host.InboundEvent
+	for _, d := range out.Deliveries {
+		for _, e := range d.Events {
+			key := e.ID
+			if key == "" {
+				key = host.FallbackDedupeKey(e.Kind, e.Type, e.ProviderObject, e.ExternalID, e.OccurredAt, e.Data)
+			}
+			evs = append(evs, host.InboundEvent{TenantID: d.TenantID, Provider: provider, DedupeKey: key, Kind: e.Kind, Type: e.Type,
+				Object: e.Object, ProviderObject: e.ProviderObject, ExternalID: e.ExternalID, AccountID: e.AccountID,
+				OccurredAt: e.OccurredAt, RequestID: a.RequestID, Data: e.Data})
+		}
+	}
+	if len(evs) == 0 {
+		return nil
+	}
+	fresh, err := b.store.RecordInboundEvents(ctx, evs)
+	if err != nil {
+		b.log.Error("storing inbound events failed", "provider", provider, "request_id", a.RequestID, "error", err)
+		return err
+	}
+	out.Stored, out.Duplicates = len(fresh), len(evs)-len(fresh)
+	if b.events != nil && len(fresh) > 0 {
+		if err := b.events.EnqueueEvents(ctx, fresh); err != nil {
+			b.log.Warn("enqueueing stored events failed; the rescue will", "provider", provider, "request_id", a.RequestID, "error", err)
+		}
+	}
+	return nil
 }
 
 // verifyFor verifies an inbound webhook for one tenant and maps its events.

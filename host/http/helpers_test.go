@@ -10,6 +10,7 @@ import (
 	"io"
 	nethttp "net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	"crmhost.dev/host/internal/pgtest"
 	"crmhost.dev/host/jobs"
 	"crmhost.dev/host/mirror"
+	"crmhost.dev/host/outbound"
 	"crmhost.dev/host/postgres"
 	"crmhost.dev/host/ratelimit"
 	"crmhost.dev/host/secrets"
@@ -87,6 +89,8 @@ type envOptions struct {
 	// idemTTL and now set the broker's idempotency TTL and clock.
 	idemTTL time.Duration
 	now     func() time.Time
+	// outboundNow is the outbound service's clock (the calling windows).
+	outboundNow func() time.Time
 	// reg, when set, is the host's metrics registry; limits and throttle
 	// are the request limits and the driver throttle (none by default).
 	reg      *prometheus.Registry
@@ -113,6 +117,7 @@ type env struct {
 	mgr     *drivers.Manager
 	broker  *broker.Broker
 	mirror  *mirror.Service
+	out     *outbound.Service
 	jobs    *jobs.Runner
 	srv     *httptest.Server
 	logs    *logWatch
@@ -161,7 +166,11 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	}
 	e.mgr = drivers.NewManager(st, drivers.Options{Logger: log, Registerer: reg, Backoff: 20 * time.Millisecond, CallTimeout: 20 * time.Second,
 		PluginDir: filepath.Dir(memBinary)})
-	jo := jobs.Options{Store: st, Logger: log.Named("jobs"), PollInterval: 20 * time.Millisecond, Migrate: true,
+	if e.out, err = outbound.New(outbound.Options{Store: st, Keyring: e.keyring, Logger: log.Named("outbound"), Now: o.outboundNow,
+		AllowDeliveryTo: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}); err != nil {
+		t.Fatal(err)
+	}
+	jo := jobs.Options{Store: st, Logger: log.Named("jobs"), PollInterval: 20 * time.Millisecond, Outbound: e.out, Migrate: true,
 		Backoff: func(int) time.Duration { return 50 * time.Millisecond },
 		Writer:  jobs.LeadWriterFunc(func(ctx context.Context, l host.Lead) (string, string, error) { return e.broker.WriteLead(ctx, l) })}
 	e.broker = broker.New(broker.Options{Store: st, Keyring: e.keyring, Drivers: e.mgr, Audit: o.audit, Logger: log,
@@ -180,11 +189,13 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 		t.Fatal(err)
 	}
 	e.broker.SetLeads(e.jobs)
+	e.broker.SetEvents(e.jobs)
 	e.mirror.SetQueue(e.jobs)
+	e.out.CRM, e.out.Queue = e.broker, e.jobs
 	if err := e.jobs.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cfg := hosthttp.Config{Store: st, Broker: e.broker, Drivers: e.mgr, Logger: log,
+	cfg := hosthttp.Config{Store: st, Broker: e.broker, Outbound: e.out, Drivers: e.mgr, Logger: log,
 		MaxBodyBytes: o.maxBody, Registry: reg, RateLimits: o.limits, MetricsToken: metricsToken, Mirror: e.mirror,
 		JWT: hosthttp.JWTConfig{HS256Secret: hsSecret, RS256Key: &rsaKey.PublicKey, Issuer: jwtIssuer, Audience: jwtAudience}}
 	if o.config != nil {

@@ -121,10 +121,14 @@ func TestTenantIsolationMatrix(t *testing.T) {
 
 	// API keys.
 	mirrorScopes := []string{"conversations:write", "customers:write", "cases:write"}
-	aFull, _ := e.issueKey(a, append([]string{"crm:read", "crm:write", "leads:write"}, mirrorScopes...)...)
+	outboundScopes := []string{"consents:write", "dnc:write", "calls:read"}
+	aFull, _ := e.issueKey(a, append(append([]string{"crm:read", "crm:write", "leads:write"}, mirrorScopes...), outboundScopes...)...)
 	aNoCRMWrite, _ := e.issueKey(a, "crm:read", "leads:write")
 	aNoLeads, _ := e.issueKey(a, "crm:read", "crm:write")
 	aWriteOnly, _ := e.issueKey(a, "crm:write")
+	aNoConsents, _ := e.issueKey(a, "crm:read", "dnc:write", "calls:read")
+	aNoDNC, _ := e.issueKey(a, "crm:read", "consents:write", "calls:read")
+	aNoCalls, _ := e.issueKey(a, "crm:read", "consents:write", "dnc:write")
 	_, aSpareID := e.issueKey(a, "crm:read")
 	bFull, bKeyID := e.issueKey(b, append([]string{"crm:read", "crm:write", "leads:write"}, mirrorScopes...)...)
 	r = e.op(GET, "/tenants/"+b+"/api-keys", nil)
@@ -171,6 +175,53 @@ func TestTenantIsolationMatrix(t *testing.T) {
 	mA, mB := mirrorOf(aFull, a, "Ada"), mirrorOf(bFull, b, "Bartholomew")
 	noRow := func(prefix string) string { return prefix + strings.Repeat("0", 26) }
 
+	// Outbound: rules, consents and call requests of both tenants.
+	mkRule := func(tenant, name string) string {
+		r := e.op(POST, "/tenants/"+tenant+"/trigger-rules", map[string]any{"name": name, "enabled": true, "events": []string{"record.created"},
+			"objects": []string{"customer"}, "purpose": "informational"})
+		wantStatus(t, r, 201)
+		return r.object(t)["id"].(string)
+	}
+	aRule, aRuleDel, bRule := mkRule(a, "acme calls"), mkRule(a, "acme spare"), mkRule(b, "globex calls")
+	mkConsent := func(tenant, person, phone string) string {
+		body := consentBody("Seller of "+person, phone)
+		body["person_name"] = person
+		r := e.op(POST, "/tenants/"+tenant+"/consents", body)
+		wantStatus(t, r, 201)
+		return r.object(t)["id"].(string)
+	}
+	aConsent, bConsent := mkConsent(a, "Ada", "+1 212 555 0123"), mkConsent(b, "Bartholomew Quist", "+1 415 555 0199")
+	mkCall := func(tenant, event string) string {
+		_, c, _, err := e.store.RecordDecision(t.Context(), host.Decision{TenantID: tenant, EventID: event, RuleID: "trg_iso", Outcome: host.DecisionFired, Purpose: host.PurposeInformational},
+			&host.CallRequest{Payload: json.RawMessage(`{"type":"outbound_call.requested"}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.ID
+	}
+	aCall, bCall := mkCall(a, "evt_iso_a"), mkCall(b, "evt_iso_b")
+	bRuleIntact := func(t *testing.T) {
+		t.Helper()
+		r, err := e.store.GetTriggerRule(t.Context(), b, bRule)
+		if err != nil || r.Version != 1 || r.Deleted {
+			t.Errorf("B's rule changed: %+v %v", r, err)
+		}
+	}
+	bConsentIntact := func(t *testing.T) {
+		t.Helper()
+		c, err := e.store.GetConsent(t.Context(), b, bConsent)
+		if err != nil || c.Revoked() {
+			t.Errorf("B's consent changed: %+v %v", c, err)
+		}
+	}
+	bCallIntact := func(t *testing.T) {
+		t.Helper()
+		c, err := e.store.GetCallRequest(t.Context(), b, bCall)
+		if err != nil || c.Status != host.CallPending {
+			t.Errorf("B's call request changed: %+v %v", c, err)
+		}
+	}
+
 	// A driver registered to be removed.
 	if _, err := e.store.RegisterDriver(t.Context(), host.DriverEntry{Slug: "mem-remove", Command: filepath.Base(memBinary), SHA256: memSHA}); err != nil {
 		t.Fatal(err)
@@ -179,8 +230,10 @@ func TestTenantIsolationMatrix(t *testing.T) {
 
 	// Everything that must never reach A: B's identity and data, and every
 	// secret.
-	bIdentity := []string{b, "globex", "Bartholomew", "Quist", "555 0199", bKeyID, bPrefix, otherLead, mB.customer, mB.kase, mB.conv, mB.erasure}
-	secrets := []string{operatorToken, string(hsSecret), "good-key", tokA, tokB, tokARead, tokAWrite, aFull, aNoCRMWrite, aNoLeads, aWriteOnly, bFull}
+	bIdentity := []string{b, "globex", "Bartholomew", "Quist", "555 0199", "4155550199", bKeyID, bPrefix, otherLead, mB.customer, mB.kase, mB.conv, mB.erasure,
+		bRule, bConsent, bCall}
+	secrets := []string{operatorToken, string(hsSecret), "good-key", tokA, tokB, tokARead, tokAWrite, aFull, aNoCRMWrite, aNoLeads, aWriteOnly, bFull,
+		aNoConsents, aNoDNC, aNoCalls}
 
 	bRecordIntact := func(t *testing.T) {
 		t.Helper()
@@ -322,6 +375,33 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				return isoCall{method: GET, path: "/v1/leads/" + id, probe: id}
 			}},
 
+		// The public outbound routes.
+		{route: "POST /v1/consents", cred: credAPIKey, scope: "consents:write", own: 201, why: "records a fresh consent: no object of B's can be named",
+			call: func(isoObject) isoCall {
+				return isoCall{method: POST, path: "/v1/consents", body: consentBody("Acme Homes LLC", "+1 212 555 0112")}
+			}},
+		{route: "GET /v1/consents/:id", cred: credAPIKey, scope: "consents:write", own: 200, absent: 404, other: true, none: true,
+			call: func(o isoObject) isoCall {
+				id := pick(o, aConsent, bConsent, "cns_"+strings.Repeat("0", max(1, len(bConsent)-len("cns_"))))
+				return isoCall{method: GET, path: "/v1/consents/" + id, probe: id}
+			}},
+		{route: "POST /v1/consents/revoke", cred: credAPIKey, scope: "consents:write", own: 200, after: bConsentIntact,
+			why: "names a number: A's revocation of B's customer's number revokes A's consents only (B's checked after)",
+			call: func(isoObject) isoCall {
+				return isoCall{method: POST, path: "/v1/consents/revoke", body: map[string]any{"phone": "+1 415 555 0199", "channel": "call"}}
+			}},
+		{route: "POST /v1/dnc-scrubs", cred: credAPIKey, scope: "dnc:write", own: 200, why: "records A's own scrub of a number",
+			call: func(isoObject) isoCall {
+				return isoCall{method: POST, path: "/v1/dnc-scrubs", body: map[string]any{"phone": "+1 212 555 0123", "national_list_date": "2026-11-20T00:00:00Z"}}
+			}},
+		{route: "GET /v1/call-requests", cred: credAPIKey, scope: "calls:read", own: 200, why: collectionWhy,
+			call: func(isoObject) isoCall { return isoCall{method: GET, path: "/v1/call-requests"} }},
+		{route: "POST /v1/call-requests/:id/ack", cred: credAPIKey, scope: "calls:read", own: 200, absent: 404, other: true, none: true, after: bCallIntact,
+			call: func(o isoObject) isoCall {
+				id := pick(o, aCall, bCall, "call_"+strings.Repeat("0", max(1, len(bCall)-len("call_"))))
+				return isoCall{method: POST, path: "/v1/call-requests/" + id + "/ack", probe: id}
+			}},
+
 		// Operator routes.
 		{route: "GET /api/operator/health", cred: credOperator, own: 200, why: notOwnedWhy,
 			call: func(isoObject) isoCall { return isoCall{method: GET, path: "/api/operator/health"} }},
@@ -417,6 +497,56 @@ func TestTenantIsolationMatrix(t *testing.T) {
 			}},
 		{route: "GET /api/operator/tenants/:tenant_id/api-keys", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
 			call: func(o isoObject) isoCall { return tenantPath(o, "/api-keys") }},
+		// Outbound operator routes.
+		{route: "GET /api/operator/tenants/:tenant_id/webhook-events", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall { return tenantPath(o, "/webhook-events") }},
+		{route: "GET /api/operator/tenants/:tenant_id/decisions", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall { return tenantPath(o, "/decisions") }},
+		{route: "GET /api/operator/tenants/:tenant_id/outbound", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall { return tenantPath(o, "/outbound") }},
+		{route: "PUT /api/operator/tenants/:tenant_id/outbound", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall {
+				return with(tenantPath(o, "/outbound"), PUT, map[string]any{"enabled": false, "seller_name": "Acme Homes LLC"})
+			}},
+		{route: "GET /api/operator/tenants/:tenant_id/trigger-rules", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall { return tenantPath(o, "/trigger-rules") }},
+		{route: "POST /api/operator/tenants/:tenant_id/trigger-rules", cred: credOperator, own: 201, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall {
+				return with(tenantPath(o, "/trigger-rules"), POST, map[string]any{"name": "more", "events": []string{"record.created"}, "objects": []string{"lead"}})
+			}},
+		{route: "GET /api/operator/tenants/:tenant_id/trigger-rules/:rule_id", cred: credOperator, own: 200, absent: 404, other: true, none: true,
+			call: func(o isoObject) isoCall {
+				id := pick(o, aRule, bRule, "trg_"+strings.Repeat("0", max(1, len(bRule)-len("trg_"))))
+				return isoCall{method: GET, path: "/api/operator/tenants/" + a + "/trigger-rules/" + id, probe: id}
+			}},
+		{route: "PUT /api/operator/tenants/:tenant_id/trigger-rules/:rule_id", cred: credOperator, own: 200, absent: 404, other: true, none: true, after: bRuleIntact,
+			call: func(o isoObject) isoCall {
+				id := pick(o, aRule, bRule, "trg_"+strings.Repeat("0", max(1, len(bRule)-len("trg_"))))
+				return isoCall{method: PUT, path: "/api/operator/tenants/" + a + "/trigger-rules/" + id, probe: id,
+					body: map[string]any{"name": "renamed", "events": []string{"record.created"}, "objects": []string{"customer"}, "version": 1}}
+			}},
+		{route: "DELETE /api/operator/tenants/:tenant_id/trigger-rules/:rule_id", cred: credOperator, own: 204, absent: 404, other: true, none: true, after: bRuleIntact,
+			call: func(o isoObject) isoCall {
+				id := pick(o, aRuleDel, bRule, "trg_"+strings.Repeat("0", max(1, len(bRule)-len("trg_"))))
+				return isoCall{method: DELETE, path: "/api/operator/tenants/" + a + "/trigger-rules/" + id, probe: id}
+			}},
+		{route: "GET /api/operator/tenants/:tenant_id/consents", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall { return tenantPath(o, "/consents") }},
+		{route: "POST /api/operator/tenants/:tenant_id/consents", cred: credOperator, own: 201, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall {
+				return with(tenantPath(o, "/consents"), POST, consentBody("Acme Homes LLC", "+1 212 555 0111"))
+			}},
+		{route: "GET /api/operator/tenants/:tenant_id/consents/:consent_id", cred: credOperator, own: 200, absent: 404, other: true, none: true,
+			call: func(o isoObject) isoCall {
+				id := pick(o, aConsent, bConsent, "cns_"+strings.Repeat("0", max(1, len(bConsent)-len("cns_"))))
+				return isoCall{method: GET, path: "/api/operator/tenants/" + a + "/consents/" + id, probe: id}
+			}},
+		{route: "POST /api/operator/tenants/:tenant_id/consents/revoke", cred: credOperator, own: 200, absent: 404, none: true, after: bConsentIntact,
+			why: "names a number: A's revocation of B's customer's number revokes A's consents only (B's checked after)",
+			call: func(o isoObject) isoCall {
+				return with(tenantPath(o, "/consents/revoke"), POST, map[string]any{"phone": "+1 415 555 0199", "channel": "operator"})
+			}},
+
 		{route: "DELETE /api/operator/tenants/:tenant_id/api-keys/:key_id", cred: credOperator, own: 204, absent: 404, other: true, none: true,
 			after: bKeyIntact,
 			call: func(o isoObject) isoCall {
@@ -497,7 +627,8 @@ func TestTenantIsolationMatrix(t *testing.T) {
 		credAgent: {hosthttp.ScopeRead: tokAWrite, hosthttp.ScopeWrite: tokARead},
 		credAPIKey: {"crm:read": aWriteOnly, "crm:write": aNoCRMWrite, "leads:write": aNoLeads, "leads:write crm:read": aWriteOnly,
 			"customers:write": aNoCRMWrite, "cases:write": aNoCRMWrite, "conversations:write": aNoCRMWrite,
-			"customers:write crm:read": aWriteOnly, "cases:write crm:read": aWriteOnly, "conversations:write crm:read": aWriteOnly},
+			"customers:write crm:read": aWriteOnly, "cases:write crm:read": aWriteOnly, "conversations:write crm:read": aWriteOnly,
+			"consents:write": aNoConsents, "dnc:write": aNoDNC, "calls:read": aNoCalls},
 	}
 
 	cells := 0

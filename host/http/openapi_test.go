@@ -676,6 +676,7 @@ func TestOpenAPILiveResponses(t *testing.T) {
 	}
 	wantStatus(t, e.op(DELETE, "/drivers/mem/app-credentials", nil), 204)
 	wantProblem(t, e.op(DELETE, "/drivers/mem/app-credentials", nil), 404, "not_found", "")
+	exerciseOutbound(t, e, tenant)
 
 	// A driver that dies costs the call a 503; then (jobs stopped first)
 	// the store goes away and the host is no longer ready. Both last: they

@@ -16,6 +16,7 @@ import (
 	"crmhost.dev/host/drivers"
 	"crmhost.dev/host/mirror"
 	"crmhost.dev/host/operators"
+	"crmhost.dev/host/outbound"
 	"github.com/gin-gonic/gin"
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,10 +25,13 @@ import (
 
 // Config configures the HTTP server.
 type Config struct {
-	Store   host.Store
-	Broker  *broker.Broker
-	Drivers *drivers.Manager
-	Logger  hclog.Logger
+	Store  host.Store
+	Broker *broker.Broker
+	// Outbound runs trigger rules, consent and call requests (the
+	// outbound routes).
+	Outbound *outbound.Service
+	Drivers  *drivers.Manager
+	Logger   hclog.Logger
 	// Operators authenticates the operator routes' named operators
 	// (default: over Store).
 	Operators *operators.Operators
@@ -198,6 +202,19 @@ func New(cfg Config) *Server {
 	op.POST("/tenants/:tenant_id/api-keys", s.createAPIKey)
 	op.GET("/tenants/:tenant_id/api-keys", s.listAPIKeys)
 	op.DELETE("/tenants/:tenant_id/api-keys/:key_id", s.revokeAPIKey)
+	op.GET("/tenants/:tenant_id/webhook-events", s.listWebhookEvents)
+	op.GET("/tenants/:tenant_id/decisions", s.listDecisions)
+	op.GET("/tenants/:tenant_id/outbound", s.getOutboundSettings)
+	op.PUT("/tenants/:tenant_id/outbound", s.needOutbound, s.putOutboundSettings)
+	op.GET("/tenants/:tenant_id/trigger-rules", s.listTriggerRules)
+	op.POST("/tenants/:tenant_id/trigger-rules", s.needOutbound, s.createTriggerRule)
+	op.GET("/tenants/:tenant_id/trigger-rules/:rule_id", s.getTriggerRule)
+	op.PUT("/tenants/:tenant_id/trigger-rules/:rule_id", s.needOutbound, s.updateTriggerRule)
+	op.DELETE("/tenants/:tenant_id/trigger-rules/:rule_id", s.needOutbound, s.deleteTriggerRule)
+	op.GET("/tenants/:tenant_id/consents", s.opListConsents)
+	op.POST("/tenants/:tenant_id/consents", s.needOutbound, s.opCreateConsent)
+	op.GET("/tenants/:tenant_id/consents/:consent_id", s.opGetConsent)
+	op.POST("/tenants/:tenant_id/consents/revoke", s.needOutbound, s.opRevokeConsent)
 
 	e.GET("/oauth/callback", s.oauthCallback)
 	for _, m := range []string{nethttp.MethodPost, nethttp.MethodGet, nethttp.MethodHead, nethttp.MethodPut} {
@@ -213,6 +230,12 @@ func New(cfg Config) *Server {
 	v1.POST("/crm/update-record", s.apiKey(apikeys.ScopeCRMWrite), s.rateLimit, s.updateRecord(apiActor))
 	v1.POST("/leads", s.apiKey(apikeys.ScopeLeadsWrite), s.rateLimitKey, s.submitLead)
 	v1.GET("/leads/:id", s.apiKey(apikeys.ScopeLeadsWrite, apikeys.ScopeCRMRead), s.rateLimitKey, s.getLead)
+	v1.POST("/consents", s.apiKey(apikeys.ScopeConsentsWrite), s.rateLimitKey, s.needOutbound, s.apiCreateConsent)
+	v1.GET("/consents/:id", s.apiKey(apikeys.ScopeConsentsWrite), s.rateLimitKey, s.apiGetConsent)
+	v1.POST("/consents/revoke", s.apiKey(apikeys.ScopeConsentsWrite), s.rateLimitKey, s.needOutbound, s.apiRevokeConsent)
+	v1.POST("/dnc-scrubs", s.apiKey(apikeys.ScopeDNCWrite), s.rateLimitKey, s.needOutbound, s.putDNCScrub)
+	v1.GET("/call-requests", s.apiKey(apikeys.ScopeCallsRead), s.rateLimitKey, s.listCallRequests)
+	v1.POST("/call-requests/:id/ack", s.apiKey(apikeys.ScopeCallsRead), s.rateLimitKey, s.needOutbound, s.ackCallRequest)
 	if cfg.Mirror != nil {
 		s.mirrorRoutes(v1, op)
 	}

@@ -17,7 +17,9 @@ import (
 // names the provider accounts it concerns; the host routes it to the
 // tenants connected to those accounts. A reply the driver asks for (a
 // handshake, a SOAP acknowledgement) is sent as is; otherwise 200 with
-// the count of events. A bad signature is 401.
+// the count of events, how many were stored and how many were already
+// stored (a retry). Either way the events are stored before the answer
+// (see broker.ReceiveWebhook). A bad signature is 401.
 func (s *Server) webhook(c *gin.Context) {
 	body, err := io.ReadAll(nethttp.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes))
 	if err != nil {
@@ -57,7 +59,7 @@ func (s *Server) webhook(c *gin.Context) {
 	for _, d := range rcpt.Deliveries {
 		n += len(d.Events)
 	}
-	c.JSON(nethttp.StatusOK, gin.H{"received": n, "tenants": len(rcpt.Deliveries)})
+	c.JSON(nethttp.StatusOK, gin.H{"received": n, "tenants": len(rcpt.Deliveries), "stored": rcpt.Stored, "duplicates": rcpt.Duplicates})
 }
 
 // requestURL is the URL a provider called, as it signed it: the host's

@@ -16,7 +16,13 @@
 //     its next batch) or finds none and enqueues one;
 //   - erase runs a right-to-erasure request, step by step, until done;
 //   - mirror_purge and mirror_escalate run the mirror's retention purge and
-//     its sync-failure escalation periodically.
+//     its sync-failure escalation periodically;
+//   - process_event handles an inbound webhook event the host stored
+//     before acknowledging it (outbound.Service.Process), decide_call runs
+//     a delayed trigger rule's gates, deliver_call posts a call request to
+//     the tenant's dialer (retried with backoff), outbound_rescue (every
+//     minute) enqueues events and call requests a crash left without a
+//     job, and prune_events drops settled events past their retention.
 //
 // Nothing is lost: Runner.EnqueueLead, EnqueueRows, AppendMessages, Redrive
 // and EnqueueErasure store their rows and enqueue their jobs in one database

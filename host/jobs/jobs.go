@@ -78,6 +78,13 @@ type Options struct {
 	// (default 10m, at least 30s). A job runs at most half of it, and a
 	// minute at most, before it is cancelled and retried.
 	RescueAfter time.Duration
+	// Outbound runs the inbound-event, decision and call-delivery jobs
+	// (outbound.Service, whose Queue is then set to this Runner); nil
+	// registers none.
+	Outbound Outbound
+	// RescueInterval is how often stored events and call requests left
+	// without a job are enqueued again (a minute).
+	RescueInterval time.Duration
 }
 
 // validate fills defaults and refuses absurd settings (CodeInvalid).
@@ -150,6 +157,7 @@ type engine interface {
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	stopAndCancel(ctx context.Context) error
+	insertMany(ctx context.Context, ps []river.InsertManyParams) error
 }
 
 // New returns a Runner over o.Store's database. With o.Migrate it first
@@ -297,6 +305,16 @@ func (e *riverEngine[TTx]) enqueueLead(ctx context.Context, l host.Lead) (host.L
 	})
 }
 
+func (e *riverEngine[TTx]) insertMany(ctx context.Context, ps []river.InsertManyParams) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	if _, err := e.client.InsertMany(ctx, ps); err != nil {
+		return fmt.Errorf("jobs: enqueue: %w", err)
+	}
+	return nil
+}
+
 func (e *riverEngine[TTx]) start(ctx context.Context) error { return e.client.Start(ctx) }
 func (e *riverEngine[TTx]) stop(ctx context.Context) error  { return e.client.Stop(ctx) }
 func (e *riverEngine[TTx]) stopAndCancel(ctx context.Context) error {
@@ -333,6 +351,7 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], store txStore[TTx], o Op
 			river.NewPeriodicJob(river.PeriodicInterval(o.EscalateEvery), func() (river.JobArgs, *river.InsertOpts) { return EscalateArgs{}, nil },
 				&river.PeriodicJobOpts{ID: EscalateArgs{}.Kind(), RunOnStart: true}))
 	}
+	periodic = append(periodic, addOutbound(workers, o)...)
 	client, err := river.NewClient(driver, &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
 		Workers:           workers,

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"crmhost.dev/host"
+	"crmhost.dev/host/internal/outboundsql"
 	"crmhost.dev/host/postgres/internal/db"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -22,6 +24,8 @@ type Store struct {
 	pool      *pgxpool.Pool
 	q         *db.Queries
 	noMigrate bool
+	sql       *sql.DB // the pool through database/sql, for the outbound tables
+	*outboundsql.Store
 }
 
 // Option configures a Store.
@@ -54,6 +58,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
 	s := &Store{now: time.Now, pool: pool, q: db.New(pool)}
+	s.Store, s.sql = outboundStore(s)
 	for _, o := range opts {
 		o(s)
 	}
@@ -98,6 +103,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pool, waiting for connections in use to be returned.
 func (s *Store) Close() error {
+	_ = s.sql.Close()
 	s.pool.Close()
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"crmhost.dev/host"
+	"crmhost.dev/host/internal/outboundsql"
 	"crmhost.dev/host/sqlite/internal/db"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -24,6 +25,7 @@ type Store struct {
 	r         *sql.DB // readers
 	wq        *db.Queries
 	rq        *db.Queries
+	*outboundsql.Store
 }
 
 // Option configures a Store.
@@ -75,6 +77,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s := &Store{now: time.Now, w: w, r: r, wq: db.New(w), rq: db.New(r)}
+	s.Store = outboundStore(s)
 	for _, o := range opts {
 		o(s)
 	}

@@ -44,6 +44,10 @@ func Run(t *testing.T, open func(t *testing.T) host.Store) {
 		{"Erasures", testErasures},
 		{"Operators", testOperators},
 		{"Replicas", testReplicas},
+		{"InboundEvents", testInboundEvents},
+		{"TriggerRules", testTriggerRules},
+		{"Consents", testConsents},
+		{"Decisions", testDecisions},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) {

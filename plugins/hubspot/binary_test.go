@@ -339,7 +339,7 @@ func TestBinary(t *testing.T) {
 			t.Fatalf("events = %+v, want 1", evs)
 		}
 		ev := evs[0]
-		if ev.ID != "3001" || ev.Type != "contact.propertyChange" || ev.Object != "contacts" || ev.ExternalID != "1001" ||
+		if ev.ID != "1234567:12:3001" || ev.Type != "contact.propertyChange" || ev.Object != "contacts" || ev.ExternalID != "1001" ||
 			ev.OccurredAt.UnixMilli() != now.Add(-time.Second).UnixMilli() {
 			t.Errorf("event = %+v", ev)
 		}

@@ -74,6 +74,8 @@ import (
 //	CRMHOST_INCIDENT_WEBHOOK_SECRET    their signing secret, whsec_ and the base64 of 24 to 64 random bytes
 //	CRMHOST_DRIVER_EGRESS_ALLOW        comma-separated CIDR prefixes drivers may reach although their egress guard refuses
 //	                                   non-public addresses (unset: none; `crmhost dev` allows loopback, where the fakes listen)
+//	CRMHOST_OUTBOUND_RULES             a rule-set file for the outbound consent gates (default: the embedded one)
+//	CRMHOST_OUTBOUND_DELIVERY_ALLOW    comma-separated CIDR prefixes call requests may be posted to although private (unset: none)
 //
 // Operators are named, with a token each (crmhost operator create); the
 // single shared CRMHOST_OPERATOR_TOKEN of earlier versions is refused.
@@ -122,6 +124,12 @@ type config struct {
 	// Mirror configures the system of record (retention, escalation,
 	// incident notifications).
 	Mirror mirrorConfig
+	// OutboundRules is a rule-set file for the consent gates (default: the
+	// embedded one).
+	OutboundRules string
+	// DeliveryAllow are the non-public address prefixes call requests
+	// may be posted to (a dialer on a private network).
+	DeliveryAllow []netip.Prefix
 }
 
 // mirrorConfig is the mirror's part of config.
@@ -263,6 +271,16 @@ func loadConfig() (config, error) {
 				return c, fmt.Errorf("CRMHOST_DRIVER_EGRESS_ALLOW must be comma-separated CIDR prefixes (such as 127.0.0.0/8,::1/128), got %q", raw)
 			}
 			c.EgressAllow = append(c.EgressAllow, p)
+		}
+	}
+	c.OutboundRules = os.Getenv("CRMHOST_OUTBOUND_RULES")
+	if v := os.Getenv("CRMHOST_OUTBOUND_DELIVERY_ALLOW"); v != "" {
+		for _, raw := range strings.Split(v, ",") {
+			p, err := netip.ParsePrefix(strings.TrimSpace(raw))
+			if err != nil {
+				return c, fmt.Errorf("CRMHOST_OUTBOUND_DELIVERY_ALLOW must be comma-separated CIDR prefixes (such as 10.0.0.0/8), got %q", raw)
+			}
+			c.DeliveryAllow = append(c.DeliveryAllow, p)
 		}
 	}
 	if hclog.LevelFromString(c.LogLevel) == hclog.NoLevel {

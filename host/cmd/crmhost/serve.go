@@ -12,6 +12,7 @@ import (
 	hosthttp "crmhost.dev/host/http"
 	"crmhost.dev/host/jobs"
 	"crmhost.dev/host/mirror"
+	"crmhost.dev/host/outbound"
 	"crmhost.dev/host/replicas"
 	"crmhost.dev/host/secrets"
 	"github.com/hashicorp/go-hclog"
@@ -107,8 +108,9 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 	mgr := drivers.NewManager(store, drivers.Options{Logger: log.Named("driver"), Registerer: reg, VerbTimeouts: c.VerbTimeouts, EgressAllow: c.EgressAllow,
 		PluginDir: c.PluginDir, DriverEnv: c.DriverEnv})
 	undo = append(undo, mgr.Close)
-	// The job runner writes queued leads and mirrored rows through the
-	// broker and the mirror, which queue them through the runner.
+	// The job runner writes queued leads, mirrored rows and inbound events
+	// through the broker, the mirror and the outbound service, which queue
+	// them through the runner.
 	b := broker.New(broker.Options{Store: store, Keyring: kr, Drivers: mgr, Logger: log.Named("broker"), OnAuditFailure: auditFailures.Inc,
 		IdempotencyTTL: c.IdempotencyTTL, ConfigCacheTTL: c.ConfigCacheTTL, AuditBuffer: c.AuditBuffer, Throttle: lim.throttle, OnThrottled: throttledCounter(reg),
 		RefreshMargin: c.RefreshMargin})
@@ -120,14 +122,24 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 		}
 	}
 	mir := mirror.New(mo)
-	runner, err := jobs.New(ctx, jobs.Options{Store: store, Logger: log.Named("jobs"), Mirror: mir, RescueAfter: c.Mirror.RescueAfter, Migrate: c.Migrate,
+	rules, err := outboundRules(c)
+	if err != nil {
+		return nil, err
+	}
+	out, err := outbound.New(outbound.Options{Store: store, Keyring: kr, Rules: rules, AllowDeliveryTo: c.DeliveryAllow, Logger: log.Named("outbound"), CRM: b})
+	if err != nil {
+		return nil, err
+	}
+	runner, err := jobs.New(ctx, jobs.Options{Store: store, Logger: log.Named("jobs"), Mirror: mir, Outbound: out, RescueAfter: c.Mirror.RescueAfter, Migrate: c.Migrate,
 		Writer: jobs.LeadWriterFunc(b.WriteLead)})
 	if err != nil {
 		return nil, fmt.Errorf("job runner: %w", schemaAdvice(err))
 	}
 	b.SetLeads(runner)
+	b.SetEvents(runner)
 	mir.SetQueue(runner)
-	srv := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: mgr, Logger: log.Named("http"), Mirror: mir,
+	out.Queue = runner
+	srv := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: mgr, Logger: log.Named("http"), Mirror: mir, Outbound: out,
 		JWT: jc, MaxBodyBytes: c.MaxBodyBytes, Registry: reg, MetricsToken: c.HTTP.MetricsToken, PublicURL: c.PublicURL,
 		RateLimits: lim.httpLimits(c.RateLimits), TrustedProxies: c.HTTP.TrustedProxies, Timeouts: c.HTTP.Timeouts})
 	if err := runner.Start(context.WithoutCancel(ctx)); err != nil { // stopped by close, after the server drains
@@ -225,4 +237,17 @@ func migrateCmd(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("migrations applied to %s: store schema current, %s\n", what, queue)
 	return nil
+}
+
+// outboundRules is the consent gates' rule set: CRMHOST_OUTBOUND_RULES's
+// file, or the embedded one.
+func outboundRules(c config) (*outbound.RuleSet, error) {
+	if c.OutboundRules == "" {
+		return outbound.DefaultRuleSet()
+	}
+	rs, err := outbound.LoadRuleSet(c.OutboundRules)
+	if err != nil {
+		return nil, fmt.Errorf("CRMHOST_OUTBOUND_RULES: %w", err)
+	}
+	return rs, nil
 }

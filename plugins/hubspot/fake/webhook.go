@@ -27,6 +27,14 @@ const subscriptionID = 1001
 // X-HubSpot-Request-Timestamp).
 func (s *Server) Webhook(t *testing.T, conn sdk.Connection, externalID string, now time.Time) sdk.WebhookRequest {
 	t.Helper()
+	return s.WebhookOf(t, conn, externalID, "propertyChange", now)
+}
+
+// WebhookOf is Webhook for another action of the record's object type
+// ("creation", "propertyChange", "deletion"); a creation carries no
+// property. Each call is a new event (its own eventId).
+func (s *Server) WebhookOf(t testing.TB, conn sdk.Connection, externalID, action string, now time.Time) sdk.WebhookRequest {
+	t.Helper()
 	token := conn.Secret["access_token"]
 	pt := s.privatePortal(token)
 	s.mu.Lock()
@@ -51,12 +59,15 @@ func (s *Server) Webhook(t *testing.T, conn sdk.Connection, externalID string, n
 	if _, err := strconv.ParseInt(externalID, 10, 64); err != nil {
 		t.Fatalf("hubspot fake: Webhook: HubSpot object ids are numbers, not %q", externalID)
 	}
-	body, _ := json.Marshal([]map[string]any{{
+	ev := map[string]any{
 		"eventId": eventID, "subscriptionId": subscriptionID, "portalId": pt.id, "appId": appID,
-		"occurredAt": now.UnixMilli(), "subscriptionType": lower(kind) + ".propertyChange", "attemptNumber": 0,
-		"objectId": objectID, "propertyName": "company", "propertyValue": "changed", "changeSource": "CRM",
-		"sourceId": "userId:" + strconv.Itoa(userID),
-	}})
+		"occurredAt": now.UnixMilli(), "subscriptionType": lower(kind) + "." + action, "attemptNumber": 0,
+		"objectId": objectID, "changeSource": "CRM", "sourceId": "userId:" + strconv.Itoa(userID),
+	}
+	if action == "propertyChange" {
+		ev["propertyName"], ev["propertyValue"] = "company", "changed"
+	}
+	body, _ := json.Marshal([]map[string]any{ev})
 	ts := strconv.FormatInt(now.UnixMilli(), 10)
 	return sdk.WebhookRequest{Method: "POST", URL: WebhookURL, Body: body, Headers: map[string][]string{
 		"Content-Type":                {"application/json"},

@@ -217,7 +217,10 @@ func (f *flexID) UnmarshalJSON(b []byte) error {
 // event is one entry of HubSpot's webhook payload.
 type event struct {
 	EventID          flexID `json:"eventId"`
+	SubscriptionID   flexID `json:"subscriptionId"`
 	PortalID         flexID `json:"portalId"`
+	PropertyName     string `json:"propertyName"`
+	PropertyValue    any    `json:"propertyValue"`
 	SubscriptionType string `json:"subscriptionType"`
 	ObjectID         flexID `json:"objectId"`
 	ObjectTypeID     string `json:"objectTypeId"`
@@ -305,7 +308,7 @@ func parseEvents(body []byte, portal string) ([]sdk.WebhookEvent, error) {
 		if kind == "" {
 			kind = ev.SubscriptionType
 		}
-		we := sdk.WebhookEvent{ID: string(ev.EventID), Kind: kind, Type: ev.SubscriptionType, Object: obj,
+		we := sdk.WebhookEvent{ID: dedupeKey(ev), Kind: kind, Type: ev.SubscriptionType, Object: obj,
 			CanonicalObject: canonicalObjects[obj], ExternalID: string(ev.ObjectID), AccountID: string(ev.PortalID), Data: data}
 		if ms, err := strconv.ParseInt(string(ev.OccurredAt), 10, 64); err == nil && ms > 0 {
 			we.OccurredAt = time.UnixMilli(ms).UTC()
@@ -313,6 +316,20 @@ func parseEvents(body []byte, portal string) ([]sdk.WebhookEvent, error) {
 		out = append(out, we)
 	}
 	return out, nil
+}
+
+// dedupeKey is an event's dedupe key as HubSpot defines it:
+// portalId:subscriptionId:eventId; an event without an eventId gets a hash
+// of what makes it this event (subscriptionType, objectId, propertyName,
+// propertyValue, occurredAt). attemptNumber is never part of it: a retry
+// is the same event.
+func dedupeKey(ev event) string {
+	if ev.EventID != "" {
+		return string(ev.PortalID) + ":" + string(ev.SubscriptionID) + ":" + string(ev.EventID)
+	}
+	b, _ := json.Marshal([]any{ev.SubscriptionType, ev.ObjectID, ev.PropertyName, ev.PropertyValue, ev.OccurredAt})
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 var (

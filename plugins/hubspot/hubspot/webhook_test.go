@@ -178,9 +178,9 @@ func TestVerifyWebhookEvents(t *testing.T) {
 		evs[i].Data = nil // checked below
 	}
 	want := []sdk.WebhookEvent{
-		{ID: "1001", Kind: sdk.EventUpdated, Type: "contact.propertyChange", Object: "contacts", CanonicalObject: "customer",
+		{ID: "1234567:77:1001", Kind: sdk.EventUpdated, Type: "contact.propertyChange", Object: "contacts", CanonicalObject: "customer",
 			ExternalID: "9007199254740993", AccountID: "1234567", OccurredAt: time.UnixMilli(1772366390000).UTC()},
-		{ID: "1002", Kind: sdk.EventCreated, Type: "deal.creation", Object: "deals", CanonicalObject: "deal", ExternalID: "55",
+		{ID: "::1002", Kind: sdk.EventCreated, Type: "deal.creation", Object: "deals", CanonicalObject: "deal", ExternalID: "55",
 			OccurredAt: time.UnixMilli(1772366391000).UTC()},
 	}
 	if diff := cmp.Diff(want, evs); diff != "" {
@@ -195,7 +195,7 @@ func TestVerifyWebhookEvents(t *testing.T) {
 	portal := hookConn
 	portal.AccountID = "1234567"
 	res, err = hubspot.New().VerifyWebhook(context.Background(), portal, req)
-	if err != nil || len(res.Events) != 1 || res.Events[0].ID != "1001" {
+	if err != nil || len(res.Events) != 1 || res.Events[0].ID != "1234567:77:1001" {
 		t.Errorf("events for portal 1234567 = %+v, %v; want only event 1001", res.Events, err)
 	}
 	portal.AccountID = "999"
@@ -328,4 +328,30 @@ func rightSignature(version, sig, ts, method, uri string, body []byte) bool {
 		return err == nil && hmac.Equal(got, want)
 	}
 	return false
+}
+
+// TestWebhookDedupeKey: HubSpot's dedupe key is (portalId, subscriptionId,
+// eventId), never the attempt number; without an eventId, a hash of the
+// change itself.
+func TestWebhookDedupeKey(t *testing.T) {
+	key := func(body string) string {
+		t.Helper()
+		evs, err := hubspot.ParseEvents([]byte(body))
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("parse %s: %v %v", body, evs, err)
+		}
+		return evs[0].ID
+	}
+	first := key(`[{"eventId":5,"subscriptionId":9,"portalId":1,"attemptNumber":0,"subscriptionType":"contact.creation","objectId":3}]`)
+	retry := key(`[{"eventId":5,"subscriptionId":9,"portalId":1,"attemptNumber":4,"subscriptionType":"contact.creation","objectId":3}]`)
+	other := key(`[{"eventId":5,"subscriptionId":10,"portalId":1,"attemptNumber":0,"subscriptionType":"contact.creation","objectId":3}]`)
+	if first != "1:9:5" || retry != first || other == first {
+		t.Errorf("keys: first %q retry %q other subscription %q", first, retry, other)
+	}
+	a := key(`[{"portalId":1,"subscriptionType":"contact.propertyChange","objectId":3,"propertyName":"phone","propertyValue":"1","occurredAt":7}]`)
+	b := key(`[{"portalId":1,"subscriptionType":"contact.propertyChange","objectId":3,"propertyName":"phone","propertyValue":"1","occurredAt":7,"attemptNumber":2}]`)
+	c := key(`[{"portalId":1,"subscriptionType":"contact.propertyChange","objectId":3,"propertyName":"phone","propertyValue":"2","occurredAt":7}]`)
+	if a != b || a == c || !strings.HasPrefix(a, "sha256:") {
+		t.Errorf("fallback keys: %q %q %q", a, b, c)
+	}
 }
