@@ -192,7 +192,8 @@ func (m *Manager) Call(ctx context.Context, slug, verb string, fn func(ctx conte
 	if err != nil {
 		code = string(host.CodeOf(err))
 	}
-	m.metrics.observe(p.slug, verb, code, m.now().Sub(start))
+	end := m.now()
+	m.metrics.observe(p.slug, verb, code, end, end.Sub(start))
 	return err
 }
 

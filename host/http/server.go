@@ -55,6 +55,10 @@ type Config struct {
 	TrustedProxies []string
 	// Timeouts bound requests and connections (see Timeouts).
 	Timeouts Timeouts
+	// Console, when set, serves the operator console under /console and
+	// the API reference at /docs (package console). Those HTML routes are
+	// not in the OpenAPI document, which describes the JSON API.
+	Console nethttp.Handler
 }
 
 // Timeouts bound the server's connections and each request's work.
@@ -196,6 +200,12 @@ func New(cfg Config) *Server {
 	op.DELETE("/tenants/:tenant_id/api-keys/:key_id", s.revokeAPIKey)
 
 	e.GET("/oauth/callback", s.oauthCallback)
+	if cfg.Console != nil {
+		ui := gin.WrapH(cfg.Console)
+		e.GET("/docs", ui)
+		e.Any("/console", ui)
+		e.Any("/console/*path", ui)
+	}
 	for _, m := range []string{nethttp.MethodPost, nethttp.MethodGet, nethttp.MethodHead, nethttp.MethodPut} {
 		e.Handle(m, "/webhooks/:provider", s.webhook)
 	}

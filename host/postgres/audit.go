@@ -44,8 +44,12 @@ func (s *Store) AppendAudits(ctx context.Context, entries []host.AuditEntry) err
 func (s *Store) ListAudit(ctx context.Context, f host.AuditFilter) ([]host.AuditEntry, error) {
 	p := db.ListAuditParams{
 		TenantID: f.TenantID,
-		Action:   f.Action,
-		BeforeID: f.BeforeID,
+		Action:         f.Action,
+		ActorID:        f.ActorID,
+		Outcome:        f.Outcome,
+		RequestID:      f.RequestID,
+		ConversationID: f.ConversationID,
+		BeforeID:       f.BeforeID,
 		Lim:      int32(host.ListLimit(f.Limit)),
 	}
 	if !f.Since.IsZero() {

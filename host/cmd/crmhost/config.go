@@ -65,6 +65,8 @@ import (
 //	CRMHOST_VERB_TIMEOUTS              per-verb driver call deadlines, e.g. lookup_customer=3s,list_recent=30s (defaults: lookup 4s, search 8s, writes 15s, lists 20s)
 //	CRMHOST_REFRESH_MARGIN             refresh a credential this long before it expires (2m)
 //	CRMHOST_PUBLIC_URL                 the host's public base URL, as providers call its webhook routes (default: from each request)
+//	CRMHOST_CONSOLE_DEV_DIR            a directory holding the operator console's templates/ and static/ (host/console),
+//	                                   read on every request for template work (unset: the copies built in)
 //	CRMHOST_DRIVER_EGRESS_ALLOW        comma-separated CIDR prefixes drivers may reach although their egress guard refuses
 //	                                   non-public addresses (unset: none; `crmhost dev` allows loopback, where the fakes listen)
 //
@@ -105,6 +107,9 @@ type config struct {
 	RefreshMargin time.Duration
 	// PublicURL is the host's public base URL (webhook signatures cover it).
 	PublicURL string
+	// ConsoleDevDir serves the console's templates and static files from
+	// disk (template work in dev).
+	ConsoleDevDir string
 	// EgressAllow are the address prefixes every driver call may reach
 	// although the drivers' egress guard refuses non-public addresses.
 	EgressAllow []netip.Prefix
@@ -202,6 +207,7 @@ func loadConfig() (config, error) {
 		}
 		c.PublicURL = strings.TrimRight(v, "/")
 	}
+	c.ConsoleDevDir = os.Getenv("CRMHOST_CONSOLE_DEV_DIR")
 	if v := os.Getenv("CRMHOST_DRIVER_EGRESS_ALLOW"); v != "" {
 		for _, raw := range strings.Split(v, ",") {
 			p, err := netip.ParsePrefix(strings.TrimSpace(raw))
