@@ -14,7 +14,6 @@ func (c *Console) keyRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /tenants/{id}/keys/{key}/revoke", c.revokeKey)
 }
 
-
 type keysView struct {
 	Tenant  host.Tenant
 	Tabs    []tab

@@ -30,7 +30,9 @@ type cli struct {
 }
 
 // runner is what every leaf command does: call its function with ctx.
-type runner interface{ run(ctx context.Context) error }
+type runner interface {
+	run(ctx context.Context) error
+}
 
 type serveCLI struct {
 	Addr string `help:"Listen address (default $CRMHOST_ADDR or 127.0.0.1:8080)."`
@@ -255,7 +257,6 @@ func run(ctx context.Context, args []string) (err error) {
 	}
 	return c.leaf(ctx, kctx.Command())
 }
-
 
 // longFlags accepts Go's single-dash spelling of long flags (-addr, as
 // crmhost's flag package took them and scripts still pass) by doubling
