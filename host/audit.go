@@ -65,6 +65,11 @@ func (e AuditEntry) Validate() error {
 type AuditFilter struct {
 	TenantID string
 	Action   string
+	// ActorID, Outcome, RequestID and ConversationID match exactly.
+	ActorID        string
+	Outcome        string
+	RequestID      string
+	ConversationID string
 	// Since and Until bound At: Since <= At < Until.
 	Since, Until time.Time
 	// BeforeID is the paging cursor: only entries with ID < BeforeID. Pass

@@ -148,3 +148,31 @@ func (b *Broker) Mapping(ctx context.Context, tenantID string) (*mapping.Mapping
 	}
 	return s.mapping, s.desc.Slug, nil
 }
+
+// Resolved is a tenant's mapping as the broker resolves it for a call:
+// the driver's description (with the connection's own objects), the
+// tenant's overrides and the mapping they make.
+type Resolved struct {
+	Description sdk.Description
+	Overrides   []host.FieldMapping
+	Mapping     *mapping.Mapping
+}
+
+// ResolveMapping resolves the tenant's mapping as its next call would,
+// without calling the CRM (the console's mapping studio renders writes
+// with it). Errors: CodeNotFound (tenant), CodeNotConnected,
+// CodeDriverUnavailable.
+func (b *Broker) ResolveMapping(ctx context.Context, tenantID string) (Resolved, error) {
+	conn, overrides, err := b.loadConfig(ctx, tenantID)
+	if err != nil {
+		return Resolved{}, b.connectionErr(ctx, tenantID, err)
+	}
+	desc, err := b.drivers.Describe(ctx, conn.Provider)
+	if err != nil {
+		return Resolved{}, err
+	}
+	if conn.Objects != nil {
+		desc.Objects = conn.Objects
+	}
+	return Resolved{Description: desc, Overrides: overrides, Mapping: mapping.Resolve(desc, overrides)}, nil
+}

@@ -52,7 +52,7 @@ type Options struct {
 	// Aliases maps slugs to the slug of the driver process serving them
 	// (none by default). A slug served by another driver's binary is
 	// normally catalog data instead: an entry of its own naming that
-	// binary (`crmhost driver register -as <slug> <binary>`).
+	// binary (`crmhost driver register --as <slug> <binary>`).
 	Aliases map[string]string
 	// EgressAllow are the address prefixes every call lets drivers reach
 	// although the sdk's provider toolkit refuses them otherwise (loopback,
@@ -188,7 +188,8 @@ func (m *Manager) Call(ctx context.Context, slug, verb string, fn func(ctx conte
 	if err != nil {
 		code = string(host.CodeOf(err))
 	}
-	m.metrics.observe(p.slug, verb, code, m.now().Sub(start))
+	end := m.now()
+	m.metrics.observe(p.slug, verb, code, end, end.Sub(start))
 	return err
 }
 

@@ -1,6 +1,7 @@
 package drivers
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -11,6 +12,19 @@ type metrics struct {
 	calls    *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	restarts *prometheus.CounterVec
+
+	mu     sync.Mutex
+	recent map[string][]CallError // per driver, oldest first, at most maxRecentErrors
+}
+
+// maxRecentErrors bounds the failed calls kept per driver.
+const maxRecentErrors = 100
+
+// CallError is one failed driver call, as RecentErrors reports it.
+type CallError struct {
+	At   time.Time `json:"at"`
+	Verb string    `json:"verb"`
+	Code string    `json:"code"`
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -32,7 +46,33 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-func (m *metrics) observe(slug, verb, code string, d time.Duration) {
+func (m *metrics) observe(slug, verb, code string, at time.Time, d time.Duration) {
 	m.calls.WithLabelValues(slug, verb, code).Inc()
 	m.latency.WithLabelValues(slug, verb).Observe(d.Seconds())
+	if code == "ok" {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.recent == nil {
+		m.recent = map[string][]CallError{}
+	}
+	r := append(m.recent[slug], CallError{At: at.UTC(), Verb: verb, Code: code})
+	if len(r) > maxRecentErrors {
+		r = r[len(r)-maxRecentErrors:]
+	}
+	m.recent[slug] = r
+}
+
+// RecentErrors returns the last failed calls (at most 100) of the driver
+// slug on this host, newest first, with their error codes.
+func (m *Manager) RecentErrors(slug string) []CallError {
+	m.metrics.mu.Lock()
+	defer m.metrics.mu.Unlock()
+	r := m.metrics.recent[m.Resolve(slug)]
+	out := make([]CallError, len(r))
+	for i, e := range r {
+		out[len(r)-1-i] = e
+	}
+	return out
 }

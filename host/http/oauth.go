@@ -107,11 +107,16 @@ func (s *Server) oauthCallback(c *gin.Context) {
 			v.Detail = "Provider account " + res.Connection.AccountID + "."
 		}
 	}
-	if v.ReturnTo != "" && err == nil {
+	// With a return address (the flow's state was read), the browser goes
+	// back there, failures included, with the reason in words.
+	if v.ReturnTo != "" && res.TenantID != "" {
 		if u, perr := url.Parse(v.ReturnTo); perr == nil {
 			qs := u.Query()
 			qs.Set("tenant", res.TenantID)
 			qs.Set("status", map[bool]string{true: "connected", false: "failed"}[v.OK])
+			if !v.OK {
+				qs.Set("reason", redact(v.Message))
+			}
 			u.RawQuery = qs.Encode()
 			c.Redirect(nethttp.StatusSeeOther, u.String())
 			return

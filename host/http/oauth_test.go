@@ -151,4 +151,20 @@ func TestOAuthReturnTo(t *testing.T) {
 	if loc := res.Header.Get("Location"); res.StatusCode != nethttp.StatusSeeOther || !strings.HasPrefix(loc, "/console/tenants/"+tenant+"?") || !strings.Contains(loc, "status=connected") {
 		t.Errorf("callback with return_to = %d %q, want 303 back with status=connected", res.StatusCode, loc)
 	}
+
+	// A refused sign-in goes back too, with the reason in words.
+	r = e.op(nethttp.MethodPost, "/tenants/"+tenant+"/connection/oauth", map[string]any{"provider": "mem",
+		"credentials": map[string]string{"account": "acme", "region": "us"}, "return_to": "/console/oauth/done?popup=1"})
+	wantStatus(t, r, nethttp.StatusOK)
+	u, _ = url.Parse(r.object(t)["authorize_url"].(string))
+	res, err = c.Get(e.srv.URL + "/oauth/callback?state=" + url.QueryEscape(u.Query().Get("state")) + "&error=access_denied")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != nethttp.StatusSeeOther || loc == nil || loc.Path != "/console/oauth/done" || loc.Query().Get("popup") != "1" ||
+		loc.Query().Get("status") != "failed" || loc.Query().Get("tenant") != tenant || !strings.Contains(loc.Query().Get("reason"), "declined") {
+		t.Errorf("refused callback with return_to = %d %q, want 303 back with status=failed and the reason", res.StatusCode, loc)
+	}
 }

@@ -402,7 +402,8 @@ func (s *Server) hostAudit(c *gin.Context) { s.listAudit(c, c.Query("tenant_id")
 
 // listAudit answers an audit page for tenant ("" for every row).
 func (s *Server) listAudit(c *gin.Context, tenant string) {
-	f := host.AuditFilter{TenantID: tenant, Action: c.Query("action")}
+	f := host.AuditFilter{TenantID: tenant, Action: c.Query("action"), ActorID: c.Query("actor_id"), Outcome: c.Query("outcome"),
+		RequestID: c.Query("request_id"), ConversationID: c.Query("conversation_id")}
 	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
 		if v := c.Query(name); v != "" {
 			t, err := time.Parse(time.RFC3339Nano, v)

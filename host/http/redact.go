@@ -39,3 +39,7 @@ func redact(detail string) string {
 	}
 	return d
 }
+
+// Redact removes what only operators may see from a detail (see redact):
+// the console shows drivers' and providers' words through it.
+func Redact(detail string) string { return redact(detail) }

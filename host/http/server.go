@@ -63,6 +63,10 @@ type Config struct {
 	// Mirror serves the mirrored classes, incidents and erasures (see
 	// mirror.go); nil leaves their routes out.
 	Mirror *mirror.Service
+	// Console, when set, serves the operator console under /console and
+	// the API reference at /docs (package console). Those HTML routes are
+	// not in the OpenAPI document, which describes the JSON API.
+	Console nethttp.Handler
 }
 
 // Timeouts bound the server's connections and each request's work.
@@ -217,6 +221,12 @@ func New(cfg Config) *Server {
 	op.POST("/tenants/:tenant_id/consents/revoke", s.needOutbound, s.opRevokeConsent)
 
 	e.GET("/oauth/callback", s.oauthCallback)
+	if cfg.Console != nil {
+		ui := gin.WrapH(cfg.Console)
+		e.GET("/docs", ui)
+		e.Any("/console", ui)
+		e.Any("/console/*path", ui)
+	}
 	for _, m := range []string{nethttp.MethodPost, nethttp.MethodGet, nethttp.MethodHead, nethttp.MethodPut} {
 		e.Handle(m, "/webhooks/:provider", s.webhook)
 	}

@@ -44,10 +44,14 @@ func (s *Store) AppendAudits(ctx context.Context, entries []host.AuditEntry) err
 // ListAudit implements host.AuditStore.
 func (s *Store) ListAudit(ctx context.Context, f host.AuditFilter) ([]host.AuditEntry, error) {
 	p := db.ListAuditParams{
-		TenantID: f.TenantID,
-		Action:   f.Action,
-		BeforeID: f.BeforeID,
-		Lim:      int64(host.ListLimit(f.Limit)),
+		TenantID:       f.TenantID,
+		Action:         f.Action,
+		ActorID:        f.ActorID,
+		Outcome:        f.Outcome,
+		RequestID:      f.RequestID,
+		ConversationID: f.ConversationID,
+		BeforeID:       f.BeforeID,
+		Lim:            int64(host.ListLimit(f.Limit)),
 	}
 	if !f.Since.IsZero() {
 		p.Since = sql.NullInt64{Int64: boundMicros(f.Since), Valid: true}

@@ -68,6 +68,10 @@ func testAudit(t *testing.T, s host.Store) {
 			newest(func(i int, _ host.AuditEntry) bool { return i == 3 || i == 5 })},
 		{"Limit", host.AuditFilter{Limit: 3}, newest(func(i int, _ host.AuditEntry) bool { return i >= 9 })},
 		{"BeforeID", host.AuditFilter{BeforeID: all[2].ID}, newest(func(i int, _ host.AuditEntry) bool { return i < 2 })},
+		{"Outcome", host.AuditFilter{Outcome: host.OutcomeError}, newest(func(i int, _ host.AuditEntry) bool { return i == 11 })},
+		{"Actor", host.AuditFilter{ActorID: "agent-1", TenantID: "ten_a"}, newest(func(i int, e host.AuditEntry) bool { return e.TenantID == "ten_a" })},
+		{"RequestID", host.AuditFilter{RequestID: name("req", 4)}, newest(func(i int, _ host.AuditEntry) bool { return i == 4 })},
+		{"ConversationID", host.AuditFilter{ConversationID: name("conv", 7)}, newest(func(i int, _ host.AuditEntry) bool { return i == 7 })},
 		{"NoMatch", host.AuditFilter{TenantID: "ten_none"}, nil},
 	}
 	for _, tc := range tests {

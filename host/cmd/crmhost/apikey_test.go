@@ -171,15 +171,15 @@ func TestAPIKeyCommandsBadInput(t *testing.T) {
 		want string
 	}{
 		{"unknown scope", []string{"apikey", "create", "--tenant", tenant, "--scope", "crm:admin"}, 1, `"crm:admin" is not a scope`},
-		{"no scope", []string{"apikey", "create", "--tenant", tenant}, 1, "at least one scope"},
-		{"no tenant", []string{"apikey", "create", "--scope", "crm:write"}, 2, "--tenant is required"},
+		{"no scope", []string{"apikey", "create", "--tenant", tenant}, 2, "missing flags: --scope"},
+		{"no tenant", []string{"apikey", "create", "--scope", "crm:write"}, 2, "missing flags: --tenant"},
 		{"unknown tenant", []string{"apikey", "create", "--tenant", "ten_nosuch", "--scope", "crm:write"}, 1, "not_found"},
-		{"revoke without id", []string{"apikey", "revoke", "--tenant", tenant}, 2, "apikey revoke"},
+		{"revoke without id", []string{"apikey", "revoke", "--tenant", tenant}, 2, `expected "<id>"`},
 		{"revoke unknown", []string{"apikey", "revoke", "--tenant", tenant, "key_nosuch"}, 1, "not_found"},
 		{"list unknown tenant", []string{"apikey", "list", "--tenant", "ten_nosuch"}, 1, "not_found"},
-		{"list with arguments", []string{"apikey", "list", "--tenant", tenant, "extra"}, 2, "takes no arguments"},
-		{"unknown subcommand", []string{"apikey", "rotate", "--tenant", tenant}, 2, "unknown subcommand"},
-		{"no subcommand", []string{"apikey"}, 2, "create, list or revoke"},
+		{"list with arguments", []string{"apikey", "list", "--tenant", tenant, "extra"}, 2, "unexpected argument extra"},
+		{"unknown subcommand", []string{"apikey", "rotate", "--tenant", tenant}, 2, "unexpected argument rotate"},
+		{"no subcommand", []string{"apikey"}, 2, `expected one of "create", "list", "revoke"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errOut, code := c.run(tc.args...)

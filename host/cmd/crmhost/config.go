@@ -72,6 +72,8 @@ import (
 //	CRMHOST_JOB_RESCUE_AFTER           how long a job left running by a dead process waits before another takes it over, 30s..24h (10m)
 //	CRMHOST_INCIDENT_WEBHOOK_URL       the platform URL incident notifications are posted to (Standard Webhooks; unset: none)
 //	CRMHOST_INCIDENT_WEBHOOK_SECRET    their signing secret, whsec_ and the base64 of 24 to 64 random bytes
+//	CRMHOST_CONSOLE_DEV_DIR            a directory holding the operator console's templates/ and static/ (host/console),
+//	                                   read on every request for template work (unset: the copies built in)
 //	CRMHOST_DRIVER_EGRESS_ALLOW        comma-separated CIDR prefixes drivers may reach although their egress guard refuses
 //	                                   non-public addresses (unset: none; `crmhost dev` allows loopback, where the fakes listen)
 //	CRMHOST_OUTBOUND_RULES             a rule-set file for the outbound consent gates (default: the embedded one)
@@ -114,11 +116,14 @@ type config struct {
 	RefreshMargin time.Duration
 	// PublicURL is the host's public base URL (webhook signatures cover it).
 	PublicURL string
+	// ConsoleDevDir serves the console's templates and static files from
+	// disk (template work in dev).
+	ConsoleDevDir string
 	// EgressAllow are the address prefixes every driver call may reach
 	// although the drivers' egress guard refuses non-public addresses.
 	EgressAllow []netip.Prefix
 	// Migrate applies pending migrations (the store's and the job
-	// queue's) at start instead of refusing them: set by `serve -migrate`
+	// queue's) at start instead of refusing them: set by `serve --migrate`
 	// and by `dev`, never by the environment.
 	Migrate bool
 	// Mirror configures the system of record (retention, escalation,
@@ -264,6 +269,7 @@ func loadConfig() (config, error) {
 		}
 		c.PublicURL = strings.TrimRight(v, "/")
 	}
+	c.ConsoleDevDir = os.Getenv("CRMHOST_CONSOLE_DEV_DIR")
 	if v := os.Getenv("CRMHOST_DRIVER_EGRESS_ALLOW"); v != "" {
 		for _, raw := range strings.Split(v, ",") {
 			p, err := netip.ParsePrefix(strings.TrimSpace(raw))
@@ -421,7 +427,7 @@ const (
 // openStore opens PostgreSQL when DATABASE_URL is set, else SQLite in the
 // data directory. With migrateSchema it applies pending migrations; with
 // checkSchema it changes nothing and refuses a database that lacks some
-// (only `crmhost migrate`, `crmhost dev` and `crmhost serve -migrate`
+// (only `crmhost migrate`, `crmhost dev` and `crmhost serve --migrate`
 // change the schema, so the host can run as a role that may not).
 func openStore(ctx context.Context, c config, migrate bool) (host.Store, string, error) {
 	if c.DatabaseURL != "" {
@@ -453,7 +459,7 @@ func openStore(ctx context.Context, c config, migrate bool) (host.Store, string,
 // schemaAdvice says how to fix a database behind this binary.
 func schemaAdvice(err error) error {
 	if errors.Is(err, host.ErrSchemaOutdated) {
-		return fmt.Errorf("%w; run `crmhost migrate` first, with a database role that may change the schema (or start with `crmhost serve -migrate`)", err)
+		return fmt.Errorf("%w; run `crmhost migrate` first, with a database role that may change the schema (or start with `crmhost serve --migrate`)", err)
 	}
 	return err
 }

@@ -245,6 +245,8 @@ func repoint(ctx context.Context, st *stack, tenants []host.Tenant, slug, from, 
 
 func printQuickstart(df devFile, path string) {
 	fmt.Printf("\ncrmhost dev is up at %s — tokens and tenants are in %s\n\n", df.BaseURL, path)
+	fmt.Printf("Operator console: %s/console/  (sign in as operator \"dev\" with its token:\n  %s\n  also in %s)\n\n",
+		df.BaseURL, df.OperatorToken, filepath.Join(filepath.Dir(path), "operator.token"))
 	if len(df.Tenants) == 0 {
 		fmt.Println("No demo tenants (no fake providers were given).")
 		return

@@ -70,12 +70,12 @@ func driverCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	as := ""
-	if len(args) == 4 && args[0] == "register" && args[1] == "-as" {
+	if len(args) == 4 && args[0] == "register" && args[1] == "--as" {
 		as, args = args[2], []string{args[0], args[3]}
 	}
 	switch {
 	case args[0] == "register" && len(args) != 2:
-		return usageError("driver register [-as <slug>] <file name in $CRMHOST_PLUGIN_DIR, or slug>")
+		return usageError("driver register [--as <slug>] <file name in $CRMHOST_PLUGIN_DIR, or slug>")
 	case args[0] == "remove" && len(args) != 2:
 		return usageError("driver remove <slug>")
 	}

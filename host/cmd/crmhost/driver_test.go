@@ -11,7 +11,7 @@ import (
 
 // TestDriverRegisterAs: a slug served by another slug's binary (a provider
 // behind a configurable bridge's partner-side adapter) is catalog data:
-// `driver register -as` stores an entry of its own naming the binary,
+// `driver register --as` stores an entry of its own naming the binary,
 // beside the binary's own entry, and removing one leaves the other. A bad
 // slug is refused.
 func TestDriverRegisterAs(t *testing.T) {
@@ -26,8 +26,8 @@ func TestDriverRegisterAs(t *testing.T) {
 		return out
 	}
 	register("mem")
-	if out := register("-as", "memalias", filepath.Base(memBin)); !strings.Contains(out, "registered memalias") {
-		t.Errorf("register -as printed %q", out)
+	if out := register("--as", "memalias", filepath.Base(memBin)); !strings.Contains(out, "registered memalias") {
+		t.Errorf("register --as printed %q", out)
 	}
 	var dataDir string
 	for _, kv := range env {
@@ -58,9 +58,10 @@ func TestDriverRegisterAs(t *testing.T) {
 	if _, err := store.GetDriver(ctx, "memalias"); err != nil {
 		t.Errorf("the alias went with the binary's own entry: %v", err)
 	}
-	for _, bad := range [][]string{{"driver", "register", "-as", "Open Table", "mem"}, {"driver", "register", "-as", "mem"}} {
-		if _, errOut, code := runWith(t, env, bad...); code == 0 || !strings.Contains(errOut, "slug") {
-			t.Errorf("crmhost %v: exit %d, stderr %q; want a refusal", bad, code, errOut)
+	for bad, says := range map[string]string{"--as|Open Table|mem": "slug", "--as|mem": "<file>"} {
+		args := append([]string{"driver", "register"}, strings.Split(bad, "|")...)
+		if _, errOut, code := runWith(t, env, args...); code == 0 || !strings.Contains(errOut, says) {
+			t.Errorf("crmhost %v: exit %d, stderr %q; want a refusal naming %s", args, code, errOut, says)
 		}
 	}
 }

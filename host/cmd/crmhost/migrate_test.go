@@ -143,11 +143,11 @@ func TestMigrateThenServe(t *testing.T) {
 	c.ok("tenant", "list")
 }
 
-// TestServeMigrateFlag: serve -migrate applies what is pending and serves.
+// TestServeMigrateFlag: serve --migrate applies what is pending and serves.
 func TestServeMigrateFlag(t *testing.T) {
 	t.Parallel()
 	c := &cli{t: t, dir: t.TempDir(), env: serveEnv(t)}
-	cmd := exec.Command(binary, "serve", "-migrate", "-addr", "127.0.0.1:0")
+	cmd := exec.Command(binary, "serve", "--migrate", "-addr", "127.0.0.1:0")
 	cmd.Env = c.environ()
 	var out output
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -158,13 +158,13 @@ func TestServeMigrateFlag(t *testing.T) {
 	for !strings.Contains(out.String(), `"listening"`) {
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
-			t.Fatalf("serve -migrate did not come up:\n%s", out.String())
+			t.Fatalf("serve --migrate did not come up:\n%s", out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("serve -migrate: %v\n%s", err, out.String())
+		t.Fatalf("serve --migrate: %v\n%s", err, out.String())
 	}
 	c.ok("tenant", "list") // the schema is current now
 }

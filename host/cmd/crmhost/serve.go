@@ -8,6 +8,7 @@ import (
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/broker"
+	"crmhost.dev/host/console"
 	"crmhost.dev/host/drivers"
 	hosthttp "crmhost.dev/host/http"
 	"crmhost.dev/host/jobs"
@@ -139,9 +140,14 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 	b.SetEvents(runner)
 	mir.SetQueue(runner)
 	out.Queue = runner
+	ui, err := console.New(console.Options{Store: store, Broker: b, Drivers: mgr, Keyring: kr, Logger: log.Named("console"),
+		PublicURL: c.PublicURL, LiveDir: c.ConsoleDevDir})
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
 	srv := hosthttp.New(hosthttp.Config{Store: store, Broker: b, Drivers: mgr, Logger: log.Named("http"), Mirror: mir, Outbound: out,
 		JWT: jc, MaxBodyBytes: c.MaxBodyBytes, Registry: reg, MetricsToken: c.HTTP.MetricsToken, PublicURL: c.PublicURL,
-		RateLimits: lim.httpLimits(c.RateLimits), TrustedProxies: c.HTTP.TrustedProxies, Timeouts: c.HTTP.Timeouts})
+		RateLimits: lim.httpLimits(c.RateLimits), TrustedProxies: c.HTTP.TrustedProxies, Timeouts: c.HTTP.Timeouts, Console: ui})
 	if err := runner.Start(context.WithoutCancel(ctx)); err != nil { // stopped by close, after the server drains
 		return nil, fmt.Errorf("start job runner: %w", err)
 	}

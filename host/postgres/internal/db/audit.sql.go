@@ -49,26 +49,38 @@ const listAudit = `-- name: ListAudit :many
 SELECT id, at, tenant_id, actor_type, actor_id, action, request_id, conversation_id, outcome, detail FROM audit_log
 WHERE ($1::text = '' OR tenant_id = $1)
   AND ($2::text = '' OR action = $2)
-  AND ($3::timestamptz IS NULL OR at >= $3)
-  AND ($4::timestamptz IS NULL OR at < $4)
-  AND ($5::bigint = 0 OR id < $5)
+  AND ($3::text = '' OR actor_id = $3)
+  AND ($4::text = '' OR outcome = $4)
+  AND ($5::text = '' OR request_id = $5)
+  AND ($6::text = '' OR conversation_id = $6)
+  AND ($7::timestamptz IS NULL OR at >= $7)
+  AND ($8::timestamptz IS NULL OR at < $8)
+  AND ($9::bigint = 0 OR id < $9)
 ORDER BY id DESC
-LIMIT $6
+LIMIT $10
 `
 
 type ListAuditParams struct {
-	TenantID string
-	Action   string
-	Since    *time.Time
-	Until    *time.Time
-	BeforeID int64
-	Lim      int32
+	TenantID       string
+	Action         string
+	ActorID        string
+	Outcome        string
+	RequestID      string
+	ConversationID string
+	Since          *time.Time
+	Until          *time.Time
+	BeforeID       int64
+	Lim            int32
 }
 
 func (q *Queries) ListAudit(ctx context.Context, arg ListAuditParams) ([]AuditLog, error) {
 	rows, err := q.db.Query(ctx, listAudit,
 		arg.TenantID,
 		arg.Action,
+		arg.ActorID,
+		arg.Outcome,
+		arg.RequestID,
+		arg.ConversationID,
 		arg.Since,
 		arg.Until,
 		arg.BeforeID,

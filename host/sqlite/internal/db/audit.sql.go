@@ -49,26 +49,38 @@ const listAudit = `-- name: ListAudit :many
 SELECT id, at, tenant_id, actor_type, actor_id, "action", request_id, conversation_id, outcome, detail FROM audit_log
 WHERE (CAST(?1 AS TEXT) = '' OR tenant_id = ?1)
   AND (CAST(?2 AS TEXT) = '' OR action = ?2)
-  AND (CAST(?3 AS INTEGER) IS NULL OR at >= ?3)
-  AND (CAST(?4 AS INTEGER) IS NULL OR at < ?4)
-  AND (CAST(?5 AS INTEGER) = 0 OR id < ?5)
+  AND (CAST(?3 AS TEXT) = '' OR actor_id = ?3)
+  AND (CAST(?4 AS TEXT) = '' OR outcome = ?4)
+  AND (CAST(?5 AS TEXT) = '' OR request_id = ?5)
+  AND (CAST(?6 AS TEXT) = '' OR conversation_id = ?6)
+  AND (CAST(?7 AS INTEGER) IS NULL OR at >= ?7)
+  AND (CAST(?8 AS INTEGER) IS NULL OR at < ?8)
+  AND (CAST(?9 AS INTEGER) = 0 OR id < ?9)
 ORDER BY id DESC
-LIMIT ?6
+LIMIT ?10
 `
 
 type ListAuditParams struct {
-	TenantID string
-	Action   string
-	Since    sql.NullInt64
-	Until    sql.NullInt64
-	BeforeID int64
-	Lim      int64
+	TenantID       string
+	Action         string
+	ActorID        string
+	Outcome        string
+	RequestID      string
+	ConversationID string
+	Since          sql.NullInt64
+	Until          sql.NullInt64
+	BeforeID       int64
+	Lim            int64
 }
 
 func (q *Queries) ListAudit(ctx context.Context, arg ListAuditParams) ([]AuditLog, error) {
 	rows, err := q.query(ctx, q.listAuditStmt, listAudit,
 		arg.TenantID,
 		arg.Action,
+		arg.ActorID,
+		arg.Outcome,
+		arg.RequestID,
+		arg.ConversationID,
 		arg.Since,
 		arg.Until,
 		arg.BeforeID,
