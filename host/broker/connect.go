@@ -183,6 +183,13 @@ func (b *Broker) Connect(ctx context.Context, a Actor, tenantID string, in Conne
 	if err != nil {
 		return host.Connection{}, sdk.TestResult{}, err
 	}
+	if in.Merge {
+		// What the driver learned (config and secret keys its credential
+		// updates set beyond the form: an API domain, OAuth tokens) is
+		// kept through an edit, unless the edit clears the key ("").
+		carryLearned(desc, config, old.conn.Config, in.Credentials)
+		carryLearned(desc, secret, old.secret, in.Credentials)
+	}
 	defer b.Forget(tenantID)
 	conn := host.Connection{TenantID: tenantID, Provider: in.Provider, Status: host.ConnectionPending, Config: config}
 	expires := zeroTime
@@ -256,7 +263,7 @@ func probeForm(desc sdk.Description, prior host.Connection, same bool, in Connec
 	}
 	if in.Merge {
 		for k, v := range prior.Config {
-			if _, given := in.Credentials[k]; !given {
+			if _, given := in.Credentials[k]; !given && isFormKey(desc, k) {
 				out[k] = v
 			}
 		}
@@ -294,7 +301,9 @@ func keepSecrets(desc sdk.Description, stored, form map[string]string) map[strin
 func mergeForm(desc sdk.Description, old oldConnection, edit map[string]string) map[string]string {
 	out := map[string]string{}
 	for k, v := range old.conn.Config {
-		out[k] = v
+		if isFormKey(desc, k) {
+			out[k] = v
+		}
 	}
 	for _, f := range desc.CredentialFields {
 		if f.Secret && old.secret[f.Name] != "" {
@@ -309,6 +318,23 @@ func mergeForm(desc sdk.Description, old oldConnection, edit map[string]string) 
 		}
 	}
 	return out
+}
+
+// isFormKey reports whether k is a key of the driver's connect form (its
+// credential fields or the config every driver accepts), as opposed to
+// one the driver learned and set through a credential update.
+func isFormKey(desc sdk.Description, k string) bool {
+	return sharedConfig[k] || slices.ContainsFunc(desc.CredentialFields, func(f sdk.CredentialField) bool { return f.Name == k })
+}
+
+// carryLearned copies into dst the learned keys (not form keys) of stored
+// that the edit does not name.
+func carryLearned(desc sdk.Description, dst, stored, edit map[string]string) {
+	for k, v := range stored {
+		if _, given := edit[k]; !given && !isFormKey(desc, k) && v != "" {
+			dst[k] = v
+		}
+	}
 }
 
 // connectDetail is the audit detail of a connect or edit: key names only.

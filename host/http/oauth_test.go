@@ -118,6 +118,25 @@ func TestOAuthFlow(t *testing.T) {
 	if code, body := page(good); code != 400 || !strings.Contains(body, "already used") {
 		t.Errorf("replayed callback: %d %s", code, body)
 	}
+
+	// An edit of a form field keeps what the sign-in set beyond the form
+	// (the learned instance URL, the tokens); the learned key is no form
+	// field an operator may set.
+	instance := conn.Config[memdriver.ConfigInstance]
+	if instance == "" {
+		t.Fatalf("the sign-in's learned config key is not stored: %v", conn.Config)
+	}
+	r = e.op(nethttp.MethodPatch, "/tenants/"+tenant+"/connection", map[string]any{"credentials": map[string]string{"region": "us"}})
+	wantStatus(t, r, nethttp.StatusOK)
+	conn, err = e.store.GetConnection(context.Background(), tenant)
+	if err != nil || conn.Status != "active" || conn.Config["region"] != "us" || conn.Config[memdriver.ConfigInstance] != instance {
+		t.Errorf("connection after an edit = %+v, %v: want region us, active, the learned instance kept", conn, err)
+	}
+	if _, secret := e.openSecret(tenant); secret["api_key"] != memdriver.GoodKey || secret["refresh_token"] != memdriver.RefreshToken {
+		t.Errorf("an edit of the region dropped the sign-in's tokens (%d keys left)", len(secret))
+	}
+	wantProblem(t, e.op(nethttp.MethodPatch, "/tenants/"+tenant+"/connection", map[string]any{"credentials": map[string]string{memdriver.ConfigInstance: "https://evil.invalid"}}),
+		nethttp.StatusBadRequest, "invalid", "credentials."+memdriver.ConfigInstance)
 	// The audit names the operator who started it.
 	var signedIn bool
 	for _, row := range e.auditRows(tenant) {

@@ -83,6 +83,9 @@ const (
 const (
 	ConfigAccount = "account"
 	ConfigRegion  = "region"
+	// ConfigInstance is not a form field: the sign-in sets it (see
+	// Authorize), and edits of the connection keep it.
+	ConfigInstance = "instance_url"
 	// ConfigOutageFile names a file: while it exists every call answers
 	// unavailable (the provider is down), so tests can take the real
 	// driver binary's provider down and up.

@@ -332,7 +332,8 @@ func (d *Driver) DeleteRecord(ctx context.Context, conn sdk.Connection, ref sdk.
 
 // Authorize exchanges a code starting with AuthCode (each once, with a
 // PKCE verifier) for GoodKey and RefreshToken, valid an hour, for the
-// account in the connection's config. Errors: CodeAuth for another or a
+// account in the connection's config, and sets ConfigInstance (a config
+// key learned at sign-in, as a provider's API domain is). Errors: CodeAuth for another or a
 // used code or a missing verifier, CodeInvalid naming config.account
 // without an account or "code" without a code (the in-memory CRM has no
 // form authorize step).
@@ -346,7 +347,8 @@ func (d *Driver) Authorize(_ context.Context, conn sdk.Connection, g sdk.Grant) 
 		return sdk.Authorization{}, sdk.Errorf(sdk.CodeAuth, "the authorization code was refused")
 	}
 	return sdk.Authorization{Secret: map[string]string{"api_key": GoodKey, "refresh_token": RefreshToken},
-		ExpiresAt: d.now().Add(time.Hour).UTC(), AccountID: conn.Config[ConfigAccount]}, nil
+		ExpiresAt: d.now().Add(time.Hour).UTC(), AccountID: conn.Config[ConfigAccount],
+		Config: map[string]string{ConfigInstance: "https://" + conn.Config[ConfigAccount] + ".mem.crmhost.invalid"}}, nil
 }
 
 // spendCode reports whether code was unused, and uses it.
