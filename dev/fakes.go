@@ -118,8 +118,8 @@ func (m mindbodyForm) Connection() sdk.Connection { return m.Unissued() }
 // startSalesforce starts the Salesforce fake (login host and org in one)
 // validating every request against Salesforce's Postman collection;
 // without it (run outside the repository) it serves unvalidated. Its
-// sessions last 30 days: dev mode has no connected app to refresh them
-// with.
+// sessions last 30 days; dev mode also stores the fake's connected app
+// (the connection's App), with which the host refreshes an expired one.
 func startSalesforce(logf func(string, ...any)) (Provider, error) {
 	o := salesforce.Options{Strict: true, SessionTimeout: 30 * 24 * time.Hour}
 	s, err := salesforce.Start(o)
@@ -133,20 +133,20 @@ func startSalesforce(logf func(string, ...any)) (Provider, error) {
 
 // startTekmetric starts the Tekmetric fake validating every request
 // against the request shapes transcribed from Tekmetric's docs (embedded
-// in the fake). Its connection is shop 101 with a token the fake issued,
-// so the demo tenant needs no app credentials; an operator who sets the
-// tekmetric driver's app credentials to fake.DefaultClientID and
-// DefaultClientSecret can connect with the shop id alone.
+// in the fake). Its connection is shop 101 with a token the fake issued;
+// dev mode stores the fake's partner app credentials too (the
+// connection's App), so an operator can connect another shop with its id
+// alone.
 func startTekmetric(func(string, ...any)) (Provider, error) {
 	return tekmetric.Start(tekmetric.Options{Strict: true})
 }
 
 // startToast starts the Toast fake, validating every request against
 // Toast's specs (or, without them, unvalidated), with a few demo guests
-// (Ada Lovelace at +1 415 555 0100 among them). Dev mode stores no app
-// credentials, so the demo tenant connects with the restaurant's own
-// standard-API-access credentials rather than the platform's partner
-// client.
+// (Ada Lovelace at +1 415 555 0100 among them). The demo tenant connects
+// with the restaurant's own standard-API-access credentials; dev mode
+// also stores the fake's partner client (the connection's App), so a
+// restaurant can be connected with its GUID alone.
 func startToast(logf func(string, ...any)) (Provider, error) {
 	s, err := toast.Start(toast.Options{Strict: true, Demo: true})
 	if err != nil {
@@ -167,10 +167,9 @@ func (t toastStandard) Connection() sdk.Connection { return t.StandardConnection
 // startAthena starts the athenahealth fake, validating every request
 // against athenaOne's request shapes (and the third-party OpenAPI when it
 // finds ../shared/specs). The demo tenant connects to practice 195900 with
-// a token the fake issued, valid for 30 days: dev mode sets no app
-// credentials to obtain new ones with. An operator who sets the athena
-// driver's app credentials to the fake's DefaultClientID and
-// DefaultClientSecret can connect a practice with its id alone.
+// a token the fake issued, valid for 30 days; dev mode also stores the
+// fake's app credentials (the connection's App), with which the host
+// obtains a new one and an operator can connect a practice by its id.
 func startAthena(func(string, ...any)) (Provider, error) {
 	return athena.Start(athena.Options{Strict: true, TokenLifetime: 30 * 24 * time.Hour})
 }
@@ -208,6 +207,10 @@ type FakesFile struct {
 type FakeProvider struct {
 	Slug        string            `json:"slug"`
 	Credentials map[string]string `json:"credentials"`
+	// App are the platform's app credentials for the provider's driver
+	// (client id and secret, a partner API key), which dev mode stores
+	// before connecting the demo tenant.
+	App map[string]string `json:"app,omitempty"`
 	// MovedFrom is the fake's base_url in the previous run when it could
 	// not keep it (the port was taken): the host re-points the
 	// connections still aimed there.
@@ -347,7 +350,7 @@ func (r *Running) start(slug, previousURL, stateDir string, logf func(string, ..
 			conn.Config[k] = px.url + rest
 		}
 	}
-	fp := FakeProvider{Slug: slug, Credentials: Credentials(conn)}
+	fp := FakeProvider{Slug: slug, Credentials: Credentials(conn), App: conn.App}
 	if now := fp.Credentials[sdk.ConfigBaseURL]; previousURL != "" && previousURL != now {
 		fp.MovedFrom = previousURL
 		logf("%s fake: %s is taken; serving at %s instead (the host re-points connections aimed at the old address)", slug, previousURL, now)

@@ -311,8 +311,8 @@ func TestTekmetricFake(t *testing.T) {
 }
 
 // TestToastFake starts the Toast fake for dev mode: the demo tenant
-// connects with the restaurant's own standard-API-access credentials
-// (dev mode stores no app credentials), which the fake's login accepts.
+// connects with the restaurant's own standard-API-access credentials,
+// which the fake's login accepts.
 func TestToastFake(t *testing.T) {
 	plugins := t.TempDir()
 	if err := os.WriteFile(dev.DriverBinary(plugins, "toast"), []byte("#!/bin/sh\n"), 0o755); err != nil {

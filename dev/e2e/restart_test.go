@@ -100,6 +100,13 @@ func startDev(t *testing.T, bins, dir string) *devRun {
 // which must be connected.
 func (r *devRun) hubspotToken(t *testing.T) string {
 	t.Helper()
+	// Every demo tenant connects: the fakes' app credentials are set
+	// before their tenants connect.
+	for _, tn := range r.dev.Tenants {
+		if tn.Status != "active" {
+			t.Errorf("the %s demo tenant is %s", tn.Provider, tn.Status)
+		}
+	}
 	for _, tn := range r.dev.Tenants {
 		if tn.Provider == "hubspot" {
 			if tn.Status != "active" {

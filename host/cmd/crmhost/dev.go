@@ -27,6 +27,9 @@ type fakesFile struct {
 	Providers []struct {
 		Slug        string            `json:"slug"`
 		Credentials map[string]string `json:"credentials"`
+		// App are the driver's app credentials, stored before the demo
+		// tenant connects.
+		App map[string]string `json:"app"`
 		// MovedFrom is the fake's address in the previous run, when it
 		// could not keep it: connections aimed there are re-pointed.
 		MovedFrom string `json:"moved_from"`
@@ -198,6 +201,11 @@ func seed(ctx context.Context, st *stack, path string, jc jwtConfig) ([]devTenan
 		}
 		if p.Credentials[sdk.ConfigDefaultRegion] == "" {
 			p.Credentials[sdk.ConfigDefaultRegion] = "US"
+		}
+		if len(p.App) > 0 {
+			if _, err := st.broker.SetAppCredentials(ctx, actor, p.Slug, p.App); err != nil {
+				return nil, fmt.Errorf("set the %s driver's app credentials: %w", p.Slug, err)
+			}
 		}
 		conn, res, err := st.broker.Connect(ctx, actor, t.ID, broker.ConnectInput{Provider: p.Slug, Credentials: p.Credentials})
 		if err != nil {
