@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"crmhost.dev/sdk/providertest"
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi2conv"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -47,40 +48,12 @@ var (
 	specCache = map[string]*specSet{} // by directory; loaded once per process
 )
 
-// findSpecDir locates the Toast specs (see SpecsDirEnv).
+// findSpecDir locates the Toast specs (see SpecsDirEnv), as
+// providertest.Locate does: $CRMHOST_SPECS_DIR, shared/specs or the
+// checkout's .specs in the working directory or its parents. Errors:
+// Locate's (providertest.ErrNoSpecs wrapped when there are none).
 func findSpecDir() (string, error) {
-	if d := os.Getenv(SpecsDirEnv); d != "" {
-		for _, c := range []string{filepath.Join(d, "toast"), d} {
-			if isSpecDir(c) {
-				return c, nil
-			}
-		}
-		return "", fmt.Errorf("%s=%s holds no Toast specs (want orders.yaml in it or in its toast folder)", SpecsDirEnv, d)
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find Toast specs: %w", err)
-	}
-	for dir := wd; ; {
-		if c := filepath.Join(dir, "shared", "specs", "toast"); isSpecDir(c) {
-			return c, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	return "", fmt.Errorf("cannot find Toast's API specs: no shared/specs/toast in %s or its parents; set %s", wd, SpecsDirEnv)
-}
-
-func isSpecDir(dir string) bool {
-	for _, f := range specFiles {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			return false
-		}
-	}
-	return true
+	return providertest.Locate("toast", specFiles["/orders/v2"])
 }
 
 // loadSpecs loads (once per directory) the specs, converts them to

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sync"
 
+	"crmhost.dev/sdk/providertest"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -182,33 +183,12 @@ var (
 	specCache = map[string]*specSet{}
 )
 
-// findSpecDir locates Zoho's specs (see SpecsDirEnv).
+// findSpecDir locates Zoho's specs (see SpecsDirEnv), as
+// providertest.Locate does: $CRMHOST_SPECS_DIR, shared/specs or the
+// checkout's .specs in the working directory or its parents. Errors:
+// Locate's (providertest.ErrNoSpecs wrapped when there are none).
 func findSpecDir() (string, error) {
-	has := func(dir string) bool {
-		_, err := os.Stat(filepath.Join(dir, "record.json"))
-		return err == nil
-	}
-	if d := os.Getenv(SpecsDirEnv); d != "" {
-		for _, c := range []string{filepath.Join(d, "zoho"), d} {
-			if has(c) {
-				return c, nil
-			}
-		}
-		return "", fmt.Errorf("%s=%s holds no Zoho specs (want record.json in it or in its zoho folder)", SpecsDirEnv, d)
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if c := filepath.Join(dir, "shared", "specs", "zoho"); has(c) {
-			return c, nil
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	return "", fmt.Errorf("cannot find Zoho's OpenAPI specs: no shared/specs/zoho in %s or its parents; set %s", wd, SpecsDirEnv)
+	return providertest.Locate("zoho", "record.json")
 }
 
 // loadSpecs loads (once per directory) the documents, relaxes their
