@@ -296,13 +296,16 @@ func (w *conversationWorker[TTx]) Work(ctx context.Context, job *river.Job[Conve
 	book, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
 	defer cancel()
 	if werr == nil {
+		// The messages first: a conversation seen written has its
+		// messages written too (a crash between the two leaves the
+		// conversation pending, and its retry writes the same transcript).
+		if _, err := w.store.MarkMessagesWritten(book, tenantID, id, res.UpTo, res.ExternalID, res.RecordURL); err != nil {
+			return err
+		}
 		if _, err := w.store.MarkMirrorWritten(book, tenantID, id, res.ExternalID, res.RecordURL); err != nil {
 			if host.CodeOf(err) == host.CodeNotFound {
 				return river.JobCancel(err)
 			}
-			return err
-		}
-		if _, err := w.store.MarkMessagesWritten(book, tenantID, id, res.UpTo, res.ExternalID, res.RecordURL); err != nil {
 			return err
 		}
 		pending, err := w.tx.FinishConversationTx(book, tenantID, id, func(ctx context.Context, tx TTx) error {
