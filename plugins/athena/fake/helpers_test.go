@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"crmhost.dev/plugins/athena/fake"
+	"crmhost.dev/sdk/providertest"
 )
 
 // reports collects the fake's spec reports.
@@ -38,7 +39,7 @@ func started(t *testing.T, o fake.Options) (*fake.Server, *reports) {
 	t.Helper()
 	rep := &reports{}
 	o.Strict = true
-	srv, err := fake.StartWith(o, rep.add, true)
+	srv, err := fake.StartWith(o, rep.add, providertest.InCI())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"crmhost.dev/sdk/providertest"
 )
 
 // shapesYAML is athenaOne's request shapes for the operations the fake
@@ -99,29 +101,12 @@ func loadSpecs(need bool) (*specSet, error) {
 	return sp, nil
 }
 
-// findSpecDir locates the athenahealth specs folder (see SpecsDirEnv).
+// findSpecDir locates the athenahealth specs folder the way the sdk's
+// providertest does (CRMHOST_SPECS_DIR, then shared/specs or .specs in the
+// working directory and its parents). Without one the error wraps
+// providertest.ErrNoSpecs.
 func findSpecDir() (string, error) {
-	if d := os.Getenv(SpecsDirEnv); d != "" {
-		for _, c := range []string{filepath.Join(d, "athenahealth"), d} {
-			if isSpecDir(c) {
-				return c, nil
-			}
-		}
-		return "", fmt.Errorf("%s=%s holds no athenahealth specs (want %s in it or in its athenahealth folder)", SpecsDirEnv, d, thirdPartyFile)
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find the athenahealth specs: %w", err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if c := filepath.Join(dir, "shared", "specs", "athenahealth"); isSpecDir(c) {
-			return c, nil
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	return "", fmt.Errorf("cannot find the athenahealth specs: no shared/specs/athenahealth in %s or its parents; set %s", wd, SpecsDirEnv)
+	return providertest.Locate("athenahealth", thirdPartyFile)
 }
 
 func isSpecDir(dir string) bool {
