@@ -237,6 +237,10 @@ func TestAppointments(t *testing.T) {
 	if f["title"] != "Brake inspection" || f["description"] != "squeaks when braking" || f["startTime"] != start.Format(time.RFC3339) || f["endTime"] != start.Add(time.Hour).Format(time.RFC3339) {
 		t.Errorf("appointment fields: %v", f)
 	}
+	// The deletion must fall in a later millisecond (the fake's, and
+	// Tekmetric's, timestamp resolution) than the update the cursor points
+	// at: a change within the cursor's own tick and id is not "after" it.
+	time.Sleep(2 * time.Millisecond)
 	d, err := cl.DeleteRecord(allowed(t), conn, sdk.RecordRef{Object: "appointments", ExternalID: first.ExternalID})
 	if err != nil || !d.Deleted || d.HardDeleted {
 		t.Fatalf("delete: %+v, %v; want deleted, not hard deleted", d, err)
