@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,7 +19,10 @@ import (
 	"crmhost.dev/host/console"
 	"crmhost.dev/host/drivers"
 	hosthttp "crmhost.dev/host/http"
+	"crmhost.dev/host/jobs"
+	"crmhost.dev/host/mirror"
 	"crmhost.dev/host/operators"
+	"crmhost.dev/host/outbound"
 	"crmhost.dev/host/secrets"
 	"crmhost.dev/host/sqlite"
 	hubspot "crmhost.dev/plugins/hubspot/fake"
@@ -43,10 +47,18 @@ type hostEnv struct {
 	URL      string
 	store    *sqlite.Store
 	broker   *broker.Broker
+	mirror   *mirror.Service
 	hubspot  *hubspot.Server
 	odoo     *odoo.Server
 	operator string
+	// ahead is how far the mirror's clock runs ahead of the wall clock
+	// (an outage of a day without waiting a day).
+	ahead atomic.Int64
 }
+
+// outboundNoon is the outbound gates' clock: a Wednesday, noon in New
+// York, inside every calling window.
+var outboundNoon = time.Date(2026, 12, 9, 17, 0, 0, 0, time.UTC)
 
 func startHost(t *testing.T) *hostEnv {
 	t.Helper()
@@ -87,16 +99,42 @@ func startHost(t *testing.T) *hostEnv {
 	mgr := drivers.NewManager(h.store, drivers.Options{Logger: logger.Named("drivers"), PluginDir: filepath.Dir(hubspotBinary),
 		EgressAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
 	h.broker = broker.New(broker.Options{Store: h.store, Keyring: kr, Drivers: mgr, Logger: logger.Named("broker"), ConfigCacheTTL: time.Second, AuditBuffer: 1024})
-	ui, err := console.New(console.Options{Store: h.store, Broker: h.broker, Drivers: mgr, Keyring: kr, Logger: logger.Named("console")})
+	// The mirror, the outbound service and the job runner, wired as
+	// crmhost serve wires them; a write is tried twice, quickly.
+	h.mirror = mirror.New(mirror.Options{Store: h.store, Broker: h.broker, Logger: logger.Named("mirror"),
+		Now: func() time.Time { return time.Now().Add(time.Duration(h.ahead.Load())) }})
+	out, err := outbound.New(outbound.Options{Store: h.store, Keyring: kr, CRM: h.broker, Logger: logger.Named("outbound"), RescueAfter: -1,
+		Now: func() time.Time { return outboundNoon }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner, err := jobs.New(ctx, jobs.Options{Store: h.store, Logger: logger.Named("jobs"), Mirror: h.mirror, Outbound: out, Migrate: true,
+		Writer: jobs.LeadWriterFunc(h.broker.WriteLead), MaxAttempts: 2, PollInterval: 50 * time.Millisecond,
+		Backoff: func(int) time.Duration { return 50 * time.Millisecond }, EscalateEvery: time.Hour, PurgeEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.broker.SetLeads(runner)
+	h.broker.SetEvents(runner)
+	h.mirror.SetQueue(runner)
+	out.Queue = runner
+	ui, err := console.New(console.Options{Store: h.store, Broker: h.broker, Drivers: mgr, Mirror: h.mirror, Outbound: out, Keyring: kr,
+		Logger: logger.Named("console")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	api := hosthttp.New(hosthttp.Config{Store: h.store, Broker: h.broker, Drivers: mgr, Logger: logger.Named("http"), Console: ui,
-		JWT: hosthttp.JWTConfig{HS256Secret: jwtSecret, Issuer: jwtIssuer, Audience: jwtAudience}})
+		Mirror: h.mirror, Outbound: out, JWT: hosthttp.JWTConfig{HS256Secret: jwtSecret, Issuer: jwtIssuer, Audience: jwtAudience}})
+	if err := runner.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(api)
 	h.URL = srv.URL
 	t.Cleanup(func() {
 		srv.Close()
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_ = runner.Stop(stop)
+		cancel()
 		_ = h.broker.Close(context.Background())
 		mgr.Close()
 		h.store.Close()
@@ -229,13 +267,17 @@ func (b *browser) run(step string, actions ...chromedp.Action) {
 	defer cancel()
 	err := chromedp.Run(ctx, actions...)
 	b.step++
+	// The screenshot and the diagnostics are bounded too: a page caught
+	// mid-navigation must fail the step, not hang the test.
+	sctx, scancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer scancel()
 	var png []byte
-	if serr := chromedp.Run(b.ctx, chromedp.FullScreenshot(&png, 100)); serr == nil {
+	if serr := chromedp.Run(sctx, chromedp.FullScreenshot(&png, 100)); serr == nil {
 		_ = os.WriteFile(filepath.Join(b.dir, fmt.Sprintf("%02d-%s.png", b.step, strings.ReplaceAll(step, " ", "-"))), png, 0o644)
 	}
 	if err != nil {
 		var loc, body string
-		_ = chromedp.Run(b.ctx, chromedp.Location(&loc), chromedp.Text("main", &body, chromedp.ByQuery))
+		_ = chromedp.Run(sctx, chromedp.Location(&loc), chromedp.Text("main", &body, chromedp.ByQuery))
 		b.t.Fatalf("%s: %v (at %s)\n%s", step, err, loc, body)
 	}
 }

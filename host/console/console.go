@@ -14,7 +14,9 @@ import (
 	"crmhost.dev/host/apikeys"
 	"crmhost.dev/host/broker"
 	"crmhost.dev/host/drivers"
+	"crmhost.dev/host/mirror"
 	"crmhost.dev/host/operators"
+	"crmhost.dev/host/outbound"
 	"crmhost.dev/host/secrets"
 	"github.com/hashicorp/go-hclog"
 )
@@ -35,6 +37,12 @@ type Options struct {
 	Store   host.Store
 	Broker  *broker.Broker
 	Drivers *drivers.Manager
+	// Mirror serves the system-of-record pages (sync state, redrive,
+	// incidents, erasure); nil: those pages say it is not configured.
+	Mirror *mirror.Service
+	// Outbound serves the CRM-triggered outbound pages' changes (trigger
+	// rules, settings, consent); nil: they are read-only.
+	Outbound *outbound.Service
 	// Keyring seals session cookies and reconnect links (the host's
 	// credential keyring: every replica can open what another sealed).
 	Keyring *secrets.Keyring

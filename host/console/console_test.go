@@ -1,6 +1,8 @@
 package console_test
 
 import (
+	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -8,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,16 +18,40 @@ import (
 	"crmhost.dev/host/broker"
 	"crmhost.dev/host/console"
 	"crmhost.dev/host/drivers"
+	"crmhost.dev/host/jobs"
+	"crmhost.dev/host/mirror"
 	"crmhost.dev/host/operators"
+	"crmhost.dev/host/outbound"
 	"crmhost.dev/host/secrets"
 	"crmhost.dev/host/sqlite"
+	"github.com/hashicorp/go-hclog"
 )
 
 type env struct {
-	store *sqlite.Store
-	srv   *httptest.Server
-	token string
-	now   time.Time
+	store  *sqlite.Store
+	broker *broker.Broker
+	srv    *httptest.Server
+	token  string
+	now    time.Time
+	logs   *syncBuffer // everything the console, mirror and outbound log
+}
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func newEnv(t *testing.T) *env {
@@ -43,14 +70,32 @@ func newEnv(t *testing.T) *env {
 	}
 	kr := secrets.NewKeyring(kek)
 	mgr := drivers.NewManager(store, drivers.Options{})
-	b := broker.New(broker.Options{Store: store, Keyring: kr, Drivers: mgr})
-	e := &env{store: store, now: time.Now()}
-	ui, err := console.New(console.Options{Store: store, Broker: b, Drivers: mgr, Keyring: kr, Now: func() time.Time { return e.now }})
+	e := &env{store: store, now: time.Now(), logs: &syncBuffer{}}
+	logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: e.logs})
+	b := broker.New(broker.Options{Store: store, Keyring: kr, Drivers: mgr, Logger: logger.Named("broker")})
+	e.broker = b
+	// The mirror and the outbound service, with a job runner that queues
+	// (redrives, erasures) but is never started: these tests look at what
+	// the console accepts and refuses, not at the writes.
+	mir := mirror.New(mirror.Options{Store: store, Broker: b, Logger: logger.Named("mirror")})
+	out, err := outbound.New(outbound.Options{Store: store, Keyring: kr, CRM: b, Logger: logger.Named("outbound")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner, err := jobs.New(t.Context(), jobs.Options{Store: store, Mirror: mir, Outbound: out, Migrate: true, Logger: logger.Named("jobs"),
+		Writer: jobs.LeadWriterFunc(b.WriteLead)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mir.SetQueue(runner)
+	out.Queue = runner
+	ui, err := console.New(console.Options{Store: store, Broker: b, Drivers: mgr, Mirror: mir, Outbound: out, Keyring: kr,
+		Logger: logger.Named("console"), Now: func() time.Time { return e.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.srv = httptest.NewServer(ui)
-	t.Cleanup(func() { e.srv.Close(); mgr.Close(); store.Close() })
+	t.Cleanup(func() { e.srv.Close(); _ = b.Close(context.Background()); mgr.Close(); store.Close() })
 	if e.token, _, err = operators.New(store, nil).Issue(t.Context(), "alice@example.com"); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,14 @@
 // go:embed) that operators use to connect a tenant's CRM during a call
 // with the customer, test and reconnect it, map its fields against the
 // provider's live schema, read the audit trail, issue API keys and watch
-// the drivers. It calls the broker directly, never the JSON API.
+// the drivers; and follow a tenant's system of record (sync state,
+// incidents, redrive, erasure; Options.Mirror) and its CRM-triggered
+// outbound calls (webhook deliveries and their decisions, trigger rules,
+// consent, outbound settings; Options.Outbound). It calls the broker, the
+// mirror and the outbound service directly, never the JSON API; without
+// Mirror the sync pages say they are not configured, without Outbound the
+// outbound pages are read-only. Phone numbers travel in POST bodies only
+// (consent lookups), never in URLs, so they stay out of access logs.
 //
 // New returns an http.Handler meant to be mounted under a path prefix
 // (Options.Prefix, "/console" by default), as River UI packages its UI;

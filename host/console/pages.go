@@ -18,6 +18,12 @@ var pages = []page{
 	{"", "/tenants/{id}/connect", (*Console).connectRoutes},
 	{"", "/tenants/{id}/mappings", (*Console).mappingRoutes},
 	{"", "/tenants/{id}/keys", (*Console).keyRoutes},
+	{"", "/tenants/{id}/sync", (*Console).syncRoutes},
+	{"", "/tenants/{id}/deliveries", (*Console).deliveryRoutes},
+	{"", "/tenants/{id}/rules", (*Console).ruleRoutes},
+	{"", "/tenants/{id}/consent", (*Console).consentRoutes},
+	{"", "/tenants/{id}/outbound", (*Console).settingsRoutes},
+	{"Incidents", "/incidents", (*Console).incidentRoutes},
 	{"Audit", "/audit", (*Console).auditRoutes},
 	{"Drivers", "/drivers", (*Console).driverRoutes},
 }
@@ -32,5 +38,10 @@ var tenantTabs = []tab{
 	{"Connect", "/connect"},
 	{"Mappings", "/mappings"},
 	{"API keys", "/keys"},
+	{"Sync", "/sync"},
+	{"Deliveries", "/deliveries"},
+	{"Trigger rules", "/rules"},
+	{"Consent", "/consent"},
+	{"Outbound", "/outbound"},
 	{"Audit", "/audit"},
 }

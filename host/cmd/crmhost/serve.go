@@ -140,7 +140,7 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 	b.SetEvents(runner)
 	mir.SetQueue(runner)
 	out.Queue = runner
-	ui, err := console.New(console.Options{Store: store, Broker: b, Drivers: mgr, Keyring: kr, Logger: log.Named("console"),
+	ui, err := console.New(console.Options{Store: store, Broker: b, Drivers: mgr, Mirror: mir, Outbound: out, Keyring: kr, Logger: log.Named("console"),
 		PublicURL: c.PublicURL, LiveDir: c.ConsoleDevDir})
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)
