@@ -33,7 +33,7 @@ type Options struct {
 	// sdk.TraceEnv's answer) drivers export their spans with; empty, they
 	// record none. Only sdk.TraceDriverEnv names pass.
 	TraceEnv []string
-	Logger    hclog.Logger
+	Logger   hclog.Logger
 	// Registerer receives the driver metrics (nil: not registered).
 	Registerer prometheus.Registerer
 	// CallTimeout bounds each call of a verb VerbTimeouts does not name,
