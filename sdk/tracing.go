@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/embedded"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/stats"
 )
@@ -104,15 +105,36 @@ func driverCalls(info *stats.RPCTagInfo) bool {
 // clientStatsHandler traces the host's driver calls and carries their
 // trace context to the driver.
 func clientStatsHandler() grpc.DialOption {
-	return grpc.WithStatsHandler(otelgrpc.NewClientHandler(
+	return grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(globalProvider{}),
 		otelgrpc.WithPropagators(propagation.TraceContext{}), otelgrpc.WithFilter(driverCalls)))
 }
 
 // serverStatsHandler traces the driver's side of each call under the
 // host's span.
 func serverStatsHandler() grpc.ServerOption {
-	return grpc.StatsHandler(otelgrpc.NewServerHandler(
+	return grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(globalProvider{}),
 		otelgrpc.WithPropagators(propagation.TraceContext{}), otelgrpc.WithFilter(driverCalls)))
+}
+
+// globalProvider is the process's tracer provider (otel's global) as it is
+// at each span's start, not as it was when a gRPC connection was made:
+// otelgrpc binds its tracer once, and a driver connection may outlive a
+// change of the global provider (a test's, or a benchmark's switching
+// tracing on and off).
+type globalProvider struct{ embedded.TracerProvider }
+
+func (globalProvider) Tracer(name string, opts ...trace.TracerOption) trace.Tracer {
+	return globalTracer{name: name, opts: opts}
+}
+
+type globalTracer struct {
+	embedded.Tracer
+	name string
+	opts []trace.TracerOption
+}
+
+func (t globalTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	return otel.GetTracerProvider().Tracer(t.name, t.opts...).Start(ctx, name, opts...)
 }
 
 // traceUnary records the driver's slug and, on failure, the error code on
