@@ -89,7 +89,7 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 	}
 	log.Info("store open", "store", what)
 	var undo []func()
-	stopTracing, err := startTracing(ctx, c.Tracing)
+	stopTracing, err := startTracing(ctx, c.Tracing, log.Named("tracing"))
 	if err != nil {
 		store.Close()
 		return nil, err

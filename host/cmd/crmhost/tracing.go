@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"crmhost.dev/sdk"
+	"github.com/hashicorp/go-hclog"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
@@ -66,9 +67,10 @@ func loadTracingConfig() (tracingConfig, error) {
 }
 
 // startTracing installs the process's tracer provider and the W3C trace
-// context propagator when tracing is enabled, and returns the function
+// context propagator when tracing is enabled, with OpenTelemetry's own
+// errors (an unreachable collector, say) in log, and returns the function
 // that flushes and stops it (a no-op otherwise).
-func startTracing(ctx context.Context, t tracingConfig) (func(context.Context) error, error) {
+func startTracing(ctx context.Context, t tracingConfig, log hclog.Logger) (func(context.Context) error, error) {
 	if !t.Enabled {
 		return func(context.Context) error { return nil }, nil
 	}
@@ -88,7 +90,9 @@ func startTracing(ctx context.Context, t tracingConfig) (func(context.Context) e
 		return nil, fmt.Errorf("OTEL_RESOURCE_ATTRIBUTES: %w", err)
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Warn("tracing", "error", err) }))
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(propagation.TraceContext{})
+	log.Info("tracing", "protocol", t.Protocol, "drivers_export", len(t.DriverEnv) > 0)
 	return tp.Shutdown, nil
 }
