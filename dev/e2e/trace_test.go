@@ -304,6 +304,19 @@ func TestTraceOfLookup(t *testing.T) {
 		t.Error("no provider HTTP span from the driver")
 	}
 
+	// A call the caller did not sample is recorded nowhere, the driver
+	// included (it records only under the host's sampled spans).
+	unsampled := randomHex(16)
+	decode[lookupResult](t, h.send(t, request{method: http.MethodPost, path: "/api/tools/crm_lookup_customer", token: token,
+		body: map[string]string{"phone": phone}, header: http.Header{"Traceparent": {"00-" + unsampled + "-" + randomHex(8) + "-00"}}}), http.StatusOK)
+	time.Sleep(500 * time.Millisecond) // ten of the driver's export intervals
+	driverSpans, _ = recv.spans()
+	for _, s := range append(hostSpans(exp), driverSpans...) {
+		if s.TraceID == unsampled {
+			t.Errorf("span %s of %s recorded for an unsampled call", s.Name, s.Service)
+		}
+	}
+
 	// Nothing personal or secret in any attribute of any span: the
 	// lookup's and the create's (phone and e-mail in the create's fields).
 	forbidden := []string{phone, "+14155550187", "4155550187", "555-0187", email, "grace.hopper", "Hopper",
