@@ -18,7 +18,8 @@ import (
 // no-op unless cmd/crmhost configured one), continuing the caller's trace
 // when it sent a valid W3C traceparent. A malformed or oversized
 // traceparent or tracestate is ignored (the span starts a trace of its
-// own) and never echoed. The span is named after the method and the
+// own) and never echoed. Health, readiness and metrics requests are not
+// traced. The span is named after the method and the
 // route's template, and records the route, the method, the status, the
 // request id, the tenant and the error code: never the URL's path or
 // query, headers, the client's address or a body.
@@ -32,8 +33,16 @@ const maxTraceHeader = 32 * 257
 // traceContext is the only propagator the host reads requests with.
 var traceContext = propagation.TraceContext{}
 
+// untraced are the routes probes and scrapers call every few seconds:
+// spans of theirs would be noise.
+var untraced = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
 // traceRequests starts the request's span.
 func traceRequests(c *gin.Context) {
+	if untraced[c.FullPath()] {
+		c.Next()
+		return
+	}
 	carrier := traceCarrier{c.Request.Header.Get("Traceparent"), c.Request.Header.Get("Tracestate")}
 	ctx := traceContext.Extract(c.Request.Context(), carrier)
 	route := c.FullPath()

@@ -36,13 +36,24 @@ func TestTracingConfig(t *testing.T) {
 	}
 
 	c.env = serveEnv(t, "OTEL_EXPORTER_OTLP_ENDPOINT="+recv.URL, "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf")
-	serveOnce(t, c)
+	serveOnce(t, c, func(addr string) {
+		for _, path := range []string{"/openapi.json", "/healthz"} {
+			resp, err := http.Get("http://" + addr + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	all := bytes.Join(exports, nil)
-	for _, want := range []string{"GET /healthz", "crmhost"} {
+	for _, want := range []string{"GET /openapi.json", "crmhost"} {
 		if !bytes.Contains(all, []byte(want)) {
 			t.Errorf("the exported spans (%d exports) lack %q", len(exports), want)
 		}
+	}
+	if bytes.Contains(all, []byte("/healthz")) {
+		t.Error("a health probe was traced")
 	}
 }
