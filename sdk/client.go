@@ -31,12 +31,19 @@ type ClientOptions struct {
 	// BaseDriverEnv (see env.go), e.g. ProxyDriverEnv; HostOnlyEnv names
 	// are never passed.
 	ExtraEnv []string
+	// TraceEnv are "NAME=value" OpenTelemetry settings for the driver's
+	// span exporter (TraceEnv's answer); entries outside TraceDriverEnv,
+	// and endpoints carrying credentials, are dropped. Empty: the driver
+	// records no spans (the trace context still crosses, for its logs).
+	TraceEnv []string
 }
 
 // NewClientConfig returns the go-plugin client configuration for launching
 // cmd as a driver: gRPC only, AutoMTLS, versioned protocols, checksum
-// verification, raised message limits, and an environment of only the
-// allowlisted variables (DriverEnv; cmd.Env when the caller set it).
+// verification, raised message limits, driver calls traced (W3C trace
+// context in the call's metadata), and an environment of only the
+// allowlisted variables (DriverEnv; cmd.Env when the caller set it) plus
+// o.TraceEnv's exporter settings.
 func NewClientConfig(cmd *exec.Cmd, o ClientOptions) *plugin.ClientConfig {
 	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
@@ -46,7 +53,7 @@ func NewClientConfig(cmd *exec.Cmd, o ClientOptions) *plugin.ClientConfig {
 		StartTimeout:     o.StartTimeout,
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)),
-			grpc.WithChainUnaryInterceptor(captureUpdates)},
+			grpc.WithChainUnaryInterceptor(captureUpdates), clientStatsHandler()},
 	}
 	if o.Reattach != nil {
 		// go-plugin negotiates nothing on reattach: use the plugin set of the
@@ -64,6 +71,7 @@ func NewClientConfig(cmd *exec.Cmd, o ClientOptions) *plugin.ClientConfig {
 		if cmd.Env == nil {
 			cmd.Env = hostDriverEnv(o.ExtraEnv)
 		}
+		cmd.Env = append(cmd.Env, TraceEnv(o.TraceEnv)...)
 		cfg.AutoMTLS = true
 		if len(o.SHA256) > 0 {
 			cfg.SecureConfig = &plugin.SecureConfig{Checksum: o.SHA256, Hash: newSHA256()}

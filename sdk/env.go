@@ -27,14 +27,17 @@ var ProxyDriverEnv = []string{"HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_pr
 
 // hostOnlyPrefixes and hostOnlyNames are variables no driver may inherit,
 // even when an operator names them: the host's own configuration and
-// secrets, database and cache URLs, and cloud credentials.
+// secrets, database and cache URLs, cloud credentials, and the host's
+// OpenTelemetry settings (exporter headers often hold an API key; the
+// exporter settings a driver may have go through TraceEnv).
 var (
-	hostOnlyPrefixes = []string{"CRM_", "CRMHOST_", "AWS_", "GOOGLE_", "AZURE_", "PG", "REDIS"}
+	hostOnlyPrefixes = []string{"CRM_", "CRMHOST_", "AWS_", "GOOGLE_", "AZURE_", "PG", "REDIS", "OTEL_"}
 	hostOnlyNames    = []string{"DATABASE_URL"}
 )
 
 // HostOnlyEnv reports whether the variable name may never reach a driver
-// (CRM_*, CRMHOST_*, AWS_*, GOOGLE_*, AZURE_*, PG*, REDIS*, DATABASE_URL).
+// (CRM_*, CRMHOST_*, AWS_*, GOOGLE_*, AZURE_*, PG*, REDIS*, OTEL_*,
+// DATABASE_URL); see TraceEnv for the exporter settings drivers get.
 func HostOnlyEnv(name string) bool {
 	up := strings.ToUpper(name)
 	if slices.Contains(hostOnlyNames, up) {

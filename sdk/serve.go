@@ -27,10 +27,11 @@ type grpcPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
 	impl Driver
 	log  hclog.Logger
+	srv  *grpcServer // the driver's gRPC service (nil on the host side)
 }
 
 func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	pb.RegisterDriverServer(s, newGRPCServer(p.impl, p.log))
+	pb.RegisterDriverServer(s, p.srv)
 	return nil
 }
 
@@ -41,8 +42,12 @@ func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc
 // versionedPlugins lists the protocol versions this sdk speaks; the host
 // and driver pick the highest one both know.
 func versionedPlugins(d Driver, log hclog.Logger) map[int]plugin.PluginSet {
+	var srv *grpcServer
+	if d != nil {
+		srv = newGRPCServer(d, log)
+	}
 	return map[int]plugin.PluginSet{
-		1: {PluginName: &grpcPlugin{impl: d, log: log}},
+		1: {PluginName: &grpcPlugin{impl: d, log: log, srv: srv}},
 	}
 }
 
@@ -53,15 +58,17 @@ func ServeConfig(d Driver, log hclog.Logger) *plugin.ServeConfig {
 	if log == nil {
 		log = hclog.New(&hclog.LoggerOptions{Output: os.Stderr, JSONFormat: true, Level: hclog.Info})
 	}
+	plugins := versionedPlugins(d, log)
+	srv := plugins[1][PluginName].(*grpcPlugin).srv
 	return &plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
-		VersionedPlugins: versionedPlugins(d, log),
+		VersionedPlugins: plugins,
 		Logger:           log,
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			opts = append(opts,
+			opts = append(opts, serverStatsHandler(),
 				grpc.MaxRecvMsgSize(MaxMessageSize),
 				grpc.MaxSendMsgSize(MaxMessageSize),
-				grpc.ChainUnaryInterceptor(recoverUnary(log)),
+				grpc.ChainUnaryInterceptor(recoverUnary(log), traceUnary(srv)),
 			)
 			return grpc.NewServer(opts...)
 		},
@@ -73,6 +80,12 @@ func ServeConfig(d Driver, log hclog.Logger) *plugin.ServeConfig {
 // written to stdout, so drivers log through hclog (to stderr, which the
 // host collects under the driver's name). Run directly rather than by the
 // host, it prints a message and exits with status 1.
+//
+// When the host passes an OTLP endpoint (see TraceDriverEnv), the driver
+// exports the spans of the calls the host sampled: its side of each gRPC
+// call and each request to the provider (package provider).
 func Serve(d Driver) {
+	stop := startTracing(d)
+	defer stop()
 	plugin.Serve(ServeConfig(d, nil))
 }

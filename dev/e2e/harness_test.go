@@ -79,6 +79,9 @@ type harnessOptions struct {
 	publicURL string
 	// pluginDir is the driver folder (default: the HubSpot binary's).
 	pluginDir string
+	// traceEnv are the span exporter settings drivers get (default: none,
+	// drivers record no spans).
+	traceEnv []string
 }
 
 // Job modes of outboundOptions.
@@ -165,7 +168,7 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 		pluginDir = filepath.Dir(hubspotBinary)
 	}
 	h.manager = drivers.NewManager(store, drivers.Options{Logger: logger.Named("drivers"), PluginDir: pluginDir,
-		Backoff: 50 * time.Millisecond, WatchInterval: 20 * time.Millisecond,
+		Backoff: 50 * time.Millisecond, WatchInterval: 20 * time.Millisecond, TraceEnv: o.traceEnv,
 		EgressAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
 	tb.Cleanup(func() { h.closeManager(tb) })
 	// The config cache TTL and audit buffer are crmhost serve's defaults.

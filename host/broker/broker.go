@@ -193,7 +193,9 @@ func (s *session) sdkConn() sdk.Connection {
 // touches the secret nor writes an audit row. Errors: CodeNotFound
 // (tenant), CodeNotConnected, CodeDriverUnavailable, CodeInternal.
 func (b *Broker) open(ctx context.Context, a Actor, tenantID string) (*session, error) {
-	conn, overrides, err := b.loadConfig(ctx, tenantID)
+	cctx, span := step(ctx, "crmhost.broker.config", sdk.AttrTenantID.String(tenantID))
+	conn, overrides, err := b.loadConfig(cctx, tenantID)
+	endStep(span, err)
 	if err != nil {
 		return nil, b.connectionErr(ctx, tenantID, err)
 	}
@@ -207,7 +209,9 @@ func (b *Broker) open(ctx context.Context, a Actor, tenantID string) (*session, 
 	if conn.Objects != nil {
 		s.desc.Objects = conn.Objects
 	}
+	_, span = step(ctx, "crmhost.broker.mapping")
 	s.mapping = mapping.Resolve(s.desc, overrides)
+	span.End()
 	return s, nil
 }
 
@@ -285,11 +289,19 @@ func (b *Broker) seal(ctx context.Context, tenantID string, secret map[string]st
 // implements Refresh is asked to refresh once (single-flight per tenant)
 // and the call is retried once; the host never looks at the secret's key
 // names to decide.
-func (b *Broker) call(ctx context.Context, a Actor, s *session, verb string, fn func(ctx context.Context, d *sdk.Client, conn sdk.Connection) error) error {
-	if err := b.throttle(ctx, s, verb); err != nil {
+func (b *Broker) call(ctx context.Context, a Actor, s *session, verb string, fn func(ctx context.Context, d *sdk.Client, conn sdk.Connection) error) (err error) {
+	ctx, span := step(ctx, "crmhost.broker.call", sdk.AttrTenantID.String(s.conn.TenantID), sdk.AttrProvider.String(s.conn.Provider), sdk.AttrVerb.String(verb))
+	defer func() { endStep(span, err) }()
+	lctx, lspan := step(ctx, "crmhost.broker.limits")
+	err = b.throttle(lctx, s, verb)
+	endStep(lspan, err)
+	if err != nil {
 		return err
 	}
-	if err := b.unseal(ctx, a, s); err != nil {
+	dctx, dspan := step(ctx, "crmhost.broker.decrypt")
+	err = b.unseal(dctx, a, s)
+	endStep(dspan, err)
+	if err != nil {
 		return err
 	}
 	if a.RequestID != "" && sdk.RequestID(ctx) == "" {
@@ -308,7 +320,7 @@ func (b *Broker) call(ctx context.Context, a Actor, s *session, verb string, fn 
 		}
 		return err
 	}
-	err := run()
+	err = run()
 	if sdk.CodeOf(err) != sdk.CodeAuth || !s.desc.Capabilities.Refresh || s.refreshed {
 		return err
 	}

@@ -9,6 +9,11 @@
 // declares (throttle.go), so the host slows a tenant down rather than the
 // provider refusing it.
 //
+// Each step is an OpenTelemetry span under the caller's (trace.go): the
+// config load, the mapping, and each driver call with its limits, decrypt
+// and gRPC call, carrying tenant, provider, verb and error code, never a
+// secret or a record's data.
+//
 // It is transport-free: host/http turns requests into broker calls and
 // broker errors into problem+json.
 package broker

@@ -192,7 +192,9 @@ func (b *Broker) LookupCustomer(ctx context.Context, a Actor, tenantID string, i
 				break
 			}
 		}
+		_, span := step(ctx, "crmhost.broker.mapping.read")
 		c := s.canonical(object, *r.Customer)
+		span.End()
 		out.Customer = &c
 	}
 	return out, nil

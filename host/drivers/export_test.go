@@ -18,7 +18,7 @@ func LaunchSwapped(dir, name string, swap func()) (slug, sum string, err error) 
 	}
 	defer b.close()
 	swap()
-	pc, cl, err := launch(b, hclog.NewNullLogger(), 10*time.Second, nil)
+	pc, cl, err := launch(b, hclog.NewNullLogger(), 10*time.Second, nil, nil)
 	if err != nil {
 		return "", b.sum, err
 	}

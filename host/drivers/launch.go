@@ -11,14 +11,15 @@ import (
 
 // launch starts the driver binary b holds open (see binary.go) and returns
 // its go-plugin client and sdk client. The process starts with the
-// driver environment (sdk.DriverEnv plus extraEnv), never the host's. b
+// driver environment (sdk.DriverEnv plus extraEnv, and traceEnv's
+// exporter settings), never the host's. b
 // may be closed once launch returns. On an error nothing is left running.
 // The process has a process group of its own (see procAttr).
-func launch(b *binary, log hclog.Logger, startTimeout time.Duration, extraEnv []string) (*plugin.Client, *sdk.Client, error) {
+func launch(b *binary, log hclog.Logger, startTimeout time.Duration, extraEnv, traceEnv []string) (*plugin.Client, *sdk.Client, error) {
 	cmd, verify := b.command()
 	cmd.SysProcAttr = procAttr()
 	pc := plugin.NewClient(sdk.NewClientConfig(cmd, sdk.ClientOptions{SHA256: verify, Logger: log,
-		StartTimeout: startTimeout, ExtraEnv: extraEnv}))
+		StartTimeout: startTimeout, ExtraEnv: extraEnv, TraceEnv: traceEnv}))
 	cl, err := sdk.Dispense(pc)
 	if err != nil {
 		pc.Kill()

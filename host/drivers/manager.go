@@ -29,7 +29,11 @@ type Options struct {
 	// addition to sdk.BaseDriverEnv (e.g. sdk.ProxyDriverEnv); host-only
 	// variables (sdk.HostOnlyEnv) never are.
 	DriverEnv []string
-	Logger    hclog.Logger
+	// TraceEnv are the OpenTelemetry exporter settings ("NAME=value",
+	// sdk.TraceEnv's answer) drivers export their spans with; empty, they
+	// record none. Only sdk.TraceDriverEnv names pass.
+	TraceEnv []string
+	Logger   hclog.Logger
 	// Registerer receives the driver metrics (nil: not registered).
 	Registerer prometheus.Registerer
 	// CallTimeout bounds each call of a verb VerbTimeouts does not name,
@@ -189,7 +193,7 @@ func (m *Manager) Call(ctx context.Context, slug, verb string, fn func(ctx conte
 		code = string(host.CodeOf(err))
 	}
 	end := m.now()
-	m.metrics.observe(p.slug, verb, code, end, end.Sub(start))
+	m.metrics.observe(ctx, p.slug, verb, code, end, end.Sub(start))
 	return err
 }
 

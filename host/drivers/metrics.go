@@ -1,10 +1,12 @@
 package drivers
 
 import (
+	"context"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // metrics are the per-driver Prometheus series.
@@ -46,9 +48,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-func (m *metrics) observe(slug, verb, code string, at time.Time, d time.Duration) {
+// observe records a call; its latency carries the trace id of ctx's span
+// as an exemplar when the span is sampled.
+func (m *metrics) observe(ctx context.Context, slug, verb, code string, at time.Time, d time.Duration) {
 	m.calls.WithLabelValues(slug, verb, code).Inc()
-	m.latency.WithLabelValues(slug, verb).Observe(d.Seconds())
+	lat := m.latency.WithLabelValues(slug, verb)
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && sc.IsSampled() {
+		lat.(prometheus.ExemplarObserver).ObserveWithExemplar(d.Seconds(), prometheus.Labels{"trace_id": sc.TraceID().String()})
+	} else {
+		lat.Observe(d.Seconds())
+	}
 	if code == "ok" {
 		return
 	}

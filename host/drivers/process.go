@@ -106,7 +106,7 @@ func (p *process) startLocked(ctx context.Context) error {
 		return refuse("its binary does not match the registered checksum (an operator must re-register it)",
 			fmt.Errorf("sha256 %s, registered %s", bin.sum, entry.SHA256), "path", bin.path)
 	}
-	pc, cl, err := launch(bin, p.log, p.m.opts.StartTimeout, p.m.opts.DriverEnv)
+	pc, cl, err := launch(bin, p.log, p.m.opts.StartTimeout, p.m.opts.DriverEnv, p.m.opts.TraceEnv)
 	if err != nil {
 		return refuse("it failed to start", err, "path", bin.path)
 	}

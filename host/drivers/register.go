@@ -67,7 +67,7 @@ func (m *Manager) register(ctx context.Context, reg Registrar, file, slug, as st
 	}
 	defer bin.close()
 	log := m.log.Named("register").With("file", file)
-	pc, cl, err := launch(bin, log, m.opts.StartTimeout, m.opts.DriverEnv)
+	pc, cl, err := launch(bin, log, m.opts.StartTimeout, m.opts.DriverEnv, m.opts.TraceEnv)
 	if err != nil {
 		log.Warn("registration refused: the binary did not start as a driver", "path", bin.path, "error", err)
 		return host.DriverEntry{}, invalid("file", "%q is not a working crmhost driver: it did not complete the plugin handshake", file)

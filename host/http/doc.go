@@ -27,4 +27,10 @@
 // host's or the caller's shorter Request-Timeout (deadline.go). What a
 // tenant is told never carries paths, hashes, addresses or traces
 // (redact.go); the log keeps the whole error.
+//
+// Every request is an OpenTelemetry server span continuing the caller's
+// W3C trace context when it is valid (trace.go); its log line carries the
+// request id and, when sampled, the trace and span ids, and its latency
+// observation the trace id as an exemplar (middleware.go). Metrics are
+// labelled by route template, method and status, never by tenant.
 package http

@@ -68,6 +68,8 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 }
 
 // observe logs each request (no bodies, no secrets) and records metrics.
+// A sampled request's log line carries its trace and span ids, and its
+// latency observation the trace id as an exemplar.
 func observe(log hclog.Logger, m *httpMetrics) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
@@ -79,8 +81,14 @@ func observe(log hclog.Logger, m *httpMetrics) gin.HandlerFunc {
 		status := c.Writer.Status()
 		el := time.Since(start)
 		m.requests.WithLabelValues(route, c.Request.Method, fmt.Sprint(status)).Inc()
-		m.latency.WithLabelValues(route, c.Request.Method).Observe(el.Seconds())
 		args := []any{"method", c.Request.Method, "route", route, "status", status, "duration_ms", float64(el.Microseconds()) / 1000, "request_id", requestID(c)}
+		lat := m.latency.WithLabelValues(route, c.Request.Method)
+		if traceID, spanID, ok := traceIDs(c.Request.Context()); ok {
+			lat.(prometheus.ExemplarObserver).ObserveWithExemplar(el.Seconds(), prometheus.Labels{"trace_id": traceID})
+			args = append(args, "trace_id", traceID, "span_id", spanID)
+		} else {
+			lat.Observe(el.Seconds())
+		}
 		if t := c.GetString(ctxTenant); t != "" {
 			args = append(args, "tenant", t)
 		}

@@ -10,6 +10,8 @@ import (
 	"crmhost.dev/host/ratelimit"
 	"crmhost.dev/sdk"
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Policy names of the host's request limits, as they appear in the
@@ -123,12 +125,13 @@ func (s *Server) limit(c *gin.Context, checks ...limitCheck) bool {
 	if lim == nil || len(checks) == 0 {
 		return true
 	}
-	ctx := reqCtx(c)
+	ctx, span := otel.Tracer(tracerName).Start(reqCtx(c), "crmhost.ratelimit")
 	results := make([]ratelimit.Result, 0, len(checks))
 	var refused *limitCheck
 	for i := range checks {
 		res, err := lim.Allow(ctx, checks[i].key, checks[i].limit)
 		if err != nil {
+			span.End()
 			fail(c, err)
 			return false
 		}
@@ -138,6 +141,8 @@ func (s *Server) limit(c *gin.Context, checks ...limitCheck) bool {
 			break
 		}
 	}
+	span.SetAttributes(attribute.Bool("crmhost.ratelimit.allowed", refused == nil))
+	span.End()
 	h := c.Writer.Header()
 	for name, v := range ratelimit.Headers(results...) {
 		h[name] = v

@@ -142,7 +142,7 @@ func New(cfg Config) *Server {
 	cfg.Timeouts = cfg.Timeouts.withDefaults()
 	cfg.RateLimits = cfg.RateLimits.withNames()
 	s := &Server{cfg: cfg, log: cfg.Logger, keys: cfg.APIKeys, ops: cfg.Operators,
-		metrics: promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})}
+		metrics: promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{EnableOpenMetrics: true})}
 	if s.keys == nil {
 		s.keys = apikeys.New(cfg.Store, nil)
 	}
@@ -159,7 +159,7 @@ func New(cfg Config) *Server {
 	}
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	e.Use(requestIDs, observe(s.log, newHTTPMetrics(cfg.Registry)), recovery(s.log), s.deadline)
+	e.Use(requestIDs, traceRequests, observe(s.log, newHTTPMetrics(cfg.Registry)), recovery(s.log), s.deadline)
 	e.NoRoute(func(c *gin.Context) { fail(c, host.NotFound("no route %s %s", c.Request.Method, c.Request.URL.Path)) })
 	e.NoMethod(func(c *gin.Context) {
 		fail(c, &host.Error{Code: codeMethodNotAllowed, Field: "method", Message: c.Request.Method + " is not allowed on " + c.Request.URL.Path})

@@ -14,7 +14,7 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		purged: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crmhost_mirror_purged_total",
-			Help: "Mirrored rows purged after their CRM write and retention window, by tenant and class."}, []string{"tenant", "class"}),
+			Help: "Mirrored rows purged after their CRM write and retention window, by class."}, []string{"class"}),
 		incidents: prometheus.NewGauge(prometheus.GaugeOpts{Name: "crmhost_mirror_incidents_open",
 			Help: "Open crm_sync_failure incidents (tenants with rows out of the CRM for a day or more)."}),
 		opened: prometheus.NewCounter(prometheus.CounterOpts{Name: "crmhost_mirror_incidents_opened_total",

@@ -32,7 +32,7 @@ func (s *Service) Purge(ctx context.Context) ([]host.PurgeResult, error) {
 			n := 0
 			for _, r := range res {
 				n += r.Count
-				s.o.Metrics.purged.WithLabelValues(r.TenantID, string(r.Class)).Add(float64(r.Count))
+				s.o.Metrics.purged.WithLabelValues(string(r.Class)).Add(float64(r.Count))
 			}
 			all = append(all, res...)
 			if n < s.o.PurgeBatch {

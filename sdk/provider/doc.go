@@ -76,6 +76,9 @@
 // *http.Client (golang.org/x/oauth2) get one with the same guards from
 // HTTPClient, and TransportError words their errors.
 //
-// Requests leave through one RoundTripper (sender in transport.go), the place
-// per-request tracing hooks in.
+// Requests leave through one RoundTripper (sender in transport.go), which
+// makes each request, and each redirect followed, an OpenTelemetry client
+// span under the call's span (trace.go): method, host, port, status and
+// failure kind only, never the URL's path or query, headers or bodies, and
+// no trace headers sent to the provider.
 package provider

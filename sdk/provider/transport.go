@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // The transport side: one *http.Client per egress allowlist, the guard at
@@ -51,32 +53,39 @@ func (c *Client) CloseIdleConnections() {
 }
 
 // sender is the one place a request leaves the driver: every request, and
-// every redirect followed, passes through RoundTrip (per-request tracing
-// belongs here). It caps the response body.
+// every redirect followed, passes through RoundTrip, which traces it (see
+// startSpan) and caps the response body.
 type sender struct {
 	next *http.Transport
 	max  int64
 }
 
 func (s *sender) RoundTrip(req *http.Request) (*http.Response, error) {
+	span := startSpan(req)
 	resp, err := s.next.RoundTrip(req)
 	if err != nil {
+		endSpan(span, 0, err)
 		return nil, err
 	}
 	if resp.ContentLength > s.max {
 		resp.Body.Close()
+		endSpan(span, resp.StatusCode, ErrTooLarge)
 		return nil, ErrTooLarge
 	}
-	resp.Body = &capped{rc: resp.Body, left: s.max}
+	resp.Body = &capped{rc: resp.Body, left: s.max, span: span, status: resp.StatusCode}
 	return resp, nil
 }
 
 func (s *sender) CloseIdleConnections() { s.next.CloseIdleConnections() }
 
 // capped fails with ErrTooLarge once more than its limit has been read.
+// Closing it ends the request's span.
 type capped struct {
-	rc   io.ReadCloser
-	left int64
+	rc     io.ReadCloser
+	left   int64
+	span   trace.Span
+	status int
+	err    error
 }
 
 func (b *capped) Read(p []byte) (int, error) {
@@ -84,6 +93,7 @@ func (b *capped) Read(p []byte) (int, error) {
 		var one [1]byte
 		n, err := b.rc.Read(one[:])
 		if n > 0 {
+			b.err = ErrTooLarge
 			return 0, ErrTooLarge
 		}
 		return 0, err
@@ -96,7 +106,13 @@ func (b *capped) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (b *capped) Close() error { return b.rc.Close() }
+func (b *capped) Close() error {
+	if b.span != nil {
+		endSpan(b.span, b.status, b.err)
+		b.span = nil
+	}
+	return b.rc.Close()
+}
 
 var (
 	_ http.RoundTripper = (*sender)(nil)

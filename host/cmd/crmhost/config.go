@@ -78,6 +78,7 @@ import (
 //	                                   non-public addresses (unset: none; `crmhost dev` allows loopback, where the fakes listen)
 //	CRMHOST_OUTBOUND_RULES             a rule-set file for the outbound consent gates (default: the embedded one)
 //	CRMHOST_OUTBOUND_DELIVERY_ALLOW    comma-separated CIDR prefixes call requests may be posted to although private (unset: none)
+//	OTEL_EXPORTER_OTLP_ENDPOINT and OpenTelemetry's other standard variables: traces (see tracingConfig in tracing.go)
 //
 // Operators are named, with a token each (crmhost operator create); the
 // single shared CRMHOST_OPERATOR_TOKEN of earlier versions is refused.
@@ -94,7 +95,9 @@ type config struct {
 	JWT         jwtConfig
 	PluginDir   string
 	// DriverEnv names extra host variables passed to drivers.
-	DriverEnv    []string
+	DriverEnv []string
+	// Tracing is OpenTelemetry's configuration (tracing.go).
+	Tracing      tracingConfig
 	MaxBodyBytes int64
 	LogLevel     string
 	// HTTP are the server's timeouts, proxies and metrics listener.
@@ -304,6 +307,9 @@ func loadConfig() (config, error) {
 	c.DriverEnv = splitList(os.Getenv("CRMHOST_DRIVER_ENV"))
 	if err := sdk.ValidateDriverEnv(c.DriverEnv); err != nil {
 		return c, fmt.Errorf("CRMHOST_DRIVER_ENV: %w", err)
+	}
+	if c.Tracing, err = loadTracingConfig(); err != nil {
+		return c, err
 	}
 	if c.HTTP, err = loadHTTPConfig(c.HTTP); err != nil {
 		return c, err

@@ -38,10 +38,11 @@ func (o *output) String() string {
 }
 
 // serveOnce starts `crmhost serve` with c's environment, waits for
-// /healthz, lets it run a moment (River elects a leader and runs its
-// start-up prune), stops it with SIGTERM and returns its stderr. It fails
-// the test if the host does not come up or exits with an error.
-func serveOnce(t *testing.T, c *cli) string {
+// /healthz, runs while (with the host's address), lets it run a moment
+// (River elects a leader and runs its start-up prune), stops it with
+// SIGTERM and returns its stderr. It fails the test if the host does not
+// come up or exits with an error.
+func serveOnce(t *testing.T, c *cli, while ...func(addr string)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -76,6 +77,9 @@ func serveOnce(t *testing.T, c *cli) string {
 			cmd.Process.Kill()
 			t.Fatalf("crmhost serve did not come up:\n%s", stderr.String())
 		}
+	}
+	for _, f := range while {
+		f(addr)
 	}
 	time.Sleep(1500 * time.Millisecond)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -32,6 +32,8 @@ type stack struct {
 	jobs     *jobs.Runner
 	replicas *replicas.Tracker
 	metrics  string // the separate metrics listener's address, if any
+	// stopTracing flushes the spans still buffered and stops exporting.
+	stopTracing func(context.Context) error
 }
 
 // close stops the job runner (letting in-flight lead writes finish, up to
@@ -52,6 +54,9 @@ func (s *stack) close() {
 		s.log.Warn("remove this replica's heartbeat", "error", err)
 	}
 	s.store.Close()
+	if err := s.stopTracing(ctx); err != nil {
+		s.log.Warn("flush traces", "error", err)
+	}
 }
 
 // agentJWT is the HTTP server's JWT configuration from c.
@@ -84,6 +89,12 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 	}
 	log.Info("store open", "store", what)
 	var undo []func()
+	stopTracing, err := startTracing(ctx, c.Tracing, log.Named("tracing"))
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	undo = append(undo, func() { _ = stopTracing(context.Background()) })
 	defer func() {
 		if err != nil {
 			for i := len(undo) - 1; i >= 0; i-- {
@@ -107,7 +118,7 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 	}
 	undo = append(undo, lim.close)
 	mgr := drivers.NewManager(store, drivers.Options{Logger: log.Named("driver"), Registerer: reg, VerbTimeouts: c.VerbTimeouts, EgressAllow: c.EgressAllow,
-		PluginDir: c.PluginDir, DriverEnv: c.DriverEnv})
+		PluginDir: c.PluginDir, DriverEnv: c.DriverEnv, TraceEnv: c.Tracing.DriverEnv})
 	undo = append(undo, mgr.Close)
 	// The job runner writes queued leads, mirrored rows and inbound events
 	// through the broker, the mirror and the outbound service, which queue
@@ -152,7 +163,7 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 		return nil, fmt.Errorf("start job runner: %w", err)
 	}
 	return &stack{store: store, drivers: mgr, broker: b, server: srv, log: log, limits: lim, jobs: runner,
-		replicas: rep, metrics: c.HTTP.MetricsAddr}, nil
+		replicas: rep, metrics: c.HTTP.MetricsAddr, stopTracing: stopTracing}, nil
 }
 
 // serve runs the HTTP server (and the metrics listener, when configured)
