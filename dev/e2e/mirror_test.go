@@ -55,6 +55,23 @@ func (h *harness) settled(tb testing.TB, key, path string) mirrored {
 	}
 }
 
+// transcriptWritten polls the conversation's messages until n of them
+// are there and the last is written.
+func (h *harness) transcriptWritten(tb testing.TB, key, convID string, n int) {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		msgs := decode[struct{ Messages []mirrored }](tb, h.send(tb, request{method: http.MethodGet, path: "/v1/conversations/" + convID + "/messages", token: key}), http.StatusOK)
+		if len(msgs.Messages) == n && msgs.Messages[n-1].State == "written" {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("messages of %s not written after 30s: %+v", convID, msgs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // receipt is an erasure's receipt.
 type receipt struct {
 	ID           string `json:"id"`
@@ -241,6 +258,10 @@ func TestMirrorSalesforce(t *testing.T) {
 	if task.State != "written" {
 		t.Fatalf("conversation %+v, want written", task)
 	}
+	// The conversation and its first turns are accepted in two
+	// transactions: its job may write the Task before the turns are in,
+	// and the transcript then follows in the next (coalesced) write.
+	h.transcriptWritten(t, key, conv.ID, 1)
 	var found bool
 	for _, r := range f.Records(salesforce.OrgA, "Task") {
 		if r.ID() == task.ExternalID {
