@@ -153,8 +153,12 @@ func (r MirrorRow) Validate() error {
 		return invalid("class", "%q is not a mirrored class", r.Class)
 	case r.Class == ClassMessage && (r.ConversationID == "" || r.Seq <= 0):
 		return invalid("conversation_id", "a message needs its conversation and a sequence number")
-	case r.Class != ClassMessage && (r.ConversationID != "" || r.Seq != 0):
+	case r.Class != ClassMessage && r.ConversationID != "":
 		return invalid("conversation_id", "only messages belong to a conversation")
+	case r.Class != ClassConversation && r.Class != ClassMessage && r.Seq != 0,
+		r.Class == ClassConversation && (r.Seq < 0 || r.Size < 0):
+		// A conversation's Seq and Size count the messages stored with it.
+		return invalid("seq", "only a conversation counts messages, and never below zero")
 	case len(r.IdempotencyKey) > MaxMirrorKey:
 		return invalid("idempotency_key", "is longer than %d characters", MaxMirrorKey)
 	}

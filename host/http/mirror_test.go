@@ -136,6 +136,45 @@ func testMirrorWritesEveryClass(t *testing.T, pg bool) {
 	}
 }
 
+// A conversation accepted with its first turns is stored with them in one
+// transaction: its first write creates the CRM record with the whole
+// transcript, never an empty record updated a moment later.
+func TestMirrorConversationFirstWrite(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, func(t *testing.T, pg bool) {
+		e := newEnv(t, func(o *envOptions) { o.postgres = pg })
+		ten, tok := e.connected("Acme", "acme")
+		key := e.mirrorKey(ten)
+		const n = 10
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = e.accepted(key, "/v1/conversations", map[string]any{"channel": "voice",
+				"messages": []map[string]any{{"role": "caller", "text": "Hello " + strconv.Itoa(i)}, {"role": "agent", "text": "Hi"}}})
+			row, err := e.store.GetMirrorRow(t.Context(), ten, ids[i])
+			if err != nil || row.Seq != 2 {
+				t.Fatalf("conversation as accepted: %+v, %v; want its two turns counted", row, err)
+			}
+		}
+		for _, id := range ids {
+			e.rowState(key, "/v1/conversations/"+id, "written")
+		}
+		notes := e.records(tok, "conversation")
+		if len(notes) != n {
+			t.Fatalf("%d notes at the CRM, want %d", len(notes), n)
+		}
+		for _, note := range notes {
+			if body, _ := note["fields"].(map[string]any)["body"].(string); !strings.Contains(body, "caller: Hello") || !strings.Contains(body, "agent: Hi") {
+				t.Errorf("note %v: want the whole transcript", note)
+			}
+		}
+		for _, a := range e.auditRows(ten) {
+			if a.Action == "record.update" {
+				t.Errorf("audit %s %s: a conversation was written twice", a.Action, a.Detail)
+			}
+		}
+	})
+}
+
 // Bad input gets typed answers and stores nothing.
 func TestMirrorBadInput(t *testing.T) {
 	t.Parallel()

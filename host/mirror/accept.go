@@ -112,22 +112,30 @@ func (s *Service) Accept(ctx context.Context, a broker.Actor, tenantID string, i
 	if err := host.CheckAppend(row, false, sizeOf(msgs), s.o.MaxTranscriptBytes); err != nil {
 		return host.MirrorRow{}, nil, err
 	}
-	rows, err := s.o.Queue.EnqueueRows(ctx, []host.MirrorRow{row})
+	batch := []host.MirrorRow{row}
+	if len(msgs) > 0 {
+		// A conversation and its first turns are stored in one
+		// transaction, with one job: its first write carries them (a job
+		// that ran between two transactions would create the CRM record
+		// with an empty transcript, and a crash between them would keep
+		// the conversation without its turns).
+		batch[0].ID = host.NewID(host.ClassConversation.IDPrefix())
+		batch[0].Seq, batch[0].Size = len(msgs), sizeOf(msgs)
+		for i := range msgs {
+			batch = append(batch, host.MessageOf(batch[0], msgs[i], i+1))
+		}
+	}
+	rows, err := s.o.Queue.EnqueueRows(ctx, batch)
 	if err != nil {
 		s.o.Broker.Audit(ctx, a, tenantID, "mirror.accept", host.OutcomeError, string(in.Class)+" "+string(host.CodeOf(err)))
 		return host.MirrorRow{}, nil, err
 	}
 	row = rows[0]
 	s.o.Broker.Audit(ctx, a, tenantID, "mirror.accept", host.OutcomeOK, string(row.Class)+" "+row.ID)
-	if len(msgs) == 0 {
+	if len(rows) == 1 {
 		return row, nil, nil
 	}
-	out, err := s.o.Queue.AppendMessages(ctx, tenantID, row.ID, msgs, s.o.MaxTranscriptBytes)
-	if err != nil {
-		return host.MirrorRow{}, nil, err
-	}
-	row.Seq, row.Size = len(out), sizeOf(out)
-	return row, out, nil
+	return row, rows[1:], nil
 }
 
 // AppendMessages appends transcript turns to the tenant's conversation,
