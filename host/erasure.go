@@ -55,6 +55,11 @@ type ErasureStore interface {
 	CreateErasure(ctx context.Context, e Erasure) (Erasure, error)
 	// GetErasure returns the tenant's erasure. Errors: CodeNotFound.
 	GetErasure(ctx context.Context, tenantID, id string) (Erasure, error)
+	// ListErasures returns the tenant's erasures, newest first, a page of
+	// at most ListLimit(limit) after the erasure before (the last of the
+	// previous page; "" for the first). Errors: CodeInvalid (before is not
+	// an erasure of the tenant).
+	ListErasures(ctx context.Context, tenantID, before string, limit int) ([]Erasure, error)
 	// SaveErasureReceipt stores the receipt so far; done also marks the
 	// erasure done and drops its subject. Errors: CodeNotFound.
 	SaveErasureReceipt(ctx context.Context, tenantID, id string, receipt []byte, done bool) (Erasure, error)

@@ -120,32 +120,16 @@ func (c *Console) syncView(r *http.Request) (syncView, error) {
 	return v, nil
 }
 
-// erasures are the tenant's recent erasures, newest first: the audit
-// trail names them (erasure.request, with hashed identifiers only) and
-// the mirror keeps each one's receipt.
+// erasures are the tenant's recent erasures, newest first, with their
+// receipts.
 func (c *Console) erasures(r *http.Request, tenant string) ([]erasureRow, error) {
-	ctx := r.Context()
-	if err := c.o.Broker.FlushAudit(ctx); err != nil {
-		return nil, err
-	}
-	es, err := c.o.Store.ListAudit(ctx, host.AuditFilter{TenantID: tenant, Action: "erasure.request", Limit: 20})
+	es, err := c.o.Mirror.Erasures(r.Context(), tenant, "", 20)
 	if err != nil {
 		return nil, err
 	}
-	var out []erasureRow
+	out := make([]erasureRow, 0, len(es))
 	for _, e := range es {
-		id, _, _ := strings.Cut(e.Detail, " ")
-		if !strings.HasPrefix(id, host.ErasureIDPrefix) {
-			continue
-		}
-		rc, err := c.o.Mirror.ErasureReceipt(ctx, tenant, id)
-		if host.CodeOf(err) == host.CodeNotFound {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, erasureRow{Receipt: rc, RequestedBy: e.ActorID, At: e.At.UTC().Format("2006-01-02 15:04:05 UTC")})
+		out = append(out, erasureRow{Receipt: e.Receipt, RequestedBy: e.RequestedBy, At: e.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC")})
 	}
 	return out, nil
 }

@@ -584,6 +584,8 @@ func TestTenantIsolationMatrix(t *testing.T) {
 			call: func(o isoObject) isoCall {
 				return with(tenantPath(o, "/forget"), POST, map[string]any{"email": "nobody-else@example.com"})
 			}},
+		{route: "GET /api/operator/tenants/:tenant_id/erasures", cred: credOperator, own: 200, absent: 404, none: true, why: spansWhy,
+			call: func(o isoObject) isoCall { return tenantPath(o, "/erasures") }},
 		{route: "GET /api/operator/tenants/:tenant_id/erasures/:erasure_id", cred: credOperator, own: 200, absent: 404, other: true, none: true,
 			call: func(o isoObject) isoCall {
 				id := pick(o, mA.erasure, mB.erasure, noRow("era_"))

@@ -152,6 +152,22 @@ func (s *Server) erasure(c *gin.Context) {
 	c.JSON(nethttp.StatusOK, r)
 }
 
+// erasures is GET /api/operator/tenants/{id}/erasures?before=&limit=: the
+// tenant's erasures with their receipts, newest first.
+func (s *Server) erasures(c *gin.Context) {
+	limit, err := queryLimit(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	es, err := s.cfg.Mirror.Erasures(reqCtx(c), c.Param("tenant_id"), c.Query("before"), limit)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(nethttp.StatusOK, gin.H{"erasures": es})
+}
+
 // classSupport is what a connection can mirror, for connection answers;
 // nil when it cannot be told (no driver).
 func (s *Server) classSupport(c *gin.Context, tenantID string) []broker.ClassSupport {

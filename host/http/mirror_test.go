@@ -558,6 +558,26 @@ func testMirrorErasure(t *testing.T, pg bool) {
 			if mode != "none" && again["nothing_found"] != true {
 				t.Errorf("second erasure: %v, want nothing found", again)
 			}
+			// Both erasures are listed, newest first, with their receipts,
+			// and naming nobody; a page of one leads to the other.
+			list := e.op(nethttp.MethodGet, "/tenants/"+ten+"/erasures?limit=1", nil)
+			wantStatus(t, list, nethttp.StatusOK)
+			var page struct{ Erasures []map[string]any }
+			list.decode(t, &page)
+			if len(page.Erasures) != 1 || page.Erasures[0]["id"] != again["id"] || page.Erasures[0]["state"] != "done" || page.Erasures[0]["created_at"] == nil {
+				t.Fatalf("first page %s, want the second erasure, done", list.body)
+			}
+			list = e.op(nethttp.MethodGet, "/tenants/"+ten+"/erasures?limit=5&before="+page.Erasures[0]["id"].(string), nil)
+			wantStatus(t, list, nethttp.StatusOK)
+			list.decode(t, &page)
+			if len(page.Erasures) != 1 || page.Erasures[0]["id"] != rc["id"] || len(page.Erasures[0]["steps"].([]any)) != len(rc["steps"].([]any)) {
+				t.Fatalf("second page %s, want the first erasure with its steps", list.body)
+			}
+			for _, pii := range []string{"555 0142", "5550142", email, "Grace"} {
+				if strings.Contains(string(list.body), pii) {
+					t.Errorf("the erasure list holds %q", pii)
+				}
+			}
 			if err := e.broker.FlushAudit(t.Context()); err != nil {
 				t.Fatal(err)
 			}
@@ -570,5 +590,9 @@ func testMirrorErasure(t *testing.T, pg bool) {
 			}
 		})
 	}
-	wantProblem(t, e.op(nethttp.MethodPost, "/tenants/"+e.createTenant("Nobody")+"/forget", map[string]string{}), 400, "invalid", "phone")
+	nobody := e.createTenant("Nobody")
+	wantProblem(t, e.op(nethttp.MethodPost, "/tenants/"+nobody+"/forget", map[string]string{}), 400, "invalid", "phone")
+	wantProblem(t, e.op(nethttp.MethodGet, "/tenants/"+nobody+"/erasures?before=era_nosuch", nil), 400, "invalid", "before")
+	wantProblem(t, e.op(nethttp.MethodGet, "/tenants/"+nobody+"/erasures?limit=x", nil), 400, "invalid", "limit")
+	wantProblem(t, e.op(nethttp.MethodGet, "/tenants/ten_nosuch/erasures", nil), 404, "not_found", "")
 }

@@ -640,6 +640,8 @@ func TestOpenAPILiveResponses(t *testing.T) {
 	wantProblem(t, e.op(POST, "/tenants/"+tenant+"/forget", map[string]any{}), 400, "invalid", "phone")
 	wantStatus(t, e.op(GET, "/tenants/"+tenant+"/erasures/"+eraID, nil), 200)
 	wantProblem(t, e.op(GET, "/tenants/"+tenant+"/erasures/era_nosuch", nil), 404, "not_found", "")
+	wantStatus(t, e.op(GET, "/tenants/"+tenant+"/erasures?limit=10", nil), 200)
+	wantProblem(t, e.op(GET, "/tenants/"+tenant+"/erasures?before=era_nosuch", nil), 400, "invalid", "before")
 
 	// OAuth sign-in: start (and a refusal), callback (and a refusal).
 	oauthTenant := e.createTenant("OAuth")

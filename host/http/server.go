@@ -399,5 +399,6 @@ func (s *Server) mirrorRoutes(v1, op *gin.RouterGroup) {
 	op.GET("/tenants/:tenant_id/mirror/rows", s.mirrorRows)
 	op.POST("/tenants/:tenant_id/mirror/redrive", s.redrive)
 	op.POST("/tenants/:tenant_id/forget", s.forget)
+	op.GET("/tenants/:tenant_id/erasures", s.erasures)
 	op.GET("/tenants/:tenant_id/erasures/:erasure_id", s.erasure)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/broker"
@@ -125,6 +126,38 @@ func (s *Service) ErasureReceipt(ctx context.Context, tenantID, id string) (Rece
 	}
 	r.State = e.State
 	return r, nil
+}
+
+// ErasureListing is one erasure of a list: its receipt and when and by
+// whom it was asked for.
+type ErasureListing struct {
+	Receipt
+	RequestedBy string     `json:"requested_by"`
+	CreatedAt   time.Time  `json:"created_at"`
+	FinishedAt  *time.Time `json:"finished_at,omitempty"`
+}
+
+// Erasures lists the tenant's erasures, newest first, a page of at most
+// limit after the erasure before ("" for the first page). Errors:
+// CodeNotFound (no such tenant), CodeInvalid (a bad cursor).
+func (s *Service) Erasures(ctx context.Context, tenantID, before string, limit int) ([]ErasureListing, error) {
+	if _, err := s.o.Store.GetTenant(ctx, tenantID); err != nil {
+		return nil, err
+	}
+	es, err := s.o.Store.ListErasures(ctx, tenantID, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ErasureListing, 0, len(es))
+	for _, e := range es {
+		var r Receipt
+		if err := json.Unmarshal(e.Receipt, &r); err != nil {
+			return nil, fmt.Errorf("mirror: erasure %s: receipt: %w", e.ID, err)
+		}
+		r.ID, r.TenantID, r.State = e.ID, e.TenantID, e.State
+		out = append(out, ErasureListing{Receipt: r, RequestedBy: e.RequestedBy, CreatedAt: e.CreatedAt, FinishedAt: e.FinishedAt})
+	}
+	return out, nil
 }
 
 // RunningWrites counts the jobs writing any of rows to the CRM right now

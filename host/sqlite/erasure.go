@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/sqlite/internal/db"
@@ -56,6 +57,34 @@ func (s *Store) GetErasure(ctx context.Context, tenantID, id string) (host.Erasu
 		return host.Erasure{}, mapErr(err, tenantID, "erasure "+quote(id)+" of tenant "+quote(tenantID)+" not found", "")
 	}
 	return erasureFromRow(row)
+}
+
+// ListErasures implements host.ErasureStore.
+func (s *Store) ListErasures(ctx context.Context, tenantID, before string, limit int) ([]host.Erasure, error) {
+	p := db.ListErasuresParams{TenantID: tenantID, Lim: int64(host.ListLimit(limit))}
+	if before != "" {
+		cur, err := s.rq.GetErasure(ctx, db.GetErasureParams{TenantID: tenantID, ID: before})
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, host.BadCursor(before)
+		}
+		if err != nil {
+			return nil, mapErr(err, tenantID, "", "")
+		}
+		p.BeforeID, p.BeforeAt = cur.ID, cur.CreatedAt
+	}
+	rows, err := s.rq.ListErasures(ctx, p)
+	if err != nil {
+		return nil, mapErr(err, tenantID, "", "")
+	}
+	out := make([]host.Erasure, 0, len(rows))
+	for _, r := range rows {
+		e, err := erasureFromRow(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 // SaveErasureReceipt implements host.ErasureStore.

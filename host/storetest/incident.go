@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -92,4 +94,45 @@ func testErasures(t *testing.T, s host.Store) {
 	if back.Subject != nil || string(back.Receipt) == "" {
 		t.Errorf("read back %+v", back)
 	}
+
+	// Pages, newest first, of the tenant's erasures only.
+	ids := []string{e.ID}
+	for i := range 4 {
+		n, err := s.CreateErasure(ctx, host.Erasure{TenantID: tn.ID, Subject: &host.ErasureSubject{Email: fmt.Sprintf("p%d@example.com", i)}, Receipt: []byte(`{}`)})
+		must(t, "CreateErasure", err)
+		ids = append(ids, n.ID)
+	}
+	_, err = s.CreateErasure(ctx, host.Erasure{TenantID: other.ID, Subject: &host.ErasureSubject{ExternalID: "x"}, Receipt: []byte(`{}`)})
+	must(t, "CreateErasure other", err)
+	var listed []host.Erasure
+	before := ""
+	for range 5 {
+		page, err := s.ListErasures(ctx, tn.ID, before, 2)
+		must(t, "ListErasures", err)
+		if len(page) > 2 {
+			t.Fatalf("a page of %d, limit 2", len(page))
+		}
+		listed = append(listed, page...)
+		if len(page) < 2 {
+			break
+		}
+		before = page[len(page)-1].ID
+	}
+	var listedIDs []string
+	for i, l := range listed {
+		listedIDs = append(listedIDs, l.ID)
+		if i > 0 {
+			prev := listed[i-1]
+			if l.CreatedAt.After(prev.CreatedAt) || l.CreatedAt.Equal(prev.CreatedAt) && l.ID > prev.ID {
+				t.Errorf("erasure %s listed after %s: want newest first (then by id)", l.ID, prev.ID)
+			}
+		}
+	}
+	slices.Sort(listedIDs)
+	slices.Sort(ids)
+	if !slices.Equal(listedIDs, ids) {
+		t.Errorf("listed %v, want each of %v once", listedIDs, ids)
+	}
+	_, err = s.ListErasures(ctx, other.ID, e.ID, 2)
+	wantCode(t, "another tenant's erasure as the cursor", err, host.CodeInvalid)
 }

@@ -159,6 +159,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listDriversStmt, err = db.PrepareContext(ctx, listDrivers); err != nil {
 		return nil, fmt.Errorf("error preparing query ListDrivers: %w", err)
 	}
+	if q.listErasuresStmt, err = db.PrepareContext(ctx, listErasures); err != nil {
+		return nil, fmt.Errorf("error preparing query ListErasures: %w", err)
+	}
 	if q.listIncidentsStmt, err = db.PrepareContext(ctx, listIncidents); err != nil {
 		return nil, fmt.Errorf("error preparing query ListIncidents: %w", err)
 	}
@@ -533,6 +536,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listDriversStmt: %w", cerr)
 		}
 	}
+	if q.listErasuresStmt != nil {
+		if cerr := q.listErasuresStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listErasuresStmt: %w", cerr)
+		}
+	}
 	if q.listIncidentsStmt != nil {
 		if cerr := q.listIncidentsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listIncidentsStmt: %w", cerr)
@@ -857,6 +865,7 @@ type Queries struct {
 	listAuditStmt             *sql.Stmt
 	listCredentialsStmt       *sql.Stmt
 	listDriversStmt           *sql.Stmt
+	listErasuresStmt          *sql.Stmt
 	listIncidentsStmt         *sql.Stmt
 	listMappingsStmt          *sql.Stmt
 	listMappingsByKindStmt    *sql.Stmt
@@ -956,6 +965,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listAuditStmt:             q.listAuditStmt,
 		listCredentialsStmt:       q.listCredentialsStmt,
 		listDriversStmt:           q.listDriversStmt,
+		listErasuresStmt:          q.listErasuresStmt,
 		listIncidentsStmt:         q.listIncidentsStmt,
 		listMappingsStmt:          q.listMappingsStmt,
 		listMappingsByKindStmt:    q.listMappingsByKindStmt,

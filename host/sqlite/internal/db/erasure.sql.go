@@ -126,6 +126,68 @@ func (q *Queries) GetErasure(ctx context.Context, arg GetErasureParams) (Erasure
 	return i, err
 }
 
+const listErasures = `-- name: ListErasures :many
+SELECT id, tenant_id, state, requested_by, subject, phone_hash, email_hash, external_id_hash, receipt, created_at, updated_at, finished_at FROM erasures
+WHERE tenant_id = ?1
+  AND (CAST(?2 AS TEXT) = ''
+       OR created_at < ?3
+       OR (created_at = ?3 AND id < ?2))
+ORDER BY created_at DESC, id DESC
+LIMIT ?4
+`
+
+type ListErasuresParams struct {
+	TenantID string
+	BeforeID string
+	BeforeAt int64
+	Lim      int64
+}
+
+// Newest first; the cursor (before_at, before_id) is the last erasure of
+// the previous page; an empty before_id asks for the first page. Erasures
+// are rare (one per person asking to be forgotten), so the tenant's are
+// read without an index of their own.
+func (q *Queries) ListErasures(ctx context.Context, arg ListErasuresParams) ([]Erasure, error) {
+	rows, err := q.query(ctx, q.listErasuresStmt, listErasures,
+		arg.TenantID,
+		arg.BeforeID,
+		arg.BeforeAt,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Erasure{}
+	for rows.Next() {
+		var i Erasure
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.State,
+			&i.RequestedBy,
+			&i.Subject,
+			&i.PhoneHash,
+			&i.EmailHash,
+			&i.ExternalIDHash,
+			&i.Receipt,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.FinishedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const saveErasureReceipt = `-- name: SaveErasureReceipt :one
 UPDATE erasures SET receipt = ?1, updated_at = ?2
 WHERE tenant_id = ?3 AND id = ?4
