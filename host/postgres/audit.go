@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"math"
+	"time"
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/postgres/internal/db"
@@ -80,6 +82,18 @@ func (s *Store) ListAudit(ctx context.Context, f host.AuditFilter) ([]host.Audit
 		}
 	}
 	return out, nil
+}
+
+// PruneAudit implements host.AuditStore.
+func (s *Store) PruneAudit(ctx context.Context, before time.Time, limit int) (int64, error) {
+	if err := host.ValidatePruneLimit(limit); err != nil {
+		return 0, err
+	}
+	n, err := s.q.PruneAudit(ctx, db.PruneAuditParams{Before: bound(before), Lim: int32(min(limit, math.MaxInt32))})
+	if err != nil {
+		return 0, mapErr(err, "", "", "")
+	}
+	return n, nil
 }
 
 func auditParams(e host.AuditEntry) db.AppendAuditParams {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/sqlite/internal/db"
@@ -79,6 +80,18 @@ func (s *Store) ListAudit(ctx context.Context, f host.AuditFilter) ([]host.Audit
 		}
 	}
 	return out, nil
+}
+
+// PruneAudit implements host.AuditStore.
+func (s *Store) PruneAudit(ctx context.Context, before time.Time, limit int) (int64, error) {
+	if err := host.ValidatePruneLimit(limit); err != nil {
+		return 0, err
+	}
+	n, err := s.wq.PruneAudit(ctx, db.PruneAuditParams{Before: boundMicros(before), Lim: int64(limit)})
+	if err != nil {
+		return 0, mapErr(err, "", "", "")
+	}
+	return n, nil
 }
 
 func auditParams(e host.AuditEntry) db.AppendAuditParams {

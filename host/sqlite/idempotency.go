@@ -89,8 +89,11 @@ func (s *Store) GetIdempotency(ctx context.Context, tenantID, key string) (host.
 }
 
 // PruneIdempotency implements host.IdempotencyStore.
-func (s *Store) PruneIdempotency(ctx context.Context, before time.Time) (int64, error) {
-	n, err := s.wq.PruneIdempotency(ctx, boundMicros(before))
+func (s *Store) PruneIdempotency(ctx context.Context, before time.Time, limit int) (int64, error) {
+	if err := host.ValidatePruneLimit(limit); err != nil {
+		return 0, err
+	}
+	n, err := s.wq.PruneIdempotency(ctx, db.PruneIdempotencyParams{Before: boundMicros(before), Lim: int64(limit)})
 	if err != nil {
 		return 0, mapErr(err, "", "", "")
 	}

@@ -57,6 +57,8 @@ import (
 //	CRMHOST_AUDIT_BUFFER               audit rows buffered for background batch writes, 0..1000000 (4096); 0 writes each in its request
 //	CRMHOST_CONFIG_CACHE_TTL           how long a tenant's connection and mappings are cached, 0..1m (1s); other replicas' changes apply within it
 //	CRMHOST_IDEMPOTENCY_TTL            how long an Idempotency-Key is remembered, a Go duration 1m..720h (24h)
+//	CRMHOST_AUDIT_RETENTION            how long audit rows are kept, 0 (forever) or 24h..87600h (2160h: 90 days); pruned hourly
+//	                                   in batches of CRMHOST_PRUNE_BATCH rows (1000, 1..100000), as are expired idempotency keys
 //	REDIS_URL                          redis:// or rediss:// URL: share rate limits between replicas (unset: in-process)
 //	CRMHOST_REDIS_PREFIX               start of every Redis key the host writes (crmhost:), so an ACL such as ~crmhost:* confines it
 //	CRMHOST_REDIS_TIMEOUT              bound on each rate-limit call to Redis, above 0 and at most 1s (5ms); past it, fail open
@@ -103,6 +105,10 @@ type config struct {
 	RateLimits rateLimitConfig
 	// IdempotencyTTL is how long a request's idempotency key lives.
 	IdempotencyTTL time.Duration
+	// AuditRetention is how long audit rows are kept (0: forever).
+	AuditRetention time.Duration
+	// PruneBatch bounds each delete of the audit and idempotency prunes.
+	PruneBatch int
 	// AuditBuffer is how many audit rows are buffered for background
 	// batch writes (0: written in the request).
 	AuditBuffer int
@@ -240,6 +246,20 @@ func loadConfig() (config, error) {
 	var err error
 	if c.IdempotencyTTL, err = durationEnv("CRMHOST_IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 720*time.Hour); err != nil {
 		return c, err
+	}
+	if c.AuditRetention, err = durationEnv("CRMHOST_AUDIT_RETENTION", 90*24*time.Hour, 24*time.Hour, 10*365*24*time.Hour); err != nil {
+		if strings.TrimSpace(os.Getenv("CRMHOST_AUDIT_RETENTION")) != "0" {
+			return c, fmt.Errorf("%w (or 0 to keep audit rows forever)", err)
+		}
+		c.AuditRetention = 0
+	}
+	c.PruneBatch = 1000
+	if v := os.Getenv("CRMHOST_PRUNE_BATCH"); v != "" {
+		var n int
+		if _, err := fmt.Sscan(v, &n); err != nil || n < 1 || n > 100_000 {
+			return c, fmt.Errorf("CRMHOST_PRUNE_BATCH must be a row count between 1 and 100000, got %q", v)
+		}
+		c.PruneBatch = n
 	}
 	c.AuditBuffer = 4096
 	if v := os.Getenv("CRMHOST_AUDIT_BUFFER"); v != "" {

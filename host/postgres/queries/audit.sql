@@ -16,3 +16,13 @@ WHERE (sqlc.arg(tenant_id)::text = '' OR tenant_id = sqlc.arg(tenant_id))
   AND (sqlc.arg(before_id)::bigint = 0 OR id < sqlc.arg(before_id))
 ORDER BY id DESC
 LIMIT sqlc.arg(lim);
+
+-- name: PruneAudit :execrows
+-- Deletes the oldest entries before a time, at most lim of them: one
+-- bounded statement a batch, so a prune never holds locks or bloats WAL
+-- for long. The subquery is an index scan of audit_log_at_idx with a
+-- limit ("Limit -> Index Scan using audit_log_at_idx on audit_log
+-- Index Cond: (at < $1)"), each row then deleted by its primary key.
+DELETE FROM audit_log WHERE id IN (
+    SELECT a.id FROM audit_log a WHERE a.at < sqlc.arg(before)::timestamptz ORDER BY a.at LIMIT sqlc.arg(lim)::integer
+);

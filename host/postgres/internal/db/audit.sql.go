@@ -114,3 +114,27 @@ func (q *Queries) ListAudit(ctx context.Context, arg ListAuditParams) ([]AuditLo
 	}
 	return items, nil
 }
+
+const pruneAudit = `-- name: PruneAudit :execrows
+DELETE FROM audit_log WHERE id IN (
+    SELECT a.id FROM audit_log a WHERE a.at < $1::timestamptz ORDER BY a.at LIMIT $2::integer
+)
+`
+
+type PruneAuditParams struct {
+	Before time.Time
+	Lim    int32
+}
+
+// Deletes the oldest entries before a time, at most lim of them: one
+// bounded statement a batch, so a prune never holds locks or bloats WAL
+// for long. The subquery is an index scan of audit_log_at_idx with a
+// limit ("Limit -> Index Scan using audit_log_at_idx on audit_log
+// Index Cond: (at < $1)"), each row then deleted by its primary key.
+func (q *Queries) PruneAudit(ctx context.Context, arg PruneAuditParams) (int64, error) {
+	result, err := q.db.Exec(ctx, pruneAudit, arg.Before, arg.Lim)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}

@@ -6,6 +6,8 @@ package db
 
 import (
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type ApiKey struct {
@@ -42,6 +44,18 @@ type AuditLog struct {
 	Detail         string
 }
 
+type CallRequest struct {
+	ID          string
+	TenantID    string
+	DecisionID  string
+	Payload     string
+	Status      string
+	Attempts    int64
+	LastError   string
+	CreatedAt   int64
+	DeliveredAt pgtype.Int8
+}
+
 type Connection struct {
 	TenantID     string
 	Provider     string
@@ -53,6 +67,44 @@ type Connection struct {
 	AccountID    string
 	Objects      []byte
 	ObjectsAt    *time.Time
+}
+
+type ConsentRecord struct {
+	ID        string
+	TenantID  string
+	Phone     string
+	Body      string
+	Version   int64
+	CreatedAt int64
+	UpdatedAt int64
+}
+
+type Decision struct {
+	ID          string
+	TenantID    string
+	EventID     string
+	RuleID      string
+	Outcome     string
+	Phone       string
+	Subject     string
+	DecidedAt   int64
+	RetainUntil int64
+	Body        string
+}
+
+type DncEntry struct {
+	TenantID string
+	Phone    string
+	Source   string
+	Reason   string
+	AddedAt  int64
+}
+
+type DncScrub struct {
+	TenantID   string
+	Phone      string
+	Body       string
+	ScrubbedAt int64
 }
 
 type DriverCatalog struct {
@@ -96,6 +148,27 @@ type IdempotencyKey struct {
 	Response    []byte
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
+}
+
+type InboundEvent struct {
+	ID             string
+	TenantID       string
+	Provider       string
+	DedupeKey      string
+	Kind           string
+	Type           string
+	Object         string
+	ProviderObject string
+	ExternalID     string
+	AccountID      string
+	OccurredAt     pgtype.Int8
+	ReceivedAt     int64
+	RequestID      string
+	Data           string
+	Status         string
+	Outcome        string
+	Attempts       int64
+	ProcessedAt    pgtype.Int8
 }
 
 type MirrorIncident struct {
@@ -161,6 +234,26 @@ type Operator struct {
 	RevokedAt  *time.Time
 }
 
+type OutboundSetting struct {
+	TenantID         string
+	Enabled          int64
+	SellerName       string
+	CallbackUrl      string
+	SecretCiphertext []byte
+	SecretWrappedDek []byte
+	SecretKekID      string
+	UpdatedAt        int64
+}
+
+type RecordState struct {
+	TenantID   string
+	Object     string
+	ExternalID string
+	Fields     string
+	OccurredAt int64
+	UpdatedAt  int64
+}
+
 type Replica struct {
 	ID          string
 	HeartbeatAt time.Time
@@ -182,4 +275,14 @@ type TenantCredential struct {
 	RotatedAt       *time.Time
 	CreatedAt       time.Time
 	RefreshingSince *time.Time
+}
+
+type TriggerRule struct {
+	TenantID  string
+	ID        string
+	Version   int64
+	Body      string
+	Deleted   int64
+	UpdatedAt int64
+	UpdatedBy string
 }

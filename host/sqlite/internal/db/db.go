@@ -210,6 +210,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.oldestBacklogRowStmt, err = db.PrepareContext(ctx, oldestBacklogRow); err != nil {
 		return nil, fmt.Errorf("error preparing query OldestBacklogRow: %w", err)
 	}
+	if q.pruneAuditStmt, err = db.PrepareContext(ctx, pruneAudit); err != nil {
+		return nil, fmt.Errorf("error preparing query PruneAudit: %w", err)
+	}
 	if q.pruneIdempotencyStmt, err = db.PrepareContext(ctx, pruneIdempotency); err != nil {
 		return nil, fmt.Errorf("error preparing query PruneIdempotency: %w", err)
 	}
@@ -618,6 +621,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing oldestBacklogRowStmt: %w", cerr)
 		}
 	}
+	if q.pruneAuditStmt != nil {
+		if cerr := q.pruneAuditStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pruneAuditStmt: %w", cerr)
+		}
+	}
 	if q.pruneIdempotencyStmt != nil {
 		if cerr := q.pruneIdempotencyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing pruneIdempotencyStmt: %w", cerr)
@@ -874,6 +882,7 @@ type Queries struct {
 	mirrorBacklogStmt         *sql.Stmt
 	mirrorCountsStmt          *sql.Stmt
 	oldestBacklogRowStmt      *sql.Stmt
+	pruneAuditStmt            *sql.Stmt
 	pruneIdempotencyStmt      *sql.Stmt
 	pruneOAuthStatesStmt      *sql.Stmt
 	pruneReplicasStmt         *sql.Stmt
@@ -973,6 +982,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		mirrorBacklogStmt:         q.mirrorBacklogStmt,
 		mirrorCountsStmt:          q.mirrorCountsStmt,
 		oldestBacklogRowStmt:      q.oldestBacklogRowStmt,
+		pruneAuditStmt:            q.pruneAuditStmt,
 		pruneIdempotencyStmt:      q.pruneIdempotencyStmt,
 		pruneOAuthStatesStmt:      q.pruneOAuthStatesStmt,
 		pruneReplicasStmt:         q.pruneReplicasStmt,

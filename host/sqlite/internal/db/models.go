@@ -42,6 +42,18 @@ type AuditLog struct {
 	Detail         string
 }
 
+type CallRequest struct {
+	ID          string
+	TenantID    string
+	DecisionID  string
+	Payload     string
+	Status      string
+	Attempts    int64
+	LastError   string
+	CreatedAt   int64
+	DeliveredAt sql.NullInt64
+}
+
 type Connection struct {
 	TenantID     string
 	Provider     string
@@ -53,6 +65,44 @@ type Connection struct {
 	AccountID    string
 	Objects      sql.NullString
 	ObjectsAt    sql.NullInt64
+}
+
+type ConsentRecord struct {
+	ID        string
+	TenantID  string
+	Phone     string
+	Body      string
+	Version   int64
+	CreatedAt int64
+	UpdatedAt int64
+}
+
+type Decision struct {
+	ID          string
+	TenantID    string
+	EventID     string
+	RuleID      string
+	Outcome     string
+	Phone       string
+	Subject     string
+	DecidedAt   int64
+	RetainUntil int64
+	Body        string
+}
+
+type DncEntry struct {
+	TenantID string
+	Phone    string
+	Source   string
+	Reason   string
+	AddedAt  int64
+}
+
+type DncScrub struct {
+	TenantID   string
+	Phone      string
+	Body       string
+	ScrubbedAt int64
 }
 
 type DriverCatalog struct {
@@ -96,6 +146,27 @@ type IdempotencyKey struct {
 	Response    []byte
 	CreatedAt   int64
 	ExpiresAt   int64
+}
+
+type InboundEvent struct {
+	ID             string
+	TenantID       string
+	Provider       string
+	DedupeKey      string
+	Kind           string
+	Type           string
+	Object         string
+	ProviderObject string
+	ExternalID     string
+	AccountID      string
+	OccurredAt     sql.NullInt64
+	ReceivedAt     int64
+	RequestID      string
+	Data           string
+	Status         string
+	Outcome        string
+	Attempts       int64
+	ProcessedAt    sql.NullInt64
 }
 
 type MirrorIncident struct {
@@ -161,6 +232,26 @@ type Operator struct {
 	RevokedAt  sql.NullInt64
 }
 
+type OutboundSetting struct {
+	TenantID         string
+	Enabled          int64
+	SellerName       string
+	CallbackUrl      string
+	SecretCiphertext []byte
+	SecretWrappedDek []byte
+	SecretKekID      string
+	UpdatedAt        int64
+}
+
+type RecordState struct {
+	TenantID   string
+	Object     string
+	ExternalID string
+	Fields     string
+	OccurredAt int64
+	UpdatedAt  int64
+}
+
 type Replica struct {
 	ID          string
 	HeartbeatAt int64
@@ -182,4 +273,14 @@ type TenantCredential struct {
 	RotatedAt       sql.NullInt64
 	CreatedAt       int64
 	RefreshingSince sql.NullInt64
+}
+
+type TriggerRule struct {
+	TenantID  string
+	ID        string
+	Version   int64
+	Body      string
+	Deleted   int64
+	UpdatedAt int64
+	UpdatedBy string
 }
