@@ -115,7 +115,22 @@ func (l *countingLimiter) Peek(ctx context.Context, key string, lim ratelimit.Li
 	return res, err
 }
 
-var _ ratelimit.Peeker = (*countingLimiter)(nil)
+// AllowAll is the limiter's own (both kinds decide every limit of a
+// request at once, Redis in one round trip), counted likewise.
+func (l *countingLimiter) AllowAll(ctx context.Context, checks []ratelimit.Check) ([]ratelimit.Result, error) {
+	res, err := l.Limiter.(ratelimit.MultiLimiter).AllowAll(ctx, checks)
+	for _, r := range res {
+		if r.FailOpen {
+			l.failOpen.Add(1)
+		}
+	}
+	return res, err
+}
+
+var (
+	_ ratelimit.Peeker       = (*countingLimiter)(nil)
+	_ ratelimit.MultiLimiter = (*countingLimiter)(nil)
+)
 
 // benchLimiter builds the limiter of kind as cmd/crmhost does (one
 // replica), skipping b for redis when CRMHOST_TEST_REDIS_URL is unset.
