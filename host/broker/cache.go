@@ -18,6 +18,17 @@ type configCache struct {
 
 	mu      sync.Mutex
 	tenants map[string]cachedConfig
+	// creds are the tenants' sealed credential rows (ciphertext and
+	// wrapped DEK, never a decrypted secret), so a burst of calls opens
+	// them without a store read each; the keyring's DEK cache spares the
+	// KEK. Only a call's first use of the secret (unseal) reads them from
+	// here: refreshes and updates read the store, under its lock.
+	creds map[string]cachedCredential
+}
+
+type cachedCredential struct {
+	cred host.Credential
+	at   time.Time
 }
 
 type cachedConfig struct {
@@ -55,12 +66,38 @@ func (c *configCache) put(tenantID string, e cachedConfig) {
 	c.tenants[tenantID] = e
 }
 
-// Forget drops a tenant's cached configuration; call it after changing the
-// tenant's connection or mappings behind the broker's back (deleting the
-// tenant, say).
+func (c *configCache) getCredential(tenantID string) (host.Credential, bool) {
+	if c.ttl <= 0 {
+		return host.Credential{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.creds[tenantID]
+	if !ok || c.now().Sub(e.at) >= c.ttl {
+		return host.Credential{}, false
+	}
+	return e.cred, true
+}
+
+func (c *configCache) putCredential(tenantID string, cred host.Credential) {
+	if c.ttl <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.creds == nil || len(c.creds) >= maxCachedTenants {
+		c.creds = map[string]cachedCredential{}
+	}
+	c.creds[tenantID] = cachedCredential{cred: cred, at: c.now()}
+}
+
+// Forget drops a tenant's cached configuration and credential; call it
+// after changing the tenant's connection, mappings or credential behind
+// the broker's back (deleting the tenant, say).
 func (b *Broker) Forget(tenantID string) {
 	b.config.mu.Lock()
 	delete(b.config.tenants, tenantID)
+	delete(b.config.creds, tenantID)
 	b.config.mu.Unlock()
 }
 
