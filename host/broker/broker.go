@@ -207,7 +207,7 @@ func (b *Broker) open(ctx context.Context, a Actor, tenantID string) (*session, 
 	if conn.Objects != nil {
 		s.desc.Objects = conn.Objects
 	}
-	s.mapping = mapping.Resolve(s.desc, overrides)
+	s.mapping = b.config.mapping(tenantID, s.desc, func() *mapping.Mapping { return mapping.Resolve(s.desc, overrides) })
 	return s, nil
 }
 

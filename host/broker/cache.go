@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"crmhost.dev/host"
+	"crmhost.dev/host/mapping"
+	"crmhost.dev/sdk"
 )
 
 // configCache keeps each tenant's connection and mapping overrides for a
@@ -35,6 +37,53 @@ type cachedConfig struct {
 	conn      host.Connection
 	overrides []host.FieldMapping
 	at        time.Time
+	// resolved is the mapping resolved from overrides and the description
+	// named by resolvedFor, so calls within the TTL share it (a Mapping is
+	// read-only once resolved).
+	resolved    *mapping.Mapping
+	resolvedFor descKey
+}
+
+// descKey names a driver description: a restarted or upgraded driver's
+// description, or a connection's own object list, is another one.
+type descKey struct {
+	slug, version string
+	objects       *sdk.ObjectInfo // the first of its objects, by identity
+	n             int
+}
+
+func keyOf(d sdk.Description) descKey {
+	k := descKey{slug: d.Slug, version: d.DriverVersion, n: len(d.Objects)}
+	if len(d.Objects) > 0 {
+		k.objects = &d.Objects[0]
+	}
+	return k
+}
+
+// mapping returns the tenant's mapping for desc, resolved from the cached
+// overrides once per TTL, or by resolve when nothing fresh is cached.
+func (c *configCache) mapping(tenantID string, desc sdk.Description, resolve func() *mapping.Mapping) *mapping.Mapping {
+	if c.ttl <= 0 {
+		return resolve()
+	}
+	k := keyOf(desc)
+	c.mu.Lock()
+	e, ok := c.tenants[tenantID]
+	c.mu.Unlock()
+	fresh := ok && c.now().Sub(e.at) < c.ttl
+	if fresh && e.resolved != nil && e.resolvedFor == k {
+		return e.resolved
+	}
+	m := resolve()
+	if fresh {
+		c.mu.Lock()
+		if cur, ok := c.tenants[tenantID]; ok && cur.at == e.at {
+			cur.resolved, cur.resolvedFor = m, k
+			c.tenants[tenantID] = cur
+		}
+		c.mu.Unlock()
+	}
+	return m
 }
 
 // maxCachedTenants bounds the cache; past it, it starts over.
