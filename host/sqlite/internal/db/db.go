@@ -180,6 +180,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listTenantsStmt, err = db.PrepareContext(ctx, listTenants); err != nil {
 		return nil, fmt.Errorf("error preparing query ListTenants: %w", err)
 	}
+	if q.listTenantsPageStmt, err = db.PrepareContext(ctx, listTenantsPage); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTenantsPage: %w", err)
+	}
 	if q.liveReplicasStmt, err = db.PrepareContext(ctx, liveReplicas); err != nil {
 		return nil, fmt.Errorf("error preparing query LiveReplicas: %w", err)
 	}
@@ -571,6 +574,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listTenantsStmt: %w", cerr)
 		}
 	}
+	if q.listTenantsPageStmt != nil {
+		if cerr := q.listTenantsPageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTenantsPageStmt: %w", cerr)
+		}
+	}
 	if q.liveReplicasStmt != nil {
 		if cerr := q.liveReplicasStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing liveReplicasStmt: %w", cerr)
@@ -872,6 +880,7 @@ type Queries struct {
 	listMirrorRowsStmt        *sql.Stmt
 	listOperatorsStmt         *sql.Stmt
 	listTenantsStmt           *sql.Stmt
+	listTenantsPageStmt       *sql.Stmt
 	liveReplicasStmt          *sql.Stmt
 	lockConversationStmt      *sql.Stmt
 	markMessagesAttemptStmt   *sql.Stmt
@@ -972,6 +981,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listMirrorRowsStmt:        q.listMirrorRowsStmt,
 		listOperatorsStmt:         q.listOperatorsStmt,
 		listTenantsStmt:           q.listTenantsStmt,
+		listTenantsPageStmt:       q.listTenantsPageStmt,
 		liveReplicasStmt:          q.liveReplicasStmt,
 		lockConversationStmt:      q.lockConversationStmt,
 		markMessagesAttemptStmt:   q.markMessagesAttemptStmt,
