@@ -3,9 +3,11 @@ package postgres
 import (
 	"context"
 	"math"
+	"strconv"
 	"time"
 
 	"crmhost.dev/host"
+	"crmhost.dev/host/internal/auditsql"
 	"crmhost.dev/host/postgres/internal/db"
 )
 
@@ -42,44 +44,30 @@ func (s *Store) AppendAudits(ctx context.Context, entries []host.AuditEntry) err
 	})
 }
 
-// ListAudit implements host.AuditStore.
+// ListAudit implements host.AuditStore, with the query auditsql builds
+// for f.
 func (s *Store) ListAudit(ctx context.Context, f host.AuditFilter) ([]host.AuditEntry, error) {
-	p := db.ListAuditParams{
-		TenantID:       f.TenantID,
-		Action:         f.Action,
-		ActorID:        f.ActorID,
-		Outcome:        f.Outcome,
-		RequestID:      f.RequestID,
-		ConversationID: f.ConversationID,
-		BeforeID:       f.BeforeID,
-		Lim:            int32(host.ListLimit(f.Limit)),
-	}
-	if !f.Since.IsZero() {
-		since := bound(f.Since)
-		p.Since = &since
-	}
-	if !f.Until.IsZero() {
-		until := bound(f.Until)
-		p.Until = &until
-	}
-	rows, err := s.q.ListAudit(ctx, p)
+	q, args := auditsql.List(f, auditsql.Dialect{
+		Param: func(n int) string { return "$" + strconv.Itoa(n) },
+		Time:  func(t time.Time) any { return bound(t) },
+	})
+	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err, f.TenantID, "", "")
 	}
-	out := make([]host.AuditEntry, len(rows))
-	for i, r := range rows {
-		out[i] = host.AuditEntry{
-			ID:             r.ID,
-			At:             r.At.UTC(),
-			TenantID:       r.TenantID,
-			ActorType:      host.ActorType(r.ActorType),
-			ActorID:        r.ActorID,
-			Action:         r.Action,
-			RequestID:      r.RequestID,
-			ConversationID: r.ConversationID,
-			Outcome:        r.Outcome,
-			Detail:         r.Detail,
+	defer rows.Close()
+	out := []host.AuditEntry{}
+	for rows.Next() {
+		var e host.AuditEntry
+		var actor string
+		if err := rows.Scan(&e.ID, &e.At, &e.TenantID, &actor, &e.ActorID, &e.Action, &e.RequestID, &e.ConversationID, &e.Outcome, &e.Detail); err != nil {
+			return nil, mapErr(err, f.TenantID, "", "")
 		}
+		e.At, e.ActorType = e.At.UTC(), host.ActorType(actor)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err, f.TenantID, "", "")
 	}
 	return out, nil
 }

@@ -2,10 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"crmhost.dev/host"
+	"crmhost.dev/host/internal/auditsql"
 	"crmhost.dev/host/sqlite/internal/db"
 )
 
@@ -42,42 +42,31 @@ func (s *Store) AppendAudits(ctx context.Context, entries []host.AuditEntry) err
 	})
 }
 
-// ListAudit implements host.AuditStore.
+// ListAudit implements host.AuditStore, with the query auditsql builds
+// for f.
 func (s *Store) ListAudit(ctx context.Context, f host.AuditFilter) ([]host.AuditEntry, error) {
-	p := db.ListAuditParams{
-		TenantID:       f.TenantID,
-		Action:         f.Action,
-		ActorID:        f.ActorID,
-		Outcome:        f.Outcome,
-		RequestID:      f.RequestID,
-		ConversationID: f.ConversationID,
-		BeforeID:       f.BeforeID,
-		Lim:            int64(host.ListLimit(f.Limit)),
-	}
-	if !f.Since.IsZero() {
-		p.Since = sql.NullInt64{Int64: boundMicros(f.Since), Valid: true}
-	}
-	if !f.Until.IsZero() {
-		p.Until = sql.NullInt64{Int64: boundMicros(f.Until), Valid: true}
-	}
-	rows, err := s.rq.ListAudit(ctx, p)
+	q, args := auditsql.List(f, auditsql.Dialect{
+		Param: func(int) string { return "?" },
+		Time:  func(t time.Time) any { return boundMicros(t) },
+	})
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err, f.TenantID, "", "")
 	}
-	out := make([]host.AuditEntry, len(rows))
-	for i, r := range rows {
-		out[i] = host.AuditEntry{
-			ID:             r.ID,
-			At:             fromMicros(r.At),
-			TenantID:       r.TenantID,
-			ActorType:      host.ActorType(r.ActorType),
-			ActorID:        r.ActorID,
-			Action:         r.Action,
-			RequestID:      r.RequestID,
-			ConversationID: r.ConversationID,
-			Outcome:        r.Outcome,
-			Detail:         r.Detail,
+	defer rows.Close()
+	out := []host.AuditEntry{}
+	for rows.Next() {
+		var e host.AuditEntry
+		var at int64
+		var actor string
+		if err := rows.Scan(&e.ID, &at, &e.TenantID, &actor, &e.ActorID, &e.Action, &e.RequestID, &e.ConversationID, &e.Outcome, &e.Detail); err != nil {
+			return nil, mapErr(err, f.TenantID, "", "")
 		}
+		e.At, e.ActorType = fromMicros(at), host.ActorType(actor)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err, f.TenantID, "", "")
 	}
 	return out, nil
 }

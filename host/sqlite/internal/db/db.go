@@ -150,9 +150,6 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listAppCredentialsStmt, err = db.PrepareContext(ctx, listAppCredentials); err != nil {
 		return nil, fmt.Errorf("error preparing query ListAppCredentials: %w", err)
 	}
-	if q.listAuditStmt, err = db.PrepareContext(ctx, listAudit); err != nil {
-		return nil, fmt.Errorf("error preparing query ListAudit: %w", err)
-	}
 	if q.listCredentialsStmt, err = db.PrepareContext(ctx, listCredentials); err != nil {
 		return nil, fmt.Errorf("error preparing query ListCredentials: %w", err)
 	}
@@ -524,11 +521,6 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listAppCredentialsStmt: %w", cerr)
 		}
 	}
-	if q.listAuditStmt != nil {
-		if cerr := q.listAuditStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing listAuditStmt: %w", cerr)
-		}
-	}
 	if q.listCredentialsStmt != nil {
 		if cerr := q.listCredentialsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listCredentialsStmt: %w", cerr)
@@ -870,7 +862,6 @@ type Queries struct {
 	linkedRowsStmt            *sql.Stmt
 	listAPIKeysStmt           *sql.Stmt
 	listAppCredentialsStmt    *sql.Stmt
-	listAuditStmt             *sql.Stmt
 	listCredentialsStmt       *sql.Stmt
 	listDriversStmt           *sql.Stmt
 	listIncidentsStmt         *sql.Stmt
@@ -971,7 +962,6 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		linkedRowsStmt:            q.linkedRowsStmt,
 		listAPIKeysStmt:           q.listAPIKeysStmt,
 		listAppCredentialsStmt:    q.listAppCredentialsStmt,
-		listAuditStmt:             q.listAuditStmt,
 		listCredentialsStmt:       q.listCredentialsStmt,
 		listDriversStmt:           q.listDriversStmt,
 		listIncidentsStmt:         q.listIncidentsStmt,

@@ -1,0 +1,66 @@
+// Package auditsql builds the audit log's page query for both stores
+// with only the predicates a filter sets. The generated form of the same
+// query, "(? = ” OR tenant_id = ?) AND ... AND (? = 0 OR id < ?)", hides
+// every predicate from the planner behind an OR: SQLite (and PostgreSQL's
+// generic plans) then walk the table from its newest row, filtering,
+// which at millions of rows costs seconds for a page deep in the log or
+// a rare filter. Plain equalities and a plain range on id let each
+// dialect use the index that fits: (tenant_id, id), (action, id),
+// (request_id, id) or (conversation_id, id), or the primary key, reading
+// one page's rows from the cursor on (see docs/scale.md for the plans).
+package auditsql
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"crmhost.dev/host"
+)
+
+// Columns are the columns a page selects, in host.AuditEntry's order.
+const Columns = "id, at, tenant_id, actor_type, actor_id, action, request_id, conversation_id, outcome, detail"
+
+// Dialect is what differs between the stores.
+type Dialect struct {
+	// Param returns the placeholder of the n-th argument (1-based): "?"
+	// or "$n".
+	Param func(n int) string
+	// Time converts a bound to the column's type.
+	Time func(t time.Time) any
+}
+
+// List returns the page query of f and its arguments: the entries that
+// match f, newest (highest id) first, at most host.ListLimit(f.Limit).
+func List(f host.AuditFilter, d Dialect) (string, []any) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.Replace(cond, "?", d.Param(len(args)), 1))
+	}
+	for _, eq := range []struct {
+		col, v string
+	}{
+		{"tenant_id", f.TenantID}, {"action", f.Action}, {"actor_id", f.ActorID}, {"outcome", f.Outcome},
+		{"request_id", f.RequestID}, {"conversation_id", f.ConversationID},
+	} {
+		if eq.v != "" {
+			add(eq.col+" = ?", eq.v)
+		}
+	}
+	if !f.Since.IsZero() {
+		add("at >= ?", d.Time(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("at < ?", d.Time(f.Until))
+	}
+	if f.BeforeID != 0 {
+		add("id < ?", f.BeforeID)
+	}
+	q := "SELECT " + Columns + " FROM audit_log"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	return q + " ORDER BY id DESC LIMIT " + strconv.Itoa(host.ListLimit(f.Limit)), args
+}
