@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"crmhost.dev/host"
@@ -17,6 +18,10 @@ import (
 type configCache struct {
 	ttl time.Duration
 	now func() time.Time
+
+	// hits and misses count lookups of configurations (0) and credentials
+	// (1); see Broker.CacheStats.
+	hits, misses [2]atomic.Uint64
 
 	mu      sync.Mutex
 	tenants map[string]cachedConfig
@@ -97,8 +102,10 @@ func (c *configCache) get(tenantID string) (cachedConfig, bool) {
 	defer c.mu.Unlock()
 	e, ok := c.tenants[tenantID]
 	if !ok || c.now().Sub(e.at) >= c.ttl {
+		c.misses[0].Add(1)
 		return cachedConfig{}, false
 	}
+	c.hits[0].Add(1)
 	return e, true
 }
 
@@ -123,9 +130,27 @@ func (c *configCache) getCredential(tenantID string) (host.Credential, bool) {
 	defer c.mu.Unlock()
 	e, ok := c.creds[tenantID]
 	if !ok || c.now().Sub(e.at) >= c.ttl {
+		c.misses[1].Add(1)
 		return host.Credential{}, false
 	}
+	c.hits[1].Add(1)
 	return e.cred, true
+}
+
+// CacheStats counts the config cache's answers since the broker started:
+// tenant configurations (connection and mappings) and sealed credential
+// rows found fresh in it (hits) or read from the store (misses). With a
+// zero ConfigCacheTTL nothing is counted.
+type CacheStats struct {
+	ConfigHits, ConfigMisses         uint64
+	CredentialHits, CredentialMisses uint64
+}
+
+// CacheStats returns the config cache's counts.
+func (b *Broker) CacheStats() CacheStats {
+	c := &b.config
+	return CacheStats{ConfigHits: c.hits[0].Load(), ConfigMisses: c.misses[0].Load(),
+		CredentialHits: c.hits[1].Load(), CredentialMisses: c.misses[1].Load()}
 }
 
 func (c *configCache) putCredential(tenantID string, cred host.Credential) {

@@ -85,8 +85,12 @@ func TestCredentialCache(t *testing.T) {
 	first := openedVersion("first lookup")
 	planted := f.plant(ten, map[string]string{"account": "acme", "api_key": memdriver.GoodKey})
 	want := fmt.Sprintf("version %d", planted.Version)
+	before := f.b.CacheStats()
 	if got := openedVersion("within the TTL"); got != first {
 		t.Fatalf("within the TTL the cached row serves: opened %q, want %q", got, first)
+	}
+	if st := f.b.CacheStats(); st.CredentialHits != before.CredentialHits+1 || st.ConfigHits != before.ConfigHits+1 || st.CredentialMisses != before.CredentialMisses {
+		t.Errorf("cache stats %+v after a lookup within the TTL (before %+v), want one more config and credential hit each", st, before)
 	}
 	now = now.Add(time.Minute)
 	if got := openedVersion("after the TTL"); got != want {
