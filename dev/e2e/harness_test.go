@@ -46,6 +46,8 @@ type harness struct {
 	operator string
 	secret   []byte
 	mirror   *mirror.Service
+	broker   *broker.Broker
+	keyring  *secrets.Keyring
 	// jobs runs the background work (unless harnessOptions.outbound asks
 	// for none); out is the outbound machinery, when asked for.
 	jobs *jobs.Runner
@@ -173,6 +175,7 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	b := broker.New(broker.Options{Store: store, Keyring: kr, Drivers: h.manager, Logger: logger.Named("broker"),
 		ConfigCacheTTL: time.Second, AuditBuffer: 4096, OAuthTTL: o.oauthTTL})
 	tb.Cleanup(func() { _ = b.Close(context.Background()) }) // before the store closes
+	h.broker, h.keyring = b, kr
 	h.mirror = mirror.New(mirror.Options{Store: store, Broker: b, Logger: logger.Named("mirror")})
 	mode := jobsRun
 	if oo := o.outbound; oo != nil {
