@@ -62,7 +62,7 @@ func loadScale(b *testing.B, pool *pgxpool.Pool, sc storetest.Scale) {
 }
 
 // explainScale logs the plans (EXPLAIN, costs off) of the paged and
-// pruning queries (docs quote them).
+// pruning queries (dev/README.md, "Scale", quotes them).
 func explainScale(b *testing.B, pool *pgxpool.Pool, sc storetest.Scale) {
 	b.Helper()
 	tenant := storetest.ScaleTenant(sc.Tenants / 2)

@@ -73,7 +73,7 @@ func loadScale(b *testing.B, db *sql.DB, sc storetest.Scale) {
 }
 
 // explainScale logs EXPLAIN QUERY PLAN of the paged and pruning queries
-// (docs/scale.md quotes them).
+// (dev/README.md, "Scale", quotes them).
 func explainScale(b *testing.B, db *sql.DB, sc storetest.Scale) {
 	b.Helper()
 	tenant := storetest.ScaleTenant(sc.Tenants / 2)

@@ -1,13 +1,17 @@
 // Package auditsql builds the audit log's page query for both stores
 // with only the predicates a filter sets. The generated form of the same
-// query, "(? = ” OR tenant_id = ?) AND ... AND (? = 0 OR id < ?)", hides
-// every predicate from the planner behind an OR: SQLite (and PostgreSQL's
-// generic plans) then walk the table from its newest row, filtering,
-// which at millions of rows costs seconds for a page deep in the log or
-// a rare filter. Plain equalities and a plain range on id let each
-// dialect use the index that fits: (tenant_id, id), (action, id),
-// (request_id, id) or (conversation_id, id), or the primary key, reading
-// one page's rows from the cursor on (see docs/scale.md for the plans).
+// query wrote each predicate with an OR, as in
+//
+//	(sqlc.arg(tenant_id) = '' OR tenant_id = sqlc.arg(tenant_id))
+//	AND (sqlc.arg(before_id) = 0 OR id < sqlc.arg(before_id))
+//
+// which hides it from the planner: SQLite (and PostgreSQL's generic
+// plans) then walk the table from its newest row, filtering, which at
+// millions of rows costs seconds for a page deep in the log or a rare
+// filter. Plain equalities and a plain range on id let each dialect use
+// the index that fits: (tenant_id, id), (action, id), (request_id, id) or
+// (conversation_id, id), or the primary key, reading one page's rows from
+// the cursor on (dev/README.md, "Scale", quotes the plans).
 package auditsql
 
 import (

@@ -1,5 +1,5 @@
 -- Scale (issue 15). The plans these indexes change are quoted in
--- docs/scale.md, from BenchmarkScale (10,000 tenants, 5 million audit rows).
+-- dev/README.md ("Scale"), from BenchmarkScale (10,000 tenants, 5 million audit rows).
 --
 -- Keyset pages of the tenant list (ListTenantsPage) in (created_at, id)
 -- order: without it every page sorts every tenant.
