@@ -31,8 +31,42 @@ func BenchmarkScale(b *testing.B) {
 	b.Logf("loaded %d tenants, %d audit rows, %d idempotency records in %s", sc.Tenants, sc.Audit, sc.Idempotency, time.Since(start).Round(time.Second))
 	explainScale(b, s.DB(), sc)
 	b.ResetTimer()
+	// The audit page as the generated query wrote it before auditsql:
+	// every predicate behind an OR (see package auditsql), for contrast.
+	tenant := storetest.ScaleTenant(sc.Tenants / 2)
+	for _, c := range []struct {
+		name   string
+		before int64
+	}{{"newest", 0}, {"oldest", int64(sc.Audit / 100)}} {
+		b.Run("AuditORForm/Tenant/"+c.name, func(b *testing.B) {
+			storetest.Measure(b, func() error {
+				rows, err := s.DB().Query(orForm, tenant, "", "", "", "", "", nil, nil, c.before, 50)
+				if err != nil {
+					return err
+				}
+				for rows.Next() {
+				}
+				rows.Close()
+				return rows.Err()
+			})
+		})
+	}
 	storetest.BenchScale(b, s, sc)
 }
+
+// orForm is the audit page query as sqlc generated it before auditsql.
+const orForm = `SELECT id FROM audit_log
+WHERE (CAST(?1 AS TEXT) = '' OR tenant_id = ?1)
+  AND (CAST(?2 AS TEXT) = '' OR action = ?2)
+  AND (CAST(?3 AS TEXT) = '' OR actor_id = ?3)
+  AND (CAST(?4 AS TEXT) = '' OR outcome = ?4)
+  AND (CAST(?5 AS TEXT) = '' OR request_id = ?5)
+  AND (CAST(?6 AS TEXT) = '' OR conversation_id = ?6)
+  AND (CAST(?7 AS INTEGER) IS NULL OR at >= ?7)
+  AND (CAST(?8 AS INTEGER) IS NULL OR at < ?8)
+  AND (CAST(?9 AS INTEGER) = 0 OR id < ?9)
+ORDER BY id DESC
+LIMIT ?10`
 
 func loadScale(b *testing.B, db *sql.DB, sc storetest.Scale) {
 	b.Helper()
@@ -81,6 +115,7 @@ func explainScale(b *testing.B, db *sql.DB, sc storetest.Scale) {
 		name, sql string
 		args      []any
 	}{
+		{"audit page, tenant, OR form", orForm, []any{tenant, "", "", "", "", "", nil, nil, int64(sc.Audit / 2), 50}},
 		{"tenants page", `SELECT * FROM tenants WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT 100`, []any{int64(0), ""}},
 		{"audit page, tenant", `SELECT * FROM audit_log WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT 50`, []any{tenant, int64(sc.Audit / 2)}},
 		{"audit page, action", `SELECT * FROM audit_log WHERE action = ? AND id < ? ORDER BY id DESC LIMIT 50`, []any{"record.create", int64(sc.Audit / 2)}},

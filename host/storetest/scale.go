@@ -149,6 +149,9 @@ func BenchScale(b *testing.B, s host.Store, sc Scale) {
 	})
 }
 
+// Measure runs op b.Loop times and reports its p50 and p99 (µs).
+func Measure(b *testing.B, op func() error) { measure(b, op) }
+
 // measure runs op b.Loop times and reports its p50 and p99 (µs).
 func measure(b *testing.B, op func() error) {
 	b.Helper()
