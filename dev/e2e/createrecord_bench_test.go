@@ -373,6 +373,7 @@ func BenchmarkCreateRecord(b *testing.B) {
 			lat := make([][]time.Duration, clients)
 			var next atomic.Int64
 			scripts := cb.limiter.scriptCalls(ctx)
+			cpu := cpuTime()
 			b.ResetTimer()
 			start := time.Now()
 			for w := range clients {
@@ -387,6 +388,7 @@ func BenchmarkCreateRecord(b *testing.B) {
 			wg.Wait()
 			elapsed := time.Since(start)
 			b.StopTimer()
+			b.ReportMetric(micros(cpuTime()-cpu)/float64(b.N), "cpu-µs/op")
 			cb.checkFailures(b, b.N)
 			all := slices.Concat(lat...)
 			slices.Sort(all)
