@@ -81,6 +81,9 @@ type harnessOptions struct {
 	publicURL string
 	// pluginDir is the driver folder (default: the HubSpot binary's).
 	pluginDir string
+	// dekCache bounds the keyring's DEK cache (default: the keyring's,
+	// as crmhost serve's CRMHOST_DEK_CACHE_SIZE).
+	dekCache int
 }
 
 // Job modes of outboundOptions.
@@ -172,6 +175,9 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	tb.Cleanup(func() { h.closeManager(tb) })
 	// The config cache TTL and audit buffer are crmhost serve's defaults.
 	kr := secrets.NewKeyring(kek)
+	if o.dekCache > 0 {
+		kr = secrets.NewKeyringWithOptions(kek, nil, secrets.WithDEKCache(o.dekCache, secrets.DefaultDEKCacheTTL))
+	}
 	b := broker.New(broker.Options{Store: store, Keyring: kr, Drivers: h.manager, Logger: logger.Named("broker"),
 		ConfigCacheTTL: time.Second, AuditBuffer: 4096, OAuthTTL: o.oauthTTL})
 	tb.Cleanup(func() { _ = b.Close(context.Background()) }) // before the store closes

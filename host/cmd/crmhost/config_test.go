@@ -47,6 +47,8 @@ func TestAuditRetentionConfig(t *testing.T) {
 		{"CRMHOST_AUDIT_RETENTION=90 days", false},
 		{"CRMHOST_PRUNE_BATCH=1", true}, {"CRMHOST_PRUNE_BATCH=100000", true},
 		{"CRMHOST_PRUNE_BATCH=0", false}, {"CRMHOST_PRUNE_BATCH=100001", false}, {"CRMHOST_PRUNE_BATCH=many", false},
+		{"CRMHOST_DEK_CACHE_SIZE=0", true}, {"CRMHOST_DEK_CACHE_SIZE=20000", true},
+		{"CRMHOST_DEK_CACHE_SIZE=-1", false}, {"CRMHOST_DEK_CACHE_SIZE=1000001", false}, {"CRMHOST_DEK_CACHE_SIZE=lots", false},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			c := newCLI(t)
