@@ -216,9 +216,9 @@ type pruneWorker struct {
 
 func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[PruneIdempotencyArgs]) error {
 	before := w.now()
-	n, err := host.PruneBatches(ctx, w.batch, func(ctx context.Context, limit int) (int64, error) {
+	n, err := host.PruneBatches(ctx, w.batch, yielding(func(ctx context.Context, limit int) (int64, error) {
 		return w.store.PruneIdempotency(ctx, before, limit)
-	})
+	}))
 	w.log.Debug("pruned expired idempotency keys", "deleted", n)
 	return err
 }
@@ -244,13 +244,36 @@ type pruneAuditWorker struct {
 
 func (w *pruneAuditWorker) Work(ctx context.Context, _ *river.Job[PruneAuditArgs]) error {
 	before := w.now().Add(-w.retention)
-	n, err := host.PruneBatches(ctx, w.batch, func(ctx context.Context, limit int) (int64, error) {
+	n, err := host.PruneBatches(ctx, w.batch, yielding(func(ctx context.Context, limit int) (int64, error) {
 		return w.store.PruneAudit(ctx, before, limit)
-	})
+	}))
 	if n > 0 {
 		w.log.Info("pruned audit entries past their retention", "deleted", n, "before", before)
 	}
 	return err
+}
+
+// yielding wraps a prune batch so that each batch after the first waits
+// as long as the one before it took: a backlog's prune holds the database
+// (SQLite's single writer, say) at most half the time, and the requests'
+// own writes get the other half.
+func yielding(prune func(ctx context.Context, limit int) (int64, error)) func(ctx context.Context, limit int) (int64, error) {
+	var last time.Duration
+	return func(ctx context.Context, limit int) (int64, error) {
+		if last > 0 {
+			t := time.NewTimer(last)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return 0, ctx.Err()
+			case <-t.C:
+			}
+		}
+		start := time.Now()
+		n, err := prune(ctx, limit)
+		last = time.Since(start)
+		return n, err
+	}
 }
 
 var _ LeadWriter = LeadWriterFunc(nil)
