@@ -9,6 +9,7 @@ import (
 	"crmhost.dev/host"
 	"crmhost.dev/host/internal/auditsql"
 	"crmhost.dev/host/postgres/internal/db"
+	"github.com/jackc/pgx/v5"
 )
 
 // AppendAudit implements host.AuditStore.
@@ -25,32 +26,46 @@ func (s *Store) AppendAudit(ctx context.Context, e host.AuditEntry) (host.AuditE
 	return e, nil
 }
 
-// AppendAudits implements host.AuditStore.
+// AppendAudits implements host.AuditStore: in one transaction, one
+// multi-row INSERT per auditsql.MaxInsertRows entries.
 func (s *Store) AppendAudits(ctx context.Context, entries []host.AuditEntry) error {
 	for _, e := range entries {
 		if err := e.Validate(); err != nil {
 			return err
 		}
 	}
-	return s.inTx(ctx, func(q *db.Queries) error {
-		for _, e := range entries {
-			e.At = s.stamp(e.At)
-			_, err := q.AppendAudit(ctx, auditParams(e))
-			if err != nil {
-				return mapErr(err, e.TenantID, "", "")
+	if len(entries) == 0 {
+		return nil
+	}
+	stamped := make([]host.AuditEntry, len(entries))
+	for i, e := range entries {
+		e.At = s.stamp(e.At)
+		stamped[i] = e
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for len(stamped) > 0 {
+			n := min(len(stamped), auditsql.MaxInsertRows)
+			q, args := auditsql.Insert(stamped[:n], pgDialect)
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
+				return mapErr(err, stamped[0].TenantID, "", "")
 			}
+			stamped = stamped[n:]
 		}
 		return nil
 	})
 }
 
+// pgDialect is auditsql's view of PostgreSQL: $n placeholders, times as
+// timestamptz (bounds rounded up, see bound).
+var pgDialect = auditsql.Dialect{
+	Param: func(n int) string { return "$" + strconv.Itoa(n) },
+	Time:  func(t time.Time) any { return bound(t) },
+}
+
 // ListAudit implements host.AuditStore, with the query auditsql builds
 // for f.
 func (s *Store) ListAudit(ctx context.Context, f host.AuditFilter) ([]host.AuditEntry, error) {
-	q, args := auditsql.List(f, auditsql.Dialect{
-		Param: func(n int) string { return "$" + strconv.Itoa(n) },
-		Time:  func(t time.Time) any { return bound(t) },
-	})
+	q, args := auditsql.List(f, pgDialect)
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err, f.TenantID, "", "")

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"crmhost.dev/host"
@@ -23,32 +24,52 @@ func (s *Store) AppendAudit(ctx context.Context, e host.AuditEntry) (host.AuditE
 	return e, nil
 }
 
-// AppendAudits implements host.AuditStore.
+// AppendAudits implements host.AuditStore: in one transaction, one
+// multi-row INSERT per auditsql.MaxInsertRows entries.
 func (s *Store) AppendAudits(ctx context.Context, entries []host.AuditEntry) error {
 	for _, e := range entries {
 		if err := e.Validate(); err != nil {
 			return err
 		}
 	}
-	return s.inTx(ctx, func(q *db.Queries) error {
-		for _, e := range entries {
-			e.At = s.stamp(e.At)
-			_, err := q.AppendAudit(ctx, auditParams(e))
-			if err != nil {
-				return mapErr(err, e.TenantID, "", "")
-			}
-		}
+	if len(entries) == 0 {
 		return nil
-	})
+	}
+	stamped := make([]host.AuditEntry, len(entries))
+	for i, e := range entries {
+		e.At = s.stamp(e.At)
+		stamped[i] = e
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	defer tx.Rollback()
+	for len(stamped) > 0 {
+		n := min(len(stamped), auditsql.MaxInsertRows)
+		q, args := auditsql.Insert(stamped[:n], sqliteDialect)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return mapErr(err, stamped[0].TenantID, "", "")
+		}
+		stamped = stamped[n:]
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// sqliteDialect is auditsql's view of SQLite: ? placeholders, times as
+// microseconds (bounds rounded up, see boundMicros).
+var sqliteDialect = auditsql.Dialect{
+	Param: func(int) string { return "?" },
+	Time:  func(t time.Time) any { return boundMicros(t) },
 }
 
 // ListAudit implements host.AuditStore, with the query auditsql builds
 // for f.
 func (s *Store) ListAudit(ctx context.Context, f host.AuditFilter) ([]host.AuditEntry, error) {
-	q, args := auditsql.List(f, auditsql.Dialect{
-		Param: func(int) string { return "?" },
-		Time:  func(t time.Time) any { return boundMicros(t) },
-	})
+	q, args := auditsql.List(f, sqliteDialect)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err, f.TenantID, "", "")

@@ -130,6 +130,34 @@ func testAudit(t *testing.T, s host.Store) {
 		must(t, "AppendAudits(nil)", s.AppendAudits(ctx, nil))
 	})
 
+	t.Run("BigBatch", func(t *testing.T) {
+		// More entries than one statement takes: all stored, in order.
+		const n = 1203
+		batch := make([]host.AuditEntry, n)
+		for i := range batch {
+			batch[i] = host.AuditEntry{TenantID: "ten_big", ActorType: host.ActorSystem, Action: "x.batch", RequestID: name("req", i), Outcome: host.OutcomeOK}
+		}
+		must(t, "AppendAudits", s.AppendAudits(ctx, batch))
+		var got []host.AuditEntry
+		for before := int64(0); ; {
+			page, err := s.ListAudit(ctx, host.AuditFilter{TenantID: "ten_big", BeforeID: before, Limit: host.MaxListLimit})
+			must(t, "ListAudit", err)
+			got = append(got, page...)
+			if len(page) < host.MaxListLimit {
+				break
+			}
+			before = page[len(page)-1].ID
+		}
+		if len(got) != n {
+			t.Fatalf("%d entries stored of a batch of %d", len(got), n)
+		}
+		for i, e := range got { // newest first: the batch's last entry first
+			if want := name("req", n-1-i); e.RequestID != want {
+				t.Fatalf("entry %d from the newest is %s, want %s: the batch's order is lost", i, e.RequestID, want)
+			}
+		}
+	})
+
 	t.Run("Prune", func(t *testing.T) {
 		// Entries 0-4 are before t0+5m; 5-11 and the batch's (stamped now)
 		// are not.

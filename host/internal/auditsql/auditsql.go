@@ -68,3 +68,32 @@ func List(f host.AuditFilter, d Dialect) (string, []any) {
 	}
 	return q + " ORDER BY id DESC LIMIT " + strconv.Itoa(host.ListLimit(f.Limit)), args
 }
+
+// MaxInsertRows bounds the rows of one Insert statement (9 arguments a
+// row, well under SQLite's 32,766 and PostgreSQL's 65,535).
+const MaxInsertRows = 500
+
+// Insert returns one multi-row INSERT of entries (at most MaxInsertRows;
+// their At already stamped) and its arguments: a batch costs one
+// statement instead of one a row, and the rows get increasing ids in
+// entries' order.
+func Insert(entries []host.AuditEntry, d Dialect) (string, []any) {
+	var b strings.Builder
+	b.WriteString("INSERT INTO audit_log (at, tenant_id, actor_type, actor_id, action, request_id, conversation_id, outcome, detail) VALUES ")
+	args := make([]any, 0, 9*len(entries))
+	for i, e := range entries {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j, v := range []any{d.Time(e.At), e.TenantID, string(e.ActorType), e.ActorID, e.Action, e.RequestID, e.ConversationID, e.Outcome, e.Detail} {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			args = append(args, v)
+			b.WriteString(d.Param(len(args)))
+		}
+		b.WriteByte(')')
+	}
+	return b.String(), args
+}
