@@ -18,6 +18,7 @@ import (
 type configCache struct {
 	ttl time.Duration
 	now func() time.Time
+	max int // the size bound; 0 is maxCachedTenants
 
 	// hits and misses count lookups of configurations (0) and credentials
 	// (1); see Broker.CacheStats.
@@ -91,8 +92,17 @@ func (c *configCache) mapping(tenantID string, desc sdk.Description, resolve fun
 	return m
 }
 
-// maxCachedTenants bounds the cache; past it, it starts over.
+// maxCachedTenants bounds the cache (configCache.max when zero). Past it,
+// the expired entries go; if that frees nothing, it starts over.
 const maxCachedTenants = 10_000
+
+// bound is the cache's size bound.
+func (c *configCache) bound() int {
+	if c.max > 0 {
+		return c.max
+	}
+	return maxCachedTenants
+}
 
 func (c *configCache) get(tenantID string) (cachedConfig, bool) {
 	if c.ttl <= 0 {
@@ -115,8 +125,19 @@ func (c *configCache) put(tenantID string, e cachedConfig) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.tenants == nil || len(c.tenants) >= maxCachedTenants {
+	if c.tenants == nil {
 		c.tenants = map[string]cachedConfig{}
+	}
+	if len(c.tenants) >= c.bound() {
+		now := c.now()
+		for id, e := range c.tenants {
+			if now.Sub(e.at) >= c.ttl {
+				delete(c.tenants, id)
+			}
+		}
+		if len(c.tenants) >= c.bound() {
+			c.tenants = map[string]cachedConfig{}
+		}
 	}
 	e.at = c.now()
 	c.tenants[tenantID] = e
@@ -159,8 +180,19 @@ func (c *configCache) putCredential(tenantID string, cred host.Credential) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.creds == nil || len(c.creds) >= maxCachedTenants {
+	if c.creds == nil {
 		c.creds = map[string]cachedCredential{}
+	}
+	if len(c.creds) >= c.bound() {
+		now := c.now()
+		for id, e := range c.creds {
+			if now.Sub(e.at) >= c.ttl {
+				delete(c.creds, id)
+			}
+		}
+		if len(c.creds) >= c.bound() {
+			c.creds = map[string]cachedCredential{}
+		}
 	}
 	c.creds[tenantID] = cachedCredential{cred: cred, at: c.now()}
 }

@@ -111,3 +111,33 @@ func TestCredentialCache(t *testing.T) {
 		t.Fatalf("after a reconnect through the broker: opened %q, want %q", got, want)
 	}
 }
+
+// TestConfigCacheBound: a full cache drops its expired entries and keeps
+// the fresh ones, rather than starting over.
+func TestConfigCacheBound(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := newFixture(t, broker.Options{ConfigCacheTTL: time.Minute, Now: func() time.Time { return now }})
+	f.b.SetMaxCachedTenants(3)
+	var tenants []string
+	for _, name := range []string{"a", "b", "c", "d"} {
+		tenants = append(tenants, f.connected(name))
+	}
+	lookup := func(ten string) {
+		t.Helper()
+		if _, err := f.b.LookupCustomer(ctx(t), agent, ten, broker.LookupInput{Email: "nobody@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ten := range tenants[:2] { // a and b cached, then expire
+		lookup(ten)
+	}
+	now = now.Add(2 * time.Minute)
+	lookup(tenants[2]) // c: cached fresh (3 entries: a, b expired)
+	lookup(tenants[3]) // d: the cache is full; a and b go, c stays
+	before := f.b.CacheStats()
+	lookup(tenants[2])
+	if st := f.b.CacheStats(); st.ConfigHits != before.ConfigHits+1 {
+		t.Errorf("c after the cache filled: %d config hits, want %d (the fresh entry kept)", st.ConfigHits, before.ConfigHits+1)
+	}
+}
