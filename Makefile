@@ -6,7 +6,7 @@ PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 MODULES = $(shell $(GO) list -m -f '{{.Path}}/...')
 PROTO_TOOLS := $(BIN)/tools
 
-.PHONY: all build host plugins run test test-unit bench proto proto-check lint clean specs specs-check
+.PHONY: all build host plugins run test test-unit bench profile proto proto-check lint clean specs specs-check
 
 all: build
 
@@ -57,6 +57,28 @@ bench: build
 lint:
 	@out=$$(gofmt -l sdk host plugins $(wildcard dev)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(MODULES)
+
+# CPU and allocation profiles of the host's hot path at steady load: a
+# lookup (BenchmarkLookupThroughHost, one call at a time) and an idempotent
+# create (BenchmarkCreateRecord/redis when CRMHOST_TEST_REDIS_URL is set,
+# else /local: 16 clients, API key, both limits, a fresh key each). The
+# profiles are of the benchmark process: the host, the HubSpot fake and
+# the clients (the driver runs in its own process). Written to
+# bin/profile/{lookup,create}.{cpu,mem}.pprof with the test binary, and
+# summarised with `go tool pprof -top`.
+PROFILE := $(BIN)/profile
+PROFILE_TIME ?= 5s
+PROFILE_CREATE = $(if $(CRMHOST_TEST_REDIS_URL),redis,local)
+profile: plugins
+	@mkdir -p $(PROFILE)
+	cd dev/e2e && CRMHOST_PLUGIN_DIR=$(BIN)/plugins $(GO) test -o $(PROFILE)/e2e.test -run '^$$' -bench '^BenchmarkLookupThroughHost$$' \
+		-benchtime $(PROFILE_TIME) -cpu 2 -cpuprofile $(PROFILE)/lookup.cpu.pprof -memprofile $(PROFILE)/lookup.mem.pprof .
+	cd dev/e2e && CRMHOST_PLUGIN_DIR=$(BIN)/plugins $(GO) test -o $(PROFILE)/e2e.test -run '^$$' -bench '^BenchmarkCreateRecord$$/^$(PROFILE_CREATE)$$' \
+		-benchtime $(PROFILE_TIME) -cpu 2 -cpuprofile $(PROFILE)/create.cpu.pprof -memprofile $(PROFILE)/create.mem.pprof .
+	@for p in lookup create; do \
+		echo "== $$p: CPU"; $(GO) tool pprof -top -nodecount 30 $(PROFILE)/e2e.test $(PROFILE)/$$p.cpu.pprof 2>/dev/null | sed -n '1,40p'; \
+		echo "== $$p: allocated bytes"; $(GO) tool pprof -top -nodecount 20 -sample_index alloc_space $(PROFILE)/e2e.test $(PROFILE)/$$p.mem.pprof 2>/dev/null | sed -n '1,30p'; \
+	done
 
 $(PROTO_TOOLS)/protoc-gen-go $(PROTO_TOOLS)/protoc-gen-go-grpc: sdk/go.mod
 	@mkdir -p $(PROTO_TOOLS)

@@ -90,4 +90,37 @@ type AuditStore interface {
 	AppendAudits(ctx context.Context, entries []AuditEntry) error
 	// ListAudit returns the entries matching f, newest (highest ID) first.
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+	// PruneAudit deletes at most limit entries whose At is before
+	// `before`, oldest first, and returns how many it deleted: a caller
+	// empties a backlog in bounded batches, calling again while a batch
+	// comes back full (see PruneBatches). Errors: CodeInvalid when limit
+	// is below 1.
+	PruneAudit(ctx context.Context, before time.Time, limit int) (int64, error)
+}
+
+// PruneBatches calls prune with limit until a batch deletes fewer than
+// limit rows (or prune fails, or ctx ends), and returns the total
+// deleted: each batch is one short write, so a big backlog never holds
+// the database's locks (or SQLite's single writer) for long.
+func PruneBatches(ctx context.Context, limit int, prune func(ctx context.Context, limit int) (int64, error)) (int64, error) {
+	var total int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		n, err := prune(ctx, limit)
+		total += n
+		if err != nil || n < int64(limit) {
+			return total, err
+		}
+	}
+}
+
+// ValidatePruneLimit returns a CodeInvalid error when limit cannot bound
+// a prune batch.
+func ValidatePruneLimit(limit int) error {
+	if limit < 1 {
+		return invalid("limit", "must be at least 1, got %d", limit)
+	}
+	return nil
 }

@@ -57,9 +57,10 @@ type IdempotencyStore interface {
 	// GetIdempotency returns the record for (tenant, key), expired or not.
 	// Errors: CodeNotFound.
 	GetIdempotency(ctx context.Context, tenantID, key string) (IdempotencyRecord, error)
-	// PruneIdempotency deletes every record whose ExpiresAt is before
-	// `before` and returns how many it deleted.
-	PruneIdempotency(ctx context.Context, before time.Time) (int64, error)
+	// PruneIdempotency deletes at most limit records whose ExpiresAt is
+	// before `before`, soonest expired first, and returns how many it
+	// deleted (see PruneBatches). Errors: CodeInvalid when limit is below 1.
+	PruneIdempotency(ctx context.Context, before time.Time, limit int) (int64, error)
 }
 
 // ValidateClaim returns a CodeInvalid error when rec cannot be claimed.

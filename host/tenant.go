@@ -45,9 +45,34 @@ type TenantStore interface {
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	// ListTenants returns every tenant, oldest first (ties by ID).
 	ListTenants(ctx context.Context) ([]Tenant, error)
+	// ListTenantsPage returns the page of tenants after f.After, oldest
+	// first (ties by ID), at most f.Limit of them (ListLimit applies): a
+	// keyset page on (created_at, id), as cheap at the thousandth page as
+	// at the first. Pass the last tenant of a page (TenantCursor.Of) as
+	// the next page's After.
+	ListTenantsPage(ctx context.Context, f TenantPage) ([]Tenant, error)
 	// DeleteTenant removes the tenant and, by cascade, its connection,
 	// credential, field mappings, API keys and idempotency records. Audit
 	// entries are kept: the log outlives what it describes.
 	// Errors: CodeNotFound.
 	DeleteTenant(ctx context.Context, id string) error
 }
+
+// TenantPage selects a page of ListTenantsPage.
+type TenantPage struct {
+	// After is the cursor: only tenants after it in (CreatedAt, ID)
+	// order. Nil starts at the oldest.
+	After *TenantCursor
+	// Limit caps the page (ListLimit applies).
+	Limit int
+}
+
+// TenantCursor is a position in the tenant list: the last tenant of a
+// page.
+type TenantCursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// CursorOf returns the cursor after t.
+func CursorOf(t Tenant) *TenantCursor { return &TenantCursor{CreatedAt: t.CreatedAt, ID: t.ID} }

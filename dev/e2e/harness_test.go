@@ -46,6 +46,8 @@ type harness struct {
 	operator string
 	secret   []byte
 	mirror   *mirror.Service
+	broker   *broker.Broker
+	keyring  *secrets.Keyring
 	// jobs runs the background work (unless harnessOptions.outbound asks
 	// for none); out is the outbound machinery, when asked for.
 	jobs *jobs.Runner
@@ -82,6 +84,9 @@ type harnessOptions struct {
 	// traceEnv are the span exporter settings drivers get (default: none,
 	// drivers record no spans).
 	traceEnv []string
+	// dekCache bounds the keyring's DEK cache (default: the keyring's,
+	// as crmhost serve's CRMHOST_DEK_CACHE_SIZE).
+	dekCache int
 }
 
 // Job modes of outboundOptions.
@@ -173,9 +178,13 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	tb.Cleanup(func() { h.closeManager(tb) })
 	// The config cache TTL and audit buffer are crmhost serve's defaults.
 	kr := secrets.NewKeyring(kek)
+	if o.dekCache > 0 {
+		kr = secrets.NewKeyringWithOptions(kek, nil, secrets.WithDEKCache(o.dekCache, secrets.DefaultDEKCacheTTL))
+	}
 	b := broker.New(broker.Options{Store: store, Keyring: kr, Drivers: h.manager, Logger: logger.Named("broker"),
 		ConfigCacheTTL: time.Second, AuditBuffer: 4096, OAuthTTL: o.oauthTTL})
 	tb.Cleanup(func() { _ = b.Close(context.Background()) }) // before the store closes
+	h.broker, h.keyring = b, kr
 	h.mirror = mirror.New(mirror.Options{Store: store, Broker: b, Logger: logger.Named("mirror")})
 	mode := jobsRun
 	if oo := o.outbound; oo != nil {

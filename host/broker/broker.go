@@ -210,7 +210,7 @@ func (b *Broker) open(ctx context.Context, a Actor, tenantID string) (*session, 
 		s.desc.Objects = conn.Objects
 	}
 	_, span = step(ctx, "crmhost.broker.mapping")
-	s.mapping = mapping.Resolve(s.desc, overrides)
+	s.mapping = b.config.mapping(tenantID, s.desc, func() *mapping.Mapping { return mapping.Resolve(s.desc, overrides) })
 	span.End()
 	return s, nil
 }
@@ -239,7 +239,7 @@ func (b *Broker) unseal(ctx context.Context, a Actor, s *session) error {
 	if err != nil {
 		return err
 	}
-	cred, secret, err := b.decrypt(ctx, a, s.conn.TenantID)
+	cred, secret, err := b.decryptCached(ctx, a, s.conn.TenantID)
 	if err != nil {
 		return err
 	}
@@ -247,7 +247,8 @@ func (b *Broker) unseal(ctx context.Context, a Actor, s *session) error {
 	return nil
 }
 
-// decrypt opens the tenant's credential and writes the audit row.
+// decrypt reads the tenant's credential from the store, opens it and
+// writes the audit row.
 func (b *Broker) decrypt(ctx context.Context, a Actor, tenantID string) (host.Credential, map[string]string, error) {
 	cred, err := b.store.GetCredential(ctx, tenantID)
 	if err != nil {
@@ -256,8 +257,25 @@ func (b *Broker) decrypt(ctx context.Context, a Actor, tenantID string) (host.Cr
 		}
 		return cred, nil, err
 	}
+	b.config.putCredential(tenantID, cred)
+	return b.openCredential(ctx, a, tenantID, cred)
+}
+
+// decryptCached is decrypt with the sealed row from the config cache when
+// it is fresh (ConfigCacheTTL): a call's first use of the secret. A row
+// another replica replaced within the TTL is still a valid credential
+// until it expires; an auth_error on it refreshes, which reads the store.
+func (b *Broker) decryptCached(ctx context.Context, a Actor, tenantID string) (host.Credential, map[string]string, error) {
+	if cred, ok := b.config.getCredential(tenantID); ok {
+		return b.openCredential(ctx, a, tenantID, cred)
+	}
+	return b.decrypt(ctx, a, tenantID)
+}
+
+// openCredential opens a stored credential and writes the audit row.
+func (b *Broker) openCredential(ctx context.Context, a Actor, tenantID string, cred host.Credential) (host.Credential, map[string]string, error) {
 	var secret map[string]string
-	err = secrets.OpenJSON(ctx, b.keyring, secrets.Sealed{Ciphertext: cred.Ciphertext, WrappedDEK: cred.WrappedDEK, KEKID: cred.KEKID}, CredentialAAD(tenantID, cred.Version), &secret)
+	err := secrets.OpenJSON(ctx, b.keyring, secrets.Sealed{Ciphertext: cred.Ciphertext, WrappedDEK: cred.WrappedDEK, KEKID: cred.KEKID}, CredentialAAD(tenantID, cred.Version), &secret)
 	if err != nil {
 		b.record(ctx, a, tenantID, "credential.decrypt", host.OutcomeError, "decrypt failed")
 		return cred, nil, &host.Error{Code: host.CodeInternal, Message: "the tenant's credential could not be decrypted", Cause: err}
@@ -278,6 +296,7 @@ func (b *Broker) seal(ctx context.Context, tenantID string, secret map[string]st
 		e := expires.UTC()
 		c.ExpiresAt = &e
 	}
+	defer b.Forget(tenantID) // stored or refused as stale: either way, read it again
 	return b.store.PutCredential(ctx, c, expect)
 }
 

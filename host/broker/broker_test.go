@@ -372,6 +372,10 @@ func (downAudit) ListAudit(context.Context, host.AuditFilter) ([]host.AuditEntry
 	return nil, errors.New("down")
 }
 
+func (downAudit) PruneAudit(context.Context, time.Time, int) (int64, error) {
+	return 0, errors.New("down")
+}
+
 func TestAuditFailureIsCountedNotFatal(t *testing.T) {
 	t.Parallel()
 	var hook atomic.Uint64

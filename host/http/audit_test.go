@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"crmhost.dev/host"
 	hosthttp "crmhost.dev/host/http"
@@ -63,6 +64,10 @@ func (failingAudit) AppendAudits(context.Context, []host.AuditEntry) error {
 
 func (failingAudit) ListAudit(context.Context, host.AuditFilter) ([]host.AuditEntry, error) {
 	return nil, errors.New("audit sink is down")
+}
+
+func (failingAudit) PruneAudit(context.Context, time.Time, int) (int64, error) {
+	return 0, errors.New("audit sink is down")
 }
 
 func TestFailingAuditNeverBlocks(t *testing.T) {

@@ -273,7 +273,7 @@ func TestIdempotencyExpiry(t *testing.T) {
 	}
 	// The background prune removes what expired.
 	clk.Add(2 * time.Hour)
-	if n, err := e.store.PruneIdempotency(context.Background(), clk.Now()); err != nil || n != 1 {
+	if n, err := e.store.PruneIdempotency(context.Background(), clk.Now(), 100); err != nil || n != 1 {
 		t.Errorf("prune = %d, %v", n, err)
 	}
 }

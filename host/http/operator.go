@@ -2,11 +2,14 @@ package http
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	nethttp "net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/broker"
@@ -149,8 +152,29 @@ type tenantJSON struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// listTenants answers a keyset page of the tenants, oldest first:
+// ?limit= (1 to 1000, default 100) and ?cursor= (the previous page's
+// next_cursor, opaque). A full page carries next_cursor. Errors:
+// CodeInvalid naming limit or cursor.
 func (s *Server) listTenants(c *gin.Context) {
-	ts, err := s.cfg.Store.ListTenants(reqCtx(c))
+	f := host.TenantPage{}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > host.MaxListLimit {
+			fail(c, invalid("limit", fmt.Sprintf("must be a number between 1 and %d", host.MaxListLimit)))
+			return
+		}
+		f.Limit = n
+	}
+	if v := c.Query("cursor"); v != "" {
+		cur, err := decodeTenantCursor(v)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		f.After = cur
+	}
+	ts, err := s.cfg.Store.ListTenantsPage(reqCtx(c), f)
 	if err != nil {
 		fail(c, err)
 		return
@@ -159,7 +183,36 @@ func (s *Server) listTenants(c *gin.Context) {
 	for _, t := range ts {
 		out = append(out, tenantJSON{t.ID, t.Name, t.CreatedAt})
 	}
-	c.JSON(nethttp.StatusOK, gin.H{"tenants": out})
+	resp := gin.H{"tenants": out}
+	if n := len(ts); n > 0 && n == host.ListLimit(f.Limit) {
+		resp["next_cursor"] = encodeTenantCursor(host.CursorOf(ts[n-1]))
+	}
+	c.JSON(nethttp.StatusOK, resp)
+}
+
+// encodeTenantCursor makes a tenant cursor opaque: base64url of the
+// creation time (Unix microseconds) and the ID.
+func encodeTenantCursor(c *host.TenantCursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + ":" + c.ID))
+}
+
+// decodeTenantCursor reads encodeTenantCursor's cursors. Errors:
+// CodeInvalid naming cursor.
+func decodeTenantCursor(v string) (*host.TenantCursor, error) {
+	bad := invalid("cursor", "is not a cursor this route returned (pass next_cursor as it is)")
+	if len(v) > 512 {
+		return nil, bad
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil {
+		return nil, bad
+	}
+	micros, id, ok := strings.Cut(string(raw), ":")
+	us, err := strconv.ParseInt(micros, 10, 64)
+	if !ok || err != nil || id == "" || !utf8.ValidString(id) {
+		return nil, bad
+	}
+	return &host.TenantCursor{CreatedAt: time.UnixMicro(us).UTC(), ID: id}, nil
 }
 
 func (s *Server) createTenant(c *gin.Context) {

@@ -126,23 +126,38 @@ func (s *Server) limit(c *gin.Context, checks ...limitCheck) bool {
 		return true
 	}
 	ctx, span := otel.Tracer(tracerName).Start(reqCtx(c), "crmhost.ratelimit")
-	results := make([]ratelimit.Result, 0, len(checks))
-	var refused *limitCheck
-	for i := range checks {
-		res, err := lim.Allow(ctx, checks[i].key, checks[i].limit)
-		if err != nil {
-			span.End()
+	defer span.End()
+	var results []ratelimit.Result
+	if m, ok := lim.(ratelimit.MultiLimiter); ok {
+		// Every check in one decision: one Redis round trip.
+		all := make([]ratelimit.Check, len(checks))
+		for i, ch := range checks {
+			all[i] = ratelimit.Check{Key: ch.key, Limit: ch.limit}
+		}
+		var err error
+		if results, err = m.AllowAll(ctx, all); err != nil {
 			fail(c, err)
 			return false
 		}
-		results = append(results, res)
-		if !res.Allowed {
-			refused = &checks[i]
-			break
+	} else {
+		results = make([]ratelimit.Result, 0, len(checks))
+		for i := range checks {
+			res, err := lim.Allow(ctx, checks[i].key, checks[i].limit)
+			if err != nil {
+				fail(c, err)
+				return false
+			}
+			results = append(results, res)
+			if !res.Allowed {
+				break
+			}
 		}
 	}
+	var refused *limitCheck
+	if n := len(results); n > 0 && !results[n-1].Allowed {
+		refused = &checks[n-1]
+	}
 	span.SetAttributes(attribute.Bool("crmhost.ratelimit.allowed", refused == nil))
-	span.End()
 	h := c.Writer.Header()
 	for name, v := range ratelimit.Headers(results...) {
 		h[name] = v

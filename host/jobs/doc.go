@@ -6,7 +6,9 @@
 //   - write_lead writes a lead pushed to POST /v1/leads to the tenant's
 //     CRM, retrying transient failures with backoff (honouring a
 //     provider's Retry-After) and marking the lead written or failed;
-//   - prune_idempotency deletes expired idempotency keys, hourly;
+//   - prune_idempotency deletes expired idempotency keys, hourly, and
+//     prune_audit audit entries older than Options.AuditRetention (when
+//     set), both in bounded batches (Options.PruneBatch rows a delete);
 //   - mirror_write writes a mirrored customer or case (host/mirror) the same
 //     way, settling it written, failed or unsupported;
 //   - mirror_conversation writes a conversation's transcript, its pending

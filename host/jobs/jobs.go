@@ -21,7 +21,9 @@ const (
 	DefaultMaxAttempts   = 10
 	DefaultWorkers       = 10
 	DefaultPruneInterval = time.Hour
-	DefaultPollInterval  = time.Second
+	// DefaultPruneBatch is Options.PruneBatch's default.
+	DefaultPruneBatch   = 1000
+	DefaultPollInterval = time.Second
 
 	// maxMaxAttempts and maxWorkers bound what Options accepts.
 	maxMaxAttempts = 100
@@ -45,9 +47,16 @@ type Options struct {
 	MaxAttempts int
 	// Workers is how many jobs run at once in this process (default 10).
 	Workers int
-	// PruneInterval is how often expired idempotency keys are deleted
-	// (default an hour); a prune also runs when the runner starts.
+	// PruneInterval is how often expired idempotency keys, and audit
+	// entries past AuditRetention, are deleted (default an hour); a prune
+	// also runs when the runner starts.
 	PruneInterval time.Duration
+	// AuditRetention is how long audit entries are kept; 0 keeps them
+	// forever (no prune_audit job).
+	AuditRetention time.Duration
+	// PruneBatch bounds each delete of a prune (default 1000 rows): one
+	// short write transaction a batch, repeated until a batch is short.
+	PruneBatch int
 	// PollInterval is how often idle workers look for due jobs when no
 	// insert notification wakes them (default a second).
 	PollInterval time.Duration
@@ -100,6 +109,10 @@ func (o *Options) validate() error {
 		return host.Errorf(host.CodeInvalid, "jobs: workers %d must be between 1 and %d (0 for the default, %d)", o.Workers, maxWorkers, DefaultWorkers)
 	case o.PruneInterval < 0:
 		return host.Errorf(host.CodeInvalid, "jobs: prune interval %s must not be negative", o.PruneInterval)
+	case o.AuditRetention < 0:
+		return host.Errorf(host.CodeInvalid, "jobs: audit retention %s must not be negative", o.AuditRetention)
+	case o.PruneBatch < 0:
+		return host.Errorf(host.CodeInvalid, "jobs: prune batch %d must not be negative", o.PruneBatch)
 	case o.PollInterval < 0 || (o.PollInterval > 0 && o.PollInterval < river.FetchPollIntervalMin):
 		return host.Errorf(host.CodeInvalid, "jobs: poll interval %s must be at least %s", o.PollInterval, river.FetchPollIntervalMin)
 	}
@@ -111,6 +124,9 @@ func (o *Options) validate() error {
 	}
 	if o.PruneInterval == 0 {
 		o.PruneInterval = DefaultPruneInterval
+	}
+	if o.PruneBatch == 0 {
+		o.PruneBatch = DefaultPruneBatch
 	}
 	if o.PollInterval == 0 {
 		o.PollInterval = DefaultPollInterval
@@ -330,13 +346,20 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], store txStore[TTx], o Op
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &leadWorker{store: o.Store, writer: o.Writer, policy: policy, log: o.Logger.Named("write_lead")})
-	river.AddWorker(workers, &pruneWorker{store: o.Store, now: o.Now, log: o.Logger.Named("prune_idempotency")})
+	river.AddWorker(workers, &pruneWorker{store: o.Store, now: o.Now, batch: o.PruneBatch, log: o.Logger.Named("prune_idempotency")})
 	e := &riverEngine[TTx]{store: store, insert: &river.InsertOpts{MaxAttempts: o.MaxAttempts}, coalesce: o.Coalesce}
 	periodic := []*river.PeriodicJob{river.NewPeriodicJob(
 		river.PeriodicInterval(o.PruneInterval),
 		func() (river.JobArgs, *river.InsertOpts) { return PruneIdempotencyArgs{}, nil },
 		&river.PeriodicJobOpts{ID: PruneIdempotencyArgs{}.Kind(), RunOnStart: true},
 	)}
+	if o.AuditRetention > 0 {
+		river.AddWorker(workers, &pruneAuditWorker{store: o.Store, now: o.Now, retention: o.AuditRetention, batch: o.PruneBatch,
+			log: o.Logger.Named("prune_audit")})
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(o.PruneInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return PruneAuditArgs{}, nil },
+			&river.PeriodicJobOpts{ID: PruneAuditArgs{}.Kind(), RunOnStart: true}))
+	}
 	if o.Mirror != nil {
 		retry := &retryAfters{policy: policy}
 		river.AddWorker(workers, &rowWorker{store: o.Store, mirror: o.Mirror, retry: retry, log: o.Logger.Named("mirror_write")})

@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -245,6 +246,47 @@ func TestPruneIdempotency(t *testing.T) {
 	})
 }
 
+// The periodic audit prune deletes entries older than the retention, in
+// batches smaller than the backlog, and keeps the newer ones.
+func TestPruneAudit(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st host.Store) {
+		now := time.Now()
+		var entries []host.AuditEntry
+		for i := range 25 { // 20 past a 24h retention, 5 within it
+			age := 48 * time.Hour
+			if i >= 20 {
+				age = time.Hour
+			}
+			entries = append(entries, host.AuditEntry{At: now.Add(-age), ActorType: host.ActorSystem, Action: "test.prune", Outcome: host.OutcomeOK,
+				RequestID: fmt.Sprint("req-", i)})
+		}
+		if err := st.AppendAudits(t.Context(), entries); err != nil {
+			t.Fatal(err)
+		}
+		r := newRunner(t, jobs.Options{Store: st, Writer: newFakeCRM(), AuditRetention: 24 * time.Hour, PruneBatch: 3})
+		start(t, r) // a prune runs on start, then hourly
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			left, err := st.ListAudit(t.Context(), host.AuditFilter{Action: "test.prune"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(left) == 5 {
+				for _, e := range left {
+					if now.Sub(e.At) > 2*time.Hour {
+						t.Errorf("entry %s of %s was kept past the retention", e.RequestID, e.At)
+					}
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d audit entries left after 30s, want the 5 within the retention", len(left))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
+
 // A lead whose tenant is deleted before its write ends its job quietly.
 func TestLeadOfDeletedTenant(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st host.Store) {
@@ -372,6 +414,8 @@ func TestOptionsRefused(t *testing.T) {
 		{"NegativeWorkers", jobs.Options{Store: st, Writer: w, Workers: -3}},
 		{"AbsurdWorkers", jobs.Options{Store: st, Writer: w, Workers: 1 << 20}},
 		{"NegativePrune", jobs.Options{Store: st, Writer: w, PruneInterval: -time.Second}},
+		{"NegativeAuditRetention", jobs.Options{Store: st, Writer: w, AuditRetention: -time.Hour}},
+		{"NegativePruneBatch", jobs.Options{Store: st, Writer: w, PruneBatch: -1}},
 		{"TinyPoll", jobs.Options{Store: st, Writer: w, PollInterval: time.Nanosecond}},
 		{"ForeignStore", jobs.Options{Store: otherStore{st}, Writer: w}},
 	}

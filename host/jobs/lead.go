@@ -205,21 +205,75 @@ type PruneIdempotencyArgs struct{}
 // Kind names the job in River.
 func (PruneIdempotencyArgs) Kind() string { return "prune_idempotency" }
 
-// pruneWorker deletes expired idempotency keys.
+// pruneWorker deletes expired idempotency keys, in batches of batch.
 type pruneWorker struct {
 	river.WorkerDefaults[PruneIdempotencyArgs]
 	store host.Store
 	now   func() time.Time
+	batch int
 	log   hclog.Logger
 }
 
 func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[PruneIdempotencyArgs]) error {
-	n, err := w.store.PruneIdempotency(ctx, w.now())
-	if err != nil {
-		return err
-	}
+	before := w.now()
+	n, err := host.PruneBatches(ctx, w.batch, yielding(func(ctx context.Context, limit int) (int64, error) {
+		return w.store.PruneIdempotency(ctx, before, limit)
+	}))
 	w.log.Debug("pruned expired idempotency keys", "deleted", n)
-	return nil
+	return err
+}
+
+// PruneAuditArgs is the periodic prune_audit job.
+type PruneAuditArgs struct{}
+
+// Kind names the job in River.
+func (PruneAuditArgs) Kind() string { return "prune_audit" }
+
+// pruneAuditWorker deletes audit entries older than the retention, in
+// batches of batch. A backlog bigger than one run can delete in its
+// timeout keeps what it deleted (each batch commits) and the next run
+// goes on.
+type pruneAuditWorker struct {
+	river.WorkerDefaults[PruneAuditArgs]
+	store     host.Store
+	now       func() time.Time
+	retention time.Duration
+	batch     int
+	log       hclog.Logger
+}
+
+func (w *pruneAuditWorker) Work(ctx context.Context, _ *river.Job[PruneAuditArgs]) error {
+	before := w.now().Add(-w.retention)
+	n, err := host.PruneBatches(ctx, w.batch, yielding(func(ctx context.Context, limit int) (int64, error) {
+		return w.store.PruneAudit(ctx, before, limit)
+	}))
+	if n > 0 {
+		w.log.Info("pruned audit entries past their retention", "deleted", n, "before", before)
+	}
+	return err
+}
+
+// yielding wraps a prune batch so that each batch after the first waits
+// as long as the one before it took: a backlog's prune holds the database
+// (SQLite's single writer, say) at most half the time, and the requests'
+// own writes get the other half.
+func yielding(prune func(ctx context.Context, limit int) (int64, error)) func(ctx context.Context, limit int) (int64, error) {
+	var last time.Duration
+	return func(ctx context.Context, limit int) (int64, error) {
+		if last > 0 {
+			t := time.NewTimer(last)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return 0, ctx.Err()
+			case <-t.C:
+			}
+		}
+		start := time.Now()
+		n, err := prune(ctx, limit)
+		last = time.Since(start)
+		return n, err
+	}
 }
 
 var _ LeadWriter = LeadWriterFunc(nil)

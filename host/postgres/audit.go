@@ -2,9 +2,14 @@ package postgres
 
 import (
 	"context"
+	"math"
+	"strconv"
+	"time"
 
 	"crmhost.dev/host"
+	"crmhost.dev/host/internal/auditsql"
 	"crmhost.dev/host/postgres/internal/db"
+	"github.com/jackc/pgx/v5"
 )
 
 // AppendAudit implements host.AuditStore.
@@ -21,65 +26,77 @@ func (s *Store) AppendAudit(ctx context.Context, e host.AuditEntry) (host.AuditE
 	return e, nil
 }
 
-// AppendAudits implements host.AuditStore.
+// AppendAudits implements host.AuditStore: in one transaction, one
+// multi-row INSERT per auditsql.MaxInsertRows entries.
 func (s *Store) AppendAudits(ctx context.Context, entries []host.AuditEntry) error {
 	for _, e := range entries {
 		if err := e.Validate(); err != nil {
 			return err
 		}
 	}
-	return s.inTx(ctx, func(q *db.Queries) error {
-		for _, e := range entries {
-			e.At = s.stamp(e.At)
-			_, err := q.AppendAudit(ctx, auditParams(e))
-			if err != nil {
-				return mapErr(err, e.TenantID, "", "")
+	if len(entries) == 0 {
+		return nil
+	}
+	stamped := make([]host.AuditEntry, len(entries))
+	for i, e := range entries {
+		e.At = s.stamp(e.At)
+		stamped[i] = e
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for len(stamped) > 0 {
+			n := min(len(stamped), auditsql.MaxInsertRows)
+			q, args := auditsql.Insert(stamped[:n], pgDialect)
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
+				return mapErr(err, stamped[0].TenantID, "", "")
 			}
+			stamped = stamped[n:]
 		}
 		return nil
 	})
 }
 
-// ListAudit implements host.AuditStore.
+// pgDialect is auditsql's view of PostgreSQL: $n placeholders, times as
+// timestamptz (bounds rounded up, see bound).
+var pgDialect = auditsql.Dialect{
+	Param: func(n int) string { return "$" + strconv.Itoa(n) },
+	Time:  func(t time.Time) any { return bound(t) },
+}
+
+// ListAudit implements host.AuditStore, with the query auditsql builds
+// for f.
 func (s *Store) ListAudit(ctx context.Context, f host.AuditFilter) ([]host.AuditEntry, error) {
-	p := db.ListAuditParams{
-		TenantID:       f.TenantID,
-		Action:         f.Action,
-		ActorID:        f.ActorID,
-		Outcome:        f.Outcome,
-		RequestID:      f.RequestID,
-		ConversationID: f.ConversationID,
-		BeforeID:       f.BeforeID,
-		Lim:            int32(host.ListLimit(f.Limit)),
-	}
-	if !f.Since.IsZero() {
-		since := bound(f.Since)
-		p.Since = &since
-	}
-	if !f.Until.IsZero() {
-		until := bound(f.Until)
-		p.Until = &until
-	}
-	rows, err := s.q.ListAudit(ctx, p)
+	q, args := auditsql.List(f, pgDialect)
+	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err, f.TenantID, "", "")
 	}
-	out := make([]host.AuditEntry, len(rows))
-	for i, r := range rows {
-		out[i] = host.AuditEntry{
-			ID:             r.ID,
-			At:             r.At.UTC(),
-			TenantID:       r.TenantID,
-			ActorType:      host.ActorType(r.ActorType),
-			ActorID:        r.ActorID,
-			Action:         r.Action,
-			RequestID:      r.RequestID,
-			ConversationID: r.ConversationID,
-			Outcome:        r.Outcome,
-			Detail:         r.Detail,
+	defer rows.Close()
+	out := []host.AuditEntry{}
+	for rows.Next() {
+		var e host.AuditEntry
+		var actor string
+		if err := rows.Scan(&e.ID, &e.At, &e.TenantID, &actor, &e.ActorID, &e.Action, &e.RequestID, &e.ConversationID, &e.Outcome, &e.Detail); err != nil {
+			return nil, mapErr(err, f.TenantID, "", "")
 		}
+		e.At, e.ActorType = e.At.UTC(), host.ActorType(actor)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err, f.TenantID, "", "")
 	}
 	return out, nil
+}
+
+// PruneAudit implements host.AuditStore.
+func (s *Store) PruneAudit(ctx context.Context, before time.Time, limit int) (int64, error) {
+	if err := host.ValidatePruneLimit(limit); err != nil {
+		return 0, err
+	}
+	n, err := s.q.PruneAudit(ctx, db.PruneAuditParams{Before: bound(before), Lim: int32(min(limit, math.MaxInt32))})
+	if err != nil {
+		return 0, mapErr(err, "", "", "")
+	}
+	return n, nil
 }
 
 func auditParams(e host.AuditEntry) db.AppendAuditParams {

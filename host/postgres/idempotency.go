@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"crmhost.dev/host"
@@ -91,8 +92,11 @@ func (s *Store) GetIdempotency(ctx context.Context, tenantID, key string) (host.
 }
 
 // PruneIdempotency implements host.IdempotencyStore.
-func (s *Store) PruneIdempotency(ctx context.Context, before time.Time) (int64, error) {
-	n, err := s.q.PruneIdempotency(ctx, bound(before))
+func (s *Store) PruneIdempotency(ctx context.Context, before time.Time, limit int) (int64, error) {
+	if err := host.ValidatePruneLimit(limit); err != nil {
+		return 0, err
+	}
+	n, err := s.q.PruneIdempotency(ctx, db.PruneIdempotencyParams{Before: bound(before), Lim: int32(min(limit, math.MaxInt32))})
 	if err != nil {
 		return 0, mapErr(err, "", "", "")
 	}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/postgres/internal/db"
@@ -35,6 +36,23 @@ func (s *Store) GetTenant(ctx context.Context, id string) (host.Tenant, error) {
 // ListTenants implements host.TenantStore.
 func (s *Store) ListTenants(ctx context.Context) ([]host.Tenant, error) {
 	rows, err := s.q.ListTenants(ctx)
+	if err != nil {
+		return nil, mapErr(err, "", "", "")
+	}
+	out := make([]host.Tenant, len(rows))
+	for i, r := range rows {
+		out[i] = tenantFromRow(r)
+	}
+	return out, nil
+}
+
+// ListTenantsPage implements host.TenantStore.
+func (s *Store) ListTenantsPage(ctx context.Context, f host.TenantPage) ([]host.Tenant, error) {
+	p := db.ListTenantsPageParams{AfterCreatedAt: time.Time{}, Lim: int32(host.ListLimit(f.Limit))}
+	if f.After != nil {
+		p.AfterCreatedAt, p.AfterID = f.After.CreatedAt.UTC(), f.After.ID
+	}
+	rows, err := s.q.ListTenantsPage(ctx, p)
 	if err != nil {
 		return nil, mapErr(err, "", "", "")
 	}

@@ -59,3 +59,36 @@ func BenchmarkRedisAllow(b *testing.B) {
 	b.Run("serial", func(b *testing.B) { benchAllow(b, r, false) })
 	b.Run("parallel", func(b *testing.B) { benchAllow(b, r, true) })
 }
+
+// BenchmarkRedisTwoLimits decides a request's two limits (API key, tool)
+// as two Allow calls and as one AllowAll, with 16 callers, as the
+// request limiter does: one Redis round trip against two.
+func BenchmarkRedisTwoLimits(b *testing.B) {
+	c := newClient(b, redisURL(b))
+	r := newRedisLimiter(b, c, ratelimit.RedisOptions{Prefix: testPrefix(b, c), Timeout: time.Second})
+	ctx := context.Background()
+	tool := ratelimit.Limit{Name: "tool", Rate: 1_000_000, Period: time.Second}
+	for _, mode := range []string{"Allow×2", "AllowAll"} {
+		b.Run(mode, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				i := 0
+				for pb.Next() {
+					k := keys[i%len(keys)]
+					var err error
+					if mode == "AllowAll" {
+						_, err = r.AllowAll(ctx, []ratelimit.Check{{Key: k, Limit: benchLimit}, {Key: "tool:" + k, Limit: tool}})
+					} else if _, err = r.Allow(ctx, k, benchLimit); err == nil {
+						_, err = r.Allow(ctx, "tool:"+k, tool)
+					}
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					i++
+				}
+			})
+		})
+	}
+}

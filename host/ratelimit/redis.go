@@ -40,6 +40,7 @@ type RedisOptions struct {
 // github.com/go-redis/redis_rate), so every host replica sharing that
 // Redis enforces one limit. Safe for concurrent use.
 type Redis struct {
+	client  *redis.Client
 	rl      *redis_rate.Limiter
 	prefix  string
 	timeout time.Duration
@@ -80,7 +81,7 @@ func NewRedis(client *redis.Client, opts RedisOptions) (*Redis, error) {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultRedisPrefix
 	}
-	return &Redis{rl: redis_rate.NewLimiter(prefixed{client}), prefix: opts.Prefix, timeout: opts.Timeout}, nil
+	return &Redis{client: client, rl: redis_rate.NewLimiter(prefixed{client}), prefix: opts.Prefix, timeout: opts.Timeout}, nil
 }
 
 // rateKeyPrefix is what redis_rate puts before every key it is given.
@@ -181,18 +182,24 @@ func (r *Redis) call(ctx context.Context, key string, l Limit, n int) (*redis_ra
 	defer cancel()
 	res, err := r.rl.AllowN(ctx, r.prefix+key, redis_rate.Limit{Rate: l.Rate, Burst: l.Burst, Period: l.Period}, n)
 	if err != nil {
-		// The socket deadline and ctx's timer expire together; report a
-		// timeout as context.DeadlineExceeded whichever noticed first.
-		var ne net.Error
-		switch ctxErr := ctx.Err(); {
-		case ctxErr != nil && !errors.Is(err, ctxErr):
-			err = fmt.Errorf("%w (%w)", err, ctxErr)
-		case ctxErr == nil && errors.As(err, &ne) && ne.Timeout():
-			err = fmt.Errorf("%w (%w)", err, context.DeadlineExceeded)
-		}
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return nil, r.unavailable(ctx, err)
 	}
 	return res, nil
+}
+
+// unavailable wraps the error of a Redis call made under ctx in
+// ErrUnavailable.
+func (r *Redis) unavailable(ctx context.Context, err error) error {
+	// The socket deadline and ctx's timer expire together; report a
+	// timeout as context.DeadlineExceeded whichever noticed first.
+	var ne net.Error
+	switch ctxErr := ctx.Err(); {
+	case ctxErr != nil && !errors.Is(err, ctxErr):
+		err = fmt.Errorf("%w (%w)", err, ctxErr)
+	case ctxErr == nil && errors.As(err, &ne) && ne.Timeout():
+		err = fmt.Errorf("%w (%w)", err, context.DeadlineExceeded)
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
 var (

@@ -2,9 +2,11 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
+	"fmt"
+	"time"
 
 	"crmhost.dev/host"
+	"crmhost.dev/host/internal/auditsql"
 	"crmhost.dev/host/sqlite/internal/db"
 )
 
@@ -22,63 +24,84 @@ func (s *Store) AppendAudit(ctx context.Context, e host.AuditEntry) (host.AuditE
 	return e, nil
 }
 
-// AppendAudits implements host.AuditStore.
+// AppendAudits implements host.AuditStore: in one transaction, one
+// multi-row INSERT per auditsql.MaxInsertRows entries.
 func (s *Store) AppendAudits(ctx context.Context, entries []host.AuditEntry) error {
 	for _, e := range entries {
 		if err := e.Validate(); err != nil {
 			return err
 		}
 	}
-	return s.inTx(ctx, func(q *db.Queries) error {
-		for _, e := range entries {
-			e.At = s.stamp(e.At)
-			_, err := q.AppendAudit(ctx, auditParams(e))
-			if err != nil {
-				return mapErr(err, e.TenantID, "", "")
-			}
-		}
+	if len(entries) == 0 {
 		return nil
-	})
+	}
+	stamped := make([]host.AuditEntry, len(entries))
+	for i, e := range entries {
+		e.At = s.stamp(e.At)
+		stamped[i] = e
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	defer tx.Rollback()
+	for len(stamped) > 0 {
+		n := min(len(stamped), auditsql.MaxInsertRows)
+		q, args := auditsql.Insert(stamped[:n], sqliteDialect)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return mapErr(err, stamped[0].TenantID, "", "")
+		}
+		stamped = stamped[n:]
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
 }
 
-// ListAudit implements host.AuditStore.
+// sqliteDialect is auditsql's view of SQLite: ? placeholders, times as
+// microseconds (bounds rounded up, see boundMicros).
+var sqliteDialect = auditsql.Dialect{
+	Param: func(int) string { return "?" },
+	Time:  func(t time.Time) any { return boundMicros(t) },
+}
+
+// ListAudit implements host.AuditStore, with the query auditsql builds
+// for f.
 func (s *Store) ListAudit(ctx context.Context, f host.AuditFilter) ([]host.AuditEntry, error) {
-	p := db.ListAuditParams{
-		TenantID:       f.TenantID,
-		Action:         f.Action,
-		ActorID:        f.ActorID,
-		Outcome:        f.Outcome,
-		RequestID:      f.RequestID,
-		ConversationID: f.ConversationID,
-		BeforeID:       f.BeforeID,
-		Lim:            int64(host.ListLimit(f.Limit)),
-	}
-	if !f.Since.IsZero() {
-		p.Since = sql.NullInt64{Int64: boundMicros(f.Since), Valid: true}
-	}
-	if !f.Until.IsZero() {
-		p.Until = sql.NullInt64{Int64: boundMicros(f.Until), Valid: true}
-	}
-	rows, err := s.rq.ListAudit(ctx, p)
+	q, args := auditsql.List(f, sqliteDialect)
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err, f.TenantID, "", "")
 	}
-	out := make([]host.AuditEntry, len(rows))
-	for i, r := range rows {
-		out[i] = host.AuditEntry{
-			ID:             r.ID,
-			At:             fromMicros(r.At),
-			TenantID:       r.TenantID,
-			ActorType:      host.ActorType(r.ActorType),
-			ActorID:        r.ActorID,
-			Action:         r.Action,
-			RequestID:      r.RequestID,
-			ConversationID: r.ConversationID,
-			Outcome:        r.Outcome,
-			Detail:         r.Detail,
+	defer rows.Close()
+	out := []host.AuditEntry{}
+	for rows.Next() {
+		var e host.AuditEntry
+		var at int64
+		var actor string
+		if err := rows.Scan(&e.ID, &at, &e.TenantID, &actor, &e.ActorID, &e.Action, &e.RequestID, &e.ConversationID, &e.Outcome, &e.Detail); err != nil {
+			return nil, mapErr(err, f.TenantID, "", "")
 		}
+		e.At, e.ActorType = fromMicros(at), host.ActorType(actor)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err, f.TenantID, "", "")
 	}
 	return out, nil
+}
+
+// PruneAudit implements host.AuditStore.
+func (s *Store) PruneAudit(ctx context.Context, before time.Time, limit int) (int64, error) {
+	if err := host.ValidatePruneLimit(limit); err != nil {
+		return 0, err
+	}
+	n, err := s.wq.PruneAudit(ctx, db.PruneAuditParams{Before: boundMicros(before), Lim: int64(limit)})
+	if err != nil {
+		return 0, mapErr(err, "", "", "")
+	}
+	return n, nil
 }
 
 func auditParams(e host.AuditEntry) db.AppendAuditParams {

@@ -4,72 +4,76 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"crmhost.dev/host"
 	"crmhost.dev/host/sqlite/internal/db"
 )
 
-// ClaimIdempotency implements host.IdempotencyStore. The upsert and the
-// read of a live record run in one IMMEDIATE transaction on the single
-// writer connection, so claims are serialised.
+// claimAttempts bounds ClaimIdempotency's retries when the record it lost
+// to vanishes (released or pruned) before it can be read.
+const claimAttempts = 5
+
+// ClaimIdempotency implements host.IdempotencyStore. The claim is one
+// INSERT ... ON CONFLICT DO UPDATE ... WHERE expired on the single writer
+// connection, a transaction of its own, so claims are serialised: exactly
+// one inserts (or replaces an expired record) and the others update
+// nothing and read the winner's record. No explicit transaction: the
+// common case, a fresh key, is one statement and one commit.
 func (s *Store) ClaimIdempotency(ctx context.Context, rec host.IdempotencyRecord) (*host.IdempotencyRecord, bool, error) {
 	now := s.stamp(rec.CreatedAt)
 	if err := rec.ValidateClaim(now); err != nil {
 		return nil, false, err
 	}
-	rec.CreatedAt = now
-	rec.ExpiresAt = rec.ExpiresAt.UTC().Truncate(time.Microsecond)
-	var existing *host.IdempotencyRecord
-	err := s.inTx(ctx, func(q *db.Queries) error {
-		n, err := q.ClaimIdempotency(ctx, db.ClaimIdempotencyParams{
-			TenantID:    rec.TenantID,
-			Key:         rec.Key,
-			RequestHash: rec.RequestHash,
-			CreatedAt:   toMicros(rec.CreatedAt),
-			ExpiresAt:   toMicros(rec.ExpiresAt),
-		})
+	p := db.ClaimIdempotencyParams{
+		TenantID:    rec.TenantID,
+		Key:         rec.Key,
+		RequestHash: rec.RequestHash,
+		CreatedAt:   toMicros(now),
+		ExpiresAt:   toMicros(rec.ExpiresAt.UTC().Truncate(time.Microsecond)),
+	}
+	for range claimAttempts {
+		n, err := s.wq.ClaimIdempotency(ctx, p)
 		if err != nil {
-			return mapErr(err, rec.TenantID, "", "")
+			return nil, false, mapErr(err, rec.TenantID, "", "")
 		}
 		if n > 0 {
-			return nil
+			return nil, true, nil
 		}
-		row, err := q.GetIdempotency(ctx, db.GetIdempotencyParams{TenantID: rec.TenantID, Key: rec.Key})
+		row, err := s.rq.GetIdempotency(ctx, db.GetIdempotencyParams{TenantID: rec.TenantID, Key: rec.Key})
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // released or pruned in between: claim again
+		}
 		if err != nil {
-			return mapErr(err, rec.TenantID, "", "")
+			return nil, false, mapErr(err, rec.TenantID, "", "")
 		}
-		r := idempotencyFromRow(row)
-		existing = &r
-		return nil
-	})
-	if err != nil {
-		return nil, false, err
+		existing := idempotencyFromRow(row)
+		return &existing, false, nil
 	}
-	return existing, existing == nil, nil
+	return nil, false, fmt.Errorf("sqlite: claim idempotency key %q: record kept vanishing", rec.Key)
 }
 
-// CompleteIdempotency implements host.IdempotencyStore.
+// CompleteIdempotency implements host.IdempotencyStore: one UPDATE; only
+// when it changes nothing is the record read, to tell not found from done.
 func (s *Store) CompleteIdempotency(ctx context.Context, tenantID, key string, status int, response []byte) error {
-	return s.inTx(ctx, func(q *db.Queries) error {
-		n, err := q.CompleteIdempotency(ctx, db.CompleteIdempotencyParams{
-			StatusCode: int64(status),
-			Response:   nonEmpty(response),
-			TenantID:   tenantID,
-			Key:        key,
-		})
-		if err != nil || n > 0 {
-			return mapErr(err, tenantID, "", "")
-		}
-		_, err = q.GetIdempotency(ctx, db.GetIdempotencyParams{TenantID: tenantID, Key: key})
-		if errors.Is(err, sql.ErrNoRows) {
-			return host.NotFound("idempotency key %q of tenant %q not found", key, tenantID)
-		}
-		if err != nil {
-			return mapErr(err, tenantID, "", "")
-		}
-		return host.Conflict("idempotency key %q of tenant %q is already done", key, tenantID)
+	n, err := s.wq.CompleteIdempotency(ctx, db.CompleteIdempotencyParams{
+		StatusCode: int64(status),
+		Response:   nonEmpty(response),
+		TenantID:   tenantID,
+		Key:        key,
 	})
+	if err != nil || n > 0 {
+		return mapErr(err, tenantID, "", "")
+	}
+	_, err = s.rq.GetIdempotency(ctx, db.GetIdempotencyParams{TenantID: tenantID, Key: key})
+	if errors.Is(err, sql.ErrNoRows) {
+		return host.NotFound("idempotency key %q of tenant %q not found", key, tenantID)
+	}
+	if err != nil {
+		return mapErr(err, tenantID, "", "")
+	}
+	return host.Conflict("idempotency key %q of tenant %q is already done", key, tenantID)
 }
 
 // ReleaseIdempotency implements host.IdempotencyStore.
@@ -89,8 +93,11 @@ func (s *Store) GetIdempotency(ctx context.Context, tenantID, key string) (host.
 }
 
 // PruneIdempotency implements host.IdempotencyStore.
-func (s *Store) PruneIdempotency(ctx context.Context, before time.Time) (int64, error) {
-	n, err := s.wq.PruneIdempotency(ctx, boundMicros(before))
+func (s *Store) PruneIdempotency(ctx context.Context, before time.Time, limit int) (int64, error) {
+	if err := host.ValidatePruneLimit(limit); err != nil {
+		return 0, err
+	}
+	n, err := s.wq.PruneIdempotency(ctx, db.PruneIdempotencyParams{Before: boundMicros(before), Lim: int64(limit)})
 	if err != nil {
 		return 0, mapErr(err, "", "", "")
 	}

@@ -130,6 +130,64 @@ func testAudit(t *testing.T, s host.Store) {
 		must(t, "AppendAudits(nil)", s.AppendAudits(ctx, nil))
 	})
 
+	t.Run("BigBatch", func(t *testing.T) {
+		// More entries than one statement takes: all stored, in order.
+		const n = 1203
+		batch := make([]host.AuditEntry, n)
+		for i := range batch {
+			batch[i] = host.AuditEntry{TenantID: "ten_big", ActorType: host.ActorSystem, Action: "x.batch", RequestID: name("req", i), Outcome: host.OutcomeOK}
+		}
+		must(t, "AppendAudits", s.AppendAudits(ctx, batch))
+		var got []host.AuditEntry
+		for before := int64(0); ; {
+			page, err := s.ListAudit(ctx, host.AuditFilter{TenantID: "ten_big", BeforeID: before, Limit: host.MaxListLimit})
+			must(t, "ListAudit", err)
+			got = append(got, page...)
+			if len(page) < host.MaxListLimit {
+				break
+			}
+			before = page[len(page)-1].ID
+		}
+		if len(got) != n {
+			t.Fatalf("%d entries stored of a batch of %d", len(got), n)
+		}
+		for i, e := range got { // newest first: the batch's last entry first
+			if want := name("req", n-1-i); e.RequestID != want {
+				t.Fatalf("entry %d from the newest is %s, want %s: the batch's order is lost", i, e.RequestID, want)
+			}
+		}
+	})
+
+	t.Run("Prune", func(t *testing.T) {
+		// Entries 0-4 are before t0+5m; 5-11 and the batch's (stamped now)
+		// are not.
+		_, err := s.PruneAudit(ctx, at(5*time.Minute), 0)
+		wantCode(t, "PruneAudit limit 0", err, host.CodeInvalid)
+		n, err := s.PruneAudit(ctx, at(5*time.Minute), 2)
+		must(t, "PruneAudit", err)
+		diff(t, "first batch of two", int64(2), n)
+		left, err := s.ListAudit(ctx, host.AuditFilter{Until: at(5 * time.Minute)})
+		must(t, "ListAudit", err)
+		diff(t, "left before t0+5m after a batch of two (the oldest went)", newest(func(i int, _ host.AuditEntry) bool { return i >= 2 && i < 5 }), left)
+		var calls int
+		n, err = host.PruneBatches(ctx, 2, func(ctx context.Context, limit int) (int64, error) {
+			calls++
+			return s.PruneAudit(ctx, at(5*time.Minute), limit)
+		})
+		must(t, "PruneBatches", err)
+		diff(t, "pruned by the remaining batches", int64(3), n)
+		diff(t, "batches (2, then 1: the last short one stops)", 2, calls)
+		got, err := s.ListAudit(ctx, host.AuditFilter{Until: at(time.Hour)})
+		must(t, "ListAudit", err)
+		diff(t, "entries after the prune", newest(func(i int, _ host.AuditEntry) bool { return i >= 5 }), got)
+		got, err = s.ListAudit(ctx, host.AuditFilter{TenantID: "ten_batch"})
+		must(t, "ListAudit", err)
+		diff(t, "recent entries kept", 3, len(got))
+		n, err = s.PruneAudit(ctx, at(5*time.Minute), 100)
+		must(t, "PruneAudit again", err)
+		diff(t, "nothing left to prune", int64(0), n)
+	})
+
 	bad := host.AuditEntry{ActorType: host.ActorTool, Action: "x", Outcome: host.OutcomeOK}
 	runErrors(t, []errorCase{
 		{"BadActor", func(ctx context.Context) error {

@@ -106,12 +106,25 @@ func testIdempotency(t *testing.T, s host.Store) {
 				t.Fatalf("old key %d not claimed", i)
 			}
 		}
-		n, err := s.PruneIdempotency(ctx, at(-time.Hour))
+		_, err := s.PruneIdempotency(ctx, at(-time.Hour), 0)
+		wantCode(t, "PruneIdempotency limit 0", err, host.CodeInvalid)
+		n, err := s.PruneIdempotency(ctx, at(-time.Hour), 10)
 		must(t, "PruneIdempotency", err)
 		diff(t, "pruned before t0-1h (exclusive)", int64(1), n)
-		n, err = s.PruneIdempotency(ctx, at(time.Hour+1))
+		// Two are due (old-01, k2); a batch of one takes the soonest
+		// expired, old-01, and the next the other.
+		n, err = s.PruneIdempotency(ctx, at(time.Hour+1), 1)
 		must(t, "PruneIdempotency", err)
-		diff(t, "pruned before t0+1h+1ns", int64(2), n)
+		diff(t, "first batch of one", int64(1), n)
+		wantCode(t, "GetIdempotency old-01 after the first batch", get(ctx, s, tn.ID, "old-01"), host.CodeNotFound)
+		if err := get(ctx, s, tn.ID, "k2"); err != nil {
+			t.Errorf("GetIdempotency k2 after the first batch of one: %v (want it left for the next batch)", err)
+		}
+		n, err = host.PruneBatches(ctx, 1, func(ctx context.Context, limit int) (int64, error) {
+			return s.PruneIdempotency(ctx, at(time.Hour+1), limit)
+		})
+		must(t, "PruneBatches", err)
+		diff(t, "pruned by the remaining batches", int64(1), n)
 		for _, k := range []string{"old-00", "old-01", "k2"} {
 			_, err := s.GetIdempotency(ctx, tn.ID, k)
 			wantCode(t, "GetIdempotency "+k, err, host.CodeNotFound)
@@ -228,4 +241,10 @@ func testIdempotencyRace(t *testing.T, s host.Store) {
 
 	t.Run("Fresh", func(t *testing.T) { race(t, "race", t0) })
 	t.Run("Expired", func(t *testing.T) { race(t, "race", at(2*time.Hour)) })
+}
+
+// get is GetIdempotency's error alone.
+func get(ctx context.Context, s host.Store, tenantID, key string) error {
+	_, err := s.GetIdempotency(ctx, tenantID, key)
+	return err
 }

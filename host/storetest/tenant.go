@@ -106,6 +106,50 @@ func testTenants(t *testing.T, s host.Store) {
 		}
 	})
 
+	t.Run("Pages", func(t *testing.T) {
+		all, err := s.ListTenants(ctx)
+		must(t, "ListTenants", err)
+		if len(all) < 5 {
+			t.Fatalf("%d tenants; the pages need at least 5", len(all))
+		}
+		// Pages of 2 walk the whole list in ListTenants' order, ties on
+		// CreatedAt (ten_o_2a, ten_o_2b) split across pages included.
+		var walked []host.Tenant
+		var after *host.TenantCursor
+		for range len(all) {
+			page, err := s.ListTenantsPage(ctx, host.TenantPage{After: after, Limit: 2})
+			must(t, "ListTenantsPage", err)
+			if len(page) > 2 {
+				t.Fatalf("page of %d, want at most 2", len(page))
+			}
+			walked = append(walked, page...)
+			if len(page) < 2 {
+				break
+			}
+			after = host.CursorOf(page[len(page)-1])
+		}
+		diff(t, "the pages, end to end", all, walked)
+		// A cursor between two tenants of the same CreatedAt.
+		for i := range all[:len(all)-1] {
+			if all[i].ID == "ten_o_2a" {
+				page, err := s.ListTenantsPage(ctx, host.TenantPage{After: host.CursorOf(all[i]), Limit: 1})
+				must(t, "ListTenantsPage", err)
+				diff(t, "the page after ten_o_2a", all[i+1:i+2], page)
+			}
+		}
+		// A cursor whose tenant was deleted still pages on from its place.
+		gone := host.TenantCursor{CreatedAt: at(2*time.Hour + time.Minute), ID: "ten_deleted"}
+		page, err := s.ListTenantsPage(ctx, host.TenantPage{After: &gone, Limit: 10})
+		must(t, "ListTenantsPage", err)
+		if len(page) == 0 || page[0].ID != "ten_o_3" {
+			t.Errorf("page after a deleted tenant's cursor = %v, want it to start at ten_o_3", page)
+		}
+		// The default limit applies to zero.
+		page, err = s.ListTenantsPage(ctx, host.TenantPage{})
+		must(t, "ListTenantsPage", err)
+		diff(t, "first page, default limit", all[:min(len(all), host.DefaultListLimit)], page)
+	})
+
 	t.Run("Delete", func(t *testing.T) {
 		tn := mustTenant(t, s, "doomed")
 		must(t, "DeleteTenant", s.DeleteTenant(ctx, tn.ID))

@@ -57,6 +57,10 @@ import (
 //	CRMHOST_AUDIT_BUFFER               audit rows buffered for background batch writes, 0..1000000 (4096); 0 writes each in its request
 //	CRMHOST_CONFIG_CACHE_TTL           how long a tenant's connection and mappings are cached, 0..1m (1s); other replicas' changes apply within it
 //	CRMHOST_IDEMPOTENCY_TTL            how long an Idempotency-Key is remembered, a Go duration 1m..720h (24h)
+//	CRMHOST_DEK_CACHE_SIZE             unwrapped credential keys kept in memory (5 minutes each), one a tenant in use, 0..1000000 (1024);
+//	                                   with a KMS every miss is a KMS call, so size it to the tenants called within 5 minutes
+//	CRMHOST_AUDIT_RETENTION            how long audit rows are kept, 0 (forever) or 24h..87600h (2160h: 90 days); pruned hourly
+//	                                   in batches of CRMHOST_PRUNE_BATCH rows (1000, 1..100000), as are expired idempotency keys
 //	REDIS_URL                          redis:// or rediss:// URL: share rate limits between replicas (unset: in-process)
 //	CRMHOST_REDIS_PREFIX               start of every Redis key the host writes (crmhost:), so an ACL such as ~crmhost:* confines it
 //	CRMHOST_REDIS_TIMEOUT              bound on each rate-limit call to Redis, above 0 and at most 1s (5ms); past it, fail open
@@ -106,6 +110,12 @@ type config struct {
 	RateLimits rateLimitConfig
 	// IdempotencyTTL is how long a request's idempotency key lives.
 	IdempotencyTTL time.Duration
+	// DEKCacheSize bounds the unwrapped-DEK cache (one DEK per tenant).
+	DEKCacheSize int
+	// AuditRetention is how long audit rows are kept (0: forever).
+	AuditRetention time.Duration
+	// PruneBatch bounds each delete of the audit and idempotency prunes.
+	PruneBatch int
 	// AuditBuffer is how many audit rows are buffered for background
 	// batch writes (0: written in the request).
 	AuditBuffer int
@@ -243,6 +253,28 @@ func loadConfig() (config, error) {
 	var err error
 	if c.IdempotencyTTL, err = durationEnv("CRMHOST_IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 720*time.Hour); err != nil {
 		return c, err
+	}
+	if c.AuditRetention, err = durationEnv("CRMHOST_AUDIT_RETENTION", 90*24*time.Hour, 24*time.Hour, 10*365*24*time.Hour); err != nil {
+		if strings.TrimSpace(os.Getenv("CRMHOST_AUDIT_RETENTION")) != "0" {
+			return c, fmt.Errorf("%w (or 0 to keep audit rows forever)", err)
+		}
+		c.AuditRetention = 0
+	}
+	c.DEKCacheSize = secrets.DefaultDEKCacheSize
+	if v := os.Getenv("CRMHOST_DEK_CACHE_SIZE"); v != "" {
+		var n int
+		if _, err := fmt.Sscan(v, &n); err != nil || n < 0 || n > 1_000_000 {
+			return c, fmt.Errorf("CRMHOST_DEK_CACHE_SIZE must be a count of keys between 0 (no cache) and 1000000, got %q", v)
+		}
+		c.DEKCacheSize = n
+	}
+	c.PruneBatch = 1000
+	if v := os.Getenv("CRMHOST_PRUNE_BATCH"); v != "" {
+		var n int
+		if _, err := fmt.Sscan(v, &n); err != nil || n < 1 || n > 100_000 {
+			return c, fmt.Errorf("CRMHOST_PRUNE_BATCH must be a row count between 1 and 100000, got %q", v)
+		}
+		c.PruneBatch = n
 	}
 	c.AuditBuffer = 4096
 	if v := os.Getenv("CRMHOST_AUDIT_BUFFER"); v != "" {
@@ -516,7 +548,7 @@ func keyring(ctx context.Context, c config) (*secrets.Keyring, error) {
 		}
 		old = append(old, k)
 	}
-	return secrets.NewKeyring(primary, old...), nil
+	return secrets.NewKeyringWithOptions(primary, old, secrets.WithDEKCache(c.DEKCacheSize, secrets.DefaultDEKCacheTTL)), nil
 }
 
 func rsaPublicKey(path string) (*rsa.PublicKey, error) {

@@ -32,3 +32,36 @@ func TestDriverEgressAllowConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditRetentionConfig: CRMHOST_AUDIT_RETENTION is 0 (keep forever)
+// or a Go duration from 24h to 87600h, CRMHOST_PRUNE_BATCH a row count
+// from 1 to 100000; anything else refuses to start.
+func TestAuditRetentionConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		env string
+		ok  bool
+	}{
+		{"CRMHOST_AUDIT_RETENTION=0", true}, {"CRMHOST_AUDIT_RETENTION=24h", true}, {"CRMHOST_AUDIT_RETENTION=87600h", true},
+		{"CRMHOST_AUDIT_RETENTION=23h", false}, {"CRMHOST_AUDIT_RETENTION=87601h", false}, {"CRMHOST_AUDIT_RETENTION=-1h", false},
+		{"CRMHOST_AUDIT_RETENTION=90 days", false},
+		{"CRMHOST_PRUNE_BATCH=1", true}, {"CRMHOST_PRUNE_BATCH=100000", true},
+		{"CRMHOST_PRUNE_BATCH=0", false}, {"CRMHOST_PRUNE_BATCH=100001", false}, {"CRMHOST_PRUNE_BATCH=many", false},
+		{"CRMHOST_DEK_CACHE_SIZE=0", true}, {"CRMHOST_DEK_CACHE_SIZE=20000", true},
+		{"CRMHOST_DEK_CACHE_SIZE=-1", false}, {"CRMHOST_DEK_CACHE_SIZE=1000001", false}, {"CRMHOST_DEK_CACHE_SIZE=lots", false},
+	} {
+		t.Run(tc.env, func(t *testing.T) {
+			c := newCLI(t)
+			c.env = []string{tc.env}
+			if tc.ok {
+				c.ok("tenant", "list")
+				return
+			}
+			name, _, _ := strings.Cut(tc.env, "=")
+			_, errOut, code := c.run("tenant", "list")
+			if code != 1 || !strings.Contains(errOut, name) {
+				t.Errorf("crmhost tenant list with %s: exit %d, %q; want a refusal naming %s", tc.env, code, errOut, name)
+			}
+		})
+	}
+}

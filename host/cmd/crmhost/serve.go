@@ -143,7 +143,7 @@ func buildStack(ctx context.Context, c config, log hclog.Logger, kr *secrets.Key
 		return nil, err
 	}
 	runner, err := jobs.New(ctx, jobs.Options{Store: store, Logger: log.Named("jobs"), Mirror: mir, Outbound: out, RescueAfter: c.Mirror.RescueAfter, Migrate: c.Migrate,
-		Writer: jobs.LeadWriterFunc(b.WriteLead)})
+		AuditRetention: c.AuditRetention, PruneBatch: c.PruneBatch, Writer: jobs.LeadWriterFunc(b.WriteLead)})
 	if err != nil {
 		return nil, fmt.Errorf("job runner: %w", schemaAdvice(err))
 	}

@@ -3,16 +3,12 @@ INSERT INTO audit_log (at, tenant_id, actor_type, actor_id, action, request_id, 
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 RETURNING id;
 
--- name: ListAudit :many
-SELECT * FROM audit_log
-WHERE (sqlc.arg(tenant_id)::text = '' OR tenant_id = sqlc.arg(tenant_id))
-  AND (sqlc.arg(action)::text = '' OR action = sqlc.arg(action))
-  AND (sqlc.arg(actor_id)::text = '' OR actor_id = sqlc.arg(actor_id))
-  AND (sqlc.arg(outcome)::text = '' OR outcome = sqlc.arg(outcome))
-  AND (sqlc.arg(request_id)::text = '' OR request_id = sqlc.arg(request_id))
-  AND (sqlc.arg(conversation_id)::text = '' OR conversation_id = sqlc.arg(conversation_id))
-  AND (sqlc.narg(since)::timestamptz IS NULL OR at >= sqlc.narg(since))
-  AND (sqlc.narg(until)::timestamptz IS NULL OR at < sqlc.narg(until))
-  AND (sqlc.arg(before_id)::bigint = 0 OR id < sqlc.arg(before_id))
-ORDER BY id DESC
-LIMIT sqlc.arg(lim);
+-- name: PruneAudit :execrows
+-- Deletes the oldest entries before a time, at most lim of them: one
+-- bounded statement a batch, so a prune never holds locks or bloats WAL
+-- for long. The subquery is an index scan of audit_log_at_idx with a
+-- limit ("Limit -> Index Scan using audit_log_at_idx on audit_log
+-- Index Cond: (at < $1)"), each row then deleted by its primary key.
+DELETE FROM audit_log WHERE id IN (
+    SELECT a.id FROM audit_log a WHERE a.at < sqlc.arg(before)::timestamptz ORDER BY a.at LIMIT sqlc.arg(lim)::integer
+);

@@ -25,4 +25,10 @@ WHERE tenant_id = $3 AND key = $4 AND state = 'running';
 DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND state = 'running';
 
 -- name: PruneIdempotency :execrows
-DELETE FROM idempotency_keys WHERE expires_at < $1;
+-- Deletes records that expired before a time, at most lim of them: one
+-- bounded statement a batch (see PruneAudit). The subquery is an index
+-- scan of idempotency_keys_expires_at_idx with a limit; each row is then
+-- found by the primary key.
+DELETE FROM idempotency_keys WHERE (tenant_id, key) IN (
+    SELECT i.tenant_id, i.key FROM idempotency_keys i WHERE i.expires_at < sqlc.arg(before)::timestamptz ORDER BY i.expires_at LIMIT sqlc.arg(lim)::integer
+);

@@ -23,4 +23,10 @@ WHERE tenant_id = ? AND key = ? AND state = 'running';
 DELETE FROM idempotency_keys WHERE tenant_id = ? AND key = ? AND state = 'running';
 
 -- name: PruneIdempotency :execrows
-DELETE FROM idempotency_keys WHERE expires_at < ?;
+-- Deletes records that expired before a time, at most lim of them (see
+-- PruneAudit): the subquery walks idempotency_keys_expires_at_idx, which
+-- holds the rowid ("SEARCH idempotency_keys USING COVERING INDEX
+-- idempotency_keys_expires_at_idx (expires_at<?)").
+DELETE FROM idempotency_keys WHERE rowid IN (
+    SELECT i.rowid FROM idempotency_keys i WHERE i.expires_at < CAST(sqlc.arg(before) AS INTEGER) ORDER BY i.expires_at LIMIT CAST(sqlc.arg(lim) AS INTEGER)
+);

@@ -45,72 +45,26 @@ func (q *Queries) AppendAudit(ctx context.Context, arg AppendAuditParams) (int64
 	return id, err
 }
 
-const listAudit = `-- name: ListAudit :many
-SELECT id, at, tenant_id, actor_type, actor_id, action, request_id, conversation_id, outcome, detail FROM audit_log
-WHERE ($1::text = '' OR tenant_id = $1)
-  AND ($2::text = '' OR action = $2)
-  AND ($3::text = '' OR actor_id = $3)
-  AND ($4::text = '' OR outcome = $4)
-  AND ($5::text = '' OR request_id = $5)
-  AND ($6::text = '' OR conversation_id = $6)
-  AND ($7::timestamptz IS NULL OR at >= $7)
-  AND ($8::timestamptz IS NULL OR at < $8)
-  AND ($9::bigint = 0 OR id < $9)
-ORDER BY id DESC
-LIMIT $10
+const pruneAudit = `-- name: PruneAudit :execrows
+DELETE FROM audit_log WHERE id IN (
+    SELECT a.id FROM audit_log a WHERE a.at < $1::timestamptz ORDER BY a.at LIMIT $2::integer
+)
 `
 
-type ListAuditParams struct {
-	TenantID       string
-	Action         string
-	ActorID        string
-	Outcome        string
-	RequestID      string
-	ConversationID string
-	Since          *time.Time
-	Until          *time.Time
-	BeforeID       int64
-	Lim            int32
+type PruneAuditParams struct {
+	Before time.Time
+	Lim    int32
 }
 
-func (q *Queries) ListAudit(ctx context.Context, arg ListAuditParams) ([]AuditLog, error) {
-	rows, err := q.db.Query(ctx, listAudit,
-		arg.TenantID,
-		arg.Action,
-		arg.ActorID,
-		arg.Outcome,
-		arg.RequestID,
-		arg.ConversationID,
-		arg.Since,
-		arg.Until,
-		arg.BeforeID,
-		arg.Lim,
-	)
+// Deletes the oldest entries before a time, at most lim of them: one
+// bounded statement a batch, so a prune never holds locks or bloats WAL
+// for long. The subquery is an index scan of audit_log_at_idx with a
+// limit ("Limit -> Index Scan using audit_log_at_idx on audit_log
+// Index Cond: (at < $1)"), each row then deleted by its primary key.
+func (q *Queries) PruneAudit(ctx context.Context, arg PruneAuditParams) (int64, error) {
+	result, err := q.db.Exec(ctx, pruneAudit, arg.Before, arg.Lim)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	defer rows.Close()
-	items := []AuditLog{}
-	for rows.Next() {
-		var i AuditLog
-		if err := rows.Scan(
-			&i.ID,
-			&i.At,
-			&i.TenantID,
-			&i.ActorType,
-			&i.ActorID,
-			&i.Action,
-			&i.RequestID,
-			&i.ConversationID,
-			&i.Outcome,
-			&i.Detail,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
+	return result.RowsAffected(), nil
 }

@@ -100,11 +100,22 @@ func (q *Queries) GetIdempotency(ctx context.Context, arg GetIdempotencyParams) 
 }
 
 const pruneIdempotency = `-- name: PruneIdempotency :execrows
-DELETE FROM idempotency_keys WHERE expires_at < $1
+DELETE FROM idempotency_keys WHERE (tenant_id, key) IN (
+    SELECT i.tenant_id, i.key FROM idempotency_keys i WHERE i.expires_at < $1::timestamptz ORDER BY i.expires_at LIMIT $2::integer
+)
 `
 
-func (q *Queries) PruneIdempotency(ctx context.Context, expiresAt time.Time) (int64, error) {
-	result, err := q.db.Exec(ctx, pruneIdempotency, expiresAt)
+type PruneIdempotencyParams struct {
+	Before time.Time
+	Lim    int32
+}
+
+// Deletes records that expired before a time, at most lim of them: one
+// bounded statement a batch (see PruneAudit). The subquery is an index
+// scan of idempotency_keys_expires_at_idx with a limit; each row is then
+// found by the primary key.
+func (q *Queries) PruneIdempotency(ctx context.Context, arg PruneIdempotencyParams) (int64, error) {
+	result, err := q.db.Exec(ctx, pruneIdempotency, arg.Before, arg.Lim)
 	if err != nil {
 		return 0, err
 	}

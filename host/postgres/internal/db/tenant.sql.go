@@ -71,3 +71,40 @@ func (q *Queries) ListTenants(ctx context.Context) ([]Tenant, error) {
 	}
 	return items, nil
 }
+
+const listTenantsPage = `-- name: ListTenantsPage :many
+SELECT id, name, created_at FROM tenants
+WHERE (created_at, id) > ($1::timestamptz, $2::text)
+ORDER BY created_at, id
+LIMIT $3
+`
+
+type ListTenantsPageParams struct {
+	AfterCreatedAt time.Time
+	AfterID        string
+	Lim            int32
+}
+
+// A keyset page on (created_at, id): EXPLAIN, 10,000 tenants, "Limit ->
+// Index Scan using tenants_created_at_id_idx on tenants Index Cond:
+// (ROW(created_at, id) > ROW($1, $2))" (migration 0009); without the
+// index, a Seq Scan and a top-N sort of every tenant on every page.
+func (q *Queries) ListTenantsPage(ctx context.Context, arg ListTenantsPageParams) ([]Tenant, error) {
+	rows, err := q.db.Query(ctx, listTenantsPage, arg.AfterCreatedAt, arg.AfterID, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Tenant{}
+	for rows.Next() {
+		var i Tenant
+		if err := rows.Scan(&i.ID, &i.Name, &i.CreatedAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

@@ -150,9 +150,6 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listAppCredentialsStmt, err = db.PrepareContext(ctx, listAppCredentials); err != nil {
 		return nil, fmt.Errorf("error preparing query ListAppCredentials: %w", err)
 	}
-	if q.listAuditStmt, err = db.PrepareContext(ctx, listAudit); err != nil {
-		return nil, fmt.Errorf("error preparing query ListAudit: %w", err)
-	}
 	if q.listCredentialsStmt, err = db.PrepareContext(ctx, listCredentials); err != nil {
 		return nil, fmt.Errorf("error preparing query ListCredentials: %w", err)
 	}
@@ -183,6 +180,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listTenantsStmt, err = db.PrepareContext(ctx, listTenants); err != nil {
 		return nil, fmt.Errorf("error preparing query ListTenants: %w", err)
 	}
+	if q.listTenantsPageStmt, err = db.PrepareContext(ctx, listTenantsPage); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTenantsPage: %w", err)
+	}
 	if q.liveReplicasStmt, err = db.PrepareContext(ctx, liveReplicas); err != nil {
 		return nil, fmt.Errorf("error preparing query LiveReplicas: %w", err)
 	}
@@ -212,6 +212,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.oldestBacklogRowStmt, err = db.PrepareContext(ctx, oldestBacklogRow); err != nil {
 		return nil, fmt.Errorf("error preparing query OldestBacklogRow: %w", err)
+	}
+	if q.pruneAuditStmt, err = db.PrepareContext(ctx, pruneAudit); err != nil {
+		return nil, fmt.Errorf("error preparing query PruneAudit: %w", err)
 	}
 	if q.pruneIdempotencyStmt, err = db.PrepareContext(ctx, pruneIdempotency); err != nil {
 		return nil, fmt.Errorf("error preparing query PruneIdempotency: %w", err)
@@ -521,11 +524,6 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listAppCredentialsStmt: %w", cerr)
 		}
 	}
-	if q.listAuditStmt != nil {
-		if cerr := q.listAuditStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing listAuditStmt: %w", cerr)
-		}
-	}
 	if q.listCredentialsStmt != nil {
 		if cerr := q.listCredentialsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listCredentialsStmt: %w", cerr)
@@ -576,6 +574,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listTenantsStmt: %w", cerr)
 		}
 	}
+	if q.listTenantsPageStmt != nil {
+		if cerr := q.listTenantsPageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTenantsPageStmt: %w", cerr)
+		}
+	}
 	if q.liveReplicasStmt != nil {
 		if cerr := q.liveReplicasStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing liveReplicasStmt: %w", cerr)
@@ -624,6 +627,11 @@ func (q *Queries) Close() error {
 	if q.oldestBacklogRowStmt != nil {
 		if cerr := q.oldestBacklogRowStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing oldestBacklogRowStmt: %w", cerr)
+		}
+	}
+	if q.pruneAuditStmt != nil {
+		if cerr := q.pruneAuditStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pruneAuditStmt: %w", cerr)
 		}
 	}
 	if q.pruneIdempotencyStmt != nil {
@@ -862,7 +870,6 @@ type Queries struct {
 	linkedRowsStmt            *sql.Stmt
 	listAPIKeysStmt           *sql.Stmt
 	listAppCredentialsStmt    *sql.Stmt
-	listAuditStmt             *sql.Stmt
 	listCredentialsStmt       *sql.Stmt
 	listDriversStmt           *sql.Stmt
 	listErasuresStmt          *sql.Stmt
@@ -873,6 +880,7 @@ type Queries struct {
 	listMirrorRowsStmt        *sql.Stmt
 	listOperatorsStmt         *sql.Stmt
 	listTenantsStmt           *sql.Stmt
+	listTenantsPageStmt       *sql.Stmt
 	liveReplicasStmt          *sql.Stmt
 	lockConversationStmt      *sql.Stmt
 	markMessagesAttemptStmt   *sql.Stmt
@@ -883,6 +891,7 @@ type Queries struct {
 	mirrorBacklogStmt         *sql.Stmt
 	mirrorCountsStmt          *sql.Stmt
 	oldestBacklogRowStmt      *sql.Stmt
+	pruneAuditStmt            *sql.Stmt
 	pruneIdempotencyStmt      *sql.Stmt
 	pruneOAuthStatesStmt      *sql.Stmt
 	pruneReplicasStmt         *sql.Stmt
@@ -962,7 +971,6 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		linkedRowsStmt:            q.linkedRowsStmt,
 		listAPIKeysStmt:           q.listAPIKeysStmt,
 		listAppCredentialsStmt:    q.listAppCredentialsStmt,
-		listAuditStmt:             q.listAuditStmt,
 		listCredentialsStmt:       q.listCredentialsStmt,
 		listDriversStmt:           q.listDriversStmt,
 		listErasuresStmt:          q.listErasuresStmt,
@@ -973,6 +981,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listMirrorRowsStmt:        q.listMirrorRowsStmt,
 		listOperatorsStmt:         q.listOperatorsStmt,
 		listTenantsStmt:           q.listTenantsStmt,
+		listTenantsPageStmt:       q.listTenantsPageStmt,
 		liveReplicasStmt:          q.liveReplicasStmt,
 		lockConversationStmt:      q.lockConversationStmt,
 		markMessagesAttemptStmt:   q.markMessagesAttemptStmt,
@@ -983,6 +992,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		mirrorBacklogStmt:         q.mirrorBacklogStmt,
 		mirrorCountsStmt:          q.mirrorCountsStmt,
 		oldestBacklogRowStmt:      q.oldestBacklogRowStmt,
+		pruneAuditStmt:            q.pruneAuditStmt,
 		pruneIdempotencyStmt:      q.pruneIdempotencyStmt,
 		pruneOAuthStatesStmt:      q.pruneOAuthStatesStmt,
 		pruneReplicasStmt:         q.pruneReplicasStmt,

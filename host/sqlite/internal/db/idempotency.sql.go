@@ -97,11 +97,22 @@ func (q *Queries) GetIdempotency(ctx context.Context, arg GetIdempotencyParams) 
 }
 
 const pruneIdempotency = `-- name: PruneIdempotency :execrows
-DELETE FROM idempotency_keys WHERE expires_at < ?
+DELETE FROM idempotency_keys WHERE rowid IN (
+    SELECT i.rowid FROM idempotency_keys i WHERE i.expires_at < CAST(?1 AS INTEGER) ORDER BY i.expires_at LIMIT CAST(?2 AS INTEGER)
+)
 `
 
-func (q *Queries) PruneIdempotency(ctx context.Context, expiresAt int64) (int64, error) {
-	result, err := q.exec(ctx, q.pruneIdempotencyStmt, pruneIdempotency, expiresAt)
+type PruneIdempotencyParams struct {
+	Before int64
+	Lim    int64
+}
+
+// Deletes records that expired before a time, at most lim of them (see
+// PruneAudit): the subquery walks idempotency_keys_expires_at_idx, which
+// holds the rowid ("SEARCH idempotency_keys USING COVERING INDEX
+// idempotency_keys_expires_at_idx (expires_at<?)").
+func (q *Queries) PruneIdempotency(ctx context.Context, arg PruneIdempotencyParams) (int64, error) {
+	result, err := q.exec(ctx, q.pruneIdempotencyStmt, pruneIdempotency, arg.Before, arg.Lim)
 	if err != nil {
 		return 0, err
 	}
